@@ -1,0 +1,682 @@
+"""The ``kubeflow-tui`` command.
+
+``kubeflow-tui`` alone (or with a scenario or lesson path) opens the app; the subcommands
+check scenario files, print a node's rules, trace a flow as text or JSON, and serve the app
+to a browser.  The engine is imported lazily inside each command, so ``--help`` and
+``--version`` are instant and one unfinished part never breaks the others.
+
+Exit codes: 0 ok, 2 a usage error or a problem with the input (one line on stderr, never a
+traceback), 70 an internal error (a short message and the path of a crash log), 130 ^C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import importlib
+import ipaddress
+import json
+import os
+import shlex
+import sys
+import traceback
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from kubeflow_tui import __version__
+
+PROG = "kubeflow-tui"
+EXIT_OK = 0
+EXIT_ERROR = 2
+EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = 130
+
+SCENARIO_SUFFIXES = (".yaml", ".yml")
+LESSON_SUFFIXES = (".md",)
+
+
+class CliError(Exception):
+    """A problem with what the user asked for: printed as one line, exit 2."""
+
+
+class NotAvailable(CliError):
+    """A command whose engine part is not there yet."""
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _engine(module: str, *names: str, what: str) -> list[Any]:
+    """Import ``names`` from ``module``; NotAvailable if that part is not written yet.
+
+    Only a missing ``module`` (or a missing name in it) counts as "not available": an import
+    error *inside* an existing module is a bug and propagates to the crash handler.
+    """
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and (module == exc.name or module.startswith(exc.name + ".")):
+            raise NotAvailable(f"{what} is not available yet ({module} is missing)") from None
+        raise
+    missing = [n for n in names if not hasattr(mod, n)]
+    if missing:
+        raise NotAvailable(f"{what} is not available yet ({module} has no {', '.join(missing)})")
+    return [getattr(mod, n) for n in names]
+
+
+def _user_error_types() -> tuple[type[BaseException], ...]:
+    """Exceptions that are the input's fault: CliError, OSError and the engine's own
+    ScenarioError / IptablesError / LessonError / FlowError / EventError (looked up only if
+    their module is already imported)."""
+    types: list[type[BaseException]] = [CliError, OSError]
+    for mod, name in (
+        ("kubeflow_tui.scenario", "ScenarioError"),
+        ("kubeflow_tui.netfilter", "IptablesError"),
+        ("kubeflow_tui.lessons", "LessonError"),
+        ("kubeflow_tui.cluster", "FlowError"),
+        ("kubeflow_tui.cluster", "EventError"),
+    ):
+        cls = getattr(sys.modules.get(mod), name, None)
+        if isinstance(cls, type) and issubclass(cls, BaseException):
+            types.append(cls)
+    return tuple(types)
+
+
+def error_message(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror and exc.filename:
+        return f"{exc.filename}: {exc.strerror}"
+    text = str(exc).strip()
+    return text or type(exc).__name__
+
+
+def print_error(message: str) -> None:
+    lines = [ln for ln in message.splitlines() if ln.strip()] or [message]
+    for line in lines:
+        print(f"{PROG}: error: {line}", file=sys.stderr)
+
+
+def no_color_wanted(args: argparse.Namespace | None = None) -> bool:
+    return bool(getattr(args, "no_color", False)) or os.environ.get("NO_COLOR", "") != ""
+
+
+def make_console(args: argparse.Namespace | None = None, *, stderr: bool = False):
+    from rich.console import Console
+
+    return Console(no_color=no_color_wanted(args), highlight=False, stderr=stderr)
+
+
+def _load_scenario(ref: str):
+    """Load a scenario from a path or the name of a shipped scenario."""
+    from kubeflow_tui.resources import find_scenario
+
+    (load_scenario,) = _engine("kubeflow_tui.scenario", "load_scenario", what="loading scenarios")
+    return load_scenario(find_scenario(ref))
+
+
+def _pick_node(scenario, wanted: str | None) -> str:
+    names = [n.name for n in scenario.cluster.nodes]
+    if wanted is None:
+        return names[0]
+    if wanted not in names:
+        raise CliError(f"no node {wanted!r} in scenario {scenario.name!r}; nodes: {', '.join(names)}")
+    return wanted
+
+
+def _run_flow(scenario, flow: str, *, seed: int | None, endpoint: str | None):
+    (run_flow,) = _engine("kubeflow_tui.cluster", "run_flow", what="tracing flows")
+    return run_flow(scenario, flow, seed=seed, endpoint=endpoint)
+
+
+# --------------------------------------------------------------------------- validate
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _collect(paths: Sequence[str]) -> list[Path]:
+    out: list[Path] = []
+    for raw in paths:
+        p = Path(raw).expanduser()
+        if p.is_dir():
+            found = sorted(
+                f
+                for f in p.rglob("*")
+                if f.is_file()
+                and f.suffix in SCENARIO_SUFFIXES + LESSON_SUFFIXES
+                and f.name.lower() != "readme.md"
+                and not any(part.startswith(".") for part in f.relative_to(p).parts)
+            )
+            if not found:
+                raise CliError(f"{raw}: no scenario (.yaml) or lesson (.md) files in this folder")
+            out.extend(found)
+        elif p.exists():
+            out.append(p)
+        else:
+            raise FileNotFoundError(2, "No such file or directory", raw)
+    return out
+
+
+def _validate_scenario(path: Path, deep: bool) -> tuple[list[str], str]:
+    (load_scenario,) = _engine("kubeflow_tui.scenario", "load_scenario", what="validating scenarios")
+    try:
+        sc = load_scenario(path)
+    except _user_error_types() as exc:
+        return [error_message(exc)], ""
+    info = ", ".join(
+        _count(len(items), word)
+        for items, word in ((sc.cluster.nodes, "node"), (sc.services, "service"), (sc.flows, "flow"))
+    )
+    problems: list[str] = []
+    if deep:
+        (generate_restore,) = _engine(
+            "kubeflow_tui.kubeproxy", "generate_restore", what="generating rules"
+        )
+        for node in sc.cluster.nodes:
+            try:
+                generate_restore(sc, node.name)
+            except Exception as exc:  # noqa: BLE001 - reported per file, not a crash
+                problems.append(f"{path}: node {node.name}: {type(exc).__name__}: {exc}")
+        for flow in sc.flows:
+            try:
+                _run_flow(sc, flow.name, seed=None, endpoint=None)
+            except NotAvailable:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                problems.append(f"{path}: flow {flow.name}: {type(exc).__name__}: {exc}")
+    return problems, info
+
+
+def _validate_lessons(paths: list[Path]) -> tuple[dict[Path, list[str]], str]:
+    """Problems per lesson file (checked together: titles must differ between lessons)."""
+    if not paths:
+        return {}, ""
+    try:
+        (validate,) = _engine("kubeflow_tui.lessons", "validate", what="validating lessons")
+    except NotAvailable:
+        return {p: [] for p in paths}, "skipped: the lesson checker is not available yet"
+    problems: dict[Path, list[str]] = {p: [] for p in paths}
+    for message in validate(paths):
+        owner = next((p for p in paths if message.startswith(f"{p}:")), paths[0])
+        problems[owner].append(message)
+    return problems, "lesson"
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    console = make_console(args)
+    files = _collect(args.paths)
+    lessons = [f for f in files if f.suffix in LESSON_SUFFIXES]
+    lesson_problems, lesson_info = _validate_lessons(lessons)
+    bad = 0
+    for f in files:
+        if f.suffix in LESSON_SUFFIXES:
+            problems, info = lesson_problems[f], lesson_info
+        elif f.suffix in SCENARIO_SUFFIXES:
+            problems, info = _validate_scenario(f, args.deep)
+        else:
+            problems, info = [f"{f}: not a scenario (.yaml, .yml) or a lesson (.md)"], ""
+        if problems:
+            bad += 1
+            for p in problems:
+                print_error(p)
+        elif not args.quiet:
+            console.print(f"[green]ok[/green]  {f}  [dim]({info})[/dim]" if info else f"[green]ok[/green]  {f}")
+    if not args.quiet:
+        summary = f"{_count(len(files), 'file')} checked"
+        console.print(f"{summary}, [red]{bad} with errors[/red]" if bad else f"{summary}, all valid")
+    return EXIT_ERROR if bad else EXIT_OK
+
+
+# --------------------------------------------------------------------------- schema
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    (render_schema,) = _engine("kubeflow_tui.scenario", "render_schema", what="the scenario schema")
+    text = render_schema()
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def _node_ruleset(scenario, node: str, restore: str):
+    """The node's whole ruleset as the kernel holds it: the simulator's view when the
+    cluster part is there, else kube-proxy's restore input parsed on its own."""
+    try:
+        (ClusterSim,) = _engine("kubeflow_tui.cluster", "ClusterSim", what="the cluster model")
+    except NotAvailable:
+        (parse,) = _engine("kubeflow_tui.netfilter", "parse_iptables_save", what="parsing rules")
+        return parse(restore, source=f"{node} (kube-proxy restore input)")
+    return ClusterSim(scenario).node_ruleset(node)
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    scenario = _load_scenario(args.file)
+    node = _pick_node(scenario, args.node)
+    (generate_restore,) = _engine("kubeflow_tui.kubeproxy", "generate_restore", what="generating rules")
+    restore = generate_restore(scenario, node)
+    if args.format == "restore":
+        sys.stdout.write(restore if restore.endswith("\n") else restore + "\n")
+        return EXIT_OK
+    ruleset = _node_ruleset(scenario, node, restore)
+    if args.format == "save":
+        (render_save,) = _engine("kubeflow_tui.netfilter", "render_save", what="rendering rules")
+        tables = [args.table] if args.table else None
+        sys.stdout.write(render_save(ruleset, tables))
+        return EXIT_OK
+    (render_list,) = _engine("kubeflow_tui.netfilter", "render_list", what="listing rules")
+    tables = [args.table] if args.table else list(ruleset.tables)
+    for i, table in enumerate(tables):
+        if table not in ruleset.tables:
+            raise CliError(f"node {node} has no {table!r} table; tables: {', '.join(ruleset.tables)}")
+        if i:
+            sys.stdout.write("\n")
+        cmd = f"iptables -t {table} -L{' ' + args.chain if args.chain else ''} -n -v --line-numbers"
+        sys.stdout.write(f"# {node}: {cmd}\n")
+        text = render_list(ruleset, table, args.chain, numeric=True, verbose=True, line_numbers=True)
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- trace
+
+
+def _ip(text: str, what: str) -> str:
+    try:
+        return str(ipaddress.IPv4Address(text))
+    except ValueError:
+        raise CliError(f"{what}: {text!r} is not an IPv4 address") from None
+
+
+def _ip_port(text: str, what: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise CliError(f"{what}: {text!r} must be IP:PORT, e.g. 10.96.0.1:8080")
+    return _ip(host, what), int(port)
+
+
+def _trace_dump(args: argparse.Namespace) -> int:
+    if args.file or args.flow:
+        raise CliError("trace: give either FILE FLOW or --iptables-save DUMP, not both")
+    if not args.src or not args.dst:
+        raise CliError("trace --iptables-save needs --src IP and --dst IP:PORT")
+    src = _ip(args.src, "--src")
+    dst, dport = _ip_port(args.dst, "--dst")
+    text = sys.stdin.read() if args.iptables_save == "-" else Path(args.iptables_save).read_text()
+    (parse,) = _engine("kubeflow_tui.netfilter", "parse_iptables_save", what="parsing rules")
+    ruleset = parse(text, source=args.iptables_save)
+    (trace_packet,) = _engine(
+        "kubeflow_tui.netfilter", "trace_packet", what="tracing a packet through an iptables-save dump"
+    )
+    trace = trace_packet(ruleset, src=src, dst=dst, dport=dport, proto=args.proto, sport=args.sport)
+    return _emit_trace(trace, args)
+
+
+def _emit_trace(trace, args: argparse.Namespace) -> int:
+    if args.json:
+        sys.stdout.write(trace.to_json() + "\n")
+        return EXIT_OK
+    from kubeflow_tui.render_trace import print_trace
+
+    print_trace(trace, make_console(args), verbose=args.verbose)
+    return EXIT_OK
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    if args.iptables_save:
+        return _trace_dump(args)
+    if not args.file:
+        raise CliError("trace needs a scenario FILE and a FLOW (or --iptables-save DUMP)")
+    scenario = _load_scenario(args.file)
+    flows = [f.name for f in scenario.flows]
+    if not args.flow:
+        raise CliError(f"trace: name a flow of {scenario.name!r}: {', '.join(flows) or 'it has none'}")
+    if args.flow not in flows:
+        raise CliError(
+            f"no flow {args.flow!r} in scenario {scenario.name!r}; flows: {', '.join(flows) or 'none'}"
+        )
+    trace = _run_flow(scenario, args.flow, seed=args.seed, endpoint=args.endpoint)
+    return _emit_trace(trace, args)
+
+
+# --------------------------------------------------------------------------- not yet
+
+
+def cmd_shell(args: argparse.Namespace) -> int:
+    scenario = _load_scenario(args.file)
+    _pick_node(scenario, args.node)
+    raise NotAvailable("shell is not available yet (the simulated node shell is being written)")
+
+
+def cmd_quiz(args: argparse.Namespace) -> int:
+    _load_scenario(args.file)
+    raise NotAvailable("quiz is not available yet (the quiz engine is being written)")
+
+
+def progress_rows() -> tuple[list[dict[str, Any]], str]:
+    """One row per lesson (and per lesson id in the progress file that no longer exists),
+    plus a notice from the progress store (e.g. a damaged file it moved aside)."""
+    (Progress,) = _engine("kubeflow_tui.progress", "Progress", what="progress")
+    (discover,) = _engine("kubeflow_tui.lessons", "discover", what="the lesson list")
+    progress = Progress.load()
+    lessons, _errors = discover()
+    ids = [lesson.id for lesson in lessons]
+    titles = {lesson.id: lesson.title for lesson in lessons}
+    ids += [i for i in progress.data.get("lessons", {}) if i not in titles]
+    rows = []
+    for lesson_id in ids:
+        entry = progress.lesson(lesson_id)
+        rows.append(
+            {
+                "lesson": lesson_id,
+                "title": titles.get(lesson_id, ""),
+                "status": entry.get("status", "") or "not started",
+                "flows_done": len(entry.get("flows_done", [])),
+                "flow": entry.get("flow", ""),
+                "step": entry.get("step", ""),
+                "updated": entry.get("updated", ""),
+            }
+        )
+    return rows, progress.notice
+
+
+def cmd_progress(args: argparse.Namespace) -> int:
+    rows, notice = progress_rows()
+    if notice:
+        print(f"{PROG}: {notice}", file=sys.stderr)
+    if args.export == "json":
+        sys.stdout.write(json.dumps({"lessons": rows}, indent=2) + "\n")
+        return EXIT_OK
+    if args.export == "csv":
+        import csv
+
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["lesson"])
+        writer.writeheader()
+        writer.writerows(rows)
+        return EXIT_OK
+    from rich.table import Table
+
+    table = Table("lesson", "title", "status", "flows done", "updated", box=None)
+    style = {"done": "green", "started": "yellow"}
+    for r in rows:
+        table.add_row(
+            r["lesson"], r["title"], f"[{style.get(r['status'], 'dim')}]{r['status']}[/]",
+            str(r["flows_done"]), r["updated"],
+        )
+    console = make_console(args)
+    console.print(table if rows else "no lessons found")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- serve / app
+
+
+def _offline_templates() -> Path:
+    """textual-serve's page, minus its one outside request (a web font stylesheet):
+    the font it wants ships inside textual-serve, so the page points there instead.
+    A classroom without internet access then gets the whole page from this machine."""
+    import platformdirs
+    import textual_serve
+
+    src = Path(textual_serve.__file__).parent / "templates" / "app_index.html"
+    html = src.read_text(encoding="utf-8")
+    local_font = (
+        "<style>\n      @font-face {\n        font-family: \"Roboto Mono\";\n"
+        "        src: url(\"{{ config.static.url }}fonts/RobotoMono-VariableFont_wght.ttf\");\n"
+        "      }\n    </style>"
+    )
+    start = html.find("<link")
+    while start != -1:
+        end = html.find(">", start) + 1
+        if "fonts.googleapis.com" in html[start:end]:
+            html = html[:start] + local_font + html[end:]
+            break
+        start = html.find("<link", end)
+    out = Path(platformdirs.user_cache_dir("kubeflow-tui")) / "serve-templates"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "app_index.html").write_text(html, encoding="utf-8")
+    return out
+
+
+def serve_command(path: str | None, no_color: bool) -> str:
+    argv = [sys.executable, "-m", "kubeflow_tui"]
+    if no_color:
+        argv.append("--no-color")
+    if path:
+        argv.append(str(Path(path).resolve()) if Path(path).exists() else path)
+    return shlex.join(argv)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        from textual_serve.server import Server
+    except ImportError:
+        raise CliError(
+            "serve needs the 'serve' extra: pip install 'kubeflow-tui[serve]'"
+        ) from None
+    command = serve_command(args.path, no_color_wanted(args))
+    console = make_console(args, stderr=True)
+    public_url = args.public_url
+    if public_url is None and args.host in ("0.0.0.0", "::", ""):
+        # The page names its script and websocket by absolute URL: 0.0.0.0 would send every
+        # browser to itself.
+        console.print(
+            f"[yellow]note:[/] browsers on other machines need --public-url "
+            f"http://<this machine's address>:{args.port}"
+        )
+    server = Server(
+        command,
+        host=args.host,
+        port=args.port,
+        title="kubeflow-tui",
+        public_url=public_url,
+        templates_path=_offline_templates(),
+    )
+    console.print(
+        f"serving kubeflow-tui on {public_url or f'http://{args.host}:{args.port}'}  (Ctrl+C stops)"
+    )
+    server.serve()
+    return EXIT_OK
+
+
+def cmd_open(args: argparse.Namespace) -> int:
+    path = args.path
+    if path is not None and not Path(path).exists():
+        from kubeflow_tui.resources import find_scenario
+
+        path = str(find_scenario(path))
+    if no_color_wanted(args):
+        os.environ["NO_COLOR"] = "1"  # Textual reads it
+    (run_app,) = _engine("kubeflow_tui.tui.app", "run_app", what="the app")
+    result = run_app(path=path)
+    return result if isinstance(result, int) else EXIT_OK
+
+
+def cmd_paths(args: argparse.Namespace) -> int:
+    from kubeflow_tui import resources
+
+    names = [args.which] if args.which else ["lessons", "scenarios"]
+    for name in names:
+        try:
+            where = resources.data_dir(name)
+        except FileNotFoundError:
+            if args.which:
+                raise
+            continue
+        print(where if args.which else f"{name}: {where}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- parser
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "validate": cmd_validate,
+    "rules": cmd_rules,
+    "trace": cmd_trace,
+    "schema": cmd_schema,
+    "shell": cmd_shell,
+    "quiz": cmd_quiz,
+    "progress": cmd_progress,
+    "serve": cmd_serve,
+    "paths": cmd_paths,
+    "open": cmd_open,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--no-color", action="store_true", default=argparse.SUPPRESS,
+        help="no colour (the NO_COLOR environment variable does the same)",
+    )
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Follow a packet through kube-proxy's iptables rules, DNAT/SNAT and "
+        "conntrack. With no command (or a scenario or lesson path) the app opens.",
+        epilog="Run '%(prog)s COMMAND --help' for a command's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument("--no-color", action="store_true", default=False,
+                        help="no colour (the NO_COLOR environment variable does the same)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("validate", parents=[common], help="check scenario and lesson files",
+                       description="Check scenario files (.yaml) and lessons (.md); folders are searched.")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--deep", action="store_true",
+                   help="also generate every node's rules and run every flow")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+
+    p = sub.add_parser("rules", parents=[common], help="print the iptables rules kube-proxy writes on a node")
+    p.add_argument("file", metavar="FILE", help="scenario file, or the name of a shipped scenario")
+    p.add_argument("--node", help="node name (default: the first node)")
+    p.add_argument("--format", choices=("save", "restore", "list"), default="save",
+                   help="save: as iptables-save prints it (default); restore: kube-proxy's "
+                   "iptables-restore input; list: as iptables -L -n -v --line-numbers")
+    p.add_argument("--table", help="only this table (save and list)")
+    p.add_argument("--chain", help="only this chain (list)")
+
+    p = sub.add_parser("trace", parents=[common], help="follow one flow rule by rule",
+                       description="Follow a flow of a scenario, or one packet through a real "
+                       "iptables-save dump, and print every hook, chain, rule and rewrite.")
+    p.add_argument("file", nargs="?", metavar="FILE", help="scenario file or shipped scenario name")
+    p.add_argument("flow", nargs="?", metavar="FLOW", help="flow name")
+    p.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
+    p.add_argument("--endpoint", metavar="POD", help="pin the endpoint the kernel picks")
+    p.add_argument("--json", action="store_true", help="print the Trace as JSON")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="also show rules that did not match, and every step's explanation")
+    g = p.add_argument_group("tracing an iptables-save dump")
+    g.add_argument("--iptables-save", metavar="DUMP", help="iptables-save output ('-' = stdin)")
+    g.add_argument("--src", metavar="IP")
+    g.add_argument("--dst", metavar="IP:PORT")
+    g.add_argument("--sport", type=int, default=40000, metavar="PORT")
+    g.add_argument("--proto", choices=("tcp", "udp"), default="tcp")
+
+    p = sub.add_parser("schema", parents=[common], help="print the scenario JSON Schema")
+    p.add_argument("-o", "--output", metavar="FILE", help="write it to FILE")
+
+    p = sub.add_parser("shell", parents=[common], help="a simulated shell on a node")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--node", required=True)
+
+    p = sub.add_parser("quiz", parents=[common], help="questions about a scenario's flows")
+    p.add_argument("file", metavar="FILE")
+
+    p = sub.add_parser("progress", parents=[common], help="show or export your progress")
+    p.add_argument("--export", choices=("json", "csv"))
+
+    p = sub.add_parser("serve", parents=[common], help="serve the app to browsers (classrooms)")
+    p.add_argument("path", nargs="?", metavar="PATH", help="scenario or lesson to open")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--public-url", metavar="URL",
+                   help="the address browsers use, e.g. http://192.0.2.7:8000 "
+                   "(needed with --host 0.0.0.0)")
+
+    p = sub.add_parser("paths", parents=[common], help="where the shipped lessons and scenarios are")
+    p.add_argument("which", nargs="?", choices=("lessons", "scenarios"))
+
+    p = sub.add_parser("open", parents=[common], help="open the app (the default)")
+    p.add_argument("path", nargs="?", metavar="PATH", help="scenario or lesson to open")
+    return parser
+
+
+def _with_command(argv: list[str]) -> list[str]:
+    """``kubeflow-tui`` and ``kubeflow-tui PATH`` mean ``kubeflow-tui open [PATH]``."""
+    for i, tok in enumerate(argv):
+        if tok == "--":
+            return argv[:i] + ["open"] + argv[i + 1 :]
+        if tok.startswith("-"):
+            continue
+        return argv if tok in COMMANDS else argv[:i] + ["open"] + argv[i:]
+    if any(t in ("-h", "--help", "--version") for t in argv):
+        return argv
+    return argv + ["open"]
+
+
+def run(argv: list[str]) -> int:
+    args = build_parser().parse_args(_with_command(argv))
+    try:
+        return COMMANDS[args.command](args)
+    except BrokenPipeError:
+        raise
+    except _user_error_types() as exc:
+        print_error(error_message(exc))
+        return EXIT_ERROR
+
+
+def _crash_log(exc: BaseException) -> Path:
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    text = (
+        f"{PROG} {__version__} crashed at {stamp}\n"
+        f"python {sys.version.split()[0]} on {sys.platform}\n"
+        f"argv: {sys.argv!r}\n\n" + "".join(traceback.format_exception(exc))
+    )
+    try:
+        import platformdirs
+
+        folder = Path(platformdirs.user_log_dir(PROG))
+        folder.mkdir(parents=True, exist_ok=True)
+    except Exception:  # noqa: BLE001 - fall back to the temp folder
+        import tempfile
+
+        folder = Path(tempfile.gettempdir())
+    path = folder / f"crash-{stamp}-{os.getpid()}.log"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``kubeflow-tui`` script; returns the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return run(args)
+    except SystemExit as exc:  # argparse: --help, --version, usage errors (exit 2)
+        return exc.code if isinstance(exc.code, int) else (EXIT_OK if exc.code is None else EXIT_ERROR)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # `kubeflow-tui rules ... | head`: the reader left; not an error worth a message.
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        except OSError:
+            pass
+        return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - the last-resort handler
+        try:
+            where = f"; details in {_crash_log(exc)}"
+        except OSError:
+            where = ""
+        print(
+            f"{PROG}: internal error: {type(exc).__name__}: {error_message(exc)}{where}",
+            file=sys.stderr,
+        )
+        print(f"{PROG}: this is a bug; please report it with that file", file=sys.stderr)
+        return EXIT_INTERNAL
