@@ -1,0 +1,714 @@
+"""Run connections across a simulated cluster and record every step as a Trace.
+
+Each node has the ruleset kube-proxy would write for it, a conntrack table and the
+lists of ``-m recent``.  A packet is walked host by host; on a node it crosses the
+netfilter hooks in the kernel's order:
+
+    received: raw PREROUTING → conntrack → mangle → nat PREROUTING (first packet only)
+              → routing → filter INPUT or (mangle, filter) FORWARD → mangle/nat
+              POSTROUTING (first packet only) → conntrack confirm
+    local:    routing → raw OUTPUT → conntrack → mangle → nat OUTPUT → filter OUTPUT
+              → reroute → POSTROUTING
+
+Later packets and replies skip the nat table: conntrack translates them from the
+entry the first packet created (un-DNAT of a reply happens at POSTROUTING, un-SNAT
+at PREROUTING, as in the kernel).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from ..netfilter.conntrack import ConntrackEntry, ConntrackTable, update_entry
+from ..netfilter.eval import EvalContext, Evaluator, Hit, RecentList
+from ..netfilter.packet import Packet
+from ..netfilter.rules import Rule, Ruleset
+from ..scenario.models import Flow, Scenario
+from ..trace import ConntrackView, PacketView, Step, Trace
+from .narrate import why_hit
+from .topology import Host, Topology, build_topology
+
+TABLE_ORDER = {
+    "PREROUTING": ("raw", "mangle", "nat"),
+    "INPUT": ("mangle", "filter", "nat"),
+    "FORWARD": ("mangle", "filter"),
+    "OUTPUT": ("raw", "mangle", "nat", "filter"),
+    "POSTROUTING": ("mangle", "nat"),
+}
+
+MAX_HOPS = 16
+
+
+class FlowError(Exception):
+    """A flow cannot run (unknown flow, source or pinned endpoint)."""
+
+
+@dataclass
+class _Verdict:
+    """What became of one packet."""
+
+    status: str  # delivered | rejected | dropped | unreachable | refused
+    host: str = ""
+    packet: Packet | None = None
+    detail: str = ""
+
+
+@dataclass
+class _Conn:
+    """The state of one connection being run."""
+
+    client: str
+    proto: str
+    client_tuple: tuple[str, int, str, int]  # src ip, sport, dst ip, dport as the client sent
+    server: str = ""
+    server_saw: str = ""
+    client_saw: str = ""
+    packet_no: int = 0
+    label: str = ""
+    direction: str = "original"
+
+
+@dataclass
+class NodeState:
+    ruleset: Ruleset
+    evaluator: Evaluator
+    conntrack: ConntrackTable = field(default_factory=ConntrackTable)
+    recent: dict[str, RecentList] = field(default_factory=dict)
+
+
+class ClusterSim:
+    """A running cluster: topology, per-node rules, conntrack and recent lists."""
+
+    def __init__(self, scenario: Scenario, seed: int | None = None):
+        self.scenario = scenario
+        self.seed = scenario.seed if seed is None else seed
+        self.rng = random.Random(self.seed)
+        self.now = 1000.0
+        self.topology: Topology = build_topology(scenario)
+        self.nodes: dict[str, NodeState] = {}
+        self.sync_rules()
+        self._steps: list[Step] = []
+        self._pin: str | None = None
+        self._conn: _Conn | None = None
+
+    # ------------------------------------------------------------------ rules
+
+    def restore_text(self, node: str) -> str:
+        from ..kubeproxy import generate_restore
+
+        return generate_restore(self.scenario, node)
+
+    def sync_rules(self) -> dict[str, str]:
+        """Recompute every node's rules from the scenario (kube-proxy's resync).
+
+        Returns, per node, the unified diff of ``iptables-save`` text (empty if none).
+        Conntrack entries are kept, as the kernel keeps them.
+        """
+        import difflib
+
+        from ..netfilter import parse_iptables_save, render_save
+
+        diffs: dict[str, str] = {}
+        for name in self.topology.node_names:
+            ruleset = parse_iptables_save(self.restore_text(name), source=f"kube-proxy rules for {name}")
+            old = self.nodes.get(name)
+            if old is None:
+                self.nodes[name] = NodeState(ruleset, Evaluator(ruleset))
+                continue
+            before = render_save(old.ruleset, header=False).splitlines(keepends=True)
+            after = render_save(ruleset, header=False).splitlines(keepends=True)
+            diffs[name] = "".join(difflib.unified_diff(before, after, f"{name} before", f"{name} after"))
+            old.ruleset = ruleset
+            old.evaluator = Evaluator(ruleset)
+        return diffs
+
+    def set_ruleset(self, node: str, ruleset: Ruleset) -> None:
+        """Replace a node's rules (the shell's iptables commands); next packet sees them."""
+        st = self.nodes[node]
+        st.ruleset = ruleset
+        st.evaluator = Evaluator(ruleset)
+
+    def node_ruleset(self, node: str) -> Ruleset:
+        return self.nodes[node].ruleset
+
+    def node_ruleset_text(self, node: str) -> str:
+        from ..netfilter import render_save
+
+        return render_save(self.nodes[node].ruleset)
+
+    def conntrack(self, host: str) -> ConntrackTable | None:
+        st = self.nodes.get(host)
+        return st.conntrack if st else None
+
+    def apply_event(self, event) -> dict[str, str]:
+        """Apply a timeline event to the scenario and resync kube-proxy's rules."""
+        from .events import apply_event
+
+        self.scenario = apply_event(self.scenario, event)
+        old_topology = self.topology
+        self.topology = build_topology(self.scenario)
+        for name in list(self.nodes):
+            if name not in self.topology.hosts:
+                del self.nodes[name]
+        del old_topology
+        return self.sync_rules()
+
+    # ------------------------------------------------------------------ flows
+
+    def run_flow(self, name: str, *, endpoint: str | None = None) -> Trace:
+        try:
+            flow = self.scenario.flow(name)
+        except KeyError:
+            known = ", ".join(f.name for f in self.scenario.flows) or "none"
+            raise FlowError(f"no flow named {name!r} (flows: {known})") from None
+        return self.run(flow, endpoint=endpoint or flow.endpoint)
+
+    def run_adhoc(self, source: str, to: str, protocol: str = "TCP", *, source_port: int | None = None,
+                  endpoint: str | None = None) -> Trace:
+        """Run a connection that no flow names (the shell's curl and nc): ``to`` is IP:PORT."""
+        self._adhoc_port = getattr(self, "_adhoc_port", 41000) + 1
+        flow = Flow.model_validate({
+            "name": "adhoc", "from": source, "to": to, "protocol": protocol.upper(),
+            "sourcePort": source_port or self._adhoc_port,
+        })
+        return self.run(flow, endpoint=endpoint)
+
+    def run(self, flow: Flow, *, endpoint: str | None = None) -> Trace:
+        src_host = self._source_host(flow.from_)
+        if endpoint is not None and endpoint not in self.topology.hosts:
+            raise FlowError(f"flow {flow.name}: endpoint {endpoint!r} is not a pod of this scenario")
+        self._steps = []
+        self._pin = endpoint
+        proto = flow.protocol.lower()
+        outcome, summary, conn = self._connect(src_host, flow.dst_ip, flow.dst_port, proto, flow.sourcePort, flow)
+        hosts = tuple(h for h in self.topology.hosts if any(s.host == h for s in self._steps))
+        return Trace(
+            scenario=self.scenario.name,
+            flow=flow.name,
+            hosts=hosts,
+            steps=tuple(self._steps),
+            outcome=outcome,
+            summary=summary,
+            seed=self.seed,
+            endpoint=conn.server if conn.server in self.topology.hosts and
+            self.topology.hosts[conn.server].kind == "pod" else "",
+            server_saw=conn.server_saw,
+            client_saw=conn.client_saw,
+            meta={"from": flow.from_, "to": flow.to, "protocol": flow.protocol, "pinned": endpoint or ""},
+        )
+
+    def _source_host(self, name: str) -> Host:
+        h = self.topology.hosts.get(name)
+        if h is not None:
+            return h
+        for c in self.scenario.clients:
+            if c.name == name:
+                target = c.node if c.kind == "node" else c.pod
+                if target in self.topology.hosts:
+                    return self.topology.hosts[target]
+        raise FlowError(f"flow source {name!r} is not a client, pod or node of this scenario")
+
+    # ------------------------------------------------------------------ connection
+
+    def _connect(self, src: Host, dst_ip: str, dport: int, proto: str, sport: int, flow: Flow | None):
+        route = src.route(dst_ip)
+        src_ip = src.source_for(route) if route else src.primary_ip
+        conn = _Conn(src.name, proto, (src_ip, sport, dst_ip, dport))
+        self._conn = conn
+        if proto == "tcp":
+            script = [
+                ("original", ("SYN",), "SYN"),
+                ("reply", ("SYN", "ACK"), "SYN-ACK"),
+                ("original", ("ACK",), "ACK"),
+                ("original", ("PSH", "ACK"), "request"),
+                ("reply", ("PSH", "ACK"), "response"),
+                ("original", ("FIN", "ACK"), "FIN"),
+                ("reply", ("FIN", "ACK"), "FIN-ACK"),
+                ("original", ("ACK",), "last ACK"),
+            ]
+        else:
+            script = [("original", (), "request"), ("reply", (), "response")]
+
+        server_host: Host | None = None
+        last_request: Packet | None = None
+        for no, (direction, flags, label) in enumerate(script):
+            conn.packet_no, conn.label, conn.direction = no, label, direction
+            self.now += 0.001
+            if direction == "original":
+                pkt = Packet(src_ip, dst_ip, proto, sport, dport, flags=flags)
+                v = self._send(src, pkt)
+                if v.status != "delivered":
+                    return self._fail(v, conn, no)
+                server_host = self.topology.hosts[v.host]
+                last_request = v.packet
+                if no == 0:
+                    conn.server = v.host
+                    conn.server_saw = f"{v.packet.src}:{v.packet.sport}"
+                    if (proto, v.packet.dport) not in server_host.listeners and not self._proxy(server_host, v.packet):
+                        # nobody listens: the server host's kernel answers RST / ICMP
+                        return self._refused_by_server(server_host, v.packet, conn)
+                if label == "request" and self._proxy(server_host, v.packet) and flow is not None:
+                    inner = self._proxy_backend(server_host, v.packet, flow)
+                    if inner is not None:
+                        self._conn = conn
+                        return inner
+            else:
+                assert server_host is not None and last_request is not None
+                pkt = Packet(last_request.dst, last_request.src, proto, last_request.dport,
+                             last_request.sport, flags=flags)
+                v = self._send(server_host, pkt, reply=True)
+                if v.status != "delivered":
+                    return self._fail(v, conn, no)
+                if v.host != src.name or (v.packet.src, v.packet.sport) != (dst_ip, dport):
+                    return self._astray(v, conn, src)
+                conn.client_saw = f"{v.packet.src}:{v.packet.sport}"
+        who = conn.server
+        return ("delivered",
+                f"{src.name} reached {who} ({conn.server_saw} seen by the server); the reply came back from {conn.client_saw}.",
+                conn)
+
+    def _proxy(self, host: Host, pkt: Packet) -> bool:
+        lb = self.scenario.loadBalancer
+        return host.kind == "lb" and lb is not None and lb.style == "proxy" and pkt.dst in host.extra_local
+
+    def _proxy_backend(self, lb_host: Host, pkt: Packet, flow: Flow):
+        """A proxy balancer opens its own connection to a node's NodePort."""
+        node_name = flow.via or (self.scenario.loadBalancer.nodes or self.topology.node_names)[0]
+        node = self.scenario.node(node_name)
+        node_port = None
+        for svc in self.scenario.services:
+            if svc.loadBalancerIP == pkt.dst:
+                for p in svc.ports:
+                    if p.port == pkt.dport and p.protocol.lower() == pkt.proto:
+                        node_port = p.nodePort
+        if node_port is None:
+            return None
+        outer = self._conn
+        self._note(lb_host.name, "send", f"The proxy load balancer accepted the client's connection and now opens its own to {node.ip}:{node_port} (NodePort on {node_name}).",
+                   pkt)
+        outcome, summary, inner = self._connect(lb_host, node.ip, node_port, pkt.proto, 50000, None)
+        outer.server = inner.server
+        outer.server_saw = inner.server_saw
+        outer.client_saw = f"{pkt.dst}:{pkt.dport}" if outcome == "delivered" else ""
+        return (outcome, f"Through the proxy balancer: {summary}", outer)
+
+    def _fail(self, v: _Verdict, conn: _Conn, no: int):
+        outcome = {"rejected": "refused", "dropped": "timeout", "unreachable": "unreachable"}.get(v.status, v.status)
+        text = {
+            "refused": f"{conn.client} got 'connection refused': {v.detail}",
+            "timeout": f"{conn.client} timed out: {v.detail}",
+            "unreachable": f"{conn.client} got 'no route to host': {v.detail}",
+        }.get(outcome, v.detail)
+        self._note(conn.client, "timeout" if outcome == "timeout" else "deliver", text,
+                   v.packet)
+        return outcome, text, conn
+
+    def _refused_by_server(self, host: Host, pkt: Packet, conn: _Conn):
+        if pkt.proto == "tcp":
+            why = (f"Nothing listens on {pkt.proto} port {pkt.dport} in {host.name}: its kernel answers "
+                   "with a TCP RST, and the client sees 'connection refused'.")
+        else:
+            why = (f"Nothing listens on udp port {pkt.dport} in {host.name}: its kernel answers with ICMP "
+                   "port unreachable.")
+        self._note(host.name, "reject", why, pkt)
+        if pkt.proto == "tcp":
+            conn.packet_no, conn.label, conn.direction = conn.packet_no + 1, "RST", "reply"
+            rst = Packet(pkt.dst, pkt.src, "tcp", pkt.dport, pkt.sport, flags=("RST", "ACK"))
+            v = self._send(host, rst, reply=True)
+            if v.status == "delivered":
+                conn.client_saw = f"{v.packet.src}:{v.packet.sport}"
+        return "refused", f"{conn.client} got 'connection refused' from {host.name}: nothing listens on port {pkt.dport}.", conn
+
+    def _astray(self, v: _Verdict, conn: _Conn, src: Host):
+        if v.host != src.name:
+            text = f"The reply went to {v.host}, not back to {src.name}: the client never hears back and times out."
+        else:
+            text = (f"The reply arrived from {v.packet.src}:{v.packet.sport}, but the client talked to "
+                    f"{conn.client_tuple[2]}:{conn.client_tuple[3]}: no socket expects it, the client's kernel "
+                    "answers with a RST and the connection times out.")
+        self._note(v.host, "timeout", text, v.packet)
+        return "timeout", text, conn
+
+    # ------------------------------------------------------------------ packets
+
+    def _send(self, host: Host, pkt: Packet, reply: bool = False) -> _Verdict:
+        """Send a packet from a process on ``host``; walk it until it ends somewhere."""
+        self._note(host.name, "send", self._send_why(host, pkt), pkt)
+        if host.kind == "node":
+            v = self._node_output(host, pkt)
+            if v.status != "forwarded":
+                return v
+            out_iface, pkt, next_hop = v.detail, v.packet, v.host
+        else:
+            route = host.route(pkt.dst)
+            if route is None:
+                return _Verdict("unreachable", host.name, pkt, f"{host.name} has no route to {pkt.dst}")
+            out_iface, next_hop = route.dev, route.via or pkt.dst
+        for _ in range(MAX_HOPS):
+            iface = host.iface(out_iface)
+            nxt = self.topology.neighbour(host, iface, next_hop)
+            if nxt is None:
+                self._note(host.name, "drop",
+                           f"No host answers ARP for {next_hop} on {out_iface}: after about 3 s the kernel "
+                           "gives up and sends the source an ICMP host unreachable ('No route to host').", pkt)
+                return _Verdict("unreachable", host.name, pkt, f"nobody answers ARP for {next_hop}")
+            in_iface = self._in_iface(nxt, host, iface)
+            self._note(nxt.name, "link", f"{host.name} ({out_iface}) → {nxt.name} ({in_iface})", pkt,
+                       link=(host.name, nxt.name))
+            host = nxt
+            if host.kind == "node":
+                v = self._node_receive(host, pkt, in_iface)
+                if v.status != "forwarded":
+                    return v
+                out_iface, pkt, next_hop = v.detail, v.packet, v.host
+                continue
+            if pkt.dst in host.local_addrs:
+                self._note(host.name, "deliver", f"{pkt.dst} is {host.name}'s own address: the packet is delivered.", pkt)
+                return _Verdict("delivered", host.name, pkt)
+            if not host.forwarding:
+                self._note(host.name, "drop", f"{host.name} does not forward packets for {pkt.dst}.", pkt)
+                return _Verdict("dropped", host.name, pkt, f"{host.name} does not forward")
+            route = host.route(pkt.dst)
+            if route is None:
+                self._note(host.name, "drop", f"{host.name} has no route to {pkt.dst}.", pkt)
+                return _Verdict("dropped", host.name, pkt, f"{host.name} has no route")
+            self._note(host.name, "route", f"{host.name} forwards the packet for {pkt.dst} via {route.via or 'the link'} on {route.dev}.", pkt)
+            out_iface, next_hop = route.dev, route.via or pkt.dst
+        return _Verdict("dropped", host.name, pkt, "too many hops")
+
+    def _send_why(self, host: Host, pkt: Packet) -> str:
+        c = self._conn
+        what = c.label if c else "packet"
+        return f"{host.name} sends the {what}: {pkt.src}:{pkt.sport} → {pkt.dst}:{pkt.dport} ({pkt.proto})."
+
+    def _in_iface(self, host: Host, from_host: Host, via_iface) -> str:
+        if via_iface.peer:
+            for i in host.interfaces:
+                if i.peer == from_host.name:
+                    return i.name
+        return "eth0"
+
+    # ------------------------------------------------------------------ node datapath
+
+    def _ctx(self, host: Host, hook: str, in_iface, out_iface, entry: ConntrackEntry | None,
+             direction: str, untracked: bool) -> EvalContext:
+        st = self.nodes[host.name]
+        if untracked:
+            ct_state = "UNTRACKED"
+        elif entry is None:
+            ct_state = "INVALID"
+        elif direction == "REPLY" or entry.seen_reply:
+            ct_state = "ESTABLISHED"
+        else:
+            ct_state = "NEW"
+        return EvalContext(
+            hook=hook,
+            in_iface=in_iface,
+            out_iface=out_iface,
+            local_addrs=host.local_addrs,
+            ct_state=ct_state,
+            ct_status=entry.ct_status() if entry else frozenset(),
+            ct_orig_src=entry.orig[0] if entry else None,
+            ct_orig_dst=entry.orig[1] if entry else None,
+            ct_orig_dport=entry.orig[3] if entry else None,
+            ct_direction=direction or "ORIGINAL",
+            now=self.now,
+            recent=st.recent,
+            statistic=self._statistic,
+            masquerade_source=lambda iface, h=host: h.iface(iface).address if iface else None,
+        )
+
+    def _statistic(self, rule: Rule, p: float) -> tuple[bool, float | None]:
+        if self._pin is not None and rule.target and rule.target.startswith("KUBE-SEP-"):
+            return rule.target == self._pinned_sep(rule), None
+        roll = self.rng.random()
+        return roll < p, roll
+
+    def _pinned_sep(self, rule: Rule) -> str | None:
+        """The KUBE-SEP chain of the pinned pod among the chains this rule's chain jumps to."""
+        pod = self.topology.hosts[self._pin]
+        for st in self.nodes.values():
+            nat = st.ruleset.tables.get("nat")
+            if nat is None or rule.chain not in nat.chains:
+                continue
+            for r in nat.chains[rule.chain].rules:
+                if r.target and r.target.startswith("KUBE-SEP-"):
+                    for sr in nat.chains[r.target].rules:
+                        if sr.target == "DNAT":
+                            opt = sr.target_option("--to-destination")
+                            if opt and opt.value.split(":")[0] == pod.primary_ip:
+                                return r.target
+            break
+        return None
+
+    def _walk(self, host: Host, hook: str, pkt: Packet, in_iface, out_iface, entry, direction,
+              untracked: bool, tables: tuple[str, ...] | None = None):
+        """Run the tables of one hook; returns (verdict, packet, nat, reject_with)."""
+        st = self.nodes[host.name]
+        nat_result = None
+        for table in tables or TABLE_ORDER[hook]:
+            if table not in st.ruleset.tables:
+                continue
+            if table == "nat" and (untracked or entry is None or entry.confirmed):
+                continue  # the nat table sees only a connection's first packet
+            ctx = self._ctx(host, hook, in_iface, out_iface, entry, direction, untracked)
+            out = st.evaluator.run(table, hook, pkt, ctx)
+            self._record_hits(host, hook, out.hits, pkt)
+            pkt = out.packet
+            if out.verdict != "ACCEPT":
+                return out.verdict, pkt, None, out.reject_with
+            if out.nat:
+                nat_result = out.nat
+                pkt = self._apply_nat(host, hook, pkt, out.nat, entry, out.hits[-1])
+        return "ACCEPT", pkt, nat_result, ""
+
+    def _record_hits(self, host: Host, hook: str, hits: list[Hit], before: Packet) -> None:
+        # chain entry steps are implied by each hit's chain; NAT hits are recorded by _apply_nat
+        for hit in hits:
+            if hit.kind in ("dnat", "snat", "masquerade"):
+                continue
+            self._note(
+                host.name, hit.kind, why_hit(hit, before), hit.packet, hook=hook, table=hit.table,
+                chain=hit.chain, rule_index=hit.rule_index, rule=self._rule_text(hit.rule),
+                changed=hit.packet.changed_fields(before), roll=hit.roll, probability=hit.probability,
+                target=hit.target,
+            )
+            before = hit.packet
+
+    def _rule_text(self, rule: Rule | None) -> str:
+        if rule is None:
+            return ""
+        from ..netfilter import render_rule
+
+        return render_rule(rule)
+
+    def _apply_nat(self, host: Host, hook: str, pkt: Packet, nat: tuple, entry: ConntrackEntry, hit: Hit) -> Packet:
+        kind, ip, port = nat
+        before = pkt
+        if kind == "DNAT":
+            pkt = pkt.with_(dst=ip, dport=port or pkt.dport)
+            entry.reply = (pkt.dst, entry.reply[1], pkt.dport, entry.reply[3])
+        else:
+            if kind == "MASQUERADE":
+                # --random-fully: the kernel draws the source port at random
+                port = self.rng.randint(32768, 60999)
+            pkt = pkt.with_(src=ip, sport=port or pkt.sport)
+            entry.reply = (entry.reply[0], pkt.src, entry.reply[2], pkt.sport)
+        nat_hit = Hit(hit.kind, hit.table, hit.chain, hit.rule_index, hit.rule, pkt, hit.target,
+                      hit.roll, hit.probability, hit.pinned)
+        self._note(
+            host.name, hit.kind, why_hit(nat_hit, before), pkt, hook=hook, table=hit.table, chain=hit.chain,
+            rule_index=hit.rule_index, rule=self._rule_text(hit.rule), changed=pkt.changed_fields(before),
+            roll=hit.roll, probability=hit.probability, target=hit.target, touched_entry=entry,
+        )
+        return pkt
+
+    def _conntrack_in(self, host: Host, pkt: Packet):
+        """Conntrack's look-up at PREROUTING/OUTPUT: (entry, direction, new?, drop reason)."""
+        st = self.nodes[host.name]
+        entry, direction = st.conntrack.lookup(pkt)
+        if entry is None:
+            if st.conntrack.full:
+                return None, "", False, "nf_conntrack: table full, dropping packet"
+            entry = st.conntrack.new(pkt, self.now)
+            self._note(host.name, "conntrack-new",
+                       f"No conntrack entry matches: a new connection. Conntrack creates an entry "
+                       f"({entry.state or 'udp'}, unconfirmed) and this first packet will walk the nat table.",
+                       pkt, touched_entry=entry, extra_entry=entry)
+            return entry, "ORIGINAL", True, ""
+        update_entry(entry, pkt, direction)
+        if direction == "REPLY":
+            why = ("Conntrack knows this connection: the packet is a reply (it matches the entry's reply "
+                   f"tuple). State now {entry.state or 'replied'}.")
+        else:
+            why = ("Conntrack knows this connection: the nat table is skipped and the entry's NAT is reused. "
+                   f"State {entry.state or 'udp'}.")
+        self._note(host.name, "conntrack-hit" if direction == "ORIGINAL" else "conntrack-reverse",
+                   why, pkt, touched_entry=entry)
+        return entry, direction, False, ""
+
+    def _ct_translate(self, host: Host, hook: str, pkt: Packet, entry: ConntrackEntry, direction: str,
+                      manip: str) -> Packet:
+        """Apply a known connection's NAT: manip "dst" at PREROUTING/OUTPUT, "src" at POSTROUTING/INPUT."""
+        before = pkt
+        if direction == "ORIGINAL":
+            if manip == "dst" and entry.dnat:
+                pkt = pkt.with_(dst=entry.reply[0], dport=entry.reply[2])
+                why = (f"Conntrack applies the connection's DNAT to this later packet: destination "
+                       f"{pkt.dst}:{pkt.dport}. No rule is consulted.")
+            elif manip == "src" and entry.snat:
+                pkt = pkt.with_(src=entry.reply[1], sport=entry.reply[3])
+                why = f"Conntrack applies the connection's source NAT: source {pkt.src}:{pkt.sport}."
+            else:
+                return pkt
+            kind = "conntrack-hit"
+        else:
+            if manip == "dst" and entry.snat:
+                pkt = pkt.with_(dst=entry.orig[0], dport=entry.orig[2])
+                why = (f"Conntrack undoes the source NAT on the reply: destination back to the real client "
+                       f"{pkt.dst}:{pkt.dport}.")
+            elif manip == "src" and entry.dnat:
+                pkt = pkt.with_(src=entry.orig[1], sport=entry.orig[3])
+                why = (f"Conntrack undoes the DNAT on the reply: the source becomes {pkt.src}:{pkt.sport} "
+                       "again, the address the client asked for. No SNAT rule does this; the entry does.")
+            else:
+                return pkt
+            kind = "conntrack-reverse"
+        self._note(host.name, kind, why, pkt, hook=hook, changed=pkt.changed_fields(before), touched_entry=entry)
+        return pkt
+
+    def _confirm(self, host: Host, pkt: Packet, entry: ConntrackEntry, is_new: bool) -> None:
+        if not is_new or entry is None:
+            return
+        self.nodes[host.name].conntrack.confirm(entry)
+        nat = []
+        if entry.dnat:
+            nat.append(f"DNAT to {entry.reply[0]}:{entry.reply[2]}")
+        if entry.snat:
+            nat.append(f"source NAT to {entry.reply[1]}:{entry.reply[3]}")
+        nat_text = (" with " + " and ".join(nat)) if nat else " without NAT"
+        self._note(host.name, "conntrack-confirm",
+                   f"The packet leaves the host: conntrack confirms the entry{nat_text}. "
+                   "`conntrack -L` shows it from now on.", pkt, touched_entry=entry)
+
+    def _node_receive(self, host: Host, pkt: Packet, in_iface: str) -> _Verdict:
+        st = self.nodes[host.name]
+        untracked = False
+        verdict, pkt, _, rej = self._walk(host, "PREROUTING", pkt, in_iface, None, None, "", False, ("raw",))
+        if verdict != "ACCEPT":
+            return self._stop(host, verdict, pkt, rej)
+        entry, direction, is_new, reason = self._conntrack_in(host, pkt)
+        if reason:
+            self._note(host.name, "drop", reason, pkt)
+            return _Verdict("dropped", host.name, pkt, reason)
+        if not is_new:
+            pkt = self._ct_translate(host, "PREROUTING", pkt, entry, direction, "dst")
+        verdict, pkt, nat, rej = self._walk(host, "PREROUTING", pkt, in_iface, None, entry, direction,
+                                            untracked, ("mangle", "nat"))
+        if verdict != "ACCEPT":
+            return self._stop(host, verdict, pkt, rej)
+        # routing decision
+        if pkt.dst in host.local_addrs:
+            self._note(host.name, "route", f"Routing: {pkt.dst} is an address of {host.name}: deliver locally (INPUT).",
+                       pkt, hook="PREROUTING")
+            verdict, pkt, nat, rej = self._walk(host, "INPUT", pkt, in_iface, None, entry, direction, untracked)
+            if verdict != "ACCEPT":
+                return self._stop(host, verdict, pkt, rej)
+            if not is_new:
+                pkt = self._ct_translate(host, "INPUT", pkt, entry, direction, "src")
+            self._confirm(host, pkt, entry, is_new)
+            self._note(host.name, "deliver", f"Delivered to a socket on {host.name}.", pkt)
+            return _Verdict("delivered", host.name, pkt)
+        route = host.route(pkt.dst)
+        if route is None:
+            self._note(host.name, "drop", f"Routing: {host.name} has no route to {pkt.dst}.", pkt)
+            return _Verdict("unreachable", host.name, pkt, f"{host.name} has no route to {pkt.dst}")
+        out_iface = route.dev
+        self._note(host.name, "route",
+                   f"Routing: {pkt.dst} is not local; forward it out of {out_iface}"
+                   + (f" via {route.via}." if route.via else " (directly connected)."),
+                   pkt, hook="PREROUTING")
+        verdict, pkt, _, rej = self._walk(host, "FORWARD", pkt, in_iface, out_iface, entry, direction, untracked)
+        if verdict != "ACCEPT":
+            return self._stop(host, verdict, pkt, rej)
+        return self._postrouting(host, pkt, in_iface, out_iface, entry, direction, is_new, untracked,
+                                 route.via or pkt.dst)
+
+    def _postrouting(self, host, pkt, in_iface, out_iface, entry, direction, is_new, untracked, next_hop):
+        verdict, pkt, _, rej = self._walk(host, "POSTROUTING", pkt, in_iface, out_iface, entry, direction,
+                                          untracked)
+        if verdict != "ACCEPT":
+            return self._stop(host, verdict, pkt, rej)
+        if not is_new:
+            pkt = self._ct_translate(host, "POSTROUTING", pkt, entry, direction, "src")
+        self._confirm(host, pkt, entry, is_new)
+        return _Verdict("forwarded", next_hop, pkt, out_iface)
+
+    def _node_output(self, host: Host, pkt: Packet) -> _Verdict:
+        route = host.route(pkt.dst)
+        if route is None:
+            self._note(host.name, "drop", f"{host.name} has no route to {pkt.dst}.", pkt)
+            return _Verdict("unreachable", host.name, pkt, f"no route to {pkt.dst}")
+        out_iface = route.dev
+        self._note(host.name, "route", f"Routing (locally generated): out of {out_iface}, source {pkt.src}.",
+                   pkt, hook="OUTPUT")
+        verdict, pkt, _, rej = self._walk(host, "OUTPUT", pkt, None, out_iface, None, "", False, ("raw",))
+        if verdict != "ACCEPT":
+            return self._stop(host, verdict, pkt, rej)
+        entry, direction, is_new, reason = self._conntrack_in(host, pkt)
+        if reason:
+            self._note(host.name, "drop", reason, pkt)
+            return _Verdict("dropped", host.name, pkt, reason)
+        dst_before = pkt.dst  # before conntrack's DNAT too: any change of destination means a new route
+        if not is_new:
+            pkt = self._ct_translate(host, "OUTPUT", pkt, entry, direction, "dst")
+        verdict, pkt, _, rej = self._walk(host, "OUTPUT", pkt, None, out_iface, entry, direction, False,
+                                          ("mangle", "nat", "filter"))
+        if verdict != "ACCEPT":
+            return self._stop(host, verdict, pkt, rej)
+        if pkt.dst != dst_before:
+            route = host.route(pkt.dst)
+            if route is None:
+                return _Verdict("unreachable", host.name, pkt, f"no route to {pkt.dst}")
+            out_iface = route.dev
+            self._note(host.name, "route", f"The destination changed: route again, now out of {out_iface}.",
+                       pkt, hook="OUTPUT")
+        return self._postrouting(host, pkt, None, out_iface, entry, direction, is_new, False, route.via or pkt.dst)
+
+    def _stop(self, host: Host, verdict: str, pkt: Packet, reject_with: str) -> _Verdict:
+        if verdict == "REJECT":
+            return _Verdict("rejected", host.name, pkt, f"{host.name} rejected it ({reject_with})")
+        return _Verdict("dropped", host.name, pkt, f"{host.name} dropped it")
+
+    # ------------------------------------------------------------------ steps
+
+    def _note(self, host: str, kind: str, why: str, pkt: Packet, *, hook: str = "", table: str = "",
+              chain: str = "", rule_index: int = 0, rule: str = "", changed: tuple = (), roll=None,
+              probability=None, target: str = "", link: tuple = (), touched_entry: ConntrackEntry | None = None,
+              extra_entry: ConntrackEntry | None = None) -> None:
+        conn = self._conn
+        entries: list[ConntrackEntry] = []
+        st = self.nodes.get(host)
+        if st is not None:
+            entries = list(st.conntrack.entries)
+        if extra_entry is not None and extra_entry not in entries:
+            entries.append(extra_entry)
+        touched = entries.index(touched_entry) if touched_entry in entries else -1
+        views = tuple(_view(e, "new" if e is extra_entry else "") for e in entries)
+        self._steps.append(
+            Step(
+                index=len(self._steps),
+                host=host,
+                kind=kind,
+                why=why,
+                packet=PacketView(pkt.src, pkt.dst, pkt.proto, pkt.sport, pkt.dport, pkt.mark, tuple(pkt.flags),
+                                  conn.direction if conn else "original"),
+                packet_no=conn.packet_no if conn else 0,
+                packet_label=conn.label if conn else "",
+                hook=hook,
+                table=table,
+                chain=chain,
+                rule_index=rule_index,
+                rule=rule,
+                changed=tuple(changed),
+                conntrack=views,
+                touched=touched,
+                roll=roll,
+                probability=probability,
+                target=target,
+                link=tuple(link),
+            )
+        )
+
+
+def _view(e: ConntrackEntry, event: str) -> ConntrackView:
+    return ConntrackView(
+        line=e.line(), proto=e.proto, state=e.state, orig=tuple(e.orig), reply=tuple(e.reply),
+        status=e.status(), event=event,
+    )
+
+
+def run_flow(scenario: Scenario, flow: str, *, seed: int | None = None, endpoint: str | None = None) -> Trace:
+    """Run one named flow on a fresh cluster."""
+    return ClusterSim(scenario, seed=seed).run_flow(flow, endpoint=endpoint)

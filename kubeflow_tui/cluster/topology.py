@@ -1,0 +1,189 @@
+"""Hosts, interfaces and routes built from a scenario (see CONVENTIONS.md, Topology).
+
+Every node, pod, external client and the load balancer is a ``Host`` with interfaces
+and a routing table; ``Host.route(dst)`` is a longest-prefix match like the kernel's
+main table.  The kernel referee builds the very same topology in network namespaces.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+
+from ..scenario.models import Scenario
+
+
+def veth_name(pod: str) -> str:
+    """The node-side veth of a pod: ``veth-<pod>`` cut to the kernel's 15 characters."""
+    return f"veth-{pod}"[:15]
+
+
+def pod_gateway(pod_cidr: str) -> str:
+    net = ipaddress.IPv4Network(pod_cidr)
+    return str(net.network_address + 1)
+
+
+@dataclass(frozen=True)
+class Interface:
+    name: str
+    address: str  # primary IPv4 address
+    prefix: int  # prefix length of the address
+    peer: str | None = None  # for a veth: the host at the other end
+    segment: str | None = None  # for a shared L2 segment: its name
+
+
+@dataclass(frozen=True)
+class Route:
+    dst: ipaddress.IPv4Network
+    dev: str
+    via: str | None = None
+    src: str | None = None
+    scope_link: bool = False
+
+    def text(self) -> str:
+        """As `ip route` prints it."""
+        dst = "default" if self.dst.prefixlen == 0 else (
+            str(self.dst.network_address) if self.dst.prefixlen == 32 else str(self.dst)
+        )
+        parts = [dst]
+        if self.via:
+            parts += ["via", self.via]
+        parts += ["dev", self.dev]
+        if self.scope_link and not self.via:
+            if self.src:
+                parts += ["proto", "kernel", "scope", "link", "src", self.src]
+            else:
+                parts += ["scope", "link"]
+        return " ".join(parts)
+
+
+@dataclass
+class Host:
+    name: str
+    kind: str  # "node" | "pod" | "client" | "lb"
+    interfaces: list[Interface] = field(default_factory=list)
+    routes: list[Route] = field(default_factory=list)
+    extra_local: list[str] = field(default_factory=list)  # addresses on lo (LB VIP in proxy style)
+    forwarding: bool = False
+    node: str | None = None  # for pods: the node they run on
+    listeners: set[tuple[str, int]] = field(default_factory=set)  # (proto, port) servers
+
+    @property
+    def addresses(self) -> list[str]:
+        return [i.address for i in self.interfaces] + list(self.extra_local)
+
+    @property
+    def local_addrs(self) -> frozenset[str]:
+        return frozenset(self.addresses) | {"127.0.0.1"}
+
+    @property
+    def primary_ip(self) -> str:
+        return self.interfaces[0].address
+
+    def iface(self, name: str) -> Interface:
+        for i in self.interfaces:
+            if i.name == name:
+                return i
+        raise KeyError(name)
+
+    def route(self, dst: str) -> Route | None:
+        """Longest-prefix match (the kernel's main table)."""
+        addr = ipaddress.IPv4Address(dst)
+        best: Route | None = None
+        for r in self.routes:
+            if addr in r.dst and (best is None or r.dst.prefixlen > best.dst.prefixlen):
+                best = r
+        return best
+
+    def source_for(self, route: Route) -> str:
+        """The source address the kernel picks for a locally generated packet."""
+        if route.src:
+            return route.src
+        return self.iface(route.dev).address
+
+
+@dataclass
+class Topology:
+    hosts: dict[str, Host]
+    segment: str  # the node network's name
+    scenario: Scenario
+
+    def owner_of(self, ip: str) -> Host | None:
+        for h in self.hosts.values():
+            if ip in h.addresses:
+                return h
+        return None
+
+    def neighbour(self, host: Host, iface: Interface, next_hop: str) -> Host | None:
+        """Which host receives a frame sent out of ``iface`` towards ``next_hop``."""
+        if iface.peer:
+            return self.hosts[iface.peer]
+        for h in self.hosts.values():
+            if h is host:
+                continue
+            for i in h.interfaces:
+                if i.segment == iface.segment and i.address == next_hop:
+                    return h
+        return None
+
+    def node_of_pod(self, pod: str) -> Host:
+        return self.hosts[self.hosts[pod].node]
+
+    @property
+    def node_names(self) -> list[str]:
+        return [h.name for h in self.hosts.values() if h.kind == "node"]
+
+
+def build_topology(sc: Scenario) -> Topology:
+    seg = "nodenet"
+    net = ipaddress.IPv4Network(sc.cluster.nodeNetwork)
+    hosts: dict[str, Host] = {}
+    default_gw = str(net.network_address + 1)
+
+    for c in sc.clients:
+        if c.kind != "external":
+            continue
+        h = Host(c.name, "client", [Interface("eth0", c.ip, net.prefixlen, segment=seg)])
+        h.routes.append(Route(net, "eth0", src=c.ip, scope_link=True))
+        if sc.loadBalancer:
+            for svc in sc.services:
+                if svc.type == "LoadBalancer" and svc.loadBalancerIP:
+                    h.routes.append(
+                        Route(ipaddress.IPv4Network(f"{svc.loadBalancerIP}/32"), "eth0", via=sc.loadBalancer.ip)
+                    )
+        hosts[c.name] = h
+
+    if sc.loadBalancer:
+        lb = sc.loadBalancer
+        h = Host(lb.name, "lb", [Interface("eth0", lb.ip, net.prefixlen, segment=seg)], forwarding=True)
+        h.routes.append(Route(net, "eth0", src=lb.ip, scope_link=True))
+        if lb.style == "proxy":
+            h.extra_local = [s.loadBalancerIP for s in sc.services if s.type == "LoadBalancer" and s.loadBalancerIP]
+        hosts[lb.name] = h
+
+    for n in sc.cluster.nodes:
+        gw = pod_gateway(n.podCIDR)
+        h = Host(n.name, "node", [Interface("eth0", n.ip, net.prefixlen, segment=seg)], forwarding=True)
+        h.routes.append(Route(ipaddress.IPv4Network("0.0.0.0/0"), "eth0", via=default_gw))
+        h.routes.append(Route(net, "eth0", src=n.ip, scope_link=True))
+        for other in sc.cluster.nodes:
+            if other.name != n.name:
+                h.routes.append(Route(ipaddress.IPv4Network(other.podCIDR), "eth0", via=other.ip))
+        for p in sc.pods:
+            if p.node != n.name:
+                continue
+            dev = veth_name(p.name)
+            h.interfaces.append(Interface(dev, gw, 32, peer=p.name))
+            h.routes.append(Route(ipaddress.IPv4Network(f"{p.ip}/32"), dev, scope_link=True))
+        hosts[n.name] = h
+
+    for p in sc.pods:
+        node = sc.node(p.node)
+        gw = pod_gateway(node.podCIDR)
+        h = Host(p.name, "pod", [Interface("eth0", p.ip, 32, peer=p.node)], node=p.node)
+        h.routes.append(Route(ipaddress.IPv4Network("0.0.0.0/0"), "eth0", via=gw))
+        h.routes.append(Route(ipaddress.IPv4Network(f"{gw}/32"), "eth0", scope_link=True))
+        h.listeners = {(cp.protocol.lower(), cp.containerPort) for cp in p.ports}
+        hosts[p.name] = h
+
+    return Topology(hosts, seg, sc)
