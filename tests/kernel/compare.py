@@ -1,0 +1,348 @@
+"""Hold a simulator ``Trace`` against what the kernel did (a ``KernelResult``).
+
+``compare_flow(scenario, flow_name, kernel_result, trace) -> list[str]``: one sentence per
+disagreement, empty when the simulator predicted the kernel.  Compared, per node:
+
+* for every packet the simulator shows on the node, the kernel packet it stands for
+  (same protocol, direction and TCP flags, in order; the kernel sees more packets -- pure
+  ACKs, FINs -- which the simulator need not show) and its ordered ``table:chain:verdict``
+  path, rule text included (``compare_rules``);
+* the packet's destination and source as it leaves the node (after DNAT / SNAT,
+  MASQUERADE, or conntrack's reverse translation), taken from the kernel's conntrack tuples;
+* the node's conntrack entries (proto, original and reply tuples, state, UNREPLIED/ASSURED);
+
+and for the flow: the outcome, the endpoint, what the server saw, what the client saw.
+
+How the kernel's trace is read (what ``xtables-monitor --trace`` does and does not show):
+only rules that *match* leave a line; falling off the end of a user chain leaves none (no
+``return`` line on 6.x kernels), so the simulator's implicit returns are not compared; the
+raw table exists only because the referee put its TRACE rules there, unless the node's
+ruleset declared it; a NAT target's verdict is ACCEPT, MARK's is CONTINUE, REJECT's DROP.
+
+``MASQUERADE --random-fully`` picks a random source port: wherever a masquerade with
+``--random-fully`` was traced, that port is compared as ``*``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Iterable
+
+from kubeflow_tui.scenario.models import Scenario
+from kubeflow_tui.trace import ConntrackView, Step, Trace
+
+from .capture import KHeader, KPacket
+from .netns import HostCapture, KernelResult
+
+#: What every comparison did in this session (the conftest prints it at the end).
+STATS: Counter[str] = Counter(flows=0, packets=0, mismatches=0)
+
+_SKIP_KINDS = {
+    "send", "link", "route", "no-match", "deliver", "timeout",
+    "conntrack-new", "conntrack-hit", "conntrack-reverse", "conntrack-confirm", "conntrack-invalid",
+}
+_NAT_TARGETS = {"DNAT", "SNAT", "MASQUERADE", "REDIRECT", "NETMAP"}
+_CONTINUE_TARGETS = {"MARK", "CONNMARK", "LOG", "NFLOG", "TRACE", "CT", "CLASSIFY", "DSCP", "TOS"}
+_CLOSING = {"FIN_WAIT", "CLOSE_WAIT", "LAST_ACK", "TIME_WAIT", "CLOSE"}
+_KERNEL_OUTCOMES = {  # kernel outcome -> simulator outcomes that say the same
+    "delivered": {"delivered"},
+    "refused": {"refused"},
+    "timeout": {"timeout", "dropped"},
+    "unreachable": {"dropped", "refused", "timeout"},
+}
+_TARGET_RE = re.compile(r"(?:^|\s)-([jg])\s+(\S+)")
+
+
+@dataclass(frozen=True)
+class PathEntry:
+    """One row of a path, the same shape for both sides."""
+
+    table: str
+    chain: str
+    verdict: str  # ACCEPT DROP CONTINUE RETURN JUMP:X GOTO:X policy:ACCEPT ...
+    rule: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.table}:{self.chain}:{self.verdict}"
+
+
+def rule_verdict(rule: str, target: str = "", kind: str = "") -> str:
+    """The verdict the kernel traces for a rule: from its ``-j``/``-g`` target."""
+    m = _TARGET_RE.search(rule or "")
+    if m:
+        how, name = m.groups()
+    else:
+        how, name = ("g" if kind == "goto" else "j"), (target or kind).upper()
+    if name in ("ACCEPT", "DROP", "RETURN", "QUEUE"):
+        return name
+    if name == "REJECT":
+        return "DROP"
+    if name == "NFQUEUE":
+        return "QUEUE"
+    if name in _NAT_TARGETS:
+        return "ACCEPT"
+    if name in _CONTINUE_TARGETS:
+        return "CONTINUE"
+    return f"{'GOTO' if how == 'g' else 'JUMP'}:{name}"
+
+
+# ---------------------------------------------------------------------------------------
+# the two sides as comparable paths
+
+
+def kernel_path(packet: KPacket, capture: HostCapture | None = None) -> list[PathEntry]:
+    referee_raw = capture.referee_raw if capture is not None else True
+    out = []
+    for e in packet.events:
+        if e.kind == "return" or "-j TRACE" in e.rule:
+            continue
+        if e.table == "raw" and referee_raw:
+            continue
+        verdict = f"policy:{e.verdict}" if e.kind == "policy" else (
+            f"{e.verdict}:{e.target}" if e.target else e.verdict)
+        out.append(PathEntry(e.table, e.chain, verdict, e.rule))
+    return out
+
+
+def sim_path(steps: Iterable[Step], *, referee_raw: bool = True) -> list[PathEntry]:
+    out: list[PathEntry] = []
+    last_key = None
+    for s in steps:
+        if not s.chain or s.kind in _SKIP_KINDS:
+            continue
+        if s.kind == "return" and not s.rule:
+            continue  # falling off a user chain: the kernel traces nothing
+        if s.table == "raw" and referee_raw:
+            continue
+        if s.kind == "policy":
+            verdict = f"policy:{(s.target or 'ACCEPT').upper()}"
+            rule = ""
+        else:
+            verdict = rule_verdict(s.rule, s.target, s.kind)
+            rule = s.rule
+        key = (s.table, s.chain, s.rule_index, verdict)
+        if key == last_key:
+            continue  # rule-match followed by its jump / dnat / mark step: one kernel line
+        last_key = key
+        out.append(PathEntry(s.table, s.chain, verdict, rule))
+    return out
+
+
+def render_side_by_side(title: str, kernel: list[PathEntry], sim: list[PathEntry], width: int = 58) -> str:
+    """Both paths in two columns, aligned; ``!`` marks rows that differ."""
+
+    def cell(e: PathEntry | None) -> str:
+        if e is None:
+            return ""
+        text = e.label
+        return text if len(text) <= width else text[: width - 1] + "…"
+
+    rows = [f"  {title}", f"    {'kernel':<{width}} | simulator", f"    {'-' * width}-+-{'-' * width}"]
+    sm = difflib.SequenceMatcher(a=[e.label for e in kernel], b=[e.label for e in sim], autojunk=False)
+    for op, i1, i2, j1, j2 in sm.get_opcodes():
+        ks, ss = kernel[i1:i2], sim[j1:j2]
+        for n in range(max(len(ks), len(ss))):
+            k = ks[n] if n < len(ks) else None
+            s = ss[n] if n < len(ss) else None
+            mark = " " if op == "equal" else "!"
+            rows.append(f"  {mark} {cell(k):<{width}} | {cell(s)}")
+    return "\n".join(rows)
+
+
+# ---------------------------------------------------------------------------------------
+# matching packets
+
+
+def _norm_flags(flags: Iterable[str]) -> frozenset[str]:
+    return frozenset(flags) - {"PSH"}
+
+
+def _entries(cap: HostCapture) -> list[ConntrackView]:
+    """Every connection the node had during the flow (events, then snapshots)."""
+    seen: dict[tuple, ConntrackView] = {}
+    for ct in [*cap.events, *cap.conntrack_open, *cap.conntrack]:
+        seen.setdefault((ct.proto, ct.orig), ct)
+    return list(seen.values())
+
+
+def _tuple(h: KHeader) -> tuple[str, str, int, int]:
+    return (h.src, h.dst, h.sport, h.dport)
+
+
+def classify(header: KHeader, entries: list[ConntrackView]) -> tuple[str, ConntrackView | None]:
+    """("original" | "reply" | "", entry) for a packet as it arrived on the node."""
+    t = _tuple(header)
+    for ct in entries:
+        if ct.proto == header.proto and ct.orig == t:
+            return "original", ct
+    for ct in entries:
+        if ct.proto == header.proto and ct.reply == t:
+            return "reply", ct
+    return "", None
+
+
+def exit_tuple(direction: str, ct: ConntrackView) -> tuple[str, str, int, int]:
+    """(src, dst, sport, dport) of a packet leaving the node, all NAT done."""
+    if direction == "original":
+        return (ct.reply[1], ct.reply[0], ct.reply[3], ct.reply[2])
+    return (ct.orig[1], ct.orig[0], ct.orig[3], ct.orig[2])
+
+
+def _sim_packets(steps: list[Step]) -> list[tuple[int, list[Step]]]:
+    order: dict[int, list[Step]] = {}
+    for s in steps:
+        order.setdefault(s.packet_no, []).append(s)
+    return list(order.items())
+
+
+def _ep(ip: str, port: int, masked: bool = False) -> str:
+    return f"{ip}:{'*' if masked else port}" if port else ip
+
+
+def _addr_eq(a: str, b: str, random_port: bool) -> bool:
+    if random_port:
+        return a.rpartition(":")[0] == b.rpartition(":")[0]
+    return a == b
+
+
+# ---------------------------------------------------------------------------------------
+# the comparison
+
+
+def random_snat(kernel: KernelResult) -> bool:
+    """True when the kernel masqueraded with ``--random-fully`` somewhere in this flow."""
+    return any(
+        e.kind == "rule" and "--random-fully" in e.rule
+        for cap in kernel.hosts.values()
+        for p in cap.packets
+        for e in p.events
+    )
+
+
+def compare_flow(
+    scenario: Scenario,
+    flow_name: str,
+    kernel_result: KernelResult,
+    trace: Trace,
+    *,
+    compare_rules: bool = True,
+    record: bool = True,
+) -> list[str]:
+    """Every way the simulator's ``trace`` of ``flow_name`` differs from the kernel's run."""
+    k = kernel_result
+    scenario.flow(flow_name)  # KeyError for a flow the scenario does not have
+    if k.flow != flow_name or trace.flow != flow_name:
+        raise ValueError(f"compare_flow({flow_name!r}): kernel ran {k.flow!r}, trace is of {trace.flow!r}")
+    out: list[str] = []
+    rnd = random_snat(k)
+    packets = 0
+
+    if trace.outcome not in _KERNEL_OUTCOMES.get(k.outcome, {k.outcome}):
+        out.append(f"outcome: kernel {k.outcome} ({k.error or k.reply}), simulator {trace.outcome}")
+    if k.outcome == "delivered":
+        if trace.endpoint and k.server and trace.endpoint != k.server:
+            out.append(f"endpoint: kernel {k.server}, simulator {trace.endpoint}")
+        if trace.server_saw and not _addr_eq(trace.server_saw, k.server_saw, rnd):
+            out.append(f"server saw: kernel {k.server_saw}, simulator {trace.server_saw}"
+                       + (" (port random: --random-fully)" if rnd else ""))
+        if trace.client_saw and trace.client_saw != k.client_saw:
+            out.append(f"client saw the reply from: kernel {k.client_saw}, simulator {trace.client_saw}")
+
+    for host, cap in k.hosts.items():
+        steps = trace.steps_on(host)
+        entries = _entries(cap)
+        kpackets = [(p, *classify(p.first, entries)) for p in cap.packets if p.headers]
+        used = -1
+        for packet_no, psteps in _sim_packets(steps):
+            first = psteps[0].packet
+            label = psteps[0].packet_label or " ".join(first.flags) or f"packet {packet_no}"
+            name = f"{host} packet {packet_no} ({label})"
+            want_flags = _norm_flags(first.flags)
+            match = None
+            for i in range(used + 1, len(kpackets)):
+                kp, direction, _ = kpackets[i]
+                if kp.first.proto != first.proto or (direction and direction != first.direction):
+                    continue
+                if want_flags and _norm_flags(kp.flags) != want_flags:
+                    continue
+                match, used = kpackets[i], i
+                break
+            if match is None:
+                out.append(f"{name}: the kernel saw no {first.direction} {first.proto} packet "
+                           f"{' '.join(first.flags)} on {host}")
+                continue
+            packets += 1
+            kp, direction, ct = match
+            kpath = kernel_path(kp, cap)
+            spath = sim_path(psteps, referee_raw=cap.referee_raw)
+            labels_differ = [e.label for e in kpath] != [e.label for e in spath]
+            if labels_differ:
+                out.append(f"{name}: chain path differs\n"
+                           + render_side_by_side(f"{name}: {kp.describe()}", kpath, spath))
+            elif compare_rules:
+                for ke, se in zip(kpath, spath):
+                    if ke.rule and se.rule and ke.rule != se.rule:
+                        out.append(f"{name}: rule text in {ke.table}:{ke.chain} differs\n"
+                                   f"    kernel:    {ke.rule}\n    simulator: {se.rule}")
+            if ct is not None:
+                src, dst, sport, dport = exit_tuple(direction, ct)
+                last = psteps[-1].packet
+                masked = rnd and direction == "original" and ct.reply[1] != ct.orig[0]
+                if (last.dst, last.dport) != (dst, dport):
+                    out.append(f"{name}: destination leaving {host}: kernel {_ep(dst, dport)}, "
+                               f"simulator {_ep(last.dst, last.dport)}")
+                if last.src != src or (not masked and last.sport != sport):
+                    out.append(f"{name}: source leaving {host}: kernel {_ep(src, sport, masked)}, "
+                               f"simulator {_ep(last.src, last.sport, masked)}")
+        out += _compare_conntrack(host, cap, steps, rnd)
+
+    if record:
+        STATS["flows"] += 1
+        STATS["packets"] += packets
+        STATS["mismatches"] += len(out)
+    return out
+
+
+def _ct_key(ct: ConntrackView) -> tuple:
+    return (ct.proto, ct.orig)
+
+
+def _ct_text(ct: ConntrackView, masked: bool) -> str:
+    o, r = ct.orig, ct.reply
+    status = ",".join(s for s in ct.status if s in ("UNREPLIED", "ASSURED"))
+    return (f"{ct.proto} {ct.state or '-'} {_ep(o[0], o[2])}>{_ep(o[1], o[3])} "
+            f"reply {_ep(r[0], r[2])}>{_ep(r[1], r[3], masked)}{' [' + status + ']' if status else ''}")
+
+
+def _compare_conntrack(host: str, cap: HostCapture, steps: list[Step], rnd: bool) -> list[str]:
+    sim: list[ConntrackView] = []
+    for s in reversed(steps):
+        if s.conntrack:
+            sim = list(s.conntrack)
+            break
+    # the simulator's final state says which moment it shows: open, or after the close
+    closing = any(ct.state in _CLOSING for ct in sim)
+    kernel = cap.conntrack if closing else cap.conntrack_open
+    when = "after the close" if closing else "while open"
+    out = []
+    sim_by = {_ct_key(ct): ct for ct in sim}
+    k_by = {_ct_key(ct): ct for ct in kernel}
+    for key, kc in k_by.items():
+        masked = rnd and kc.reply[1] != kc.orig[0]
+        sc = sim_by.get(key)
+        if sc is None:
+            out.append(f"{host} conntrack ({when}): kernel has {_ct_text(kc, masked)}; simulator has none")
+            continue
+        reply_same = sc.reply[:3] == kc.reply[:3] and (masked or sc.reply[3] == kc.reply[3])
+        flags = lambda c: {s for s in c.status if s in ("UNREPLIED", "ASSURED")}  # noqa: E731
+        if not reply_same or sc.state != kc.state or flags(sc) != flags(kc):
+            out.append(f"{host} conntrack ({when}): kernel {_ct_text(kc, masked)}; "
+                       f"simulator {_ct_text(sc, masked)}")
+    for key, sc in sim_by.items():
+        if key not in k_by:
+            out.append(f"{host} conntrack ({when}): simulator has {_ct_text(sc, False)}; kernel has none")
+    return out

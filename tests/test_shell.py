@@ -1,0 +1,431 @@
+"""The simulated node shell: real tools' output over a live ClusterSim.
+
+Golden files live in tests/golden/shell/; regenerate with ``KFT_UPDATE_GOLDEN=1 pytest
+tests/test_shell.py`` (then read the diff: they are what a real node prints).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kubeflow_tui.cluster import ClusterSim
+from kubeflow_tui.scenario import load_scenario
+from kubeflow_tui.shell import Shell, ShellResult, run_repl
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).parent / "golden" / "shell"
+UPDATE = os.environ.get("KFT_UPDATE_GOLDEN", "") not in ("", "0")
+
+
+def make_sim(name: str = "clusterip") -> ClusterSim:
+    return ClusterSim(load_scenario(ROOT / "scenarios" / f"{name}.yaml"))
+
+
+def shell(name: str = "clusterip", host: str = "node-a") -> Shell:
+    return Shell(make_sim(name), host)
+
+
+def transcript(sh: Shell, lines: list[str]) -> str:
+    """What a terminal shows: prompt + command, stdout, stderr, for each line."""
+    out = []
+    for line in lines:
+        r = sh.run(line)
+        out.append(f"{sh.prompt}{line}\n{r.stdout}{r.stderr}")
+    return "".join(out)
+
+
+def check_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if UPDATE or not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    assert text == path.read_text()
+
+
+# ---------------------------------------------------------------------- golden
+
+
+def test_golden_kube_services_listing():
+    sh = shell()
+    r = sh.run("iptables -t nat -L KUBE-SERVICES -n --line-numbers")
+    assert r.exit_code == 0 and r.stderr == ""
+    lines = r.stdout.splitlines()
+    assert lines[0] == "Chain KUBE-SERVICES (2 references)"
+    assert lines[1].startswith("num  target     prot opt source               destination")
+    check_golden("clusterip-node-a-kube-services.txt", r.stdout)
+
+
+def test_golden_conntrack_after_curl():
+    sim = make_sim()
+    pod = Shell(sim, "client-b")
+    node = Shell(sim, "node-b")
+    r = pod.run("curl http://10.96.0.1:8080/")
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout == f"saw 10.244.2.7:{r.trace.steps[0].packet.sport} from web-1\n"
+    assert r.trace is not None and r.trace.outcome == "delivered"
+    ct = node.run("conntrack -L")
+    assert ct.exit_code == 0
+    assert ct.stderr == "conntrack v1.4.7 (conntrack-tools): 1 flow entries have been shown.\n"
+    line = ct.stdout.strip()
+    assert line.startswith("tcp      6 119 TIME_WAIT src=10.244.2.7 dst=10.96.0.1 ")
+    assert "src=10.244.1.5 dst=10.244.2.7 sport=8080" in line and line.endswith("[ASSURED] mark=0 use=1")
+    check_golden("clusterip-conntrack-after-curl.txt", transcript(node, ["conntrack -L", "conntrack -C"]))
+
+
+@pytest.mark.parametrize("scenario", ["clusterip", "nodeport"])
+def test_golden_kubectl(scenario):
+    sh = shell(scenario)
+    text = transcript(sh, [
+        "kubectl get svc", "kubectl get svc -o wide", "kubectl get services -A", "kubectl get endpoints",
+        "kubectl get endpointslices", "kubectl get pods -o wide", "kubectl describe svc web",
+        "kubectl get svc nope", "kubectl get pods -n kube-system",
+    ])
+    check_golden(f"{scenario}-kubectl.txt", text)
+
+
+def test_kubectl_columns():
+    sh = shell("nodeport")
+    out = sh.run("kubectl get svc").stdout.splitlines()
+    assert out[0] == "NAME   TYPE       CLUSTER-IP   EXTERNAL-IP   PORT(S)          AGE"
+    assert out[1] == "web    NodePort   10.96.0.1    <none>        8080:30080/TCP   5m"
+    eps = sh.run("kubectl get endpointslices").stdout.splitlines()
+    assert eps[0].split() == ["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"]
+
+
+def test_golden_node_network():
+    sh = shell()
+    check_golden("clusterip-node-a-network.txt",
+                 transcript(sh, ["ip addr", "ip route", "hostname", "hostname -I", "ip route get 10.244.2.7"]))
+    pod = Shell(sh.sim, "client-b")
+    check_golden("clusterip-client-b-network.txt",
+                 transcript(pod, ["ip a", "ip r", "cat /etc/resolv.conf", "nslookup web",
+                                  "dig +short web.default.svc.cluster.local", "nslookup nope"]))
+
+
+# ---------------------------------------------------------------------- equivalences
+
+EQUIVALENT = [
+    ["iptables -t nat -L KUBE-SERVICES -n", "iptables -nL KUBE-SERVICES -t nat", "iptables -tnat -nL KUBE-SERVICES",
+     "iptables --table=nat --list KUBE-SERVICES --numeric", "iptables --table nat -n --list KUBE-SERVICES",
+     "sudo iptables -t nat -L KUBE-SERVICES -n"],
+    ["iptables -t nat -L -n --line-numbers", "iptables -t nat -nL --line-numbers", "iptables --line-numbers -t nat -nL",
+     "iptables -t nat -L -n --line"],
+    ["iptables -t nat -S KUBE-SERVICES", "iptables -tnat -S KUBE-SERVICES", "iptables --list-rules KUBE-SERVICES -t nat"],
+    ["iptables -t nat -L -n -v", "iptables -nvL -t nat", "iptables -t nat -vnL"],
+    ["iptables-save -t nat", "iptables-save --table=nat", "iptables-save -tnat"],
+    ["conntrack -L", "conntrack --dump"],
+    ["kubectl get svc", "kubectl get services", "kubectl get service", "kubectl get svc -n default"],
+    ["kubectl get svc web", "kubectl get svc/web", "kubectl get services web"],
+    ["ip addr", "ip a", "ip address show", "ip addr show"],
+    ["ip route", "ip r", "ip route show", "ip ro"],
+]
+
+
+@pytest.mark.parametrize("group", EQUIVALENT, ids=lambda g: g[0])
+def test_equivalent_commands(group):
+    sh = shell()
+    first = sh.run(group[0])
+    assert first.exit_code == 0, first.stderr
+    for line in group[1:]:
+        r = sh.run(line)
+        assert (r.stdout, r.stderr, r.exit_code) == (first.stdout, first.stderr, first.exit_code), line
+
+
+def test_listing_options_order_matters_like_iptables():
+    # a chain given after another option is not -L's argument: iptables says so
+    r = shell().run("iptables -t nat -L -n KUBE-SERVICES")
+    assert r.exit_code == 2
+    assert r.stderr == "Bad argument `KUBE-SERVICES'\nTry `iptables -h' or 'iptables --help' for more information.\n"
+
+
+# ---------------------------------------------------------------------- changing rules
+
+
+def _dnat_rule(sh: Shell) -> str:
+    r = sh.run("iptables -t nat -S | grep -- '-j DNAT'")
+    assert r.exit_code == 0
+    return r.stdout.strip().splitlines()[0]
+
+
+def test_delete_dnat_rule_breaks_the_service():
+    sim = make_sim()
+    node = Shell(sim, "node-b")
+    pod = Shell(sim, "client-b")
+    assert pod.run("curl 10.96.0.1:8080").exit_code == 0
+    rule = _dnat_rule(node)
+    assert rule.startswith("-A KUBE-SEP-")
+    r = node.run("iptables -t nat -D " + rule[3:])
+    assert (r.stdout, r.stderr, r.exit_code) == ("", "", 0)
+    assert "DNAT" not in node.run("iptables-save -t nat").stdout
+    # deleting it again: the kernel has no such rule any more
+    again = node.run("iptables -t nat -D " + rule[3:])
+    assert again.exit_code == 1
+    assert again.stderr == "iptables: Bad rule (does a matching rule exist in that chain?).\n"
+    # the next connection is not translated: 10.96.0.1 is no address anyone owns
+    r = pod.run("curl --connect-timeout 2 10.96.0.1:8080")
+    assert r.exit_code == 28
+    assert r.stdout == ""
+    assert r.stderr == "curl: (28) Failed to connect to 10.96.0.1 port 8080 after 2002 ms: Timeout was reached\n"
+    assert r.trace is not None and r.trace.outcome in ("timeout", "dropped")
+    assert not any(s.kind == "dnat" for s in r.trace.steps)
+
+
+def test_delete_kube_services_jump_by_number():
+    sim = make_sim()
+    node = Shell(sim, "node-b")
+    pod = Shell(sim, "client-b")
+    listing = node.run("iptables -t nat -L KUBE-SERVICES -n --line-numbers").stdout
+    assert "1    KUBE-SVC-" in listing
+    assert node.run("iptables -t nat -D KUBE-SERVICES 1").exit_code == 0
+    assert "KUBE-SVC-" not in node.run("iptables -t nat -L KUBE-SERVICES -n").stdout
+    r = pod.run("nc -zv -w 2 10.96.0.1 8080")
+    assert r.exit_code == 1
+    assert r.stderr == "nc: connect to 10.96.0.1 port 8080 (tcp) timed out: Operation now in progress\n"
+    # and a listing by number again is out of range
+    r = node.run("iptables -t nat -D KUBE-SERVICES 5")
+    assert (r.stderr, r.exit_code) == ("iptables: Index of deletion too big.\n", 1)
+
+
+def test_append_and_flush_user_chain():
+    sh = shell()
+    assert sh.run("iptables -t nat -N MY-CHAIN").exit_code == 0
+    assert sh.run("iptables -t nat -A MY-CHAIN -s 10.244.0.0/16 -p tcp --dport 80 -j ACCEPT").exit_code == 0
+    assert sh.run("iptables -t nat -S MY-CHAIN").stdout == (
+        "-N MY-CHAIN\n-A MY-CHAIN -s 10.244.0.0/16 -p tcp -m tcp --dport 80 -j ACCEPT\n")
+    r = sh.run("iptables -t nat -N MY-CHAIN")
+    assert (r.stderr, r.exit_code) == ("iptables: Chain already exists.\n", 1)
+    r = sh.run("iptables -t nat -X MY-CHAIN")
+    assert r.exit_code == 4
+    assert r.stderr == "iptables v1.8.9 (nf_tables):  CHAIN_DEL failed (Device or resource busy): chain MY-CHAIN\n"
+    assert sh.run("iptables -t nat -F MY-CHAIN").exit_code == 0
+    assert sh.run("iptables -t nat -X MY-CHAIN").exit_code == 0
+    assert "MY-CHAIN" not in sh.run("iptables-save").stdout
+
+
+# ---------------------------------------------------------------------- stale conntrack
+
+
+def test_scale_down_leaves_stale_conntrack_until_flushed():
+    sim = make_sim()
+    node = Shell(sim, "node-b")
+    pod = Shell(sim, "client-b")
+    r = node.run("kubectl scale deployment web --replicas 2")
+    assert (r.stdout, r.exit_code) == ("deployment.apps/web scaled\n", 0)
+    new_pod = next(p for p in sim.scenario.pods if p.deployment == "web" and p.name != "web-1")
+    # connect until the kernel's random pick lands on the new replica
+    for _ in range(40):
+        r = pod.run("curl 10.96.0.1:8080")
+        assert r.exit_code == 0
+        if r.trace.endpoint == new_pod.name:
+            break
+    else:
+        pytest.fail("no connection reached the second replica")
+    assert f"from {new_pod.name}" in r.stdout
+    r = node.run("kubectl scale deployment/web --replicas=1")
+    assert r.stdout == "deployment.apps/web scaled\n"
+    assert new_pod.ip not in node.run("iptables-save -t nat").stdout  # kube-proxy resynced
+    stale = node.run(f"conntrack -L -r {new_pod.ip}")
+    assert stale.exit_code == 0 and new_pod.ip in stale.stdout  # the entry outlives the pod
+    assert "flow entries have been shown." in stale.stderr and not stale.stderr.startswith(
+        "conntrack v1.4.7 (conntrack-tools): 0 ")
+    r = node.run("conntrack -F")
+    assert r.stderr == "conntrack v1.4.7 (conntrack-tools): connection tracking table has been emptied.\n"
+    r = node.run("conntrack -L")
+    assert (r.stdout, r.stderr) == ("", "conntrack v1.4.7 (conntrack-tools): 0 flow entries have been shown.\n")
+
+
+def test_kubectl_delete_pod_replaces_it():
+    sh = shell()
+    r = sh.run("kubectl delete pod web-1")
+    assert (r.stdout, r.exit_code) == ('pod "web-1" deleted\n', 0)
+    pods = sh.run("kubectl get pods").stdout
+    assert "web-1 " not in pods and "web-2" in pods
+    r = sh.run("kubectl delete pod web-1")
+    assert (r.stderr, r.exit_code) == ('Error from server (NotFound): pods "web-1" not found\n', 1)
+
+
+# ---------------------------------------------------------------------- events and TRACE
+
+
+def test_conntrack_events_and_trace_lines():
+    sh = shell()
+    assert sh.run("iptables -t raw -A PREROUTING -p tcp -d 10.96.0.1 -j TRACE").exit_code == 0
+    assert sh.run("conntrack -E").exit_code == 0
+    r = sh.run("kubectl exec client-a -- curl -s 10.96.0.1:8080")
+    assert r.exit_code == 0
+    lines = r.stdout.splitlines()
+    assert lines[-1].startswith("saw 10.244.1.7:")
+    trace = [ln for ln in lines if ln.startswith(" TRACE: 2 ")]
+    assert any(":nat:KUBE-SERVICES:rule:0x" in ln.replace(" nat:", ":nat:") and "JUMP:KUBE-SVC-" in ln for ln in trace)
+    assert any("-j DNAT --to-destination 10.244.1.5:8080" in ln for ln in trace)
+    events = [ln for ln in lines if ln.lstrip().startswith("[")]
+    assert events[0].startswith("    [NEW] tcp      6 120 SYN_SENT src=10.244.1.7 dst=10.96.0.1 ")
+    assert "[UNREPLIED] src=10.244.1.5 dst=10.244.1.7 sport=8080" in events[0]
+    assert events[-1].startswith(" [UPDATE] tcp      6 120 TIME_WAIT ")
+    assert r.stderr.endswith(f"conntrack v1.4.7 (conntrack-tools): {len(events)} flow events have been shown.\n")
+    # -E was for one connection only
+    r = sh.run("kubectl exec client-a -- curl -s 10.96.0.1:8080")
+    assert "[NEW]" not in r.stdout and "flow events" not in r.stderr
+
+
+# ---------------------------------------------------------------------- errors
+
+ERRORS = [
+    ("node-a", "foo", "", "bash: foo: command not found\n", 127),
+    ("node-a", "iptables", "", "iptables v1.8.9 (nf_tables): no command specified\n"
+     "Try `iptables -h' or 'iptables --help' for more information.\n", 2),
+    ("node-a", "iptables -Q", "", "iptables v1.8.9 (nf_tables): unknown option \"-Q\"\n"
+     "Try `iptables -h' or 'iptables --help' for more information.\n", 2),
+    ("node-a", "iptables -L -S", "", "iptables v1.8.9 (nf_tables): Cannot use -S with -L\n"
+     "Try `iptables -h' or 'iptables --help' for more information.\n", 2),
+    ("node-a", "iptables -t foo -L", "", "iptables v1.8.9 (nf_tables): table 'foo' does not exist\n"
+     "Perhaps iptables or your kernel needs to be upgraded.\n", 3),
+    ("node-a", "iptables -t nat -L NOPE", "",
+     "iptables v1.8.9 (nf_tables): chain `NOPE' in table `nat' is incompatible, use 'nft' tool.\n", 1),
+    ("node-a", "iptables -t nat -A NOPE -j ACCEPT", "", "iptables: No chain/target/match by that name.\n", 1),
+    ("node-a", "iptables -t nat -A KUBE-SERVICES -j NOPE", "",
+     "iptables v1.8.9 (nf_tables): Chain 'NOPE' does not exist\n"
+     "Try `iptables -h' or 'iptables --help' for more information.\n", 2),
+    ("node-a", "iptables -t nat -A KUBE-SERVICES --dport 80 -j ACCEPT", "",
+     "iptables v1.8.9 (nf_tables): unknown option \"--dport\"\n"
+     "Try `iptables -h' or 'iptables --help' for more information.\n", 2),
+    ("node-a", "iptables -t nat -D KUBE-SERVICES 0", "", "iptables v1.8.9 (nf_tables): Invalid rule number `0'\n"
+     "Try `iptables -h' or 'iptables --help' for more information.\n", 2),
+    ("node-a", "iptables -t nat -I KUBE-SERVICES 9 -j ACCEPT", "", "iptables: Index of insertion too big.\n", 1),
+    ("node-a", "iptables -t nat -P KUBE-SERVICES ACCEPT", "", "iptables: Bad built-in chain name.\n", 1),
+    ("node-a", "iptables -t nat -X PREROUTING", "", "iptables: No chain/target/match by that name.\n", 1),
+    ("node-a", "iptables-save -t foo", "", "Table `foo' does not exist\n", 1),
+    ("client-a", "iptables -t nat -L", "", "iptables v1.8.9 (nf_tables): Could not fetch rule set generation id: "
+     "Permission denied (you must be root)\n", 4),
+    ("client-a", "conntrack -L", "", "conntrack v1.4.7 (conntrack-tools): Operation failed: sorry, you must be root "
+     "or get CAP_NET_ADMIN capability to do this\n", 1),
+    ("node-a", "conntrack -L -L", "", "conntrack v1.4.7 (conntrack-tools): Invalid commands combination\n"
+     "Try `conntrack -h' or 'conntrack --help' for more information.\n", 2),
+    ("node-a", "conntrack -L -s 1.2.3.999", "", "conntrack v1.4.7 (conntrack-tools): Invalid IP address `1.2.3.999'\n"
+     "Try `conntrack -h' or 'conntrack --help' for more information.\n", 2),
+    ("node-a", "conntrack -L -p foo", "", "conntrack v1.4.7 (conntrack-tools): `foo' unsupported protocol\n"
+     "Try `conntrack -h' or 'conntrack --help' for more information.\n", 2),
+    ("node-a", "conntrack -L --dport 80", "", "conntrack v1.4.7 (conntrack-tools): unknown option `--dport'\n"
+     "Try `conntrack -h' or 'conntrack --help' for more information.\n", 2),
+    ("node-a", "conntrack -D -p tcp", "", "conntrack v1.4.7 (conntrack-tools): 0 flow entries have been deleted.\n", 1),
+    ("node-a", "conntrack -C", "0\n", "", 0),
+    ("node-a", "kubectl get svc nope", "", 'Error from server (NotFound): services "nope" not found\n', 1),
+    ("node-a", "kubectl describe svc nope", "", 'Error from server (NotFound): services "nope" not found\n', 1),
+    ("node-a", "kubectl get foo", "", 'error: the server doesn\'t have a resource type "foo"\n', 1),
+    ("node-a", "kubectl scale deployment nope --replicas 1", "",
+     'Error from server (NotFound): deployments.apps "nope" not found\n', 1),
+    ("node-a", "kubectl scale deployment web", "", 'error: required flag(s) "replicas" not set\n', 1),
+    ("client-a", "curl", "", "curl: no URL specified!\ncurl: try 'curl --help' or 'curl --manual' for more "
+     "information\n", 2),
+    ("client-a", "curl 10.244.1.5:9999", "", "curl: (7) Failed to connect to 10.244.1.5 port 9999 after 0 ms: "
+     "Couldn't connect to server\n", 7),
+    ("client-a", "curl http://nope:8080", "", "curl: (6) Could not resolve host: nope\n", 6),
+    ("client-a", "curl foo://x", "", 'curl: (1) Protocol "foo" not supported or disabled in libcurl\n', 1),
+    ("client-a", "nc -zv 10.96.0.1 8080", "", "Connection to 10.96.0.1 8080 port [tcp/http-alt] succeeded!\n", 0),
+    ("client-a", "nc -zv 10.244.1.5 9999", "", "nc: connect to 10.244.1.5 port 9999 (tcp) failed: "
+     "Connection refused\n", 1),
+    ("node-a", "echo 'unterminated", "", "bash: unexpected EOF while looking for matching `''\n", 2),
+]
+
+
+@pytest.mark.parametrize("host,line,out,err,code", ERRORS, ids=[e[1] for e in ERRORS])
+def test_error_texts(host, line, out, err, code):
+    r = Shell(make_sim(), host).run(line)
+    assert (r.stdout, r.stderr, r.exit_code) == (out, err, code)
+
+
+def test_curl_through_dns_name_and_verbose():
+    pod = shell(host="client-a")
+    a = pod.run("curl http://web.default.svc.cluster.local:8080/")
+    b = pod.run("curl web:8080")
+    assert a.exit_code == b.exit_code == 0
+    assert a.stdout.startswith("saw 10.244.1.7:") and b.stdout.startswith("saw 10.244.1.7:")
+    v = pod.run("curl -v 10.96.0.1:8080")
+    assert v.stderr.startswith("*   Trying 10.96.0.1:8080...\n* Connected to 10.96.0.1 (10.96.0.1) port 8080 (#0)\n")
+    assert "> GET / HTTP/1.1\n" in v.stderr and "< HTTP/1.1 200 OK\n" in v.stderr
+
+
+# ---------------------------------------------------------------------- shell mechanics
+
+
+def test_prompt_history_clear_exit():
+    sh = shell()
+    assert sh.prompt == "root@node-a:~# "
+    assert Shell(sh.sim, "client-a").prompt == "root@client-a:/# "
+    sh.run("hostname")
+    sh.run("ip r")
+    assert sh.history == ["hostname", "ip r"]
+    assert sh.run("history").stdout == "    1  hostname\n    2  ip r\n    3  history\n"
+    assert sh.run("clear").clear is True
+    r = sh.run("exit 3")
+    assert r.exit and r.exit_code == 3
+
+
+def test_pipes_and_lists():
+    sh = shell()
+    r = sh.run("iptables-save -t nat | grep -c KUBE-SVC")
+    assert r.exit_code == 0 and int(r.stdout) >= 2
+    assert sh.run("iptables -t nat -L NOPE 2>/dev/null || echo missing").stdout == "missing\n"
+    assert sh.run("false && echo no").stdout == ""
+
+
+def test_complete():
+    sh = shell()
+    assert sh.complete("ipt") == ["iptables", "iptables-nft", "iptables-nft-save", "iptables-save"]
+    assert "KUBE-SERVICES" in sh.complete("iptables -t nat -L KUBE-S")
+    assert all(c.startswith("KUBE-S") for c in sh.complete("iptables -t nat -L KUBE-S"))
+    assert sh.complete("iptables -t n") == ["nat"]
+    assert sh.complete("kubectl get s") == ["svc"] or "svc" in sh.complete("kubectl get s")
+    assert sh.complete("kubectl get svc w") == ["web"]
+    assert "web.default.svc.cluster.local" in sh.complete("nslookup w")
+
+
+def test_unknown_host():
+    with pytest.raises(ValueError):
+        Shell(make_sim(), "nope")
+
+
+def test_repl_script():
+    sim = make_sim()
+    out = io.StringIO()
+    code = run_repl(sim, "node-a", io.StringIO("hostname\nfoo\nexit 5\nhostname\n"), out)
+    assert code == 5
+    assert out.getvalue() == "node-a\nbash: foo: command not found\n"
+
+
+# ---------------------------------------------------------------------- never a traceback
+
+WORDS = ["iptables", "iptables-save", "conntrack", "kubectl", "curl", "nc", "ip", "hostname", "nslookup", "dig",
+         "-t", "nat", "raw", "filter", "-L", "-S", "-A", "-D", "-I", "-F", "-N", "-X", "-E", "-P", "-n", "-v",
+         "-x", "--line-numbers", "-nL", "-tnat", "KUBE-SERVICES", "PREROUTING", "KUBE-SVC-X", "-j", "ACCEPT",
+         "DNAT", "TRACE", "--to-destination", "10.96.0.1", "10.96.0.1:8080", "-p", "tcp", "udp", "--dport",
+         "8080", "-s", "-d", "-m", "comment", "--comment", "1", "0", "-1", "-E", "-C", "-G", "-r", "get", "svc",
+         "pods", "describe", "scale", "deployment", "web", "--replicas", "delete", "pod", "web-1", "exec", "--",
+         "-o", "yaml", "json", "wide", "-A", "addr", "route", "get", "-zv", "-u", "http://web:8080/", "|",
+         "grep", "head", "wc", "-l", ";", "&&", "||", ">", "2>/dev/null", "!", "'", '"', "=", "--table=nat",
+         "-w", "history", "clear", "help", "sudo", "x" * 40, "ü", ""]
+
+
+@pytest.fixture(scope="module")
+def fuzz_shells():
+    sim = make_sim()
+    return [Shell(sim, "node-a"), Shell(sim, "client-b"), Shell(sim, "node-b")]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(words=st.lists(st.sampled_from(WORDS), min_size=0, max_size=10))
+def test_random_command_lines_never_raise(fuzz_shells, words):
+    sh = fuzz_shells[len(words) % len(fuzz_shells)]
+    line = " ".join(words)
+    r = sh.run(line)
+    assert isinstance(r, ShellResult)
+    assert isinstance(r.stdout, str) and isinstance(r.stderr, str) and isinstance(r.exit_code, int)
+    assert "Traceback" not in r.stderr
+    assert "internal error" not in r.stderr, (line, r.stderr)
+    assert isinstance(sh.complete(line), list)
