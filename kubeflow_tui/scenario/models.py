@@ -1,0 +1,903 @@
+"""The scenario schema: a cluster, its pods and Services, clients, a load balancer,
+named flows and a timeline of events.  pydantic v2; unknown keys are errors.
+
+Field names follow Kubernetes' own spelling (``clusterIP``, ``targetPort``,
+``externalTrafficPolicy``) so a learner recognises them from real manifests.
+
+Two layers of checks:
+
+* each model checks itself (types, address syntax, ranges, fields that only make
+  sense together).  A failure inside a model is raised as a ``PydanticCustomError``
+  whose ``ctx["at"]`` holds the path *below* the model (``("ports", 1, "nodePort")``)
+  so the YAML loader can point at the exact line;
+* :func:`cross_check` checks the scenario as a whole (references between objects,
+  address plans, uniqueness).  ``Scenario`` runs it after validation: built directly
+  in Python it raises on the first problem; the loader passes a validation context
+  with an ``"issues"`` list and gets all of them, each with its path.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+from typing import Literal, Union
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+NODEPORT_MIN, NODEPORT_MAX = 30000, 32767
+
+DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+_DNS_LABEL_RE = re.compile(DNS_LABEL)
+# IANA service name, as Kubernetes validates container port names and named targetPorts
+_PORT_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_TO_RE = re.compile(r"^([0-9.]+):([0-9]+)$")
+
+Path = tuple[Union[str, int], ...]
+
+
+def _fail(msg: str, *at: str | int) -> PydanticCustomError:
+    """A validation error located ``at`` a path below the model raising it."""
+    return PydanticCustomError("scenario", "{msg}", {"msg": msg, "at": tuple(at)})
+
+
+def _ip(v: str) -> str:
+    try:
+        return str(ipaddress.IPv4Address(v))
+    except ValueError:
+        raise _fail(f"{v!r} is not a valid IPv4 address") from None
+
+
+def _cidr(v: str) -> str:
+    try:
+        return str(ipaddress.IPv4Network(v, strict=True))
+    except ValueError as e:
+        if "host bits set" in str(e):
+            fixed = ipaddress.IPv4Network(v, strict=False)
+            raise _fail(f"{v!r} has host bits set (did you mean {fixed}?)") from None
+        if "/" not in str(v):
+            raise _fail(f"{v!r} is not a CIDR: write it as ADDRESS/PREFIX, e.g. 10.244.0.0/16") from None
+        raise _fail(f"{v!r} is not a valid IPv4 CIDR") from None
+
+
+def _port_name(v: str, what: str) -> str:
+    if not (1 <= len(v) <= 15 and _PORT_NAME_RE.match(v) and re.search("[a-z]", v)):
+        raise _fail(
+            f"{what} {v!r} is not a valid port name (1-15 lowercase letters, digits "
+            "and '-', at least one letter, no leading or trailing '-')"
+        )
+    return v
+
+
+def _node_port(v: int | None, what: str = "nodePort") -> int | None:
+    if v is not None and not NODEPORT_MIN <= v <= NODEPORT_MAX:
+        raise _fail(f"{what} {v} is outside the NodePort range {NODEPORT_MIN}-{NODEPORT_MAX}")
+    return v
+
+
+_IPV4 = {"format": "ipv4"}
+_CIDR = {"pattern": r"^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$"}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True
+    )
+
+
+class Node(_Strict):
+    """A Kubernetes node: a host on the node network with a range of pod IPs routed to it."""
+
+    name: str = Field(pattern=DNS_LABEL, max_length=63, description="Node name, e.g. node-a")
+    ip: str = Field(
+        description="The node's InternalIP on cluster.nodeNetwork, e.g. 192.168.1.10",
+        json_schema_extra=_IPV4,
+    )
+    podCIDR: str = Field(
+        description="The pod range routed to this node, inside cluster.clusterCIDR, "
+        "e.g. 10.244.1.0/24; its first host (10.244.1.1) is the pods' gateway",
+        json_schema_extra=_CIDR,
+    )
+
+    _v_ip = field_validator("ip")(classmethod(lambda cls, v: _ip(v)))
+    _v_cidr = field_validator("podCIDR")(classmethod(lambda cls, v: _cidr(v)))
+
+
+class Cluster(_Strict):
+    """Address plan and nodes of the cluster."""
+
+    clusterCIDR: str = Field(
+        "10.244.0.0/16",
+        description="All pod IPs (kube-proxy --cluster-cidr); every node's podCIDR lies inside it",
+        json_schema_extra=_CIDR,
+    )
+    serviceCIDR: str = Field(
+        "10.96.0.0/12",
+        description="Where ClusterIPs come from (kube-apiserver --service-cluster-ip-range)",
+        json_schema_extra=_CIDR,
+    )
+    nodeNetwork: str = Field(
+        "192.168.1.0/24",
+        description="The L2 network shared by nodes, external clients and the load balancer; "
+        "its first host is the default router",
+        json_schema_extra=_CIDR,
+    )
+    nodes: list[Node] = Field(min_length=1, description="The nodes (at least one)")
+
+    _v_cidrs = field_validator("clusterCIDR", "serviceCIDR", "nodeNetwork")(
+        classmethod(lambda cls, v: _cidr(v))
+    )
+
+
+class ContainerPort(_Strict):
+    """A port a container listens on."""
+
+    name: str | None = Field(
+        None,
+        max_length=15,
+        description="Port name that a Service's targetPort can refer to, e.g. http",
+    )
+    containerPort: int = Field(ge=1, le=65535, description="Port number, 1-65535")
+    protocol: Literal["TCP", "UDP"] = Field("TCP", description="TCP or UDP")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v):
+        return None if v is None else _port_name(v, "port name")
+
+
+class Pod(_Strict):
+    """A pod: one IP from its node's podCIDR, labels that Services select on."""
+
+    name: str = Field(
+        pattern=DNS_LABEL, max_length=63, description="Pod name, unique in the scenario"
+    )
+    namespace: str = Field(
+        "default", pattern=DNS_LABEL, max_length=63, description="Namespace (default: default)"
+    )
+    node: str = Field(description="Name of the node the pod runs on")
+    ip: str = Field(
+        description="Pod IP, inside the node's podCIDR (not its first host, the gateway)",
+        json_schema_extra=_IPV4,
+    )
+    labels: dict[str, str] = Field(
+        default_factory=dict, description="Labels, matched by Service selectors"
+    )
+    ports: list[ContainerPort] = Field(
+        default_factory=list, description="Container ports (named ones serve named targetPorts)"
+    )
+    ready: bool = Field(True, description="Ready pods are serving endpoints")
+    terminating: bool = Field(
+        False, description="A terminating pod's endpoint is not ready (kept for graceful drain)"
+    )
+    deployment: str | None = Field(
+        None, description="The Deployment this pod belongs to (for `kubectl scale`)"
+    )
+
+    _v_ip = field_validator("ip")(classmethod(lambda cls, v: _ip(v)))
+
+    @model_validator(mode="after")
+    def _ports(self):
+        seen: dict[str, int] = {}
+        for i, p in enumerate(self.ports):
+            if p.name is not None:
+                if p.name in seen:
+                    raise _fail(f"duplicate port name {p.name!r} (also ports[{seen[p.name]}])",
+                                "ports", i, "name")
+                seen[p.name] = i
+        return self
+
+
+class ServicePort(_Strict):
+    """One port of a Service."""
+
+    name: str = Field(
+        "", description="Port name; required (and unique) when the Service has several ports"
+    )
+    port: int = Field(ge=1, le=65535, description="The Service port, on the ClusterIP and LB IP")
+    targetPort: Union[int, str, None] = Field(
+        None,
+        description="Pod port: a number, or the name of a container port; defaults to port",
+    )
+    nodePort: int | None = Field(
+        None,
+        description=f"Port on every node ({NODEPORT_MIN}-{NODEPORT_MAX}); required for "
+        "type NodePort and LoadBalancer (the simulator does not allocate one)",
+    )
+    protocol: Literal["TCP", "UDP"] = Field("TCP", description="TCP or UDP")
+
+    @field_validator("targetPort")
+    @classmethod
+    def _target(cls, v):
+        if isinstance(v, bool):
+            raise _fail("targetPort must be a port number or a port name")
+        if isinstance(v, int) and not 1 <= v <= 65535:
+            raise _fail(f"targetPort {v} must be between 1 and 65535")
+        if isinstance(v, str):
+            _port_name(v, "targetPort")
+        return v
+
+    @field_validator("nodePort")
+    @classmethod
+    def _np(cls, v):
+        return _node_port(v)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v):
+        return v if v == "" else _port_name(v, "port name")
+
+    @property
+    def target(self) -> int | str:
+        """targetPort with its default (the port number) applied."""
+        return self.port if self.targetPort is None else self.targetPort
+
+
+class Service(_Strict):
+    """A Service, as kube-proxy sees it."""
+
+    name: str = Field(pattern=DNS_LABEL, max_length=63, description="Service name")
+    namespace: str = Field(
+        "default", pattern=DNS_LABEL, max_length=63, description="Namespace (default: default)"
+    )
+    type: Literal["ClusterIP", "NodePort", "LoadBalancer"] = Field(
+        "ClusterIP", description="ClusterIP, NodePort or LoadBalancer"
+    )
+    clusterIP: str = Field(
+        description="The virtual IP, inside cluster.serviceCIDR, e.g. 10.96.0.1",
+        json_schema_extra=_IPV4,
+    )
+    ports: list[ServicePort] = Field(min_length=1, description="Service ports (at least one)")
+    selector: dict[str, str] | None = Field(
+        None,
+        description="Pods in the same namespace whose labels include all of these are "
+        "endpoints; absent: no endpoints",
+    )
+    externalIPs: list[str] = Field(
+        default_factory=list, description="Extra IPs the Service answers on (spec.externalIPs)"
+    )
+    loadBalancerIP: str | None = Field(
+        None,
+        description="type LoadBalancer: the balancer's address for this Service "
+        "(status.loadBalancer.ingress[0].ip), e.g. 203.0.113.5",
+        json_schema_extra=_IPV4,
+    )
+    loadBalancerSourceRanges: list[str] = Field(
+        default_factory=list,
+        description="type LoadBalancer: only these source CIDRs may use the LB IP",
+    )
+    sessionAffinity: Literal["None", "ClientIP"] = Field(
+        "None", description="ClientIP: a client keeps landing on the same endpoint"
+    )
+    sessionAffinityTimeoutSeconds: int = Field(
+        10800, ge=1, le=86400, description="How long ClientIP affinity lasts (iptables recent)"
+    )
+    externalTrafficPolicy: Literal["Cluster", "Local"] = Field(
+        "Cluster",
+        description="Local: NodePort/LB traffic only goes to endpoints on the receiving node "
+        "and keeps the client's source IP",
+    )
+    internalTrafficPolicy: Literal["Cluster", "Local"] = Field(
+        "Cluster",
+        description="Local: traffic from inside the cluster only goes to endpoints on the "
+        "sender's node",
+    )
+    healthCheckNodePort: int | None = Field(
+        None,
+        description="type LoadBalancer with externalTrafficPolicy Local: the health check port",
+    )
+
+    _v_ip = field_validator("clusterIP")(classmethod(lambda cls, v: _ip(v)))
+
+    @field_validator("externalIPs")
+    @classmethod
+    def _ext(cls, v):
+        out = []
+        for i, x in enumerate(v):
+            try:
+                out.append(_ip(x))
+            except PydanticCustomError:
+                raise _fail(f"{x!r} is not a valid IPv4 address", i) from None
+        return out
+
+    @field_validator("loadBalancerIP")
+    @classmethod
+    def _lb(cls, v):
+        return None if v is None else _ip(v)
+
+    @field_validator("loadBalancerSourceRanges")
+    @classmethod
+    def _ranges(cls, v):
+        out = []
+        for i, x in enumerate(v):
+            try:
+                out.append(str(ipaddress.IPv4Network(x, strict=False)))
+            except ValueError:
+                raise _fail(f"{x!r} is not a valid IPv4 CIDR", i) from None
+        return out
+
+    @field_validator("healthCheckNodePort")
+    @classmethod
+    def _hc(cls, v):
+        return _node_port(v, "healthCheckNodePort")
+
+    @model_validator(mode="after")
+    def _ports(self):
+        multi = len(self.ports) > 1
+        names: dict[str, int] = {}
+        numbers: dict[tuple[int, str], int] = {}
+        node_ports: dict[tuple[int, str], int] = {}
+        for i, p in enumerate(self.ports):
+            if multi and not p.name:
+                raise _fail("every port needs a name when a Service has more than one", "ports", i)
+            if p.name:
+                if p.name in names:
+                    raise _fail(f"duplicate port name {p.name!r} (also ports[{names[p.name]}])",
+                                "ports", i, "name")
+                names[p.name] = i
+            if (p.port, p.protocol) in numbers:
+                raise _fail(f"duplicate port {p.port}/{p.protocol} "
+                            f"(also ports[{numbers[p.port, p.protocol]}])", "ports", i, "port")
+            numbers[p.port, p.protocol] = i
+            if p.nodePort is not None:
+                if self.type == "ClusterIP":
+                    raise _fail("nodePort is only allowed for type NodePort or LoadBalancer",
+                                "ports", i, "nodePort")
+                if (p.nodePort, p.protocol) in node_ports:
+                    raise _fail(f"duplicate nodePort {p.nodePort}/{p.protocol} "
+                                f"(also ports[{node_ports[p.nodePort, p.protocol]}])",
+                                "ports", i, "nodePort")
+                node_ports[p.nodePort, p.protocol] = i
+            elif self.type != "ClusterIP":
+                raise _fail(
+                    f"type {self.type} needs an explicit nodePort "
+                    f"({NODEPORT_MIN}-{NODEPORT_MAX}) on every port; none is allocated for you",
+                    "ports", i,
+                )
+        if self.type == "LoadBalancer" and self.loadBalancerIP is None:
+            raise _fail("type LoadBalancer needs loadBalancerIP (the balancer's address)")
+        if self.type != "LoadBalancer":
+            for f in ("loadBalancerIP", "loadBalancerSourceRanges", "healthCheckNodePort"):
+                if getattr(self, f):
+                    raise _fail(f"{f} is only allowed for type LoadBalancer", f)
+        if self.type == "ClusterIP" and self.externalTrafficPolicy == "Local":
+            raise _fail("externalTrafficPolicy Local needs type NodePort or LoadBalancer",
+                        "externalTrafficPolicy")
+        if self.healthCheckNodePort is not None:
+            if self.externalTrafficPolicy != "Local":
+                raise _fail("healthCheckNodePort needs externalTrafficPolicy Local",
+                            "healthCheckNodePort")
+            if any(self.healthCheckNodePort == p.nodePort for p in self.ports):
+                raise _fail(f"healthCheckNodePort {self.healthCheckNodePort} is also a nodePort",
+                            "healthCheckNodePort")
+        return self
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    def selects(self, pod: Pod) -> bool:
+        """Whether the selector picks this pod (readiness not considered)."""
+        return (
+            bool(self.selector)
+            and pod.namespace == self.namespace
+            and all(pod.labels.get(k) == v for k, v in self.selector.items())
+        )
+
+
+class Client(_Strict):
+    """Somebody who starts a flow: an external machine, or a process on a node or in a pod."""
+
+    name: str = Field(pattern=DNS_LABEL, max_length=63, description="Client name")
+    kind: Literal["external", "node", "pod"] = Field(
+        "external",
+        description="external: a machine on the node network; node: a process in a node's "
+        "host network namespace; pod: a process in a pod",
+    )
+    ip: str | None = Field(
+        None,
+        description="kind external: its address on cluster.nodeNetwork, e.g. 192.168.1.2",
+        json_schema_extra=_IPV4,
+    )
+    node: str | None = Field(None, description="kind node: the node the process runs on")
+    pod: str | None = Field(None, description="kind pod: the pod the process runs in")
+
+    _v_ip = field_validator("ip")(classmethod(lambda cls, v: None if v is None else _ip(v)))
+
+    @model_validator(mode="after")
+    def _kind(self):
+        needs = {"external": "ip", "node": "node", "pod": "pod"}
+        need = needs[self.kind]
+        if getattr(self, need) is None:
+            raise _fail(f"a client of kind {self.kind} needs {need}")
+        for kind, f in needs.items():
+            if f != need and getattr(self, f) is not None:
+                raise _fail(f"{f} is only for clients of kind {kind}", f)
+        return self
+
+
+class LoadBalancer(_Strict):
+    """The cloud load balancer in front of LoadBalancer Services."""
+
+    name: str = Field("lb", pattern=DNS_LABEL, max_length=63, description="Its host name")
+    ip: str = Field(
+        description="The balancer's own address on cluster.nodeNetwork",
+        json_schema_extra=_IPV4,
+    )
+    style: Literal["vip", "proxy"] = Field(
+        "vip",
+        description="vip: the packet keeps dst=LB IP and is routed to a node; "
+        "proxy: the balancer opens its own connection to a node's NodePort",
+    )
+    nodes: list[str] = Field(default_factory=list, description="Backend nodes; empty = all")
+
+    _v_ip = field_validator("ip")(classmethod(lambda cls, v: _ip(v)))
+
+
+class Flow(_Strict):
+    """A named connection the learner can watch: who connects to which IP:PORT."""
+
+    name: str = Field(
+        pattern=DNS_LABEL, max_length=63, description="Flow name, kebab-case, e.g. pod-same-node"
+    )
+    description: str = Field("", description="One sentence for the learner")
+    from_: str = Field(
+        alias="from", description="Who connects: a client name, a pod name or a node name"
+    )
+    to: str = Field(
+        description="IP:PORT the client connects to, e.g. 10.96.0.1:8080",
+        json_schema_extra={"pattern": r"^[0-9]{1,3}(\.[0-9]{1,3}){3}:[0-9]{1,5}$"},
+    )
+    protocol: Literal["TCP", "UDP"] = Field("TCP", description="TCP or UDP")
+    endpoint: str | None = Field(
+        None, description="Pin the endpoint the kernel picks (a pod the Service selects)"
+    )
+    via: str | None = Field(
+        None,
+        description="Flows from an external client through the load balancer: the node the "
+        "balancer picks (required there, not allowed elsewhere)",
+    )
+    sourcePort: int = Field(
+        40000, ge=1024, le=65535, description="The client's source port (default 40000)"
+    )
+
+    @field_validator("to")
+    @classmethod
+    def _to(cls, v: str) -> str:
+        m = _TO_RE.match(v)
+        if not m:
+            raise _fail(f"{v!r} is not IP:PORT, e.g. 10.96.0.1:8080")
+        ip = _ip(m.group(1))
+        p = int(m.group(2))
+        if not 1 <= p <= 65535:
+            raise _fail(f"port {m.group(2)} in {v!r} must be between 1 and 65535")
+        return f"{ip}:{p}"
+
+    @property
+    def dst_ip(self) -> str:
+        return self.to.rpartition(":")[0]
+
+    @property
+    def dst_port(self) -> int:
+        return int(self.to.rpartition(":")[2])
+
+
+_EVENT_NEEDS: dict[str, tuple[str, ...]] = {
+    "scale": ("deployment", "replicas"),
+    "delete-pod": ("pod",),
+    "delete-service": ("service",),
+    "set-selector": ("service", "selector"),
+    "add-pod": ("newPod",),
+}
+
+
+class Event(_Strict):
+    """One step of the timeline: something changes and kube-proxy resyncs."""
+
+    action: Literal["scale", "delete-pod", "delete-service", "set-selector", "add-pod"] = Field(
+        description="scale (deployment, replicas), delete-pod (pod), delete-service (service), "
+        "set-selector (service, selector) or add-pod (newPod)"
+    )
+    deployment: str | None = Field(None, description="scale: the Deployment (pods' deployment)")
+    replicas: int | None = Field(None, ge=0, le=100, description="scale: the new replica count")
+    pod: str | None = Field(None, description="delete-pod: the pod's name")
+    service: str | None = Field(None, description="namespace/name or name")
+    selector: dict[str, str] | None = Field(None, description="set-selector: the new selector")
+    newPod: Pod | None = Field(None, description="add-pod: the pod to create")
+    note: str = Field("", description="What the learner should notice")
+
+    @model_validator(mode="after")
+    def _needs(self):
+        need = _EVENT_NEEDS[self.action]
+        for f in need:
+            if getattr(self, f) is None:
+                raise _fail(f"action {self.action} needs {f}")
+        for f in ("deployment", "replicas", "pod", "service", "selector", "newPod"):
+            if f not in need and getattr(self, f) is not None:
+                raise _fail(f"{f} is not used by action {self.action}", f)
+        return self
+
+
+class Scenario(_Strict):
+    """A kubeflow-tui scenario: a cluster, its workloads, who talks to whom, and what changes."""
+
+    name: str = Field(min_length=1, description="Scenario name, e.g. clusterip")
+    description: str = Field("", description="What this scenario teaches")
+    seed: int = Field(1, ge=0, description="Seed for every random choice (endpoint rolls, ports)")
+    cluster: Cluster = Field(description="Address plan and nodes")
+    pods: list[Pod] = Field(default_factory=list, description="Pods (names unique)")
+    services: list[Service] = Field(default_factory=list, description="Services")
+    clients: list[Client] = Field(default_factory=list, description="Clients that start flows")
+    loadBalancer: LoadBalancer | None = Field(
+        None, description="The balancer in front of LoadBalancer Services"
+    )
+    flows: list[Flow] = Field(default_factory=list, description="Named connections to watch")
+    timeline: list[Event] = Field(default_factory=list, description="Changes, in order")
+
+    @model_validator(mode="after")
+    def _cross(self, info: ValidationInfo):
+        issues = cross_check(self)
+        if not issues:
+            return self
+        ctx = info.context
+        if isinstance(ctx, dict) and isinstance(ctx.get("issues"), list):
+            ctx["issues"].extend(issues)
+            return self
+        path, msg = issues[0]
+        raise _fail(msg, *path)
+
+    # --- look-ups -----------------------------------------------------------------
+
+    def node(self, name: str) -> Node:
+        for n in self.cluster.nodes:
+            if n.name == name:
+                return n
+        raise KeyError(name)
+
+    def pod(self, name: str) -> Pod:
+        for p in self.pods:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def service(self, name: str) -> Service:
+        """By ``namespace/name``, or by bare name."""
+        for s in self.services:
+            if name in (s.key, s.name):
+                return s
+        raise KeyError(name)
+
+    def flow(self, name: str) -> Flow:
+        for f in self.flows:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    def client(self, name: str) -> Client:
+        for c in self.clients:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def endpoints(self, service: Service) -> list[Pod]:
+        """Pods the Service's selector picks, in scenario order (readiness not considered)."""
+        return [p for p in self.pods if service.selects(p)]
+
+
+# ---------------------------------------------------------------------------------
+# Cross-reference checks
+# ---------------------------------------------------------------------------------
+
+
+def _names(names) -> str:
+    names = list(names)
+    return ", ".join(names) if names else "none"
+
+
+def _unknown(kind: str, name: str, known: list[str], when: str = "") -> str:
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else f" (known: {_names(known)})"
+    return f"{kind} {name!r} does not exist{when}{hint}"
+
+
+_WHEN = " at this point of the timeline"
+
+
+def cross_check(s: Scenario) -> list[tuple[Path, str]]:
+    """Every problem between objects of a scenario, as (path, message); path uses YAML
+    keys (``("flows", 0, "from")``)."""
+    out: list[tuple[Path, str]] = []
+
+    def err(msg: str, *path: str | int) -> None:
+        out.append((tuple(path), msg))
+
+    c = s.cluster
+    cluster_net = ipaddress.IPv4Network(c.clusterCIDR)
+    service_net = ipaddress.IPv4Network(c.serviceCIDR)
+    node_net = ipaddress.IPv4Network(c.nodeNetwork)
+    router = next(node_net.hosts(), None) if node_net.num_addresses > 2 else None
+
+    # the three address plans must not overlap
+    plans = [("clusterCIDR", cluster_net), ("serviceCIDR", service_net), ("nodeNetwork", node_net)]
+    for i, (na, a) in enumerate(plans):
+        for nb, b in plans[i + 1:]:
+            if a.overlaps(b):
+                err(f"{nb} {b} overlaps {na} {a}", "cluster", nb)
+
+    # every address in the scenario: ip -> where it was first used
+    used: dict[str, str] = {}
+
+    def claim(ip: str, what: str, *path: str | int) -> None:
+        if ip in used:
+            err(f"{ip} is already used by {used[ip]}", *path)
+        else:
+            used[ip] = what
+
+    def on_node_network(ip: str, what: str, *path: str | int) -> bool:
+        a = ipaddress.IPv4Address(ip)
+        if a not in node_net or a in (node_net.network_address, node_net.broadcast_address):
+            err(f"{what} {ip} is not a host address in nodeNetwork {node_net}", *path)
+            return False
+        if router is not None and a == router:
+            err(f"{ip} is the node network's default router (first host of {node_net}); "
+                "pick another address", *path)
+            return False
+        return True
+
+    # --- nodes ------------------------------------------------------------------
+    nodes: dict[str, int] = {}
+    pod_nets: dict[str, ipaddress.IPv4Network] = {}
+    for i, n in enumerate(c.nodes):
+        if n.name in nodes:
+            err(f"duplicate node name {n.name!r} (also cluster.nodes[{nodes[n.name]}])",
+                "cluster", "nodes", i, "name")
+            continue
+        nodes[n.name] = i
+        if on_node_network(n.ip, "node IP", "cluster", "nodes", i, "ip"):
+            claim(n.ip, f"node {n.name}", "cluster", "nodes", i, "ip")
+        net = ipaddress.IPv4Network(n.podCIDR)
+        if not net.subnet_of(cluster_net):
+            err(f"podCIDR {net} is not inside clusterCIDR {cluster_net}",
+                "cluster", "nodes", i, "podCIDR")
+        elif net.num_addresses < 4:
+            err(f"podCIDR {net} is too small (needs room for a gateway and pods)",
+                "cluster", "nodes", i, "podCIDR")
+        for other, onet in pod_nets.items():
+            if net.overlaps(onet):
+                err(f"podCIDR {net} overlaps node {other}'s podCIDR {onet}",
+                    "cluster", "nodes", i, "podCIDR")
+                break
+        pod_nets[n.name] = net
+    node_names = list(nodes)
+
+    # --- pods -------------------------------------------------------------------
+    pods: dict[str, int] = {}
+    veths: dict[tuple[str, str], str] = {}
+    for i, p in enumerate(s.pods):
+        if p.name in pods:
+            err(f"duplicate pod name {p.name!r} (also pods[{pods[p.name]}]); pod names must "
+                "be unique across namespaces", "pods", i, "name")
+            continue
+        pods[p.name] = i
+        if p.name in nodes:
+            err(f"pod name {p.name!r} is also a node name; flows could not tell them apart",
+                "pods", i, "name")
+        if p.node not in nodes:
+            err(_unknown("node", p.node, node_names), "pods", i, "node")
+        else:
+            net = pod_nets[p.node]
+            a = ipaddress.IPv4Address(p.ip)
+            gw = net.network_address + 1
+            if a not in net:
+                err(f"pod IP {p.ip} is not inside node {p.node}'s podCIDR {net}", "pods", i, "ip")
+            elif a in (net.network_address, net.broadcast_address):
+                err(f"pod IP {p.ip} is not a host address of podCIDR {net}", "pods", i, "ip")
+            elif a == gw:
+                err(f"pod IP {p.ip} is node {p.node}'s pod gateway (first host of {net})",
+                    "pods", i, "ip")
+            veth = f"veth-{p.name}"[:15]
+            if (p.node, veth) in veths:
+                err(f"pods {veths[p.node, veth]} and {p.name} on node {p.node} would both get "
+                    f"interface {veth!r} (names are cut to 15 characters); shorten one",
+                    "pods", i, "name")
+            veths[p.node, veth] = p.name
+        claim(p.ip, f"pod {p.name}", "pods", i, "ip")
+    pod_names = list(pods)
+
+    # --- services ---------------------------------------------------------------
+    svcs: dict[str, int] = {}
+    node_ports: dict[tuple[int, str], str] = {}
+    for i, sv in enumerate(s.services):
+        if sv.key in svcs:
+            err(f"duplicate Service {sv.key} (also services[{svcs[sv.key]}])",
+                "services", i, "name")
+            continue
+        svcs[sv.key] = i
+        if ipaddress.IPv4Address(sv.clusterIP) not in service_net:
+            err(f"clusterIP {sv.clusterIP} is not inside serviceCIDR {service_net}",
+                "services", i, "clusterIP")
+        claim(sv.clusterIP, f"Service {sv.key}", "services", i, "clusterIP")
+        for j, p in enumerate(sv.ports):
+            for np_ in (p.nodePort,):
+                if np_ is None:
+                    continue
+                if (np_, p.protocol) in node_ports:
+                    err(f"nodePort {np_}/{p.protocol} is already used by "
+                        f"{node_ports[np_, p.protocol]}", "services", i, "ports", j, "nodePort")
+                else:
+                    node_ports[np_, p.protocol] = f"Service {sv.key}"
+        if sv.healthCheckNodePort is not None:
+            if (sv.healthCheckNodePort, "TCP") in node_ports:
+                err(f"healthCheckNodePort {sv.healthCheckNodePort} is already used by "
+                    f"{node_ports[sv.healthCheckNodePort, 'TCP']}",
+                    "services", i, "healthCheckNodePort")
+            else:
+                node_ports[sv.healthCheckNodePort, "TCP"] = f"Service {sv.key} (health check)"
+        for j, x in enumerate(sv.externalIPs):
+            claim(x, f"Service {sv.key} (externalIP)", "services", i, "externalIPs", j)
+        if sv.loadBalancerIP is not None:
+            a = ipaddress.IPv4Address(sv.loadBalancerIP)
+            for pname, net in plans:
+                if a in net:
+                    err(f"loadBalancerIP {a} is inside {pname} {net}; use an address outside "
+                        "the cluster's networks, e.g. 203.0.113.5", "services", i, "loadBalancerIP")
+                    break
+            else:
+                claim(sv.loadBalancerIP, f"Service {sv.key} (loadBalancerIP)",
+                      "services", i, "loadBalancerIP")
+
+    # --- load balancer ----------------------------------------------------------
+    lb = s.loadBalancer
+    if lb is not None:
+        if lb.name in nodes or lb.name in pods:
+            err(f"load balancer name {lb.name!r} is also a node or pod name",
+                "loadBalancer", "name")
+        if on_node_network(lb.ip, "load balancer IP", "loadBalancer", "ip"):
+            claim(lb.ip, f"load balancer {lb.name}", "loadBalancer", "ip")
+        seen: set[str] = set()
+        for j, n in enumerate(lb.nodes):
+            if n not in nodes:
+                err(_unknown("node", n, node_names), "loadBalancer", "nodes", j)
+            elif n in seen:
+                err(f"node {n!r} is listed twice", "loadBalancer", "nodes", j)
+            seen.add(n)
+
+    # --- clients ----------------------------------------------------------------
+    clients: dict[str, int] = {}
+    for i, cl in enumerate(s.clients):
+        if cl.name in clients:
+            err(f"duplicate client name {cl.name!r} (also clients[{clients[cl.name]}])",
+                "clients", i, "name")
+            continue
+        clients[cl.name] = i
+        for kind, names in (("node", nodes), ("pod", pods)):
+            if cl.name in names:
+                err(f"client name {cl.name!r} is also a {kind} name; flows could not tell "
+                    "them apart", "clients", i, "name")
+        if lb is not None and cl.name == lb.name:
+            err(f"client name {cl.name!r} is also the load balancer's name", "clients", i, "name")
+        if cl.kind == "external" and cl.ip is not None:
+            if on_node_network(cl.ip, "client IP", "clients", i, "ip"):
+                claim(cl.ip, f"client {cl.name}", "clients", i, "ip")
+        if cl.kind == "node" and cl.node not in nodes:
+            err(_unknown("node", cl.node, node_names), "clients", i, "node")
+        if cl.kind == "pod" and cl.pod not in pods:
+            err(_unknown("pod", cl.pod, pod_names), "clients", i, "pod")
+
+    # --- flows ------------------------------------------------------------------
+    lb_ips = {sv.loadBalancerIP: sv for sv in s.services if sv.loadBalancerIP}
+    flows: dict[str, int] = {}
+    sources = list(clients) + pod_names + node_names
+    for i, f in enumerate(s.flows):
+        if f.name in flows:
+            err(f"duplicate flow name {f.name!r} (also flows[{flows[f.name]}])",
+                "flows", i, "name")
+        else:
+            flows[f.name] = i
+        external = False
+        if f.from_ in clients:
+            external = s.clients[clients[f.from_]].kind == "external"
+        elif f.from_ not in pods and f.from_ not in nodes:
+            close = difflib.get_close_matches(f.from_, sources, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            err(f"{f.from_!r} is not a client, pod or node{hint}", "flows", i, "from")
+        if f.dst_ip not in used:
+            err(f"{f.dst_ip} is not an address in this scenario (a Service's clusterIP, "
+                "externalIP or loadBalancerIP, a node, a pod)", "flows", i, "to")
+        through_lb = external and f.dst_ip in lb_ips
+        if through_lb and lb is None:
+            err(f"{f.dst_ip} is Service {lb_ips[f.dst_ip].key}'s loadBalancerIP: a flow from "
+                "an external client to it needs a loadBalancer section", "flows", i, "to")
+        elif through_lb and f.via is None:
+            err("this flow goes through the load balancer: say which node it picks with via",
+                "flows", i)
+        known_source = f.from_ in clients or f.from_ in pods or f.from_ in nodes
+        if f.via is not None and known_source:
+            if not through_lb:
+                err("via is only for flows from an external client to a loadBalancerIP",
+                    "flows", i, "via")
+            elif f.via not in nodes:
+                err(_unknown("node", f.via, node_names), "flows", i, "via")
+            elif lb is not None and lb.nodes and f.via not in lb.nodes:
+                err(f"node {f.via!r} is not one of the load balancer's nodes "
+                    f"({_names(lb.nodes)})", "flows", i, "via")
+        if f.endpoint is not None:
+            if f.endpoint not in pods:
+                err(_unknown("pod", f.endpoint, pod_names), "flows", i, "endpoint")
+            else:
+                target = _service_at(s, f)
+                pod = s.pods[pods[f.endpoint]]
+                if target is not None and not target.selects(pod):
+                    err(f"pod {f.endpoint!r} is not selected by Service {target.key}, so it "
+                        "can never be the endpoint", "flows", i, "endpoint")
+
+    # --- timeline: replayed in order, so references follow the changing state -------
+    live_pods = {p.name: p for p in s.pods if p.name in pods}
+    live_svcs = {sv.key: sv for sv in s.services}
+    for i, ev in enumerate(s.timeline):
+        if ev.action == "scale":
+            deps = sorted({p.deployment for p in live_pods.values() if p.deployment})
+            if ev.deployment not in deps:
+                err(_unknown("deployment", ev.deployment, deps), "timeline", i, "deployment")
+        elif ev.action == "delete-pod":
+            if ev.pod not in live_pods:
+                err(_unknown("pod", ev.pod, list(live_pods), _WHEN),
+                    "timeline", i, "pod")
+            else:
+                del live_pods[ev.pod]
+        elif ev.action in ("delete-service", "set-selector"):
+            found = [k for k, sv in live_svcs.items() if ev.service in (k, sv.name)]
+            if not found:
+                err(_unknown("Service", ev.service, list(live_svcs), _WHEN),
+                    "timeline", i, "service")
+            elif len(found) > 1:
+                err(f"Service {ev.service!r} is ambiguous ({_names(found)}); write "
+                    "namespace/name", "timeline", i, "service")
+            elif ev.action == "delete-service":
+                del live_svcs[found[0]]
+        elif ev.action == "add-pod":
+            np_ = ev.newPod
+            assert np_ is not None
+            if np_.name in live_pods or np_.name in nodes:
+                err(f"pod {np_.name!r} already exists", "timeline", i, "newPod", "name")
+            if np_.node not in nodes:
+                err(_unknown("node", np_.node, node_names), "timeline", i, "newPod", "node")
+            else:
+                net = pod_nets[np_.node]
+                a = ipaddress.IPv4Address(np_.ip)
+                if a not in net or a in (net.network_address, net.broadcast_address,
+                                         net.network_address + 1):
+                    err(f"pod IP {np_.ip} is not a usable address of node {np_.node}'s "
+                        f"podCIDR {net}", "timeline", i, "newPod", "ip")
+            clash = [p.name for p in live_pods.values() if p.ip == np_.ip]
+            if clash or (np_.ip in used and not used[np_.ip].startswith("pod ")):
+                who = f"pod {clash[0]}" if clash else used[np_.ip]
+                err(f"{np_.ip} is already used by {who}", "timeline", i, "newPod", "ip")
+            live_pods[np_.name] = np_
+    return out
+
+
+def _service_at(s: Scenario, f: Flow) -> Service | None:
+    """The Service a flow's destination belongs to, if any."""
+    node_ips = {n.ip for n in s.cluster.nodes}
+    for sv in s.services:
+        for p in sv.ports:
+            if p.protocol != f.protocol:
+                continue
+            if f.dst_port == p.port and (
+                f.dst_ip == sv.clusterIP
+                or f.dst_ip in sv.externalIPs
+                or f.dst_ip == sv.loadBalancerIP
+            ):
+                return sv
+            if p.nodePort == f.dst_port and f.dst_ip in node_ips:
+                return sv
+    return None
