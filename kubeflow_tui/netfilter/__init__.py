@@ -1,0 +1,34 @@
+"""netfilter: the iptables model of one host (tables, chains, rules), reading and
+printing iptables text exactly as iptables 1.8.9 (nf_tables) does.  Stdlib only."""
+
+from .errors import IptablesError
+from .parse import parse_iptables_save, parse_rule_args
+from .render import render_list, render_rule, render_rules_S, render_save
+from .rules import (
+    BUILTIN_CHAINS,
+    TERMINAL_TARGETS,
+    Chain,
+    Match,
+    Option,
+    Rule,
+    Ruleset,
+    Table,
+)
+
+__all__ = [
+    "parse_iptables_save",
+    "parse_rule_args",
+    "render_save",
+    "render_rule",
+    "render_rules_S",
+    "render_list",
+    "IptablesError",
+    "Option",
+    "Match",
+    "Rule",
+    "Chain",
+    "Table",
+    "Ruleset",
+    "BUILTIN_CHAINS",
+    "TERMINAL_TARGETS",
+]
