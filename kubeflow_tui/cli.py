@@ -309,10 +309,11 @@ def _trace_dump(args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.iptables_save == "-" else Path(args.iptables_save).read_text()
     (parse,) = _engine("kubeflow_tui.netfilter", "parse_iptables_save", what="parsing rules")
     ruleset = parse(text, source=args.iptables_save)
-    (trace_packet,) = _engine(
-        "kubeflow_tui.netfilter", "trace_packet", what="tracing a packet through an iptables-save dump"
-    )
-    trace = trace_packet(ruleset, src=src, dst=dst, dport=dport, proto=args.proto, sport=args.sport)
+    from kubeflow_tui.cluster import trace_dump
+
+    node_ip = _ip(args.node_ip, "--node-ip")
+    trace = trace_dump(ruleset, src, dst, dport, proto=args.proto, sport=args.sport, node_ip=node_ip,
+                       seed=args.seed if args.seed is not None else 1, local=args.local)
     return _emit_trace(trace, args)
 
 
@@ -348,8 +349,14 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
 def cmd_shell(args: argparse.Namespace) -> int:
     scenario = _load_scenario(args.file)
-    _pick_node(scenario, args.node)
-    raise NotAvailable("shell is not available yet (the simulated node shell is being written)")
+    from kubeflow_tui.cluster import ClusterSim
+    from kubeflow_tui.shell.repl import run_repl
+
+    sim = ClusterSim(scenario)
+    if args.node not in sim.topology.hosts:
+        hosts = ", ".join(sim.topology.hosts)
+        raise CliError(f"shell: no host {args.node!r} in {scenario.name!r}; hosts: {hosts}")
+    return run_repl(sim, args.node, sys.stdin, sys.stdout)
 
 
 def cmd_quiz(args: argparse.Namespace) -> int:
@@ -577,13 +584,17 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--dst", metavar="IP:PORT")
     g.add_argument("--sport", type=int, default=40000, metavar="PORT")
     g.add_argument("--proto", choices=("tcp", "udp"), default="tcp")
+    g.add_argument("--node-ip", default="192.168.1.10", metavar="IP",
+                   help="the node's own address (for addrtype LOCAL; default 192.168.1.10)")
+    g.add_argument("--local", action="store_true",
+                   help="the node itself sends the packet (OUTPUT) instead of receiving it")
 
     p = sub.add_parser("schema", parents=[common], help="print the scenario JSON Schema")
     p.add_argument("-o", "--output", metavar="FILE", help="write it to FILE")
 
-    p = sub.add_parser("shell", parents=[common], help="a simulated shell on a node")
+    p = sub.add_parser("shell", parents=[common], help="a simulated shell on a node, pod or client")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--node", required=True)
+    p.add_argument("--node", required=True, metavar="HOST", help="node (or pod/client) to open the shell on")
 
     p = sub.add_parser("quiz", parents=[common], help="questions about a scenario's flows")
     p.add_argument("file", metavar="FILE")

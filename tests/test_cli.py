@@ -36,6 +36,7 @@ GOOD_SCENARIO = textwrap.dedent(
         ip: 10.244.1.5
         labels: {app: web}
         ports: [{containerPort: 8080}]
+      - {name: client, node: node-a, ip: 10.244.1.7}
     services:
       - name: web
         clusterIP: 10.96.0.1
@@ -44,7 +45,7 @@ GOOD_SCENARIO = textwrap.dedent(
     clients:
       - {name: laptop, ip: 192.168.1.2}
     flows:
-      - {name: to-service, from: laptop, to: "10.96.0.1:8080"}
+      - {name: to-service, from: client, to: "10.96.0.1:8080"}
     """
 )
 

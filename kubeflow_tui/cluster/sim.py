@@ -17,6 +17,7 @@ at PREROUTING, as in the kernel).
 
 from __future__ import annotations
 
+import ipaddress
 import random
 from dataclasses import dataclass, field
 
@@ -27,7 +28,7 @@ from ..netfilter.rules import Rule, Ruleset
 from ..scenario.models import Flow, Scenario
 from ..trace import ConntrackView, PacketView, Step, Trace
 from .narrate import why_hit
-from .topology import Host, Topology, build_topology
+from .topology import Host, Route, Topology, build_topology
 
 TABLE_ORDER = {
     "PREROUTING": ("raw", "mangle", "nat"),
@@ -162,7 +163,18 @@ class ClusterSim:
         except KeyError:
             known = ", ".join(f.name for f in self.scenario.flows) or "none"
             raise FlowError(f"no flow named {name!r} (flows: {known})") from None
+        self._run_prerequisites(flow, set())
         return self.run(flow, endpoint=endpoint or flow.endpoint)
+
+    def _run_prerequisites(self, flow: Flow, seen: set[str]) -> None:
+        """Run the flows named in ``after`` first (depth first, each once, cycles cut)."""
+        for name in flow.after:
+            if name in seen:
+                continue
+            seen.add(name)
+            before = self.scenario.flow(name)
+            self._run_prerequisites(before, seen)
+            self.run(before, endpoint=before.endpoint)
 
     def run_adhoc(self, source: str, to: str, protocol: str = "TCP", *, source_port: int | None = None,
                   endpoint: str | None = None) -> Trace:
@@ -180,6 +192,8 @@ class ClusterSim:
             raise FlowError(f"flow {flow.name}: endpoint {endpoint!r} is not a pod of this scenario")
         self._steps = []
         self._pin = endpoint
+        self._route_balancer(flow)
+        self._fails_after_ms = 0
         proto = flow.protocol.lower()
         outcome, summary, conn = self._connect(src_host, flow.dst_ip, flow.dst_port, proto, flow.sourcePort, flow)
         hosts = tuple(h for h in self.topology.hosts if any(s.host == h for s in self._steps))
@@ -195,8 +209,24 @@ class ClusterSim:
             self.topology.hosts[conn.server].kind == "pod" else "",
             server_saw=conn.server_saw,
             client_saw=conn.client_saw,
-            meta={"from": flow.from_, "to": flow.to, "protocol": flow.protocol, "pinned": endpoint or ""},
+            meta={"from": flow.from_, "to": flow.to, "protocol": flow.protocol, "pinned": endpoint or "",
+                  # how long the client waits before an error arrives (ARP gives up after ~3 s)
+                  "fails_after_ms": self._fails_after_ms},
         )
+
+    def _route_balancer(self, flow: Flow) -> None:
+        """A ``vip`` balancer sends the Service's LB IP to the node the flow names (``via``)."""
+        lb = self.scenario.loadBalancer
+        if lb is None or lb.style != "vip" or lb.name not in self.topology.hosts:
+            return
+        nodes = lb.nodes or self.topology.node_names
+        via = flow.via or nodes[0]
+        node_ip = self.scenario.node(via).ip
+        host = self.topology.hosts[lb.name]
+        vips = {s.loadBalancerIP for s in self.scenario.services if s.type == "LoadBalancer" and s.loadBalancerIP}
+        host.routes = [r for r in host.routes if str(r.dst.network_address) not in vips or r.dst.prefixlen != 32]
+        for vip in sorted(vips):
+            host.routes.append(Route(ipaddress.IPv4Network(f"{vip}/32"), "eth0", via=node_ip))
 
     def _source_host(self, name: str) -> Host:
         h = self.topology.hosts.get(name)
@@ -352,6 +382,7 @@ class ClusterSim:
                 self._note(host.name, "drop",
                            f"No host answers ARP for {next_hop} on {out_iface}: after about 3 s the kernel "
                            "gives up and sends the source an ICMP host unreachable ('No route to host').", pkt)
+                self._fails_after_ms = 3000  # three ARP probes, one second apart
                 return _Verdict("unreachable", host.name, pkt, f"nobody answers ARP for {next_hop}")
             in_iface = self._in_iface(nxt, host, iface)
             self._note(nxt.name, "link", f"{host.name} ({out_iface}) → {nxt.name} ({in_iface})", pkt,

@@ -468,6 +468,12 @@ class Flow(_Strict):
     sourcePort: int = Field(
         40000, ge=1024, le=65535, description="The client's source port (default 40000)"
     )
+    after: list[str] = Field(
+        default_factory=list,
+        description="Flows to run first on the same cluster (their packets are not part of this "
+        "flow's trace): what they leave behind, such as conntrack entries and -m recent lists, "
+        "is what this flow meets. E.g. a second request under session affinity.",
+    )
 
     @field_validator("to")
     @classmethod
@@ -829,6 +835,11 @@ def cross_check(s: Scenario) -> list[tuple[Path, str]]:
             elif lb is not None and lb.nodes and f.via not in lb.nodes:
                 err(f"node {f.via!r} is not one of the load balancer's nodes "
                     f"({_names(lb.nodes)})", "flows", i, "via")
+        for k, before in enumerate(f.after):
+            if before == f.name:
+                err("a flow cannot run after itself", "flows", i, "after", k)
+            elif before not in {g.name for g in s.flows}:
+                err(_unknown("flow", before, [g.name for g in s.flows]), "flows", i, "after", k)
         if f.endpoint is not None:
             if f.endpoint not in pods:
                 err(_unknown("pod", f.endpoint, pod_names), "flows", i, "endpoint")
