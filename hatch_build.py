@@ -11,7 +11,7 @@ from pathlib import Path
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-DATA_FOLDERS = ("lessons", "scenarios")
+DATA_FOLDERS = ("lessons", "scenarios", "cases")
 
 
 class CustomBuildHook(BuildHookInterface):

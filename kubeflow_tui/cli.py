@@ -360,8 +360,27 @@ def cmd_shell(args: argparse.Namespace) -> int:
 
 
 def cmd_quiz(args: argparse.Namespace) -> int:
-    _load_scenario(args.file)
-    raise NotAvailable("quiz is not available yet (the quiz engine is being written)")
+    from kubeflow_tui.quiz.runner import run_quiz
+
+    path = _resolve_quiz_path(args.file)
+    return run_quiz(path, sys.stdin, sys.stdout, seed=args.seed)
+
+
+def _resolve_quiz_path(text: str) -> str:
+    """A path, or the name of a shipped scenario or troubleshooting case."""
+    if Path(text).is_file():
+        return text
+    from kubeflow_tui import resources
+
+    for folder in ("scenarios", "cases"):
+        try:
+            base = resources.data_dir(folder)
+        except Exception:
+            continue
+        for cand in (base / text, base / f"{text}.yaml"):
+            if cand.is_file():
+                return str(cand)
+    raise CliError(f"quiz: no such file, shipped scenario or case: {text!r}")
 
 
 def progress_rows() -> tuple[list[dict[str, Any]], str]:
@@ -596,8 +615,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE")
     p.add_argument("--node", required=True, metavar="HOST", help="node (or pod/client) to open the shell on")
 
-    p = sub.add_parser("quiz", parents=[common], help="questions about a scenario's flows")
-    p.add_argument("file", metavar="FILE")
+    p = sub.add_parser("quiz", parents=[common],
+                       help="questions about a scenario's flows, or a troubleshooting case (answers on stdin)")
+    p.add_argument("file", metavar="FILE", help="scenario or case file, or a shipped one's name")
+    p.add_argument("--seed", type=int, help="seed for the question order and options")
 
     p = sub.add_parser("progress", parents=[common], help="show or export your progress")
     p.add_argument("--export", choices=("json", "csv"))

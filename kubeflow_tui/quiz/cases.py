@@ -1,0 +1,468 @@
+"""Troubleshooting cases ("broken clusters"): data files ``cases/*.yaml``.
+
+A case names a scenario (a file under ``scenarios/cases/`` with the fault built in, or a
+base scenario broken at start by ``setup`` actions), a symptom that is *verified by
+running the flow* (``outcome``), hints, the commands a good investigation runs, a
+multiple-choice diagnosis and optionally a fix check (a flow that must succeed after the
+learner's commands).  Errors read ``file:line:col: field: message`` like the scenario
+loader's (:class:`CaseError` is a :class:`~kubeflow_tui.scenario.ScenarioError`).
+
+Example::
+
+    title: A Service with no endpoints
+    scenario: ../scenarios/cases/not-ready.yaml   # relative to this file, or a shipped name
+    setup:                                        # optional, in order
+      - run: dns-query                            # run a flow of the scenario
+      - event: {action: delete-pod, pod: coredns-1}
+      - shell: iptables -t nat -D KUBE-SERVICES 1
+        host: node-a
+      - conntrackMax: {host: node-b, max: 2}
+    host: node-b                                  # where the learner's shell starts
+    symptom:
+      flow: no-backend
+      outcome: refused                            # delivered refused timeout unreachable
+      text: curl 10.96.0.1:8080 from client is refused at once.
+    hints: [...]
+    investigate:
+      - {host: node-b, command: iptables -t filter -S KUBE-SERVICES, expect: has no endpoints}
+    diagnosis:
+      question: Why is the connection refused?
+      options: [..., ...]
+      answer: 0                                   # 0-based
+      explanation: ...
+    fix:                                          # optional
+      commands: [{host: node-a, command: ...}]    # one reference fix (the tests run it)
+      check: {flow: no-backend, outcome: delivered}
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+from ..scenario import ErrorDetail, Event, ScenarioError, load_scenario
+from ..scenario.loader import format_path
+from ..trace import Trace
+from .model import Question, Result, grade
+
+OUTCOMES = ("delivered", "refused", "timeout", "unreachable", "dropped")
+MAX_CASE_BYTES = 256 * 1024
+MAX_CASE_VALUES = 20_000
+
+
+class CaseError(ScenarioError):
+    """A case file that cannot be used (``str()``: ``file:line:col: field: message``)."""
+
+
+# ------------------------------------------------------------------ schema
+
+
+def _fail(msg: str, *at: str | int) -> PydanticCustomError:
+    """A validation error located ``at`` a path below the model raising it."""
+    return PydanticCustomError("case", "{msg}", {"msg": msg, "at": tuple(at)})
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Command(_Strict):
+    host: str = Field(description="Where the command runs (a node, pod or client)")
+    command: str = Field(min_length=1, description="The command line")
+    expect: str = Field("", description="Text the output must contain (checked by the tests)")
+
+
+class ConntrackMax(_Strict):
+    host: str = Field(description="A node")
+    max: int = Field(ge=0, description="nf_conntrack_max for this node's table")
+
+
+class SetupAction(_Strict):
+    """Exactly one of run, event, shell or conntrackMax."""
+
+    run: str | None = Field(None, description="Run this flow of the scenario")
+    event: Event | None = Field(None, description="Apply a timeline event (kube-proxy resyncs)")
+    shell: str | None = Field(None, description="Run this command line (needs host)")
+    host: str | None = Field(None, description="shell: where it runs")
+    conntrackMax: ConntrackMax | None = Field(None, description="Shrink a node's conntrack table")
+
+    @model_validator(mode="after")
+    def _one(self):
+        given = [k for k in ("run", "event", "shell", "conntrackMax") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("a setup action needs exactly one of run, event, shell, conntrackMax"
+                             + (f" (got {', '.join(given)})" if given else ""))
+        if self.shell is not None and self.host is None:
+            raise _fail("a shell action needs host", "shell")
+        if self.shell is None and self.host is not None:
+            raise _fail("host is only for shell actions", "host")
+        return self
+
+
+class Symptom(_Strict):
+    flow: str = Field(description="The flow that shows the problem")
+    outcome: Literal["delivered", "refused", "timeout", "unreachable", "dropped"] = Field(
+        description="What the flow's Trace must end with (verified when the case starts)")
+    text: str = Field(min_length=1, description="The symptom as a user reports it")
+
+
+class Diagnosis(_Strict):
+    question: str = Field(min_length=1)
+    options: list[str] = Field(min_length=2)
+    answer: int = Field(ge=0, description="0-based index of the right option")
+    explanation: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _answer(self):
+        if self.answer >= len(self.options):
+            raise _fail(f"answer {self.answer} is not an option index (0..{len(self.options) - 1})", "answer")
+        if len(set(self.options)) != len(self.options):
+            raise _fail("options must differ from each other", "options")
+        return self
+
+
+class FixCheck(_Strict):
+    flow: str
+    outcome: Literal["delivered", "refused", "timeout", "unreachable", "dropped"] = "delivered"
+    sourcePort: int | None = Field(None, ge=1024, le=65535, description="Default: a fresh port, "
+                                   "as a new curl would use; set it to reuse the symptom's port")
+
+
+class Fix(_Strict):
+    commands: list[Command] = Field(default_factory=list, description="One reference fix")
+    check: FixCheck
+
+
+class CaseModel(_Strict):
+    title: str = Field(min_length=1)
+    summary: str = ""
+    difficulty: int = Field(1, ge=1, le=3)
+    scenario: str = Field(min_length=1, description="Scenario file (relative to the case) or shipped name")
+    seed: int | None = None
+    setup: list[SetupAction] = Field(default_factory=list)
+    host: str | None = Field(None, description="Where the learner's shell starts (default: first node)")
+    symptom: Symptom
+    hints: list[str] = Field(default_factory=list)
+    investigate: list[Command] = Field(default_factory=list)
+    diagnosis: Diagnosis
+    fix: Fix | None = None
+
+
+# ------------------------------------------------------------------ loading with marks
+
+PathT = tuple[Union[str, int], ...]
+
+
+def _build(node: Any, path: PathT, marks: dict[PathT, Any], errors: list[tuple[Any, PathT, str]],
+           loader: yaml.SafeLoader) -> Any:
+    """Plain data from a composed YAML node, remembering where each value starts."""
+    marks.setdefault(path, node.start_mark)
+    if len(marks) > MAX_CASE_VALUES:
+        raise CaseError.single(node.start_mark.name, f"more than {MAX_CASE_VALUES:,} values (an alias bomb?)",
+                               line=node.start_mark.line + 1, column=node.start_mark.column + 1)
+    if isinstance(node, ScalarNode):
+        try:
+            return loader.construct_object(node)
+        except yaml.YAMLError as e:
+            errors.append((node.start_mark, path, f"cannot read {node.value!r}: {e}"))
+            return None
+    if isinstance(node, SequenceNode):
+        return [_build(v, path + (i,), marks, errors, loader) for i, v in enumerate(node.value)]
+    if isinstance(node, MappingNode):
+        out: dict[str, Any] = {}
+        for k, v in node.value:
+            key = k.value if isinstance(k, ScalarNode) else None
+            if key is None:
+                errors.append((k.start_mark, path, "a mapping key must be a plain string"))
+                continue
+            if key in out:
+                errors.append((k.start_mark, path + (key,), f"duplicate key {key!r}"))
+                continue
+            marks[path + (key,)] = v.start_mark
+            out[key] = _build(v, path + (key,), marks, errors, loader)
+        return out
+    errors.append((node.start_mark, path, "unsupported YAML node"))
+    return None
+
+
+def _detail(source: str, marks: dict[PathT, Any], path: PathT, message: str) -> ErrorDetail:
+    probe = path
+    mark = marks.get(probe)
+    while mark is None and probe:
+        probe = probe[:-1]
+        mark = marks.get(probe)
+    return ErrorDetail(source, mark.line + 1 if mark else None, mark.column + 1 if mark else None,
+                       format_path(path), message)
+
+
+@dataclass
+class Case:
+    """A loaded, checked case."""
+
+    id: str
+    path: Path
+    model: CaseModel
+    scenario: Any  # kubeflow_tui.scenario.Scenario
+    marks: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def title(self) -> str:
+        return self.model.title
+
+    @property
+    def shell_host(self) -> str:
+        return self.model.host or self.scenario.cluster.nodes[0].name
+
+    def diagnosis_question(self, step_index: int = 0) -> Question:
+        d = self.model.diagnosis
+        return Question(f"case/{self.id}/diagnosis", "diagnosis", d.question, tuple(d.options), d.answer,
+                        d.explanation, step_index, self.scenario.name, self.model.symptom.flow)
+
+
+def _resolve_scenario(ref: str, base: Path) -> Path:
+    p = (base / ref) if not os.path.isabs(ref) else Path(ref)
+    if p.is_file():
+        return p
+    from ..resources import find_scenario
+
+    return find_scenario(ref)
+
+
+def load_case_text(text: str, source: str = "<string>", *, base: Path | None = None) -> Case:
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_CASE_BYTES:
+        raise CaseError.single(source, f"file is too large (the limit is {MAX_CASE_BYTES:,} bytes)")
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as e:
+        m = e.problem_mark or e.context_mark
+        raise CaseError.single(source, f"invalid YAML: {e.problem or e.context}",
+                               line=m.line + 1 if m else None, column=m.column + 1 if m else None) from None
+    if not isinstance(root, MappingNode):
+        raise CaseError.single(source, "a case file is a mapping (title:, scenario:, symptom:, diagnosis:)",
+                               line=1, column=1)
+    marks: dict[PathT, Any] = {}
+    errs: list[tuple[Any, PathT, str]] = []
+    data = _build(root, (), marks, errs, yaml.SafeLoader(""))
+    if errs:
+        raise CaseError([ErrorDetail(source, m.line + 1, m.column + 1, format_path(p), msg) for m, p, msg in errs])
+    try:
+        model = CaseModel.model_validate(data)
+    except ValidationError as e:
+        details = []
+        for err in e.errors(include_url=False):
+            loc = tuple(err["loc"]) + tuple((err.get("ctx") or {}).get("at", ()))
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = f"unknown key {loc[-1]!r}"
+            elif err["type"] == "missing":
+                msg = f"missing required key {loc[-1]!r}"
+            details.append(_detail(source, marks, loc, msg))
+        raise CaseError(details) from None
+    base = base if base is not None else Path(source).resolve().parent
+    try:
+        scen_path = _resolve_scenario(model.scenario, base)
+    except FileNotFoundError as e:
+        raise CaseError([_detail(source, marks, ("scenario",), str(e))]) from None
+    scenario = load_scenario(scen_path)  # its own errors point into the scenario file
+    case = Case(Path(source).stem, Path(source), model, scenario, marks)
+    problems = _cross_check(case)
+    if problems:
+        raise CaseError([_detail(source, marks, p, m) for p, m in problems])
+    return case
+
+
+def load_case(path: str | os.PathLike[str]) -> Case:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise CaseError.single(str(p), f"cannot read the file: {e}") from None
+    return load_case_text(text, str(p), base=p.resolve().parent)
+
+
+def _cross_check(case: Case) -> list[tuple[PathT, str]]:
+    s = case.scenario
+    m = case.model
+    flows = {f.name for f in s.flows}
+    hosts = {n.name for n in s.cluster.nodes} | {p.name for p in s.pods} | {c.name for c in s.clients}
+    nodes = {n.name for n in s.cluster.nodes}
+    out: list[tuple[PathT, str]] = []
+
+    def flow(name: str, *path: str | int) -> None:
+        if name not in flows:
+            out.append((path, f"flow {name!r} is not in scenario {s.name} (flows: {', '.join(sorted(flows))})"))
+
+    def host(name: str, *path: str | int) -> None:
+        if name not in hosts:
+            out.append((path, f"host {name!r} is not a node, pod or client of scenario {s.name}"))
+
+    for i, a in enumerate(m.setup):
+        if a.run is not None:
+            flow(a.run, "setup", i, "run")
+        if a.host is not None:
+            host(a.host, "setup", i, "host")
+        if a.conntrackMax is not None and a.conntrackMax.host not in nodes:
+            out.append((("setup", i, "conntrackMax", "host"), f"{a.conntrackMax.host!r} is not a node"))
+    if m.host is not None:
+        host(m.host, "host")
+    flow(m.symptom.flow, "symptom", "flow")
+    for i, c in enumerate(m.investigate):
+        host(c.host, "investigate", i, "host")
+    if m.fix is not None:
+        flow(m.fix.check.flow, "fix", "check", "flow")
+        for i, c in enumerate(m.fix.commands):
+            host(c.host, "fix", "commands", i, "host")
+    return out
+
+
+def is_case_file(path: str | os.PathLike[str]) -> bool:
+    """A case file has ``diagnosis`` and ``symptom`` at the top level (a scenario has ``cluster``)."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except Exception:
+        return False
+    return isinstance(data, dict) and "diagnosis" in data and "symptom" in data
+
+
+def cases_dir() -> Path:
+    from ..resources import data_dir
+
+    return data_dir("cases")
+
+
+def list_cases() -> list[Path]:
+    try:
+        return sorted(cases_dir().glob("*.yaml"))
+    except FileNotFoundError:
+        return []
+
+
+# ------------------------------------------------------------------ running a case
+
+
+class CaseSession:
+    """One learner working on one case: a broken cluster, a shell, a diagnosis, a fix.
+
+    ``sim`` is the cluster after ``setup`` and the symptom flow (so `conntrack -L` shows
+    the failed attempt, as on a real node).  ``run(line)`` runs a command through the
+    simulated shell; ``answer(choice)`` grades the diagnosis; ``check_fix()`` runs the
+    fix flow on the learner's cluster.
+    """
+
+    def __init__(self, case: Case, *, seed: int | None = None):
+        self.case = case
+        self.seed = case.model.seed if seed is None else seed
+        self.sim = self.fresh_sim()
+        self.symptom_trace: Trace = self.sim.run_flow(case.model.symptom.flow)
+        if self.symptom_trace.outcome != case.model.symptom.outcome:
+            raise CaseError([_detail(str(case.path), case.marks, ("symptom", "outcome"),
+                                     f"the flow {case.model.symptom.flow} ended {self.symptom_trace.outcome!r}, "
+                                     f"not {case.model.symptom.outcome!r}: {self.symptom_trace.summary}")])
+        self.host = case.shell_host
+        self._shells: dict[str, Any] = {}
+        self.log: list[tuple[str, str, Any]] = []  # (host, line, ShellResult)
+        self.hints_shown = 0
+        self.diagnosis_result: Result | None = None
+        self.fix_trace: Trace | None = None
+        self._checks = 0
+
+    # -- state
+    def fresh_sim(self) -> Any:
+        """A new simulator with the case's setup applied (the broken cluster)."""
+        from ..cluster import ClusterSim
+
+        sim = ClusterSim(self.case.scenario, seed=self.seed)
+        for a in self.case.model.setup:
+            if a.run is not None:
+                sim.run_flow(a.run)
+            elif a.event is not None:
+                sim.apply_event(a.event)
+            elif a.conntrackMax is not None:
+                sim.conntrack(a.conntrackMax.host).max_entries = a.conntrackMax.max
+            elif a.shell is not None:
+                from ..shell import Shell
+
+                r = Shell(sim, a.host).run(a.shell)
+                if r.exit_code != 0:
+                    raise CaseError.single(str(self.case.path), f"setup command {a.shell!r} on {a.host} "
+                                           f"failed: {(r.stderr or r.stdout).strip()}")
+        return sim
+
+    @property
+    def question(self) -> Question:
+        return self.case.diagnosis_question(_deciding_step(self.symptom_trace))
+
+    # -- shell
+    def shell(self, host: str | None = None) -> Any:
+        from ..shell import Shell
+
+        h = host or self.host
+        if h not in self._shells:
+            self._shells[h] = Shell(self.sim, h)
+        return self._shells[h]
+
+    def run(self, line: str, host: str | None = None) -> Any:
+        result = self.shell(host).run(line)
+        self.log.append((host or self.host, line, result))
+        return result
+
+    # -- help
+    def next_hint(self) -> str | None:
+        hints = self.case.model.hints
+        if self.hints_shown >= len(hints):
+            return None
+        self.hints_shown += 1
+        return hints[self.hints_shown - 1]
+
+    # -- answers
+    def answer(self, choice: int) -> Result:
+        self.diagnosis_result = grade(self.question, choice)
+        return self.diagnosis_result
+
+    @property
+    def has_fix(self) -> bool:
+        return self.case.model.fix is not None
+
+    def check_fix(self) -> tuple[bool, Trace | None]:
+        fix = self.case.model.fix
+        if fix is None:
+            return True, None
+        flow = self.case.scenario.flow(fix.check.flow)
+        port = fix.check.sourcePort
+        self._checks += 1
+        if port is None:  # a fresh source port, as a new curl would pick
+            port = 42000 + self._checks
+        self.fix_trace = self.sim.run(flow.model_copy(update={"sourcePort": port}),
+                                      endpoint=flow.endpoint)
+        return self.fixed, self.fix_trace
+
+    @property
+    def fixed(self) -> bool:
+        fix = self.case.model.fix
+        return fix is not None and self.fix_trace is not None and self.fix_trace.outcome == fix.check.outcome
+
+    @property
+    def points(self) -> tuple[int, int]:
+        """(right, total): one point for the diagnosis, one for the fix if the case has one."""
+        right = int(self.diagnosis_result is not None and self.diagnosis_result.correct)
+        return right + int(self.fixed), 1 + int(self.has_fix)
+
+    @property
+    def solved(self) -> bool:
+        right, total = self.points
+        return right == total
+
+
+def _deciding_step(trace: Trace) -> int:
+    """The step that decided the symptom: a DROP/REJECT, else the last step."""
+    for s in trace.steps:
+        if s.kind in ("drop", "reject"):
+            return s.index
+    return len(trace.steps) - 1 if trace.steps else 0

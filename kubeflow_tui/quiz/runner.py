@@ -1,0 +1,173 @@
+"""``kubeflow-tui quiz FILE`` in a plain terminal (classrooms script it through stdin).
+
+FILE is a scenario (questions generated from each flow's Trace) or a case file (a
+broken cluster: type shell commands, ``hint``, ``answer``, then a number; ``check``
+runs the fix check).  Answers are read line by line; the score is printed at the end
+and recorded in the learner's progress.  The exit code is 0 when the run reaches its
+end (also at end of input), 2 when FILE cannot be used.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import IO, Any
+
+from .model import Question, Score, grade
+
+QUIT = ("q", "quit")
+
+
+def _ask(question: Question, number: int, total: int, stdin: IO[str], stdout: IO[str]) -> int | None:
+    """Print a question, read a choice (0-based); None at end of input or on quit."""
+    stdout.write(f"\nQuestion {number}/{total}  [{question.flow}]\n{question.prompt}\n")
+    for i, opt in enumerate(question.options, 1):
+        stdout.write(f"  {i}) {opt}\n")
+    while True:
+        stdout.write(f"Answer [1-{len(question.options)}]: ")
+        stdout.flush()
+        line = stdin.readline()
+        if not line:
+            stdout.write("\n")
+            return None
+        text = line.strip().lower()
+        if text in QUIT:
+            return None
+        if text.isdigit() and 1 <= int(text) <= len(question.options):
+            return int(text) - 1
+        stdout.write(f"Please type a number from 1 to {len(question.options)} (q quits).\n")
+
+
+def _feedback(question: Question, choice: int, score: Score, stdout: IO[str]) -> None:
+    result = grade(question, choice)
+    score.add(question, result)
+    stdout.write(result.feedback + f"\n(replay step {result.step_index} to see it happen)\n")
+
+
+def questions_for_scenario(scenario: Any, *, seed: int | None = None) -> list[Question]:
+    """Generated questions for every flow of a scenario (each flow on a fresh cluster)."""
+    from ..cluster import ClusterSim
+    from .context import context_from_sim
+    from .generate import generate_questions
+
+    out: list[Question] = []
+    for f in scenario.flows:
+        sim = ClusterSim(scenario, seed=seed)
+        ctx = context_from_sim(sim)
+        out += generate_questions(sim.run_flow(f.name), seed=seed, context=ctx)
+    return out
+
+
+def _run_scenario(path: Path, stdin: IO[str], stdout: IO[str], seed: int | None) -> int:
+    from ..scenario import load_scenario
+
+    scenario = load_scenario(path)
+    questions = questions_for_scenario(scenario, seed=seed)
+    stdout.write(f"Quiz: {scenario.name} ({len(questions)} questions)\n")
+    if scenario.description:
+        stdout.write(scenario.description.strip() + "\n")
+    score = Score()
+    for n, q in enumerate(questions, 1):
+        choice = _ask(q, n, len(questions), stdin, stdout)
+        if choice is None:
+            break
+        _feedback(q, choice, score, stdout)
+    stdout.write("\n" + score.summary() + "\n")
+    _record(f"quiz:{scenario.name}", right=score.right, total=score.total, review=score.review())
+    return 0
+
+
+CASE_HELP = ("Type shell commands to investigate (they run on {host}); `host NAME` switches host, "
+             "`hint` shows a hint, `answer` shows the diagnosis question, a number answers it, "
+             "`check` tests your fix, `quit` ends.\n")
+
+
+def _run_case(path: Path, stdin: IO[str], stdout: IO[str], seed: int | None) -> int:
+    from .cases import CaseSession, load_case
+
+    session = CaseSession(load_case(path), seed=seed)
+    case = session.case
+    q = session.question
+    stdout.write(f"Case: {case.title}\n")
+    if case.model.summary:
+        stdout.write(case.model.summary.strip() + "\n")
+    stdout.write(f"Symptom: {case.model.symptom.text.strip()}\n({session.symptom_trace.summary})\n")
+    stdout.write(CASE_HELP.format(host=session.host))
+    fixing = False
+    while True:
+        stdout.write(f"{session.host}$ ")
+        stdout.flush()
+        line = stdin.readline()
+        if not line:
+            stdout.write("\n")
+            break
+        text = line.strip()
+        low = text.lower()
+        if not text:
+            continue
+        if low in QUIT:
+            break
+        if low == "hint":
+            h = session.next_hint()
+            stdout.write((f"Hint {session.hints_shown}: {h}" if h else "No more hints.") + "\n")
+        elif low.startswith("host "):
+            session.host = text.split(None, 1)[1].strip()
+            stdout.write(f"Commands now run on {session.host}.\n")
+        elif low in ("answer", "diagnose"):
+            stdout.write(q.prompt + "\n" + "".join(f"  {i}) {o}\n" for i, o in enumerate(q.options, 1)))
+        elif low.isdigit() and not fixing:
+            k = int(low)
+            if not 1 <= k <= len(q.options):
+                stdout.write(f"Please type a number from 1 to {len(q.options)}.\n")
+                continue
+            result = session.answer(k - 1)
+            stdout.write(result.feedback + "\n")
+            if not session.has_fix:
+                break
+            fixing = True
+            stdout.write("Now fix it with shell commands, then type `check`.\n")
+        elif low == "check":
+            ok, trace = session.check_fix()
+            stdout.write(("Fixed: " if ok else "Not yet: ") + (trace.summary if trace else "") + "\n")
+            if ok and session.diagnosis_result is not None:
+                break
+        else:
+            r = session.run(text)
+            stdout.write(r.stdout)
+            stdout.write(r.stderr)
+            if getattr(r, "exit", False):
+                break
+    right, total = session.points
+    stdout.write(f"\nScore: {right}/{total}" + (" — case solved." if session.solved else "") + "\n")
+    _record(f"case:{case.id}", right=right, total=total, solved=session.solved)
+    return 0
+
+
+def _record(key: str, **kw: Any) -> None:
+    from .record import record_result
+
+    try:
+        record_result(key, **kw)
+    except Exception:  # progress must never break a quiz
+        pass
+
+
+def run_quiz(path: str | Path, stdin: IO[str], stdout: IO[str], *, seed: int | None = None) -> int:
+    from ..scenario import ScenarioError
+    from .cases import is_case_file
+
+    p = Path(path)
+    if not p.is_file():
+        try:
+            from ..resources import find_scenario
+
+            p = find_scenario(str(path))
+        except FileNotFoundError as e:
+            stdout.write(f"error: {e}\n")
+            return 2
+    try:
+        if is_case_file(p):
+            return _run_case(p, stdin, stdout, seed)
+        return _run_scenario(p, stdin, stdout, seed)
+    except ScenarioError as e:
+        stdout.write(f"error: {e}\n")
+        return 2
