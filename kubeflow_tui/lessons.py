@@ -1,0 +1,245 @@
+"""Lessons: Markdown files with YAML front matter.
+
+A lesson file looks like::
+
+    ---
+    title: "A packet meets a ClusterIP"
+    scenario: scenarios/clusterip.yaml   # relative to the repo root (or the bundled scenarios)
+    flows: [pod-to-service]              # flow names of that scenario, in teaching order
+    minutes: 10
+    quiz: quizzes/01.yaml                # optional
+    case: broken-selector                # optional
+    ---
+    # Markdown body ...
+
+Lessons are ordered by file name (``01-…``, ``02-…``).  Stdlib and yaml only.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+REQUIRED = ("title", "scenario", "flows", "minutes")
+OPTIONAL = ("quiz", "case")
+_FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
+
+
+class LessonError(ValueError):
+    """A lesson file that cannot be used; ``str()`` starts with ``file:line:``."""
+
+
+@dataclass(frozen=True)
+class Lesson:
+    id: str  # file stem, e.g. "01-clusterip"
+    path: Path
+    title: str
+    scenario: Path  # resolved path of the scenario file
+    scenario_ref: str  # as written in the front matter
+    flows: tuple[str, ...]
+    minutes: int
+    body: str  # Markdown without the front matter
+    quiz: Any = None
+    case: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def number(self) -> str:
+        m = re.match(r"(\d+)", self.id)
+        return m.group(1) if m else ""
+
+
+# --------------------------------------------------------------------------- dirs
+
+
+def _package_root() -> Path:
+    return Path(__file__).resolve().parent
+
+
+def lessons_dir() -> Path:
+    """Where the lessons live: ``kubeflow_tui.resources`` if present, else the repo's."""
+    try:
+        from kubeflow_tui import resources  # type: ignore[attr-defined]
+
+        return Path(resources.lessons_dir())
+    except Exception:
+        return _package_root().parent / "lessons"
+
+
+def scenarios_dir() -> Path:
+    try:
+        from kubeflow_tui import resources  # type: ignore[attr-defined]
+
+        return Path(resources.scenarios_dir())
+    except Exception:
+        return _package_root().parent / "scenarios"
+
+
+def resolve_scenario(ref: str, lesson_path: Path | None = None) -> Path:
+    """Resolve a lesson's ``scenario:`` value to a file path (may not exist)."""
+    p = Path(ref).expanduser()
+    if p.is_absolute():
+        return p
+    candidates: list[Path] = []
+    if lesson_path is not None:
+        root = lesson_path.resolve().parent.parent
+        candidates += [root / p, lesson_path.resolve().parent / p]
+    sdir = scenarios_dir()
+    candidates += [sdir / p, sdir / p.name, sdir.parent / p]
+    for c in candidates:
+        if c.is_file():
+            return c
+    return candidates[0]
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def split_front_matter(text: str) -> tuple[str, str, int]:
+    """Return (front matter text, body, line number where the body starts)."""
+    m = _FRONT.match(text)
+    if not m:
+        return "", text, 1
+    return m.group(1), text[m.end():], text[: m.end()].count("\n") + 1
+
+
+def _check(meta: Any, where: str) -> list[str]:
+    errs: list[str] = []
+    if not isinstance(meta, dict):
+        return [f"{where}:1: front matter must be a mapping of keys to values"]
+    for key in REQUIRED:
+        if key not in meta:
+            errs.append(f"{where}:1: front matter: missing required key {key!r}")
+    if "title" in meta and (not isinstance(meta["title"], str) or not meta["title"].strip()):
+        errs.append(f"{where}:1: title: must be a non-empty string (quote it: YAML reads no, yes, 1.0 … as other types)")
+    if "scenario" in meta and (not isinstance(meta["scenario"], str) or not meta["scenario"]):
+        errs.append(f"{where}:1: scenario: must be a path such as scenarios/clusterip.yaml")
+    if "flows" in meta:
+        flows = meta["flows"]
+        if isinstance(flows, str):
+            flows = [flows]
+        if not isinstance(flows, list) or not flows or not all(
+            isinstance(f, str) and f for f in flows
+        ):
+            errs.append(f"{where}:1: flows: must be a non-empty list of flow names")
+    if "minutes" in meta and (
+        isinstance(meta["minutes"], bool) or not isinstance(meta["minutes"], int) or meta["minutes"] <= 0
+    ):
+        errs.append(f"{where}:1: minutes: must be a positive whole number")
+    for key in OPTIONAL:
+        if key in meta and meta[key] is not None and not isinstance(meta[key], (str, list, dict)):
+            errs.append(f"{where}:1: {key}: must be a string, a list or a mapping")
+    return errs
+
+
+def parse_lesson(path: str | Path) -> Lesson:
+    """Parse one lesson file; raises :class:`LessonError` with a clear message."""
+    path = Path(path)
+    where = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LessonError(f"{where}: cannot read: {exc}") from None
+    front, body, _ = split_front_matter(text)
+    if not front:
+        raise LessonError(f"{where}:1: no front matter (the file must start with a '---' line)")
+    try:
+        meta = yaml.safe_load(front)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        raise LessonError(f"{where}:{line}: front matter is not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    errs = _check(meta, where)
+    if errs:
+        raise LessonError("\n".join(errs))
+    flows = meta["flows"]
+    if isinstance(flows, str):
+        flows = [flows]
+    extra = {k: v for k, v in meta.items() if k not in REQUIRED + OPTIONAL}
+    return Lesson(
+        id=path.stem,
+        path=path,
+        title=meta["title"].strip(),
+        scenario=resolve_scenario(meta["scenario"], path),
+        scenario_ref=meta["scenario"],
+        flows=tuple(flows),
+        minutes=int(meta["minutes"]),
+        body=body,
+        quiz=meta.get("quiz"),
+        case=meta.get("case"),
+        extra=extra,
+    )
+
+
+def lesson_files(directory: str | Path | None = None) -> list[Path]:
+    d = Path(directory) if directory is not None else lessons_dir()
+    if not d.is_dir():
+        return []
+    return sorted(p for p in d.glob("*.md") if not p.name.startswith(("_", ".")) and p.name.lower() != "readme.md")
+
+
+def discover(directory: str | Path | None = None) -> tuple[list[Lesson], list[str]]:
+    """All lessons in order, plus one error message per file that could not be used."""
+    lessons: list[Lesson] = []
+    errors: list[str] = []
+    for p in lesson_files(directory):
+        try:
+            lessons.append(parse_lesson(p))
+        except LessonError as exc:
+            errors.append(str(exc))
+    return lessons, errors
+
+
+def _scenario_flow_names(path: Path) -> tuple[list[str] | None, str | None]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, f"cannot read: {exc}"
+    except yaml.YAMLError as exc:
+        return None, f"not valid YAML: {getattr(exc, 'problem', exc)}"
+    if not isinstance(data, dict):
+        return None, "not a scenario (expected a mapping at the top)"
+    flows = data.get("flows") or []
+    if not isinstance(flows, list):
+        return None, "flows: must be a list"
+    return [f.get("name") for f in flows if isinstance(f, dict)], None
+
+
+def validate(paths: Iterable[str | Path]) -> list[str]:
+    """Check lesson files; return one message per problem (empty list = all good).
+
+    Checks the front matter (required keys and their types), that the scenario file
+    exists and parses as YAML, and that every listed flow is defined in it.
+    """
+    errors: list[str] = []
+    titles: dict[str, Path] = {}
+    for raw in paths:
+        path = Path(raw)
+        try:
+            lesson = parse_lesson(path)
+        except LessonError as exc:
+            errors.extend(str(exc).splitlines())
+            continue
+        if not lesson.body.strip():
+            errors.append(f"{path}: the lesson has no text after the front matter")
+        if lesson.title in titles:
+            errors.append(f"{path}:1: title: {lesson.title!r} is also used by {titles[lesson.title]}")
+        titles.setdefault(lesson.title, path)
+        if not lesson.scenario.is_file():
+            errors.append(f"{path}:1: scenario: file not found: {lesson.scenario_ref}")
+            continue
+        names, err = _scenario_flow_names(lesson.scenario)
+        if err:
+            errors.append(f"{path}:1: scenario {lesson.scenario_ref}: {err}")
+            continue
+        for f in lesson.flows:
+            if f not in (names or []):
+                known = ", ".join(n for n in names or [] if n) or "none"
+                errors.append(
+                    f"{path}:1: flows: {f!r} is not a flow of {lesson.scenario_ref} (it has: {known})"
+                )
+    return errors

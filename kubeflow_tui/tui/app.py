@@ -1,0 +1,244 @@
+"""The Textual app: ``KubeflowApp`` and ``run_app``.
+
+``python -m kubeflow_tui.tui.app [scenario.yaml | lesson.md]`` runs it directly.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from textual.app import App
+from textual.binding import Binding
+from textual.screen import Screen
+
+from kubeflow_tui import lessons as lessons_mod
+from kubeflow_tui.lessons import Lesson, LessonError
+from kubeflow_tui.progress import Progress
+from kubeflow_tui.tui import _compat
+from kubeflow_tui.tui.commands import KubeflowCommands
+from kubeflow_tui.tui.engine import Engine, EngineError, default_engine
+from kubeflow_tui.tui.screens.common import ErrorScreen, HelpScreen, OpenScenarioScreen
+from kubeflow_tui.tui.screens.flow import FlowScreen, LessonScreen
+from kubeflow_tui.tui.screens.home import HomeScreen
+
+DARK, LIGHT = "textual-dark", "textual-light"
+
+_compat.apply()
+
+
+class KubeflowApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "kubeflow-tui"
+    HORIZONTAL_BREAKPOINTS = [(0, "-tiny-w"), (60, "-narrow"), (120, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-tiny-h"), (20, "-tall")]
+    COMMANDS = App.COMMANDS | {KubeflowCommands}
+    BINDINGS = [
+        Binding("question_mark", "help", "Help"),
+        Binding("t", "toggle_theme", "Theme"),
+        Binding("q", "quit", "Quit"),
+        Binding("o", "open_scenario", "Open", show=False),
+    ]
+
+    def __init__(
+        self,
+        path: str | None = None,
+        *,
+        engine: Engine | None = None,
+        lessons_dir: str | Path | None = None,
+        progress: Progress | None = None,
+        start: str = "auto",  # "auto": the path, else where the learner left off; "home": the list
+    ) -> None:
+        super().__init__()
+        self.path = path
+        self.engine: Engine = engine if engine is not None else default_engine()
+        self.lessons_dir = lessons_dir
+        self.lessons: list[Lesson] = []
+        self.lesson_errors: list[str] = []
+        self.progress = progress if progress is not None else Progress.load()
+        self.start = start
+        self._announced_done: set[str] = set()
+        self.reload_lessons()
+        theme = self.progress.data.get("theme")
+        if theme in (DARK, LIGHT):
+            self.theme = theme
+
+    # ------------------------------------------------------------------ startup
+    def reload_lessons(self) -> None:
+        try:
+            self.lessons, self.lesson_errors = lessons_mod.discover(self.lessons_dir)
+        except Exception as exc:  # a broken lessons dir must not stop the app
+            self.lessons, self.lesson_errors = [], [str(exc)]
+
+    def get_default_screen(self) -> Screen:
+        return HomeScreen()
+
+    def on_mount(self) -> None:
+        if self.progress.notice:
+            self.notify(self.progress.notice, title="Progress", severity="warning", timeout=15)
+        if self.lesson_errors:
+            self.notify("\n".join(self.lesson_errors)[:500], title="Some lessons could not be read",
+                        severity="warning", timeout=10)
+        if self.path:
+            self.call_after_refresh(self.open_path, self.path)
+        elif self.start == "auto":
+            self.call_after_refresh(self.resume)
+
+    def resume(self) -> None:
+        if not self.lessons:
+            return
+        last = self.progress.last
+        for lesson in self.lessons:
+            if lesson.id == last:
+                entry = self.progress.lesson(lesson.id)
+                self.open_lesson(lesson, flow=entry.get("flow"), step=int(entry.get("step", 0) or 0))
+                return
+        self.open_lesson(self.lessons[0])
+
+    def open_path(self, path: str) -> None:
+        if path.endswith(".md"):
+            try:
+                lesson = lessons_mod.parse_lesson(path)
+            except LessonError as exc:
+                self.show_error("Cannot open this lesson", str(exc))
+                return
+            self.open_lesson(lesson)
+        else:
+            self.open_scenario_path(path)
+
+    # ------------------------------------------------------------------ navigation
+    def show_error(self, title: str, message: str) -> None:
+        self.push_screen(ErrorScreen(title, message))
+
+    def _leave_flow(self) -> None:
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, HomeScreen):
+            self.pop_screen()
+
+    def go_home(self) -> None:
+        self._leave_flow()
+
+    def open_lesson(self, lesson: Lesson, *, flow: str | None = None, step: int = 0) -> None:
+        try:
+            scenario = self.engine.load(lesson.scenario)
+        except EngineError as exc:
+            self.show_error(f"Lesson {lesson.number} cannot start", f"{exc}\n\n(scenario: {lesson.scenario_ref})")
+            return
+        self._leave_flow()
+        self.progress.mark(lesson.id, save=True)
+        self.push_screen(LessonScreen(lesson, scenario, flow=flow, start_step=step))
+
+    def open_lesson_relative(self, lesson: Lesson, delta: int) -> None:
+        ids = [l.id for l in self.lessons]
+        if lesson.id not in ids:
+            return
+        i = ids.index(lesson.id) + delta
+        if 0 <= i < len(self.lessons):
+            self.open_lesson(self.lessons[i])
+        else:
+            self.notify("No more lessons that way.", timeout=3)
+
+    def open_scenario_path(self, path: str) -> None:
+        try:
+            scenario = self.engine.load(path)
+        except EngineError as exc:
+            self.show_error("Cannot open this scenario", str(exc))
+            return
+        flows = [f.name for f in getattr(scenario, "flows", [])]
+        if not flows:
+            self.show_error("Nothing to run", f"{path}: the scenario has no flows to show.")
+            return
+        self._leave_flow()
+        self.push_screen(FlowScreen(scenario, flows[0], source=path, flows=flows))
+
+    # ------------------------------------------------------------------ progress
+    def save_position(self, lesson: Lesson, flow: str, step: int) -> None:
+        self.progress.mark(lesson.id, flow=flow, step=step)
+        if self.progress.notice and "save" in self.progress.notice:
+            self.notify(self.progress.notice, severity="warning", timeout=8)
+            self.progress.notice = ""
+
+    def lesson_flow_done(self, lesson: Lesson, flow: str) -> None:
+        entry = self.progress.lesson(lesson.id)
+        seen = set(entry.get("flows_done", [])) | {flow}
+        if flow in entry.get("flows_done", []) and entry.get("status") == "done":
+            return
+        all_done = all(f in seen for f in lesson.flows)
+        self.progress.mark(lesson.id, flow=flow, flow_done=flow, done=all_done)
+        if all_done and lesson.id not in self._announced_done:
+            self._announced_done.add(lesson.id)
+            last = self.lessons[-1].id if self.lessons else lesson.id
+            nxt = "  ] opens the next lesson." if lesson.id != last else "  That was the last lesson."
+            self.notify(f"Lesson {lesson.number} done.{nxt}", title="✓", timeout=5)
+        elif not all_done:
+            rest = [f for f in lesson.flows if f not in seen]
+            self.notify(f"Flow {flow} done. Next: press f for {rest[0]}.", timeout=5)
+
+    # ------------------------------------------------------------------ actions
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_toggle_theme(self) -> None:
+        self.theme = DARK if "light" in (self.theme or "") else LIGHT
+        self.progress.data["theme"] = self.theme
+        self.progress.save()
+        # the widgets bake component styles into their text: redraw them
+        for screen in self.screen_stack:
+            if isinstance(screen, FlowScreen):
+                self.call_after_refresh(screen.redraw)
+
+    def action_open_scenario(self) -> None:
+        if isinstance(self.screen, OpenScenarioScreen):
+            return
+        d = lessons_mod.scenarios_dir()
+        bundled = sorted(d.glob("*.y*ml")) if d.is_dir() else []
+
+        def done(path: Any) -> None:
+            if path:
+                self.open_scenario_path(str(path))
+
+        self.push_screen(OpenScenarioScreen(bundled), done)
+
+    def pop_screen(self):  # type: ignore[override]
+        # A modal dismissed twice by keys typed faster than the UI (enter, enter in the
+        # command palette) must not take the app down.
+        if len(self.screen_stack) <= 1:
+            from textual.await_complete import AwaitComplete
+
+            return AwaitComplete()
+        return super().pop_screen()
+
+    def action_command_palette(self) -> None:
+        try:
+            super().action_command_palette()
+        except Exception:  # pressed again while the previous palette is still closing
+            pass
+
+    async def action_quit(self) -> None:
+        scr = self.screen
+        if isinstance(scr, LessonScreen):
+            self.save_position(scr.lesson, scr.flow, scr.index)
+        self.exit(0)
+
+
+def run_app(path: str | None = None) -> int:
+    """Run the app; returns the process exit code."""
+    if path is not None and not Path(path).exists():
+        print(f"kubeflow-tui: {path}: no such file", file=sys.stderr)
+        return 2
+    app = KubeflowApp(path)
+    result = app.run()
+    return int(result or 0) if app.return_code is None else int(app.return_code)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args and args[0] in ("-h", "--help"):
+        print("usage: python -m kubeflow_tui.tui.app [scenario.yaml | lesson.md]")
+        return 0
+    return run_app(args[0] if args else None)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,204 @@
+"""Small shared screens: help, errors, pickers, opening a scenario file, too-small notice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+MIN_WIDTH, MIN_HEIGHT = 60, 20
+
+
+class Modal(ModalScreen):
+    """A modal that closes once: fast double keys (enter enter) must not dismiss twice."""
+
+    def close(self, value: Any = None) -> None:
+        if self.is_current:
+            self.dismiss(value)
+
+
+class TooSmall(Static):
+    """Shown instead of everything else when the terminal is below 60x20."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"Please enlarge the terminal\n(at least {MIN_WIDTH}x{MIN_HEIGHT}; 80x24 or more is best)\n\nq quits",
+            id="too-small",
+        )
+
+
+#: (keys, what) rows of the help screen, by section
+HELP: list[tuple[str, list[tuple[str, str]]]] = [
+    (
+        "Stepping through a flow",
+        [
+            ("→  l", "next step"),
+            ("←  h", "previous step"),
+            ("space", "play / pause"),
+            ("+  -", "play faster / slower"),
+            ("home  g", "jump to the first step"),
+            ("end  G", "jump to the last step"),
+            ("r", "run the flow again with a new seed (another random endpoint)"),
+            ("e", "run again with an endpoint you choose"),
+            ("f", "pick another flow of this scenario"),
+            ("n", "the current node's full ruleset (iptables-save), searchable"),
+            ("1 2 3 4", "show a panel (lesson, chain walk, topology, conntrack) on small screens"),
+            ("[  ]", "previous / next lesson (lesson screen)"),
+            ("↑ ↓ pgup pgdn", "scroll the focused panel; tab moves the focus"),
+            ("esc", "back to the lesson list"),
+        ],
+    ),
+    (
+        "Everywhere",
+        [
+            ("?", "this help"),
+            ("t", "light / dark theme"),
+            ("o", "open a scenario file (lesson list)"),
+            ("ctrl+p", "command palette: every action, lesson and scenario"),
+            ("q", "quit (progress is saved)"),
+        ],
+    ),
+    (
+        "Ruleset screen",
+        [
+            ("/", "search"),
+            ("enter  n", "next match"),
+            ("N", "previous match"),
+            ("esc", "close"),
+        ],
+    ),
+]
+
+
+def help_text() -> str:
+    out: list[str] = []
+    for section, rows in HELP:
+        out.append(f"[b]{section}[/b]")
+        for keys, what in rows:
+            out.append(f"  [b]{keys:<14}[/b] {what}")
+        out.append("")
+    out.append("The packet, the rules and conntrack come from the engine's trace; "
+               "the app only shows them.")
+    return "\n".join(out)
+
+
+class HelpScreen(Modal):
+    BINDINGS = [
+        Binding("escape", "close", "Close"),
+        Binding("q", "close", "Close", show=False),
+        Binding("question_mark", "close", "Close", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield TooSmall()
+        with Vertical(id="dialog", classes="dialog help"):
+            yield Static("Keys  (esc closes)", classes="dialog-title")
+            with VerticalScroll(id="help-body"):
+                yield Static(help_text(), id="help-text")
+
+    def action_close(self) -> None:
+        self.close(None)
+
+
+class ErrorScreen(Modal):
+    """A clear message instead of a traceback."""
+
+    BINDINGS = [
+        Binding("escape", "close", "Close"),
+        Binding("enter", "close", "Close", show=False),
+        Binding("q", "close", "Close", show=False),
+    ]
+
+    def __init__(self, title: str, message: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.message = message
+
+    def compose(self) -> ComposeResult:
+        yield TooSmall()
+        with Vertical(id="dialog", classes="dialog error"):
+            yield Static(self.title_text, classes="dialog-title")
+            with VerticalScroll():
+                yield Static(self.message, id="error-message", markup=False)
+            yield Static("enter or esc: close", classes="dialog-hint")
+
+    def action_close(self) -> None:
+        self.close(None)
+
+
+class PickerScreen(Modal):
+    """Pick one of a list; dismisses with the chosen value, or None on escape."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, choices: Iterable[tuple[Any, str]], *, current: Any = None) -> None:
+        super().__init__()
+        self.title_text = title
+        self.choices = list(choices)
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        yield TooSmall()
+        with Vertical(id="dialog", classes="dialog picker"):
+            yield Static(self.title_text, classes="dialog-title")
+            yield OptionList(*[Option(label, id=str(i)) for i, (_, label) in enumerate(self.choices)], id="picker")
+            yield Static("↑↓ choose · enter select · esc cancel", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        ol = self.query_one(OptionList)
+        for i, (v, _) in enumerate(self.choices):
+            if v == self.current:
+                ol.highlighted = i
+                break
+        ol.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.close(self.choices[int(event.option.id or 0)][0])
+
+    def action_cancel(self) -> None:
+        self.close(None)
+
+
+class OpenScenarioScreen(Modal):
+    """Type a path, or choose one of the bundled scenarios."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, bundled: list[Path]) -> None:
+        super().__init__()
+        self.bundled = bundled
+
+    def compose(self) -> ComposeResult:
+        yield TooSmall()
+        with Vertical(id="dialog", classes="dialog open"):
+            yield Static("Open a scenario file", classes="dialog-title")
+            yield Input(placeholder="path/to/scenario.yaml, then enter", id="path")
+            if self.bundled:
+                yield Static("or one of the bundled scenarios:", classes="dialog-hint")
+                yield OptionList(*[Option(p.name, id=str(i)) for i, p in enumerate(self.bundled)], id="bundled")
+            yield Static("enter open · tab switch · esc cancel", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        value = event.value.strip()
+        if value:
+            self.close(value)
+        else:
+            self.notify("Type a path to a scenario file first.", severity="warning")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.close(str(self.bundled[int(event.option.id or 0)]))
+
+    def action_cancel(self) -> None:
+        self.close(None)

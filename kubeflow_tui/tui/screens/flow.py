@@ -1,0 +1,419 @@
+"""The flow screen (a scenario + a flow) and the lesson screen (Markdown + the flow)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.css.query import NoMatches
+from textual.containers import Container, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Markdown, Tab, Tabs
+
+from kubeflow_tui.trace import Trace
+from kubeflow_tui.tui.engine import EngineError
+from kubeflow_tui.tui.screens.common import PickerScreen, TooSmall
+from kubeflow_tui.tui.widgets import ChainWalk, ConntrackTable, Narration, PacketHeader, Topology
+
+if TYPE_CHECKING:
+    from kubeflow_tui.lessons import Lesson
+    from kubeflow_tui.tui.app import KubeflowApp
+
+SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0)  # steps per second
+PANELS = ("lesson", "chain", "topology", "conntrack")
+PANEL_TITLES = {"lesson": "Lesson", "chain": "Chain walk", "topology": "Topology", "conntrack": "Conntrack"}
+
+
+class FlowView(Vertical):
+    """Narration + packet header, always visible; the panels below them.
+
+    Below 120 columns one panel shows at a time (tabs); from 120 columns all panels
+    are laid out in a grid.  One set of widgets either way: CSS decides.
+    """
+
+    def __init__(self, *, lesson_markdown: str | None = None, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.lesson_markdown = lesson_markdown
+        self.panels = [p for p in PANELS if p != "lesson" or lesson_markdown is not None]
+
+    def compose(self) -> ComposeResult:
+        yield Narration(id="narration")
+        yield PacketHeader(id="packet")
+        yield Tabs(*[Tab(f"{i + 1} {PANEL_TITLES[p]}", id=f"tab-{p}") for i, p in enumerate(self.panels)], id="panel-tabs")
+        with Container(id="panels", classes="with-lesson" if self.lesson_markdown is not None else ""):
+            if self.lesson_markdown is not None:
+                with VerticalScroll(id="lesson", classes="panel"):
+                    yield Markdown(self.lesson_markdown, id="lesson-md")
+            yield ChainWalk(id="chain", classes="panel")
+            with VerticalScroll(id="topology", classes="panel"):
+                yield Topology(id="topology-view")
+            yield ConntrackTable(id="conntrack", classes="panel")
+
+    def on_mount(self) -> None:
+        try:
+            for i, p in enumerate(self.panels):
+                self.query_one(f"#{p}").border_title = f"{i + 1} {PANEL_TITLES[p]}"
+        except NoMatches:  # the screen was closed before it finished mounting
+            return
+        first = "chain" if "chain" in self.panels and self.lesson_markdown is None else self.panels[0]
+        self.select_panel(first)
+
+    def select_panel(self, name: str) -> None:
+        if name not in self.panels or not self.is_mounted:
+            return
+        try:
+            self._select(name)
+        except NoMatches:
+            pass
+
+    def _select(self, name: str) -> None:
+        for p in self.panels:
+            self.query_one(f"#{p}").set_class(p == name, "-active")
+        tabs = self.query_one(Tabs)
+        if tabs.active != f"tab-{name}":
+            tabs.active = f"tab-{name}"
+
+    @property
+    def active_panel(self) -> str:
+        active = self.query_one(Tabs).active or ""
+        return active.removeprefix("tab-")
+
+    @on(Tabs.TabActivated)
+    def _tab(self, event: Tabs.TabActivated) -> None:
+        event.stop()
+        name = (event.tab.id or "").removeprefix("tab-")
+        try:
+            for p in self.panels:
+                self.query_one(f"#{p}").set_class(p == name, "-active")
+            # a panel redrawn while hidden could not scroll: do it now it shows
+            widget = self.query_one(f"#{name}")
+        except NoMatches:
+            return
+        if hasattr(widget, "after_redraw"):
+            self.call_after_refresh(widget.after_redraw)
+
+    def show(self, trace: Trace | None, index: int, scenario: Any, *, title: str, playing: bool, speed: float) -> None:
+        try:
+            self._show(trace, index, scenario, title=title, playing=playing, speed=speed)
+        except NoMatches:  # not mounted (yet, or any more)
+            pass
+
+    def _show(self, trace: Trace | None, index: int, scenario: Any, *, title: str, playing: bool, speed: float) -> None:
+        nar = self.query_one(Narration)
+        nar.title, nar.playing, nar.speed = title, playing, speed
+        nar.show(trace, index, scenario)
+        self.query_one(PacketHeader).show(trace, index, scenario)
+        self.query_one(ChainWalk).show(trace, index, scenario)
+        self.query_one(Topology).show(trace, index, scenario)
+        self.query_one(ConntrackTable).show(trace, index, scenario)
+
+
+class FlowScreen(Screen):
+    """Step through one flow of a scenario."""
+
+    BINDINGS = [
+        Binding("right,l", "step(1)", "Next", priority=True),
+        Binding("left,h", "step(-1)", "Back", priority=True),
+        Binding("space", "play", "Play/pause", priority=True),
+        Binding("plus,equals_sign", "speed(1)", "Faster", show=False),
+        Binding("minus,underscore", "speed(-1)", "Slower", show=False),
+        Binding("home,g", "jump('start')", "Start", show=False, priority=True),
+        Binding("end,G", "jump('end')", "End", show=False, priority=True),
+        Binding("r", "reroll", "New seed"),
+        Binding("e", "endpoint", "Endpoint"),
+        Binding("f", "pick_flow", "Flow"),
+        Binding("n", "ruleset", "Ruleset"),
+        Binding("1", "panel(0)", show=False),
+        Binding("2", "panel(1)", show=False),
+        Binding("3", "panel(2)", show=False),
+        Binding("4", "panel(3)", show=False),
+        Binding("escape,backspace", "back", "Lessons"),
+    ]
+
+    def __init__(
+        self,
+        scenario: Any,
+        flow: str,
+        *,
+        source: str = "",
+        flows: list[str] | None = None,
+        seed: int | None = None,
+        endpoint: str | None = None,
+        start_step: int = 0,
+    ) -> None:
+        super().__init__()
+        self.scenario = scenario
+        self.source = source
+        self.flow = flow
+        self.flows = flows if flows is not None else [f.name for f in getattr(scenario, "flows", [])]
+        self.seed = seed
+        self.endpoint = endpoint
+        self.trace: Trace | None = None
+        self.index = 0
+        self.start_step = start_step
+        self.playing = False
+        self.speed_i = 2
+        self._timer = None
+
+    @property
+    def kapp(self) -> "KubeflowApp":
+        return self.app  # type: ignore[return-value]
+
+    # ------------------------------------------------------------------ layout
+    def lesson_markdown(self) -> str | None:
+        return None
+
+    def compose(self) -> ComposeResult:
+        yield TooSmall()
+        yield FlowView(lesson_markdown=self.lesson_markdown(), id="flow-view")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.run_flow(self.flow, seed=self.seed, endpoint=self.endpoint, start=self.start_step)
+
+    # ------------------------------------------------------------------ engine
+    def run_flow(self, flow: str, *, seed: int | None, endpoint: str | None, start: int = 0) -> bool:
+        try:
+            trace = self.kapp.engine.run_flow(self.scenario, flow, seed=seed, endpoint=endpoint)
+        except EngineError as exc:
+            self.notify(str(exc), title=f"Cannot run flow {flow}", severity="error", timeout=10)
+            if self.trace is None:
+                self.redraw()
+            return False
+        self.flow, self.seed, self.endpoint = flow, seed, endpoint
+        self.trace = trace
+        self.index = max(0, min(start, len(trace.steps) - 1))
+        self.stop_playing()
+        self.redraw()
+        return True
+
+    def title_text(self) -> str:
+        name = getattr(self.scenario, "name", "") or self.source
+        extra = []
+        if self.trace is not None:
+            if self.trace.seed is not None:
+                extra.append(f"seed {self.trace.seed}")
+            if self.trace.endpoint:
+                extra.append(f"→ {self.trace.endpoint}")
+        return f"{name} › {self.flow}" + (f" ({', '.join(extra)})" if extra else "")
+
+    def redraw(self) -> None:
+        try:
+            view = self.query_one(FlowView)
+        except Exception:
+            return
+        view.show(self.trace, self.index, self.scenario, title=self.title_text(), playing=self.playing,
+                  speed=SPEEDS[self.speed_i])
+        if self.trace is not None and self.trace.steps and self.index == len(self.trace.steps) - 1:
+            self.on_flow_end()
+
+    def on_flow_end(self) -> None:
+        pass
+
+    # ------------------------------------------------------------------ actions
+    def _n(self) -> int:
+        return len(self.trace.steps) if self.trace is not None else 0
+
+    def action_step(self, delta: int) -> None:
+        if not self._n():
+            return
+        new = max(0, min(self.index + delta, self._n() - 1))
+        if new == self.index:
+            if delta > 0:
+                self.stop_playing()
+                self.notify("Last step. home/g goes back to the start; f picks another flow.", timeout=3)
+            return
+        self.index = new
+        self.redraw()
+
+    def action_jump(self, where: str) -> None:
+        if not self._n():
+            return
+        self.index = 0 if where == "start" else self._n() - 1
+        self.redraw()
+
+    def action_play(self) -> None:
+        if self.playing:
+            self.stop_playing()
+        else:
+            if self._n() and self.index >= self._n() - 1:
+                self.index = 0
+            self.playing = True
+            self._start_timer()
+        self.redraw()
+
+    def _start_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_interval(1 / SPEEDS[self.speed_i], self._tick)
+
+    def _tick(self) -> None:
+        if not self.playing:
+            return
+        if self.index >= self._n() - 1:
+            self.stop_playing()
+            self.redraw()
+            return
+        self.index += 1
+        self.redraw()
+
+    def stop_playing(self) -> None:
+        self.playing = False
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+
+    def action_speed(self, delta: int) -> None:
+        self.speed_i = max(0, min(self.speed_i + delta, len(SPEEDS) - 1))
+        if self.playing:
+            self._start_timer()
+        self.notify(f"Speed: {SPEEDS[self.speed_i]:g} steps per second", timeout=2)
+        self.redraw()
+
+    def action_reroll(self) -> None:
+        base = self.trace.seed if self.trace is not None and self.trace.seed is not None else self.seed
+        if base is None:
+            base = getattr(self.scenario, "seed", 0) or 0
+        seed = base + 1
+        if self.run_flow(self.flow, seed=seed, endpoint=None):
+            ep = self.trace.endpoint if self.trace is not None else ""
+            self.notify(f"Ran again with seed {seed}" + (f": the kernel picked {ep}." if ep else "."), timeout=4)
+
+    def action_endpoint(self) -> None:
+        pods = [p.name for p in getattr(self.scenario, "pods", [])]
+        choices: list[tuple[Any, str]] = [("__random__", "let the kernel choose (new seed)")]
+        choices += [(p, f"pin endpoint {p}") for p in pods]
+
+        def done(choice: Any) -> None:
+            if choice is None:
+                return
+            if choice == "__random__":
+                self.action_reroll()
+            elif self.run_flow(self.flow, seed=self.seed, endpoint=choice):
+                self.notify(f"Endpoint pinned to {choice}.", timeout=3)
+
+        self.app.push_screen(PickerScreen("Run again with which endpoint?", choices, current=self.endpoint), done)
+
+    def flow_choices(self) -> list[tuple[str, str]]:
+        desc = {f.name: f.description for f in getattr(self.scenario, "flows", [])}
+        return [(f, f"{f}  {desc.get(f, '')}".rstrip()) for f in self.flows]
+
+    def action_pick_flow(self) -> None:
+        choices = self.flow_choices()
+        if not choices:
+            self.notify("This scenario has no flows.", severity="warning")
+            return
+
+        def done(choice: Any) -> None:
+            if choice:
+                self.run_flow(choice, seed=self.seed, endpoint=None)
+
+        self.app.push_screen(PickerScreen("Pick a flow", choices, current=self.flow), done)
+
+    def current_node(self) -> str | None:
+        nodes = [n.name for n in self.scenario.cluster.nodes] if self.scenario is not None else []
+        if not nodes:
+            return None
+        if self.trace is None:
+            return nodes[0]
+        host = self.trace.steps[self.index].host
+        if host in nodes:
+            return host
+        for p in getattr(self.scenario, "pods", []):
+            if p.name == host:
+                return p.node
+        for c in getattr(self.scenario, "clients", []):
+            if c.name == host and getattr(c, "node", None):
+                return c.node
+        # an outside host: the next node the packet reaches
+        for s in self.trace.steps[self.index:]:
+            if s.host in nodes:
+                return s.host
+        return nodes[0]
+
+    def action_ruleset(self) -> None:
+        from kubeflow_tui.tui.screens.ruleset import RulesetScreen
+
+        node = self.current_node()
+        if node is None:
+            self.notify("This scenario has no nodes.", severity="warning")
+            return
+        try:
+            text = self.kapp.engine.ruleset_text(self.scenario, node, seed=self.seed)
+        except EngineError as exc:
+            self.notify(str(exc), title=f"No ruleset for {node}", severity="error", timeout=8)
+            return
+        rule = ""
+        if self.trace is not None and self.trace.steps[self.index].host == node:
+            rule = self.trace.steps[self.index].rule
+        self.app.push_screen(RulesetScreen(node, text, focus_rule=rule))
+
+    def action_panel(self, i: int) -> None:
+        try:
+            view = self.query_one(FlowView)
+        except NoMatches:
+            return
+        if i < len(view.panels):
+            view.select_panel(view.panels[i])
+
+    def action_back(self) -> None:
+        self.stop_playing()
+        self.kapp.go_home()
+
+    def on_unmount(self) -> None:
+        self.stop_playing()
+
+    # for tests and the command palette
+    @property
+    def step(self):
+        return self.trace.steps[self.index] if self.trace is not None and self.trace.steps else None
+
+
+class LessonScreen(FlowScreen):
+    """A lesson: its Markdown beside (wide) or in a tab (narrow) of the live flow."""
+
+    BINDINGS = [
+        Binding("right_square_bracket", "lesson(1)", "Next lesson", show=False),
+        Binding("left_square_bracket", "lesson(-1)", "Prev lesson", show=False),
+    ]
+
+    def __init__(self, lesson: "Lesson", scenario: Any, *, flow: str | None = None, start_step: int = 0,
+                 seed: int | None = None) -> None:
+        flows = list(lesson.flows)
+        super().__init__(scenario, flow if flow in flows else flows[0], source=str(lesson.scenario), flows=flows,
+                         seed=seed, start_step=start_step)
+        self.lesson = lesson
+        self._shown_flow = False
+
+    def lesson_markdown(self) -> str | None:
+        return self.lesson.body
+
+    def title_text(self) -> str:
+        n = self.lesson.number
+        head = f"Lesson {n}: " if n else ""
+        base = super().title_text().split(" › ", 1)[-1]
+        return f"{head}{self.lesson.title} › {base}"
+
+    def on_flow_end(self) -> None:
+        self.kapp.lesson_flow_done(self.lesson, self.flow)
+
+    def action_step(self, delta: int) -> None:
+        # On a small screen the lesson text hides the flow: the first step shows the
+        # chain walk (once), and says how to get the text back.
+        if not self._shown_flow and self.has_class("-narrow"):
+            view = self.query_one(FlowView)
+            if view.active_panel == "lesson":
+                view.select_panel("chain")
+                self.notify("Showing the chain walk. Press 1 to read the lesson again.", timeout=4)
+        self._shown_flow = True
+        super().action_step(delta)
+
+    def on_unmount(self) -> None:
+        # (FlowScreen.on_unmount runs too: Textual calls each class's handler)
+        self.kapp.save_position(self.lesson, self.flow, self.index)
+
+    def action_lesson(self, delta: int) -> None:
+        self.kapp.save_position(self.lesson, self.flow, self.index)
+        self.kapp.open_lesson_relative(self.lesson, delta)

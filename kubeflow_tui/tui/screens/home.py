@@ -1,0 +1,114 @@
+"""The home screen: the lesson list with progress marks, and a way to open any scenario."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
+
+from kubeflow_tui.tui.screens.common import TooSmall
+
+if TYPE_CHECKING:
+    from kubeflow_tui.tui.app import KubeflowApp
+
+MARKS = {"done": "✓", "started": "▸", "": "·"}
+OPEN_ID = "__open__"
+
+
+class HomeScreen(Screen):
+    BINDINGS = [
+        Binding("o", "open_file", "Open scenario"),
+        Binding("enter", "open_selected", "Open", show=False),
+        Binding("j", "cursor(1)", show=False),
+        Binding("k", "cursor(-1)", show=False),
+    ]
+
+    @property
+    def kapp(self) -> "KubeflowApp":
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield TooSmall()
+        yield Header()
+        with Vertical(id="home"):
+            yield Static(
+                "Watch a packet cross a Kubernetes cluster rule by rule: kube-proxy's iptables "
+                "rules, DNAT, SNAT and conntrack, as a real node does them.",
+                id="home-intro",
+            )
+            yield OptionList(id="lesson-list")
+            yield Static("", id="home-status")
+            yield Static("enter open · o open a scenario file · ? keys · t theme · q quit", id="home-hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "kubeflow-tui"
+        self.sub_title = "Kubernetes Service traffic, hop by hop"
+        self.refresh_list()
+        self.query_one(OptionList).focus()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_list()
+
+    def refresh_list(self) -> None:
+        ol = self.query_one("#lesson-list", OptionList)
+        keep = ol.highlighted
+        ol.clear_options()
+        prog = self.kapp.progress
+        opts: list[Option] = []
+        width = max((len(l.title) for l in self.kapp.lessons), default=20)
+        for i, lesson in enumerate(self.kapp.lessons):
+            status = prog.status(lesson.id)
+            mark = MARKS.get(status, "·")
+            num = lesson.number or f"{i + 1:02d}"
+            label = f"{mark} {num}  {lesson.title.ljust(min(width, 44))}  {lesson.minutes:>3} min"
+            opts.append(Option(label, id=lesson.id))
+        if not opts:
+            opts.append(Option("(no lessons found)", id="__none__", disabled=True))
+        opts.append(Option("  …  Open a scenario file", id=OPEN_ID))
+        ol.add_options(opts)
+        if keep is not None and keep < len(opts):
+            ol.highlighted = keep
+        else:
+            last = prog.last
+            ids = [l.id for l in self.kapp.lessons]
+            ol.highlighted = ids.index(last) if last in ids else 0
+        status = self.kapp.lesson_errors
+        done = sum(1 for l in self.kapp.lessons if prog.status(l.id) == "done")
+        text = f"{done} of {len(self.kapp.lessons)} lessons done   ✓ done  ▸ started  · new"
+        if status:
+            text += f"\n{len(status)} lesson file(s) could not be read: " + "; ".join(status)[:300]
+        self.query_one("#home-status", Static).update(text)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self._open(event.option.id)
+
+    def _open(self, oid: str | None) -> None:
+        if oid == OPEN_ID:
+            self.action_open_file()
+            return
+        for lesson in self.kapp.lessons:
+            if lesson.id == oid:
+                self.kapp.open_lesson(lesson)
+                return
+
+    def action_open_selected(self) -> None:
+        ol = self.query_one(OptionList)
+        if ol.highlighted is not None:
+            self._open(ol.get_option_at_index(ol.highlighted).id)
+
+    def action_cursor(self, delta: int) -> None:
+        ol = self.query_one(OptionList)
+        if delta > 0:
+            ol.action_cursor_down()
+        else:
+            ol.action_cursor_up()
+
+    def action_open_file(self) -> None:
+        self.kapp.action_open_scenario()

@@ -1,0 +1,109 @@
+"""Interview practice: timed, mixed questions over random clusters.
+
+``InterviewScreen(session=None, *, seed=None, count=10, minutes=10.0)``: builds an
+:class:`~kubeflow_tui.quiz.InterviewSession` unless one is given, shows the cluster of
+each question, the question and a countdown; at the end (all answered or time up) the
+score and what to review.  ``n``/``enter`` goes on after an answer, ``escape`` leaves;
+the screen is dismissed with the session.  The result is stored in the learner's
+progress as ``interview``.
+"""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList, Static
+
+from kubeflow_tui.quiz.interview import InterviewSession
+from kubeflow_tui.tui.screens.quiz import QUIZ_CSS, QuestionPanel
+
+
+class InterviewScreen(Screen[InterviewSession]):
+    """``InterviewScreen(session=None, *, seed=None, count=10, minutes=10.0)``."""
+
+    DEFAULT_CSS = QUIZ_CSS + "#iv-brief { color: $text-muted; margin: 0 0 1 0; }"
+    BINDINGS = [
+        Binding("n", "next", "Next"),
+        Binding("escape", "leave", "Back"),
+    ]
+
+    def __init__(self, session: InterviewSession | None = None, *, seed: int | None = None,
+                 count: int = 10, minutes: float = 10.0) -> None:
+        super().__init__()
+        self.session = session or InterviewSession(seed=seed, count=count, minutes=minutes)
+        self._answered = False
+        self._over = False
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="quiz-body"):
+            yield Static("", classes="quiz-head", id="iv-head")
+            yield Static("", id="iv-brief")
+            yield QuestionPanel(id="iv-question")
+            yield Static("", id="iv-report")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "Interview practice"
+        self._show()
+        self.set_interval(1.0, self._tick)
+
+    def _head(self) -> str:
+        s = self.session
+        m, sec = divmod(int(s.time_left), 60)
+        return f"Interview · question {min(s.position + 1, len(s.items))}/{len(s.items)} · {m}:{sec:02d} left"
+
+    def _tick(self) -> None:
+        if self._over:
+            return
+        if self.session.finished and not self._answered:
+            self._finish()
+        else:
+            self.query_one("#iv-head", Static).update(self._head())
+
+    def _show(self) -> None:
+        item = self.session.current()
+        if item is None:
+            self._finish()
+            return
+        self._answered = False
+        self.query_one("#iv-head", Static).update(self._head())
+        self.query_one("#iv-brief", Static).update(item.brief)
+        panel = self.query_one(QuestionPanel)
+        panel.show(item.question)
+        panel.query_one(OptionList).focus()
+
+    def _finish(self) -> None:
+        self._over = True
+        self.query_one(QuestionPanel).display = False
+        self.query_one("#iv-brief", Static).display = False
+        self.query_one("#iv-head", Static).update("Interview: the end")
+        self.query_one("#iv-report", Static).update(self.session.report() + "\n\nescape: back")
+        from kubeflow_tui.quiz.record import record_result
+
+        sc = self.session.score
+        try:
+            record_result("interview", right=sc.right, total=sc.total, review=sc.review(),
+                          progress=getattr(self.app, "progress", None))
+        except Exception:
+            pass
+
+    @on(QuestionPanel.Answered)
+    def _on_answer(self, event: QuestionPanel.Answered) -> None:
+        if self._over or self.session.current() is None:
+            return
+        self.session.answer(event.result.choice)
+        self._answered = True
+
+    @on(QuestionPanel.Continue)
+    def _continue(self) -> None:
+        self.action_next()
+
+    def action_next(self) -> None:
+        if not self._over and self._answered:
+            self._show()
+
+    def action_leave(self) -> None:
+        self.dismiss(self.session)

@@ -1,0 +1,49 @@
+"""The narration line: where we are, and the Step's ``why``."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from kubeflow_tui.tui.widgets.base import StepStatic
+
+
+class Narration(StepStatic):
+    COMPONENT_CLASSES = {"narration--where", "narration--kind", "narration--why", "narration--outcome"}
+    HIGHLIGHT_CLASSES = ("narration--kind",)
+
+    def __init__(self, *, title: str = "", **kw) -> None:
+        super().__init__(**kw)
+        self.title = title
+        self.playing = False
+        self.speed = 2.0
+
+    def build(self) -> Text:
+        t = Text(no_wrap=False, overflow="fold")
+        if self.trace is None or not self.trace.steps:
+            t.append(self.title or "No trace", self.cstyle("narration--where"))
+            t.append("\nNothing to show yet: pick a flow with f.")
+            return t
+        tr, i = self.trace, self.index
+        s = tr.steps[i]
+        t.append(f"step {i + 1}/{len(tr.steps)} ", self.cstyle("narration--where"))
+        label = f"{s.packet_label} " if s.packet_label else ""
+        t.append(f" {label}@ {s.host} · {s.kind} ", self.cstyle("narration--kind"))
+        if self.playing:
+            t.append(f" ▶ {self.speed:g}/s")
+        if self.title:
+            room = max(0, self.size.width - 2 - t.cell_len - 2)
+            title = self.title if len(self.title) <= room else self.title[: max(0, room - 1)] + "…"
+            if room >= 12:
+                t.append(f"  {title}", self.cstyle("narration--where"))
+        t.append("\n")
+        t.append(s.why, self.cstyle("narration--why"))
+        if i == len(tr.steps) - 1:
+            t.append("\n")
+            t.append(f"{tr.outcome.upper()}: {tr.summary}", self.cstyle("narration--outcome"))
+        return t
+
+    @property
+    def why(self) -> str:
+        if self.trace is None or not self.trace.steps:
+            return ""
+        return self.trace.steps[self.index].why

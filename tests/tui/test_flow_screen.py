@@ -1,0 +1,259 @@
+"""Pilot tests of the flow and lesson screens (fake engine, 80x24 and 160x48)."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import screen_text, step_until
+
+from kubeflow_tui.tui.screens.common import ErrorScreen, HelpScreen
+from kubeflow_tui.tui.screens.flow import FlowScreen, LessonScreen
+from kubeflow_tui.tui.screens.home import HomeScreen
+from kubeflow_tui.tui.screens.ruleset import RulesetScreen
+from kubeflow_tui.tui.widgets import ChainWalk, ConntrackTable, Narration, PacketHeader, Topology
+
+SIZES = [(80, 24), (160, 48)]
+SVC_RULE = ('-A KUBE-SERVICES -d 10.96.0.1/32 -p tcp -m comment --comment "default/web:http cluster IP" '
+            "-m tcp --dport 8080 -j KUBE-SVC-CDGGSHYLG3RE2FKL")
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_header_after_dnat_highlights_new_dst(make_app, size):
+    app = make_app("scenario.yaml")
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        screen = await step_until(pilot, lambda s: s.kind == "dnat")
+        header = screen.query_one(PacketHeader)
+        assert header.changed_values() == ["10.244.1.5", "8080"]
+        assert "dst 10.244.1.5*:8080*" in header.text.plain
+        assert "dst 10.96.0.1 → 10.244.1.5" in header.text.plain
+        shown = screen_text(app)
+        assert "dst 10.244.1.5*" in shown  # visible on screen, whatever the layout
+        assert "DNAT" in shown
+        # one step back: the header is not highlighted any more
+        await pilot.press("left")
+        await pilot.pause()
+        assert header.changed_values() == []
+        assert "dst 10.96.0.1:8080" in header.text.plain
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_chain_walk_highlights_matching_rule(make_app, size):
+    app = make_app("scenario.yaml")
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        screen = await step_until(pilot, lambda s: s.kind == "rule-match" and s.chain == "KUBE-SERVICES")
+        walk = screen.query_one(ChainWalk)
+        assert walk.current_rule() == SVC_RULE
+        plain = walk.text.plain
+        assert "nat:KUBE-SERVICES" in plain and "▸ PREROUTING" in plain
+        assert "✗ no match" in plain  # db's rule was tried first, dimmed
+        # the statistic roll is shown next to its rule
+        await step_until(pilot, lambda s: s.roll is not None)
+        assert "statistic random p=0.50000000000, rolled" in walk.text.plain
+        assert "--probability 0.50000000000" in walk.current_rule()
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_conntrack_after_synack(make_app, size):
+    app = make_app("scenario.yaml")
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        screen = await step_until(pilot, lambda s: s.kind == "conntrack-reverse")
+        table = screen.query_one(ConntrackTable)
+        entry = table.touched_entry()
+        assert entry is not None and entry.state == "SYN_RECV"
+        hi = "".join(table.highlighted())
+        assert "orig  10.244.2.7:40000 → 10.96.0.1:8080" in hi
+        assert "reply 10.244.1.5:8080 → 10.244.2.7:40000" in hi
+        assert "SYN_RECV" in hi and "UNREPLIED" not in hi
+        assert "src=10.244.1.5 dst=10.244.2.7 sport=8080 dport=40000" in table.text.plain
+        header = screen.query_one(PacketHeader)
+        assert header.changed_values() == ["10.96.0.1", "8080"]
+        assert screen.step.packet_label == "SYN-ACK"
+        assert "conntrack undoes the DNAT" in screen.query_one(Narration).text.plain
+
+
+async def test_topology_and_narration(make_app):
+    app = make_app("scenario.yaml")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        topo = screen.query_one(Topology)
+        assert set(topo.highlighted()) == {"client-1"}
+        await step_until(pilot, lambda s: s.kind == "link" and s.link == ("node-b", "node-a"))
+        assert "node-b ══SYN══▶ node-a" in topo.text.plain
+        assert "node-a" in topo.highlighted()
+        await pilot.press("end")
+        await pilot.pause()
+        assert "DELIVERED" in screen.query_one(Narration).text.plain
+        await pilot.press("home")
+        await pilot.pause()
+        assert screen.index == 0
+        await pilot.press("G")
+        assert screen.index == len(screen.trace.steps) - 1
+        await pilot.press("g")
+        assert screen.index == 0
+
+
+async def test_play_pause_and_speed(make_app):
+    app = make_app("scenario.yaml")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("plus", "plus")  # 8 steps/s
+        await pilot.press("space")
+        assert screen.playing
+        await pilot.pause(0.6)
+        await pilot.press("space")
+        assert not screen.playing
+        assert screen.index >= 2
+
+
+async def test_reroll_endpoint_and_flow(make_app):
+    app = make_app("scenario.yaml")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        first = screen.trace.endpoint
+        seen = {first}
+        for _ in range(6):
+            await pilot.press("r")
+            seen.add(screen.trace.endpoint)
+        assert seen == {"web-1", "web-2"}
+        await pilot.press("e")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "PickerScreen"
+        await pilot.press("down", "down", "enter")  # random, web-1, web-2
+        await pilot.pause()
+        assert screen.trace.endpoint == "web-2"
+        await pilot.press("f")
+        await pilot.pause()
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert screen.flow == "pod-to-service-web-2"
+
+
+async def test_ruleset_screen_search(make_app):
+    app = make_app("scenario.yaml")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await step_until(pilot, lambda s: s.host == "node-b")
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, RulesetScreen)
+        assert app.screen.node == "node-b"
+        await pilot.press("slash")
+        await pilot.press(*"KUBE-SEP-AF")
+        await pilot.pause()
+        assert len(app.screen.matches) == 4
+        await pilot.press("enter")
+        assert app.screen.current == 1
+        assert "iptables-save on node-b" in screen_text(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, FlowScreen)
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_help_opens_with_question_mark(make_app, size):
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = screen_text(app)
+        assert "play / pause" in text and "next step" in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, HomeScreen)
+
+
+async def test_small_terminal_asks_to_enlarge(make_app):
+    app = make_app("scenario.yaml")
+    async with app.run_test(size=(50, 15)) as pilot:
+        await pilot.pause()
+        assert "Please enlarge" in screen_text(app)
+        await pilot.press("right", "n", "escape")
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert "Please enlarge" not in screen_text(app)
+
+
+async def test_bad_scenario_shows_error_not_traceback(make_app):
+    app = make_app("bad-scenario.yaml")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, ErrorScreen)
+        assert "cluster.nodes: Field required" in screen_text(app)
+        await pilot.press("enter")
+        assert isinstance(app.screen, HomeScreen)
+
+
+async def test_engine_error_is_a_notification(make_app, lessons_dir):
+    (lessons_dir / "03-broken.md").write_text(
+        "---\ntitle: Broken\nscenario: x.yaml\nflows: [broken-flow]\nminutes: 1\n---\nbody\n")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("down", "down", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, LessonScreen)
+        assert any("broken-flow" in str(n.message) for n in app._notifications)
+        await pilot.press("right", "space", "r", "e", "escape")  # nothing to show: no crash
+        assert "Nothing to show yet" in screen_text(app)
+        await pilot.press("n")  # the ruleset still opens
+        await pilot.pause()
+        assert "iptables-save on node-a" in screen_text(app)
+
+
+async def test_lesson_progress_and_resume(make_app, data_dir):
+    app = make_app(start="auto")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, LessonScreen)
+        assert app.screen.lesson.id == "01-clusterip"
+        await pilot.press("right", "right", "right")
+        await pilot.press("q")
+    from kubeflow_tui.progress import Progress
+
+    prog = Progress.load(data_dir)
+    assert prog.last == "01-clusterip"
+    assert prog.lesson("01-clusterip")["step"] == 3
+    app2 = make_app(start="auto")
+    async with app2.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app2.screen.index == 3
+        await pilot.press("end")
+        await pilot.press("f", "down", "enter")
+        await pilot.pause()
+        await pilot.press("end")
+        await pilot.pause()
+        assert Progress.load(data_dir).status("01-clusterip") == "done"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app2.screen, HomeScreen)
+        assert "✓ 01" in screen_text(app2)
+
+
+async def test_theme_toggle(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        before = app.theme
+        await pilot.press("t")
+        assert app.theme != before
+        await pilot.press("t")
+        assert app.theme == before
+
+
+async def test_command_palette_runs_actions(make_app):
+    app = make_app("scenario.yaml")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Next step")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is screen
+        assert screen.index == 1
