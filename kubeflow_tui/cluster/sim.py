@@ -548,6 +548,18 @@ class ClusterSim:
                        f"({entry.state or 'udp'}, unconfirmed) and this first packet will walk the nat table.",
                        pkt, touched_entry=entry, extra_entry=entry)
             return entry, "ORIGINAL", True, ""
+        if entry.proto == "tcp" and "RST" in pkt.flags and not entry.seen_reply:
+            # nf_conntrack_proto_tcp: "If only reply is a RST, we can consider ourselves not
+            # to have an established connection [...] delete the conntrack immediately."
+            # The packet keeps its entry, so its NAT is still undone.
+            st.conntrack.entries.remove(entry)
+            update_entry(entry, pkt, direction)
+            self._note(host.name, "conntrack-reverse" if direction == "REPLY" else "conntrack-hit",
+                       "Conntrack knows this connection, but the only answer it ever got is a RST: "
+                       "the connection never existed, and conntrack deletes the entry at once "
+                       "(`conntrack -E` shows [DESTROY]; `conntrack -L` no longer lists it).",
+                       pkt, touched_entry=entry, extra_entry=entry, extra_event="destroy")
+            return entry, direction, False, ""
         update_entry(entry, pkt, direction)
         if direction == "REPLY":
             why = ("Conntrack knows this connection: the packet is a reply (it matches the entry's reply "
@@ -697,7 +709,7 @@ class ClusterSim:
     def _note(self, host: str, kind: str, why: str, pkt: Packet, *, hook: str = "", table: str = "",
               chain: str = "", rule_index: int = 0, rule: str = "", changed: tuple = (), roll=None,
               probability=None, target: str = "", link: tuple = (), touched_entry: ConntrackEntry | None = None,
-              extra_entry: ConntrackEntry | None = None) -> None:
+              extra_entry: ConntrackEntry | None = None, extra_event: str = "new") -> None:
         conn = self._conn
         entries: list[ConntrackEntry] = []
         st = self.nodes.get(host)
@@ -706,7 +718,7 @@ class ClusterSim:
         if extra_entry is not None and extra_entry not in entries:
             entries.append(extra_entry)
         touched = entries.index(touched_entry) if touched_entry in entries else -1
-        views = tuple(_view(e, "new" if e is extra_entry else "") for e in entries)
+        views = tuple(_view(e, extra_event if e is extra_entry else "") for e in entries)
         self._steps.append(
             Step(
                 index=len(self._steps),

@@ -173,8 +173,12 @@ def parse_packet_fields(text: str, line: str = "") -> KHeader:
         proto = "tcp" if flags else "udp"
     elif "TYPE" in kv:
         proto = "icmp"
+    elif "PROTO" in kv:
+        proto = _PROTO_NAMES.get(kv["PROTO"], kv["PROTO"].lower())
     else:
-        proto = _PROTO_NAMES.get(kv.get("PROTO", ""), kv.get("PROTO", "").lower())
+        # 1.8.9 prints nothing of an ICMP header (seen: REJECT's port-unreachable and ICMP
+        # redirects carry only addresses); the referee traces only tcp, udp and icmp
+        proto = "icmp"
 
     def num(key: str, base: int = 10) -> int:
         v = kv.get(key, "")
@@ -237,52 +241,53 @@ def parse_trace(text: str) -> list[KPacket]:
     A ``PACKET:`` line opens a base chain; the ``TRACE:`` lines after it with the same id
     belong to it.  A packet is a run of base chains with one trace id whose (hook, table
     priority) strictly increases: raw PREROUTING → nat PREROUTING → filter FORWARD → nat
-    POSTROUTING.  When the id changes, or the order would go backwards, it is a new packet
-    (the kernel reuses trace ids: they are a hash of the skb pointer).
+    POSTROUTING.  When the order would go backwards, it is a new packet (the kernel reuses
+    trace ids: they are a hash of the skb pointer).
+
+    Another packet's lines may come in between: a packet the kernel generates *while*
+    judging this one -- REJECT's ICMP error is traced before the REJECT rule's own line,
+    an ICMP redirect before the forwarded packet's FORWARD chain.  So a line continues the
+    latest packet with its id, not merely the one before it.
     """
     packets: list[KPacket] = []
-    cur: KPacket | None = None
-    header: KHeader | None = None
-    hook = ""
-    pending_new = False  # a PACKET line was seen; the next event decides where it goes
+    latest: dict[str, KPacket] = {}  # trace id -> the latest packet with that id
+    hooks: dict[int, str] = {}  # id(packet) -> the base chain it is in
+    pending: tuple[KHeader, str, int] | None = None  # a PACKET line waiting for its first event
+
+    def start(trace_id: str, family: int) -> KPacket:
+        p = KPacket(trace_id=trace_id, family=family)
+        packets.append(p)
+        latest[trace_id] = p
+        return p
+
     for raw in text.splitlines():
         if not raw.strip():
             continue
         pm = _PACKET_RE.match(raw)
         if pm:
-            header = parse_packet_fields(pm["fields"], raw.rstrip("\n"))
-            pending_id = pm["id"]
-            pending_family = int(pm["family"])
-            pending_new = True
+            pending = (parse_packet_fields(pm["fields"], raw.rstrip("\n")), pm["id"], int(pm["family"]))
             continue
         ev = parse_trace_line(raw)
         if ev is None:
             continue
-        if pending_new and ev.trace_id == pending_id and ev.chain in BUILTIN_CHAINS:
-            pending_new = False
-            hook = ev.chain
-            order = base_chain_order(ev.table, hook)
-            if (
-                cur is None
-                or cur.trace_id != ev.trace_id
-                or not cur.base_chains
-                or order <= base_chain_order(*cur.base_chains[-1])
-            ):
-                cur = KPacket(trace_id=ev.trace_id, family=pending_family)
-                packets.append(cur)
-            cur.base_chains.append((ev.table, hook))
-            if header is not None:
-                cur.headers.append(header)
-        elif cur is None or ev.trace_id != cur.trace_id:
+        cur = latest.get(ev.trace_id)
+        if pending is not None and pending[1] == ev.trace_id and ev.chain in BUILTIN_CHAINS:
+            header, _, family = pending
+            pending = None
+            order = base_chain_order(ev.table, ev.chain)
+            if cur is None or not cur.base_chains or order <= base_chain_order(*cur.base_chains[-1]):
+                cur = start(ev.trace_id, family)
+            cur.base_chains.append((ev.table, ev.chain))
+            cur.headers.append(header)
+            hooks[id(cur)] = ev.chain
+        elif cur is None:
             # an event without its PACKET line (e.g. output cut at the start): own packet
-            cur = KPacket(trace_id=ev.trace_id, family=2)
-            packets.append(cur)
-            hook = ev.chain if ev.chain in BUILTIN_CHAINS else ""
-            if hook:
-                cur.base_chains.append((ev.table, hook))
-        cur.events.append(
-            KEvent(**{**ev.__dict__, "hook": hook or (ev.chain if ev.chain in BUILTIN_CHAINS else "")})
-        )
+            cur = start(ev.trace_id, 2)
+            if ev.chain in BUILTIN_CHAINS:
+                cur.base_chains.append((ev.table, ev.chain))
+                hooks[id(cur)] = ev.chain
+        hook = hooks.get(id(cur), "")
+        cur.events.append(KEvent(**{**ev.__dict__, "hook": hook or (ev.chain if ev.chain in BUILTIN_CHAINS else "")}))
     return packets
 
 

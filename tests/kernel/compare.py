@@ -5,11 +5,16 @@ disagreement, empty when the simulator predicted the kernel.  Compared, per node
 
 * for every packet the simulator shows on the node, the kernel packet it stands for
   (same protocol, direction and TCP flags, in order; the kernel sees more packets -- pure
-  ACKs, FINs -- which the simulator need not show) and its ordered ``table:chain:verdict``
-  path, rule text included (``compare_rules``);
+  ACKs, ICMP redirects, REJECT's ICMP error -- which the simulator need not show) and its
+  ordered ``table:chain:verdict`` path, rule text included (``compare_rules``);
+* the headers each base chain saw (the ``PACKET:`` lines): where DNAT, MASQUERADE and
+  conntrack's translations of later packets and replies took effect;
 * the packet's destination and source as it leaves the node (after DNAT / SNAT,
   MASQUERADE, or conntrack's reverse translation), taken from the kernel's conntrack tuples;
-* the node's conntrack entries (proto, original and reply tuples, state, UNREPLIED/ASSURED);
+* the node's conntrack entries (proto, original and reply tuples, state, UNREPLIED/ASSURED,
+  timeout within 2 s) at the moment the simulator's last step shows, and the states each
+  entry went through (``conntrack -E``; the kernel may show more, never fewer or others);
+* a node whose rules the kernel's packets crossed but the simulator never visits;
 
 and for the flow: the outcome, the endpoint, what the server saw, what the client saw.
 
@@ -17,10 +22,12 @@ How the kernel's trace is read (what ``xtables-monitor --trace`` does and does n
 only rules that *match* leave a line; falling off the end of a user chain leaves none (no
 ``return`` line on 6.x kernels), so the simulator's implicit returns are not compared; the
 raw table exists only because the referee put its TRACE rules there, unless the node's
-ruleset declared it; a NAT target's verdict is ACCEPT, MARK's is CONTINUE, REJECT's DROP.
+ruleset declared it; a NAT target's verdict is ACCEPT, MARK's is CONTINUE, REJECT's DROP,
+a rule without a target CONTINUE.
 
-``MASQUERADE --random-fully`` picks a random source port: wherever a masquerade with
-``--random-fully`` was traced, that port is compared as ``*``.
+``MASQUERADE --random-fully`` picks a random source port: every port a NAT chose (a reply
+tuple's destination port that differs from the original source port), on either side,
+is compared as ``*`` wherever it shows up.
 """
 
 from __future__ import annotations
@@ -75,6 +82,8 @@ def rule_verdict(rule: str, target: str = "", kind: str = "") -> str:
     m = _TARGET_RE.search(rule or "")
     if m:
         how, name = m.groups()
+    elif rule and not target and kind == "rule-match":
+        return "CONTINUE"  # a rule without a target (kube-proxy's KUBE-FW comment rule)
     else:
         how, name = ("g" if kind == "goto" else "j"), (target or kind).upper()
     if name in ("ACCEPT", "DROP", "RETURN", "QUEUE"):
@@ -199,14 +208,54 @@ def _sim_packets(steps: list[Step]) -> list[tuple[int, list[Step]]]:
     return list(order.items())
 
 
-def _ep(ip: str, port: int, masked: bool = False) -> str:
+def _ep(ip: str, port: int | str, masked: bool = False) -> str:
     return f"{ip}:{'*' if masked else port}" if port else ip
 
 
-def _addr_eq(a: str, b: str, random_port: bool) -> bool:
-    if random_port:
-        return a.rpartition(":")[0] == b.rpartition(":")[0]
-    return a == b
+class _Mask:
+    """``MASQUERADE --random-fully`` ports, compared as ``*``.
+
+    The kernel's: every port a NAT put into a reply tuple (the masqueraded source port of
+    the original direction); the simulator's: every port its ``masquerade`` steps chose.
+    A port is masked by value wherever it shows up (the next node sees it as an ordinary
+    source port, the server reports it), on its own side only."""
+
+    def __init__(self, kernel: set[int] = frozenset(), sim: set[int] = frozenset()):
+        self.kernel, self.sim = set(kernel), set(sim)
+
+    def k(self, port: int) -> int | str:
+        return "*" if port in self.kernel else port
+
+    def s(self, port: int) -> int | str:
+        return "*" if port in self.sim else port
+
+    def k_ep(self, ip: str, port: int) -> str:
+        return _ep(ip, self.k(port))
+
+    def s_ep(self, ip: str, port: int) -> str:
+        return _ep(ip, self.s(port))
+
+    def k_text(self, addr: str) -> str:
+        ip, _, port = addr.rpartition(":")
+        return self.k_ep(ip, int(port)) if port.isdigit() else addr
+
+    def s_text(self, addr: str) -> str:
+        ip, _, port = addr.rpartition(":")
+        return self.s_ep(ip, int(port)) if port.isdigit() else addr
+
+
+def _snat_ports(entries: Iterable[ConntrackView]) -> set[int]:
+    """Source ports a NAT chose: the reply tuple's destination port, where it differs."""
+    return {ct.reply[3] for ct in entries if ct.reply[3] != ct.orig[2]}
+
+
+def _kernel_masq_ports(k: KernelResult) -> set[int]:
+    return _snat_ports(ct for cap in k.hosts.values()
+                       for ct in [*cap.events, *cap.conntrack_open, *cap.conntrack])
+
+
+def _sim_masq_ports(trace: Trace) -> set[int]:
+    return _snat_ports(ct for s in trace.steps for ct in s.conntrack)
 
 
 # ---------------------------------------------------------------------------------------
@@ -239,6 +288,7 @@ def compare_flow(
         raise ValueError(f"compare_flow({flow_name!r}): kernel ran {k.flow!r}, trace is of {trace.flow!r}")
     out: list[str] = []
     rnd = random_snat(k)
+    mask = _Mask(_kernel_masq_ports(k), _sim_masq_ports(trace)) if rnd else _Mask()
     packets = 0
 
     if trace.outcome not in _KERNEL_OUTCOMES.get(k.outcome, {k.outcome}):
@@ -246,7 +296,7 @@ def compare_flow(
     if k.outcome == "delivered":
         if trace.endpoint and k.server and trace.endpoint != k.server:
             out.append(f"endpoint: kernel {k.server}, simulator {trace.endpoint}")
-        if trace.server_saw and not _addr_eq(trace.server_saw, k.server_saw, rnd):
+        if trace.server_saw and mask.s_text(trace.server_saw) != mask.k_text(k.server_saw):
             out.append(f"server saw: kernel {k.server_saw}, simulator {trace.server_saw}"
                        + (" (port random: --random-fully)" if rnd else ""))
         if trace.client_saw and trace.client_saw != k.client_saw:
@@ -288,17 +338,24 @@ def compare_flow(
                     if ke.rule and se.rule and ke.rule != se.rule:
                         out.append(f"{name}: rule text in {ke.table}:{ke.chain} differs\n"
                                    f"    kernel:    {ke.rule}\n    simulator: {se.rule}")
+            out += _compare_headers(name, kp, cap, psteps, mask)
             if ct is not None:
                 src, dst, sport, dport = exit_tuple(direction, ct)
                 last = psteps[-1].packet
-                masked = rnd and direction == "original" and ct.reply[1] != ct.orig[0]
-                if (last.dst, last.dport) != (dst, dport):
-                    out.append(f"{name}: destination leaving {host}: kernel {_ep(dst, dport)}, "
-                               f"simulator {_ep(last.dst, last.dport)}")
-                if last.src != src or (not masked and last.sport != sport):
-                    out.append(f"{name}: source leaving {host}: kernel {_ep(src, sport, masked)}, "
-                               f"simulator {_ep(last.src, last.sport, masked)}")
-        out += _compare_conntrack(host, cap, steps, rnd)
+                if mask.k_ep(dst, dport) != mask.s_ep(last.dst, last.dport):
+                    out.append(f"{name}: destination leaving {host}: kernel {mask.k_ep(dst, dport)}, "
+                               f"simulator {mask.s_ep(last.dst, last.dport)}")
+                if mask.k_ep(src, sport) != mask.s_ep(last.src, last.sport):
+                    out.append(f"{name}: source leaving {host}: kernel {mask.k_ep(src, sport)}, "
+                               f"simulator {mask.s_ep(last.src, last.sport)}")
+        if not steps:
+            seen = [p for p in cap.packets if p.headers and kernel_path(p, cap)
+                    and p.first.proto in ("tcp", "udp")]
+            if seen:
+                out.append(f"{host}: the kernel's rules saw {len(seen)} packet(s) of this flow "
+                           f"(first: {seen[0].describe()}); the simulator shows none on {host}")
+        out += _compare_conntrack(host, cap, steps, mask)
+        out += _compare_ct_history(host, cap, steps, mask)
 
     if record:
         STATS["flows"] += 1
@@ -307,42 +364,120 @@ def compare_flow(
     return out
 
 
-def _ct_key(ct: ConntrackView) -> tuple:
-    return (ct.proto, ct.orig)
+def _sim_headers(psteps: list[Step]) -> dict[tuple[str, str], Step]:
+    """(table, hook) -> the first step of a packet in that table's base chain."""
+    out: dict[tuple[str, str], Step] = {}
+    for s in psteps:
+        if s.table and s.hook and s.chain and (s.table, s.hook) not in out:
+            out[(s.table, s.hook)] = s
+    return out
 
 
-def _ct_text(ct: ConntrackView, masked: bool) -> str:
+def _compare_headers(name: str, kp: KPacket, cap: HostCapture, psteps: list[Step], mask: _Mask) -> list[str]:
+    """The headers every base chain saw (``PACKET:`` lines): where each NAT took effect,
+    conntrack's own translations of later packets and replies included."""
+    out = []
+    sim = _sim_headers(psteps)
+    for (table, hook), h in zip(kp.base_chains, kp.headers):
+        if table == "raw" and cap.referee_raw:
+            continue
+        step = sim.get((table, hook))
+        if step is None:
+            continue  # a chain the simulator did not enter: the path comparison says so
+        p = step.packet
+        k_text = f"{mask.k_ep(h.src, h.sport)} > {mask.k_ep(h.dst, h.dport)} mark 0x{h.mark:x}"
+        s_text = f"{mask.s_ep(p.src, p.sport)} > {mask.s_ep(p.dst, p.dport)} mark 0x{p.mark:x}"
+        if k_text != s_text:
+            out.append(f"{name}: headers entering {table} {hook}: kernel {k_text}, simulator {s_text}")
+    return out
+
+
+def _timeout(ct: ConntrackView) -> int | None:
+    toks = ct.line.split()
+    if toks and toks[0].startswith("["):
+        toks = toks[1:]
+    return int(toks[2]) if len(toks) > 2 and toks[2].isdigit() else None
+
+
+def _ct_key(ct: ConntrackView, port) -> tuple:
+    o = ct.orig
+    return (ct.proto, o[0], o[1], port(o[2]), port(o[3]))
+
+
+def _ct_text(ct: ConntrackView, port) -> str:
     o, r = ct.orig, ct.reply
     status = ",".join(s for s in ct.status if s in ("UNREPLIED", "ASSURED"))
-    return (f"{ct.proto} {ct.state or '-'} {_ep(o[0], o[2])}>{_ep(o[1], o[3])} "
-            f"reply {_ep(r[0], r[2])}>{_ep(r[1], r[3], masked)}{' [' + status + ']' if status else ''}")
+    return (f"{ct.proto} {ct.state or '-'} {_ep(o[0], port(o[2]))}>{_ep(o[1], port(o[3]))} "
+            f"reply {_ep(r[0], port(r[2]))}>{_ep(r[1], port(r[3]))}{' [' + status + ']' if status else ''}")
 
 
-def _compare_conntrack(host: str, cap: HostCapture, steps: list[Step], rnd: bool) -> list[str]:
-    sim: list[ConntrackView] = []
-    for s in reversed(steps):
-        if s.conntrack:
-            sim = list(s.conntrack)
-            break
+def _flags(ct: ConntrackView) -> set[str]:
+    return {s for s in ct.status if s in ("UNREPLIED", "ASSURED")}
+
+
+def _compare_conntrack(host: str, cap: HostCapture, steps: list[Step], mask: _Mask) -> list[str]:
+    # a node's every step carries its whole table: the last one is the final state (an
+    # entry whose first packet was dropped or rejected was never confirmed: it is gone)
+    sim: list[ConntrackView] = list(steps[-1].conntrack) if steps else []
     # the simulator's final state says which moment it shows: open, or after the close
     closing = any(ct.state in _CLOSING for ct in sim)
     kernel = cap.conntrack if closing else cap.conntrack_open
     when = "after the close" if closing else "while open"
     out = []
-    sim_by = {_ct_key(ct): ct for ct in sim}
-    k_by = {_ct_key(ct): ct for ct in kernel}
+    sim_by = {_ct_key(ct, mask.s): ct for ct in sim}
+    k_by = {_ct_key(ct, mask.k): ct for ct in kernel}
     for key, kc in k_by.items():
-        masked = rnd and kc.reply[1] != kc.orig[0]
         sc = sim_by.get(key)
         if sc is None:
-            out.append(f"{host} conntrack ({when}): kernel has {_ct_text(kc, masked)}; simulator has none")
+            out.append(f"{host} conntrack ({when}): kernel has {_ct_text(kc, mask.k)}; simulator has none")
             continue
-        reply_same = sc.reply[:3] == kc.reply[:3] and (masked or sc.reply[3] == kc.reply[3])
-        flags = lambda c: {s for s in c.status if s in ("UNREPLIED", "ASSURED")}  # noqa: E731
-        if not reply_same or sc.state != kc.state or flags(sc) != flags(kc):
-            out.append(f"{host} conntrack ({when}): kernel {_ct_text(kc, masked)}; "
-                       f"simulator {_ct_text(sc, masked)}")
+        if (_ct_text(sc, mask.s) != _ct_text(kc, mask.k)) or _flags(sc) != _flags(kc):
+            out.append(f"{host} conntrack ({when}): kernel {_ct_text(kc, mask.k)}; "
+                       f"simulator {_ct_text(sc, mask.s)}")
+            continue
+        kt, st = _timeout(kc), _timeout(sc)
+        if kt is not None and st is not None and abs(kt - st) > 2:
+            out.append(f"{host} conntrack ({when}): timeout: kernel {kt} s left, simulator {st} s "
+                       f"({_ct_text(kc, mask.k)})")
     for key, sc in sim_by.items():
         if key not in k_by:
-            out.append(f"{host} conntrack ({when}): simulator has {_ct_text(sc, False)}; kernel has none")
+            out.append(f"{host} conntrack ({when}): simulator has {_ct_text(sc, mask.s)}; kernel has none")
+    return out
+
+
+def _ct_state_text(ct: ConntrackView) -> str:
+    if ct.event == "destroy":
+        return "DESTROY"
+    flags = sorted(_flags(ct))
+    return (ct.state or ct.proto) + (f" [{','.join(flags)}]" if flags else "")
+
+
+def _compare_ct_history(host: str, cap: HostCapture, steps: list[Step], mask: _Mask) -> list[str]:
+    """Each connection's states one after the other: the kernel's ``conntrack -E`` events
+    against the states the simulator's steps gave the entry they touched.  The kernel may
+    show states the simulator's shorter script never reaches (a separate ACK before the
+    server's FIN: CLOSE_WAIT), so the simulator's must come in the kernel's order, none
+    missing, none extra."""
+    def add(seqs: dict, key: tuple, text: str) -> None:
+        seq = seqs.setdefault(key, [])
+        if not seq or seq[-1] != text:
+            seq.append(text)
+
+    kseq: dict[tuple, list[str]] = {}
+    for ev in cap.events:
+        add(kseq, _ct_key(ev, mask.k), _ct_state_text(ev))
+    sseq: dict[tuple, list[str]] = {}
+    for st in steps:
+        if 0 <= st.touched < len(st.conntrack):
+            v = st.conntrack[st.touched]
+            add(sseq, _ct_key(v, mask.s), _ct_state_text(v))
+    out = []
+    for key, ks in kseq.items():
+        ss = sseq.get(key)
+        if ss is None:
+            continue  # the final-state comparison reports a missing entry
+        it = iter(ks)
+        if not all(any(x == y for y in it) for x in ss):
+            out.append(f"{host} conntrack states of {key[0]} {_ep(key[1], key[3])}>{_ep(key[2], key[4])}: "
+                       f"kernel {' -> '.join(ks)}; simulator {' -> '.join(ss)}")
     return out

@@ -46,6 +46,7 @@ from .capture import KPacket, parse_conntrack, parse_trace
 RulesSource = Callable[[Scenario, str], str] | Mapping[str, str] | None
 
 TCP_SETTLED = ("TIME_WAIT", "CLOSE")  # a closed TCP connection's final conntrack states
+PROXY_SOURCE_PORT = 50000  # a proxy balancer's own connection (the simulator's choice too)
 
 
 class KernelError(RuntimeError):
@@ -70,6 +71,19 @@ def _run(argv: list[str], *, input: str | None = None, check: bool = True, timeo
     return r.stdout
 
 
+def _parallel(argvs: list[list[str]], timeout: float = 20) -> None:
+    """Run commands side by side; raise if one failed."""
+    procs = [(argv, subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, text=True)) for argv in argvs]
+    failed = []
+    for argv, p in procs:
+        _, err = p.communicate(timeout=timeout)
+        if p.returncode != 0:
+            failed.append(f"{' '.join(argv)} failed ({p.returncode}): {err.strip()}")
+    if failed:
+        raise KernelError("; ".join(failed))
+
+
 def _nsexec(ns: str, *argv: str, input: str | None = None, check: bool = True) -> str:
     return _run(["ip", "netns", "exec", ns, *argv], input=input, check=check)
 
@@ -79,6 +93,19 @@ def _ip_batch(ns: str | None, lines: list[str]) -> None:
         return
     argv = ["ip"] + (["-n", ns] if ns else []) + ["-batch", "-"]
     _run(argv, input="\n".join(lines) + "\n")
+
+
+def _ensure_nfacct(ns: str, restore_text: str) -> None:
+    """kube-proxy's rules use ``-m nfacct``; the kernel refuses them unless the counters
+    exist (kube-proxy creates them at startup): create them in ``ns`` first."""
+    if "nfacct" not in restore_text:
+        return
+    from kubeflow_tui.kubeproxy import ensure_nfacct_counters
+
+    try:
+        ensure_nfacct_counters(ns)
+    except subprocess.CalledProcessError as exc:
+        raise KernelError(f"creating nfacct counters in {ns} failed: {exc.stderr.strip()}") from None
 
 
 def veth_name(pod: str) -> str:
@@ -117,8 +144,7 @@ for proto, port in json.loads(sys.argv[2]):
     socks.append((proto, s))
 
 def conn(c, a):
-    # reply to the request line, then wait for "bye" (or EOF) and close first, so the
-    # TIME_WAIT socket is here and not on the client's fixed source port
+    # reply to the request line, then wait for the client's FIN (EOF) and close
     try:
         c.settimeout(30)
         f = c.makefile("rb")
@@ -165,6 +191,9 @@ try:
     s.connect((dst, dport))
     local = "%s:%d" % s.getsockname()
     if proto == "tcp":
+        # connected: a dropped SYN was the short timeout's job; a busy machine may take
+        # its time to schedule the server, which must not look like a drop
+        s.settimeout(max(timeout, 5.0))
         stage = "send"
         s.sendall(b"hello\n")
         stage = "reply"
@@ -184,8 +213,11 @@ try:
     out(event="reply", reply=line.decode(errors="replace").strip(), peer=peer, local=local)
     sys.stdin.readline()  # the harness snapshots conntrack while the connection is open
     if proto == "tcp":
+        # the client closes first (FIN), as the simulator's script has it: FIN, the
+        # server's FIN-ACK, the last ACK (the TIME_WAIT socket is here; a retry with the
+        # same source port may reuse it: bind() + connect() with TCP timestamps)
         stage = "close"
-        s.sendall(b"bye\n")
+        s.shutdown(socket.SHUT_WR)
         while f.read(65536):
             pass
     s.close()
@@ -204,6 +236,7 @@ except OSError as e:
 PROXY_PY = r"""
 import socket, sys, threading
 proto, listen_ip, port, up_ip, up_port, bind_ip = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]), sys.argv[6]
+BACKEND_PORT = int(sys.argv[7])  # the simulator's proxy opens its connection from this port
 
 def pipe(a, b):
     try:
@@ -220,9 +253,9 @@ def pipe(a, b):
         pass
 
 def serve_tcp(c):
-    u = socket.socket()
+    u = socket.socket(); u.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        u.bind((bind_ip, 0)); u.settimeout(5); u.connect((up_ip, up_port)); u.settimeout(None)
+        u.bind((bind_ip, BACKEND_PORT)); u.settimeout(5); u.connect((up_ip, up_port)); u.settimeout(None)
     except OSError:
         c.close(); return
     t = threading.Thread(target=pipe, args=(u, c), daemon=True); t.start()
@@ -240,7 +273,7 @@ else:
     print("ready", flush=True)
     while True:
         data, a = s.recvfrom(65535)
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind((bind_ip, 0)); u.settimeout(5)
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); u.bind((bind_ip, BACKEND_PORT)); u.settimeout(5)
         try:
             u.sendto(data, (up_ip, up_port)); r, _ = u.recvfrom(65535); s.sendto(r, a)
         except OSError:
@@ -565,12 +598,12 @@ class KernelCluster:
         forwarding = {self.node_ns(n.name) for n in sc.cluster.nodes}
         if lb is not None:
             forwarding.add(self.ns["lb"])
-        for ns in self.namespaces:
-            script = (
-                "for f in /proc/sys/net/ipv4/conf/*/rp_filter; do echo 0 > $f; done; "
-                f"echo {1 if ns in forwarding else 0} > /proc/sys/net/ipv4/ip_forward"
-            )
-            _nsexec(ns, "sh", "-c", script)
+        _parallel([
+            ["ip", "netns", "exec", ns, "sh", "-c",
+             "for f in /proc/sys/net/ipv4/conf/*/rp_filter; do echo 0 > $f; done; "
+             f"echo {1 if ns in forwarding else 0} > /proc/sys/net/ipv4/ip_forward"]
+            for ns in self.namespaces
+        ])
 
         for n in sc.cluster.nodes:
             self.load_rules(n.name, self._rules_for(n.name))
@@ -586,8 +619,6 @@ class KernelCluster:
     def load_rules(self, node: str, text: str) -> None:
         """``iptables-restore`` the node's rules, then add the referee's TRACE rules."""
         ns = self.node_ns(node)
-        if text.strip():
-            _nsexec(ns, "iptables-restore", input=text)
         tables = tuple(
             line[1:].strip() for line in text.splitlines() if line.startswith("*")
         )
@@ -599,7 +630,30 @@ class KernelCluster:
             for proto in ("tcp", "udp", "icmp"):
                 trace.append(f"-A {chain} -p {proto} -j TRACE")
         trace.append("COMMIT")
-        _nsexec(ns, "iptables-restore", "--noflush", input="\n".join(trace) + "\n")
+        trace_text = "\n".join(trace) + "\n"
+        if text.strip():
+            _ensure_nfacct(ns, text)
+            if "raw" not in tables:  # one restore: the node's tables and the referee's raw
+                _nsexec(ns, "iptables-restore", input=text.rstrip("\n") + "\n" + trace_text)
+                return
+            _nsexec(ns, "iptables-restore", input=text)
+        _nsexec(ns, "iptables-restore", "--noflush", input=trace_text)
+
+    def saved_rules(self, node: str) -> str:
+        """``iptables-save`` of a node as its rules left it: without ``#`` lines, chain
+        counters zeroed, and without the referee's raw table (when the rules had none)."""
+        text = _normalise_save(_nsexec(self.node_ns(node), "iptables-save"))
+        if "raw" in self.tables.get(node, ()):
+            return text
+        out, skip = [], False
+        for line in text.splitlines():
+            if line.startswith("*"):
+                skip = line == "*raw"
+            if not skip:
+                out.append(line)
+            if line == "COMMIT":
+                skip = False
+        return "\n".join(out) + "\n"
 
     def _server_ports(self, pod: Pod) -> list[tuple[str, int]]:
         ports = {(cp.protocol.lower(), cp.containerPort) for cp in pod.ports}
@@ -673,12 +727,20 @@ class KernelCluster:
         if port.nodePort is None:
             raise KernelError(f"flow {flow.name}: proxy load balancer needs a nodePort on {svc.key}")
         proxy = _Proc(self.ns["lb"], PROXY_PY, flow.protocol.lower(), flow.dst_ip, str(flow.dst_port),
-                      node_ip, str(port.nodePort), lb.ip)
+                      node_ip, str(port.nodePort), lb.ip, str(PROXY_SOURCE_PORT))
         proxy.expect_ready("load balancer proxy")
         return proxy
 
     def _conntrack(self, node: str) -> str:
         return _nsexec(self.node_ns(node), "conntrack", "-L", check=False)
+
+    def reset(self) -> None:
+        """Forget every connection and every ``-m recent`` list on every node (a fresh start
+        for the next flow; the rules stay)."""
+        script = ("conntrack -F >/dev/null 2>&1; "
+                  "for f in /proc/net/xt_recent/*; do [ -e \"$f\" ] && echo / > \"$f\"; done; true")
+        for node in self.nodes:
+            _nsexec(self.node_ns(node), "sh", "-c", script, check=False)
 
     def run_flow(self, name: str, *, endpoint: str | None = None, max_attempts: int = 30) -> KernelResult:
         """Run flow ``name`` once in the kernel and capture what every node did.
@@ -686,19 +748,34 @@ class KernelCluster:
         With a pinned endpoint (``endpoint`` or the flow's own), the connection is repeated
         (state flushed in between) until the kernel's own random choice lands on that pod.
         """
-        flow = self.scenario.flow(name)
-        want = endpoint or flow.endpoint
-        res: KernelResult | None = None
+        return self.run_chain([name], {name: endpoint} if endpoint else None, max_attempts=max_attempts)[-1]
+
+    def run_chain(self, names: list[str], pins: Mapping[str, str | None] | None = None, *,
+                  max_attempts: int = 30) -> list[KernelResult]:
+        """Run flows one after the other on the same state (``flow.after``: what the first
+        ones leave behind -- conntrack entries, ``-m recent`` lists -- is what the last
+        meets).  State is reset before the first only.  Every pinned flow (``pins`` or the
+        flow's own ``endpoint``) must land on its pod: otherwise the whole chain is
+        repeated, from a reset, until the kernel's own random choices agree."""
+        flows = [self.scenario.flow(n) for n in names]
+        results: list[KernelResult] = []
         for attempt in range(1, max_attempts + 1):
-            res = self._attempt(flow)
-            res.attempts = attempt
-            if not want or res.outcome != "delivered" or res.server == want:
-                break
-        else:
-            assert res is not None
-            res.error = f"the kernel did not choose {want} in {max_attempts} attempts (last: {res.server})"
-        assert res is not None
-        return res
+            self.reset()
+            results = []
+            missed = ""
+            for flow in flows:
+                want = (pins or {}).get(flow.name) or flow.endpoint
+                res = self._attempt(flow)
+                res.attempts = attempt
+                results.append(res)
+                if want and res.outcome == "delivered" and res.server != want:
+                    missed = f"{flow.name}: {res.server}, not {want}"
+                    break
+            if not missed:
+                return results
+        res = results[-1]
+        res.error = f"the kernel did not choose the pinned endpoints in {max_attempts} attempts (last: {missed})"
+        return results
 
     def _attempt(self, flow: Flow) -> KernelResult:
         t0 = time.monotonic()
@@ -708,8 +785,6 @@ class KernelCluster:
             scenario=self.scenario.name, flow=flow.name, protocol=proto, source=source,
             to=flow.to, outcome="error",
         )
-        for node in self.nodes:
-            _nsexec(self.node_ns(node), "conntrack", "-F", check=False)
         monitors: dict[str, tuple[_Monitor, _Monitor]] = {}
         proxy = client = None
         try:
@@ -799,10 +874,16 @@ def kernel_save(restore_text: str) -> str:
     ns = f"kt-{secrets.token_hex(3)}-save"
     _run(["ip", "netns", "add", ns])
     try:
+        _ensure_nfacct(ns, restore_text)
         _nsexec(ns, "iptables-restore", input=restore_text)
         saved = _nsexec(ns, "iptables-save")
     finally:
         subprocess.run(["ip", "netns", "del", ns], capture_output=True, stdin=subprocess.DEVNULL)
+    return _normalise_save(saved)
+
+
+def _normalise_save(saved: str) -> str:
+    """``iptables-save`` output without ``#`` lines, every chain counter ``[0:0]``."""
     out = []
     for line in saved.splitlines():
         if line.startswith("#"):
