@@ -336,3 +336,61 @@ def test_udp_from_the_node_is_dnated_in_nat_output_and_masqueraded():
                                          "nat:KUBE-SERVICES:JUMP:KUBE-SVC-TCOU7JCQXEZGVUNU"]
     assert path(tr, "node-a", 0)[-3:] == POST_MASQ
     assert tr.server_saw.startswith("10.244.1.1:")
+
+
+# --------------------------------------------------------------------------- resync effects
+
+
+def test_resync_deletes_stale_udp_entries_like_kube_proxy():
+    """pkg/proxy/conntrack/cleanup.go: after a sync, UDP entries DNATed to an endpoint that
+    no longer serves are deleted; TCP entries are left alone."""
+    from kubeflow_tui.scenario.models import Event
+
+    sim = ClusterSim(load_scenario(SCENARIOS / "udp.yaml"))
+    assert sim.run_flow("dns-query").outcome == "delivered"
+    stale = ("udp      17 29 src=10.244.2.8 dst=10.96.0.10 sport=53000 dport=53 "
+             "src=10.244.1.3 dst=10.244.2.8 sport=53 dport=53000 mark=0 use=1")
+    assert sim.conntrack("node-b").lines() == [stale]
+    sim.apply_event(Event(action="delete-pod", pod="coredns-1"))
+    assert sim.last_cleanup == {"node-b": [stale]}
+    assert sim.conntrack("node-b").lines() == []
+    # the same query from the same port now walks the new rules
+    assert sim.run_flow("dns-query").outcome == "delivered"
+
+
+def test_failed_cleanup_leaves_the_stale_udp_entry():
+    from kubeflow_tui.scenario.models import Event
+
+    sim = ClusterSim(load_scenario(SCENARIOS / "udp.yaml"))
+    sim.conntrack_cleanup = False
+    sim.run_flow("dns-query")
+    sim.apply_event(Event(action="delete-pod", pod="coredns-1"))
+    assert len(sim.conntrack("node-b").lines()) == 1
+    assert sim.run_flow("dns-query").outcome != "delivered"
+
+
+def test_new_syn_reopens_a_time_wait_tuple_and_walks_nat_again():
+    """nf_conntrack_proto_tcp: a SYN on a TIME_WAIT entry kills it and starts anew."""
+    sim = ClusterSim(load_scenario(SCENARIOS / "clusterip.yaml"))
+    first = sim.run_flow("pod-other-node")
+    assert "TIME_WAIT" in sim.conntrack("node-b").lines()[0]
+    again = sim.run_flow("pod-other-node")
+    node_b = [s for s in again.steps if s.host == "node-b" and s.packet_no == 0 and s.kind != "link"]
+    assert node_b[0].kind == "conntrack-new" and "TIME_WAIT" in node_b[0].why
+    assert any(s.table == "nat" and s.kind == "dnat" for s in node_b)
+    assert first.endpoint == again.endpoint == "web-1"
+    assert len(sim.conntrack("node-b").lines()) == 1
+
+
+def test_hairpin_without_masquerade_is_a_martian():
+    """Without KUBE-MARK-MASQ in the SEP chain the pod would get a packet from itself:
+    the kernel drops it as a martian source."""
+    sim = ClusterSim(load_scenario(SCENARIOS / "hairpin.yaml"))
+    node = sim.scenario.pod("web-1").node
+    rs = sim.node_ruleset(node).copy()
+    for chain in rs.tables["nat"].chains.values():
+        chain.rules = [r for r in chain.rules if r.target != "KUBE-MARK-MASQ" or not chain.name.startswith("KUBE-SEP-")]
+    sim.set_ruleset(node, rs)
+    t = sim.run_flow("back-to-itself")
+    assert t.outcome == "timeout"
+    assert t.steps[-2].kind == "drop" and "martian" in t.steps[-2].why

@@ -88,6 +88,11 @@ class ClusterSim:
         self.now = 1000.0
         self.topology: Topology = build_topology(scenario)
         self.nodes: dict[str, NodeState] = {}
+        #: kube-proxy deletes stale UDP conntrack entries after each sync (False: as when
+        #: its clean-up fails, the classic "DNS broke after CoreDNS moved" outage)
+        self.conntrack_cleanup = True
+        #: per node, the conntrack lines the last sync's clean-up deleted
+        self.last_cleanup: dict[str, list[str]] = {}
         self.sync_rules()
         self._steps: list[Step] = []
         self._pin: str | None = None
@@ -122,7 +127,21 @@ class ClusterSim:
             diffs[name] = "".join(difflib.unified_diff(before, after, f"{name} before", f"{name} after"))
             old.ruleset = ruleset
             old.evaluator = Evaluator(ruleset)
+        self._clean_stale_conntrack()
         return diffs
+
+    def _clean_stale_conntrack(self) -> None:
+        from .cleanup import stale_udp_entries
+
+        self.last_cleanup = {}
+        if not self.conntrack_cleanup:
+            return
+        for name, st in self.nodes.items():
+            gone = stale_udp_entries(self.scenario, st.conntrack, self.topology.hosts[name].local_addrs)
+            for e in gone:
+                st.conntrack.entries.remove(e)
+            if gone:
+                self.last_cleanup[name] = [e.line() for e in gone]
 
     def set_ruleset(self, node: str, ruleset: Ruleset) -> None:
         """Replace a node's rules (the shell's iptables commands); next packet sees them."""
@@ -395,6 +414,14 @@ class ClusterSim:
                 out_iface, pkt, next_hop = v.detail, v.packet, v.host
                 continue
             if pkt.dst in host.local_addrs:
+                if pkt.src in host.local_addrs:
+                    # ip_route_input: a packet from outside that claims one of our own
+                    # addresses as its source is a "martian" and is dropped
+                    self._note(host.name, "drop",
+                               f"The packet comes in from outside but its source {pkt.src} is {host.name}'s own "
+                               "address: the kernel drops it as a martian source. (This is why kube-proxy "
+                               "masquerades hairpin traffic.)", pkt)
+                    return _Verdict("dropped", host.name, pkt, "martian source")
                 self._note(host.name, "deliver", f"{pkt.dst} is {host.name}'s own address: the packet is delivered.", pkt)
                 return _Verdict("delivered", host.name, pkt)
             if not host.forwarding:
@@ -546,6 +573,19 @@ class ClusterSim:
             self._note(host.name, "conntrack-new",
                        f"No conntrack entry matches: a new connection. Conntrack creates an entry "
                        f"({entry.state or 'udp'}, unconfirmed) and this first packet will walk the nat table.",
+                       pkt, touched_entry=entry, extra_entry=entry)
+            return entry, "ORIGINAL", True, ""
+        if (entry.proto == "tcp" and direction == "ORIGINAL" and set(pkt.flags) == {"SYN"}
+                and entry.state in ("TIME_WAIT", "CLOSE")):
+            # nf_conntrack_proto_tcp: "Attempt to reopen a closed/aborted connection":
+            # the old entry is killed and the SYN starts a new one, nat table and all.
+            st.conntrack.entries.remove(entry)
+            old_line = entry.line()
+            entry = st.conntrack.new(pkt, self.now)
+            self._note(host.name, "conntrack-new",
+                       f"An entry with these addresses and ports exists, but it is closed ({old_line.split()[3]}): "
+                       "a new SYN reopens the tuple, so conntrack deletes the old entry and starts a new "
+                       "connection. This first packet walks the nat table again.",
                        pkt, touched_entry=entry, extra_entry=entry)
             return entry, "ORIGINAL", True, ""
         if entry.proto == "tcp" and "RST" in pkt.flags and not entry.seen_reply:

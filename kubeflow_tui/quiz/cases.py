@@ -85,19 +85,24 @@ class ConntrackMax(_Strict):
 
 
 class SetupAction(_Strict):
-    """Exactly one of run, event, shell or conntrackMax."""
+    """Exactly one of run, event, shell, conntrackMax or conntrackCleanup."""
 
     run: str | None = Field(None, description="Run this flow of the scenario")
     event: Event | None = Field(None, description="Apply a timeline event (kube-proxy resyncs)")
     shell: str | None = Field(None, description="Run this command line (needs host)")
     host: str | None = Field(None, description="shell: where it runs")
     conntrackMax: ConntrackMax | None = Field(None, description="Shrink a node's conntrack table")
+    conntrackCleanup: bool | None = Field(
+        None, description="false: kube-proxy's deletion of stale UDP conntrack entries after a sync "
+        "fails (as when it cannot reach the conntrack netlink interface)")
 
     @model_validator(mode="after")
     def _one(self):
-        given = [k for k in ("run", "event", "shell", "conntrackMax") if getattr(self, k) is not None]
+        given = [k for k in ("run", "event", "shell", "conntrackMax", "conntrackCleanup")
+                 if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("a setup action needs exactly one of run, event, shell, conntrackMax"
+            raise ValueError("a setup action needs exactly one of run, event, shell, conntrackMax, "
+                             "conntrackCleanup"
                              + (f" (got {', '.join(given)})" if given else ""))
         if self.shell is not None and self.host is None:
             raise _fail("a shell action needs host", "shell")
@@ -386,6 +391,8 @@ class CaseSession:
                 sim.apply_event(a.event)
             elif a.conntrackMax is not None:
                 sim.conntrack(a.conntrackMax.host).max_entries = a.conntrackMax.max
+            elif a.conntrackCleanup is not None:
+                sim.conntrack_cleanup = a.conntrackCleanup
             elif a.shell is not None:
                 from ..shell import Shell
 
