@@ -15,6 +15,7 @@ Stdlib only.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass, field
 from typing import Callable
@@ -92,11 +93,13 @@ class TableOutcome:
 # --------------------------------------------------------------------------- compile
 
 
+@functools.lru_cache(maxsize=4096)
 def _net(cidr: str) -> tuple[int, int]:
     n = ipaddress.IPv4Network(cidr, strict=False)
     return int(n.network_address), int(n.netmask)
 
 
+@functools.lru_cache(maxsize=4096)
 def _ip_int(ip: str) -> int:
     return int(ipaddress.IPv4Address(ip))
 
@@ -153,18 +156,25 @@ class _Compiled:
             if fn is None:
                 raise EvalError(f'unsupported match "-m {m.module}" in rule on chain {r.chain}')
             fn(self, m)
-        # dispatch key: exact /32 destination (not negated), protocol, one dport
-        if r.dst and r.dst.endswith("/32") and not r.dst_neg and r.proto in ("tcp", "udp") and not r.proto_neg:
-            mm = r.match(r.proto)
-            opt = mm.get("--dport") if mm else None
-            if opt and not opt.negated and ":" not in opt.value:
-                self.key = (r.dst[:-3], r.proto, int(opt.value))
+        self.key = _dispatch_key(r)
 
     def matches(self, p: Packet, c: EvalContext) -> bool:
         for pred in self.preds:
             if not pred(p, c):
                 return False
         return True
+
+
+def _dispatch_key(r: Rule) -> tuple | None:
+    """(dst, proto, dport) when the rule only matches that exact destination, else None.
+
+    Read from the rule's text alone, so a chain's index costs no compilation."""
+    if r.dst and r.dst.endswith("/32") and not r.dst_neg and r.proto in ("tcp", "udp") and not r.proto_neg:
+        mm = r.match(r.proto)
+        opt = mm.get("--dport") if mm else None
+        if opt and not opt.negated and ":" not in opt.value and opt.value.isdigit():
+            return (r.dst[:-3], r.proto, int(opt.value))
+    return None
 
 
 def _iface_pred(name: str, which: str) -> Pred:
@@ -400,23 +410,38 @@ _MATCHES = {
 
 
 class _CompiledChain:
-    __slots__ = ("rules", "index", "generic")
+    """A chain's rules, each compiled the first time a packet reaches it (a 10,000-rule
+    KUBE-SERVICES costs one index pass, not 10,000 compilations, per ruleset)."""
+
+    __slots__ = ("raw", "compiled", "index", "generic")
 
     def __init__(self, rules: list[Rule]):
-        self.rules = [_Compiled(r) for r in rules]
+        self.raw = rules
+        self.compiled: list[_Compiled | None] = [None] * len(rules)
         self.index: dict[tuple, list[int]] | None = None
         self.generic: list[int] = []
         if len(rules) > INDEX_THRESHOLD:
             self.index = {}
-            for i, cr in enumerate(self.rules):
-                if cr.key is None:
+            for i, r in enumerate(rules):
+                key = _dispatch_key(r)
+                if key is None:
                     self.generic.append(i)
                 else:
-                    self.index.setdefault(cr.key, []).append(i)
+                    self.index.setdefault(key, []).append(i)
+
+    def rule(self, i: int) -> _Compiled:
+        cr = self.compiled[i]
+        if cr is None:
+            cr = self.compiled[i] = _Compiled(self.raw[i])
+        return cr
+
+    @property
+    def size(self) -> int:
+        return len(self.raw)
 
     def candidates(self, p: Packet) -> list[int] | range:
         if self.index is None:
-            return range(len(self.rules))
+            return range(len(self.raw))
         keyed = self.index.get((p.dst, p.proto, p.dport), [])
         if not keyed:
             return self.generic
@@ -438,13 +463,26 @@ class Evaluator:
         self._chains: dict[tuple[str, str], _CompiledChain] = {}
 
     def invalidate(self) -> None:
+        """Forget compiled chains (after a chain's rules were changed in place)."""
         self._chains.clear()
+        for t in self.ruleset.tables.values():
+            for c in t.chains.values():
+                c.__dict__.pop("_compiled", None)
 
     def _chain(self, table: str, chain: str) -> _CompiledChain:
         key = (table, chain)
         cc = self._chains.get(key)
         if cc is None:
-            cc = _CompiledChain(self.ruleset.tables[table].chains[chain].rules)
+            c = self.ruleset.tables[table].chains[chain]
+            # The compiled form lives on the Chain, so every Evaluator of the same ruleset
+            # (one per traced packet of a big dump) shares it.  Edits go through
+            # Ruleset.copy(), which makes new Chains; the guard catches in-place list edits.
+            cached = c.__dict__.get("_compiled")
+            if cached is not None and cached[0] is c.rules and cached[1] == len(c.rules):
+                cc = cached[2]
+            else:
+                cc = _CompiledChain(c.rules)
+                c.__dict__["_compiled"] = (c.rules, len(c.rules), cc)
             self._chains[key] = cc
         return cc
 
@@ -466,7 +504,7 @@ class Evaluator:
             for i in cands:
                 if i < pos:
                     continue
-                cr = cc.rules[i]
+                cr = cc.rule(i)
                 rule = cr.rule
                 if not cr.matches(packet, ctx):
                     hits.append(Hit("no-match", table, chain, i + 1, rule, packet))

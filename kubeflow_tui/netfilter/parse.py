@@ -1556,7 +1556,13 @@ def parse_iptables_save(text: str, source: str = "<input>") -> Ruleset:
     enabled = gc.isenabled()
     gc.disable()  # a big dump makes ~10^6 objects; cyclic GC passes would dominate
     try:
-        return _Parser(source).run(text)
+        ruleset = _Parser(source).run(text)
+        if len(text) > 1_000_000:
+            # The rules of a big dump live as long as the ruleset and hold no cycles worth
+            # collecting: move them out of the collector's sight, so later full
+            # collections (while tracing packets) do not walk a million objects each time.
+            gc.freeze()
+        return ruleset
     finally:
         if enabled:
             gc.enable()
