@@ -7,10 +7,26 @@ A lesson file looks like::
     scenario: scenarios/clusterip.yaml   # relative to the repo root (or the bundled scenarios)
     flows: [pod-to-service]              # flow names of that scenario, in teaching order
     minutes: 10
-    quiz: quizzes/01.yaml                # optional
-    case: broken-selector                # optional
+    quiz: quizzes/01.yaml                # optional: authored questions (see below)
+    case: 09-rule-deleted                # optional: a troubleshooting case under cases/
     ---
     # Markdown body ...
+
+Every lesson gets a quiz generated from its flows' Traces.  ``quiz:`` adds authored
+questions: a path (relative to the lesson's folder, the repo root or the content dir) to
+a YAML file, or the list itself inline.  The file holds a list (or ``{questions: [...]}``)
+of items, each one of
+
+* ``{question: ..., options: [...], answer: 0, explanation: ...}`` -- multiple choice
+  (``answer`` is 0-based);
+* ``{command: "iptables -t nat -L KUBE-SERVICES -n", prompt: ..., host: node-a,
+  hints: [...]}`` -- the learner types a command; it is right when it prints the same and
+  changes the cluster the same way as ``command`` (``kubeflow_tui.quiz.judge_command``);
+  ``host`` defaults to the node of the lesson's first flow;
+* ``standard`` -- the standard command questions of the scenario.
+
+``case:`` names a case by file stem (``09-rule-deleted``), by stem without its number
+(``rule-deleted``) or by path, or is a list of them; the case(s) are offered after the quiz.
 
 Lessons are ordered by file name (``01-…``, ``02-…``).  Stdlib and yaml only.
 """
@@ -243,3 +259,132 @@ def validate(paths: Iterable[str | Path]) -> list[str]:
                     f"{path}:1: flows: {f!r} is not a flow of {lesson.scenario_ref} (it has: {known})"
                 )
     return errors
+
+
+# --------------------------------------------------------------------------- quizzes
+
+
+class QuizSpecError(LessonError):
+    """The ``quiz:`` or ``case:`` of a lesson cannot be used."""
+
+
+def _find_file(ref: str, lesson: Lesson) -> Path | None:
+    p = Path(ref).expanduser()
+    if p.is_absolute():
+        return p if p.is_file() else None
+    base = lesson.path.resolve().parent
+    for c in (base / p, base.parent / p, scenarios_dir().parent / p):
+        if c.is_file():
+            return c
+    return None
+
+
+def quiz_items(lesson: Lesson) -> list[Any]:
+    """The raw authored quiz items of a lesson ([] without ``quiz:``)."""
+    spec = lesson.quiz
+    if spec is None:
+        return []
+    where = str(lesson.path)
+    if isinstance(spec, str) and spec.strip() != "standard":
+        f = _find_file(spec, lesson)
+        if f is None:
+            raise QuizSpecError(f"{where}:1: quiz: file not found: {spec}")
+        try:
+            data = yaml.safe_load(f.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise QuizSpecError(f"{f}: cannot read the quiz: {exc}") from None
+        where = str(f)
+    else:
+        data = spec
+    if isinstance(data, dict):
+        data = data.get("questions", [])
+    if isinstance(data, str):
+        data = [data]
+    if not isinstance(data, list):
+        raise QuizSpecError(f"{where}: quiz: expected a list of questions")
+    return data
+
+
+def authored_questions(lesson: Lesson, scenario: Any) -> tuple[list[Any], list[Any]]:
+    """(multiple-choice ``Question``s, ``CommandQuestion``s) authored for a lesson."""
+    from kubeflow_tui.quiz import CommandQuestion, Question, standard_command_questions
+
+    mc: list[Any] = []
+    cmds: list[Any] = []
+    where = str(lesson.path)
+    default_host = _flow_node(scenario, lesson.flows[0] if lesson.flows else None)
+    name = getattr(scenario, "name", lesson.id)
+    for i, item in enumerate(quiz_items(lesson)):
+        if item == "standard":
+            cmds += standard_command_questions(scenario, flow=lesson.flows[0] if lesson.flows else None)
+            continue
+        if not isinstance(item, dict):
+            raise QuizSpecError(f"{where}: quiz item {i + 1}: expected a mapping or 'standard'")
+        if "command" in item:
+            cmds.append(CommandQuestion(
+                id=f"{lesson.id}/command/{i + 1}", prompt=str(item.get("prompt") or item.get("question") or
+                                                             f"Type: {item['command']}"),
+                reference=str(item["command"]), host=str(item.get("host") or default_host),
+                hints=tuple(str(h) for h in item.get("hints", []) or []), scenario=name))
+            continue
+        try:
+            options = tuple(str(o) for o in item["options"])
+            answer = int(item["answer"])
+            prompt = str(item["question"])
+        except (KeyError, TypeError, ValueError):
+            raise QuizSpecError(f"{where}: quiz item {i + 1}: a question needs question, options and "
+                                "answer (0-based), or command") from None
+        if not 0 <= answer < len(options) or len(options) < 2:
+            raise QuizSpecError(f"{where}: quiz item {i + 1}: answer {answer} is not an option index")
+        mc.append(Question(f"{lesson.id}/authored/{i + 1}", "authored", prompt, options, answer,
+                           str(item.get("explanation", "")), int(item.get("step", 0) or 0), name,
+                           str(item.get("flow") or (lesson.flows[0] if lesson.flows else "")),
+                           str(item.get("host", ""))))
+    return mc, cmds
+
+
+def _flow_node(scenario: Any, flow: str | None) -> str:
+    nodes = [n.name for n in getattr(getattr(scenario, "cluster", None), "nodes", [])]
+    node = nodes[0] if nodes else ""
+    if flow is None:
+        return node
+    try:
+        f = scenario.flow(flow)
+    except Exception:
+        return node
+    src = getattr(f, "from_", None)
+    if src in nodes:
+        return src
+    for p in getattr(scenario, "pods", []):
+        if p.name == src:
+            return p.node
+    return node
+
+
+def case_paths(lesson: Lesson) -> list[Path]:
+    """The case files a lesson's ``case:`` names (one id or a list of ids; [] without)."""
+    ref = lesson.case
+    if not ref:
+        return []
+    refs = ref if isinstance(ref, list) else [ref]
+    try:
+        from kubeflow_tui.quiz import list_cases
+
+        cases = list_cases()
+    except Exception:
+        cases = []
+    out: list[Path] = []
+    for r in refs:
+        if not isinstance(r, str) or not r:
+            raise QuizSpecError(f"{lesson.path}:1: case: must be a case id such as 09-rule-deleted, or a list")
+        f = _find_file(r, lesson)
+        if f is None:
+            for c in cases:
+                if c.stem == r or re.sub(r"^\d+-", "", c.stem) == r:
+                    f = c
+                    break
+        if f is None:
+            known = ", ".join(c.stem for c in cases) or "none"
+            raise QuizSpecError(f"{lesson.path}:1: case: no case named {r!r} (cases: {known})")
+        out.append(f)
+    return out

@@ -34,6 +34,14 @@ def data_dir() -> Path:
     return Path(platformdirs.user_data_dir("kubeflow-tui", appauthor=False))
 
 
+#: a quiz counts as passed from this share of right answers
+PASS_RATIO = 0.7
+
+
+def passed(right: int, total: int) -> bool:
+    return total > 0 and right / total >= PASS_RATIO - 1e-9
+
+
 def _empty() -> dict[str, Any]:
     return {"version": VERSION, "last": None, "lessons": {}}
 
@@ -148,6 +156,45 @@ class Progress:
         self.data["last"] = lesson_id
         if save:
             self.save()
+
+    def record_quiz(
+        self,
+        key: str,
+        *,
+        right: int,
+        total: int,
+        solved: bool | None = None,
+        review: list[str] | None = None,
+        save: bool = True,
+    ) -> dict[str, Any]:
+        """Store a quiz, case or interview result under ``data["quizzes"][key]``.
+
+        Keys: ``lesson:<lesson id>`` (a lesson's quiz), ``commands:<lesson id>``,
+        ``case:<case id>``, ``interview``, ``quiz:<scenario>`` (the CLI).  Keeps the
+        latest score, the best ratio, the number of attempts, ``passed`` (ever reached
+        :data:`PASS_RATIO`), ``solved`` (cases: ever solved) and what to review.
+        """
+        quizzes = self.data.setdefault("quizzes", {})
+        if not isinstance(quizzes, dict):
+            quizzes = self.data["quizzes"] = {}
+        entry = quizzes.setdefault(key, {})
+        entry.update({"right": int(right), "total": int(total), "updated": time.strftime("%Y-%m-%dT%H:%M:%S")})
+        entry["attempts"] = int(entry.get("attempts", 0)) + 1
+        ratio = right / total if total else 0.0
+        if total and ratio >= float(entry.get("best", 0)):
+            entry["best"] = ratio
+        entry["passed"] = bool(entry.get("passed")) or passed(right, total)
+        if solved is not None:
+            entry["solved"] = bool(solved) or bool(entry.get("solved"))
+        if review is not None:
+            entry["review"] = list(review)
+        if save:
+            self.save()
+        return dict(entry)
+
+    def quiz(self, key: str) -> dict[str, Any]:
+        q = self.data.get("quizzes", {})
+        return dict(q.get(key, {})) if isinstance(q, dict) else {}
 
     def reset(self, lesson_id: str | None = None) -> None:
         if lesson_id is None:

@@ -19,7 +19,7 @@ from kubeflow_tui.progress import Progress
 from kubeflow_tui.tui import _compat
 from kubeflow_tui.tui.commands import KubeflowCommands
 from kubeflow_tui.tui.engine import Engine, EngineError, default_engine
-from kubeflow_tui.tui.screens.common import ErrorScreen, HelpScreen, OpenScenarioScreen
+from kubeflow_tui.tui.screens.common import ConfirmScreen, ErrorScreen, HelpScreen, OpenScenarioScreen, PickerScreen
 from kubeflow_tui.tui.screens.flow import FlowScreen, LessonScreen
 from kubeflow_tui.tui.screens.home import HomeScreen
 
@@ -59,6 +59,7 @@ class KubeflowApp(App[int]):
         self.progress = progress if progress is not None else Progress.load()
         self.start = start
         self._announced_done: set[str] = set()
+        self._quiz_offered: set[str] = set()
         self.reload_lessons()
         theme = self.progress.data.get("theme")
         if theme in (DARK, LIGHT):
@@ -159,20 +160,155 @@ class KubeflowApp(App[int]):
             self.progress.notice = ""
 
     def lesson_flow_done(self, lesson: Lesson, flow: str) -> None:
+        """The learner reached the end of one of the lesson's flows.
+
+        When every flow has been seen the lesson's quiz is offered; the lesson is done
+        when the quiz is passed (or at once if the lesson has no questions).
+        """
         entry = self.progress.lesson(lesson.id)
         seen = set(entry.get("flows_done", [])) | {flow}
-        if flow in entry.get("flows_done", []) and entry.get("status") == "done":
+        if flow in entry.get("flows_done", []) and (entry.get("status") == "done" or lesson.id in self._quiz_offered):
             return
         all_done = all(f in seen for f in lesson.flows)
-        self.progress.mark(lesson.id, flow=flow, flow_done=flow, done=all_done)
-        if all_done and lesson.id not in self._announced_done:
+        self.progress.mark(lesson.id, flow=flow, flow_done=flow)
+        if not all_done:
+            rest = [f for f in lesson.flows if f not in seen]
+            self.notify(f"Flow {flow} done. Next: press f for {rest[0]}.", timeout=5)
+            return
+        if self.progress.status(lesson.id) == "done" or lesson.id in self._quiz_offered:
+            return
+        if self.progress.quiz(f"lesson:{lesson.id}").get("passed"):
+            self.lesson_done(lesson)
+            return
+        self._quiz_offered.add(lesson.id)
+        screen = self.screen
+
+        def answer(yes: Any) -> None:
+            if yes and isinstance(self.screen, LessonScreen) and self.screen.lesson.id == lesson.id:
+                self.open_lesson_quiz(lesson, self.screen.scenario)
+            elif not yes:
+                self.notify("Press z when you are ready for the quiz.", timeout=4)
+
+        if isinstance(screen, LessonScreen):
+            self.push_screen(ConfirmScreen(
+                "All flows of this lesson seen",
+                "Answer a few questions about what you watched? The lesson is done when the quiz is "
+                "passed. (You can also press z at any time.)", yes="Take the quiz", no="Later"), answer)
+
+    def lesson_done(self, lesson: Lesson) -> None:
+        self.progress.mark(lesson.id, done=True)
+        if lesson.id not in self._announced_done:
             self._announced_done.add(lesson.id)
             last = self.lessons[-1].id if self.lessons else lesson.id
             nxt = "  ] opens the next lesson." if lesson.id != last else "  That was the last lesson."
             self.notify(f"Lesson {lesson.number} done.{nxt}", title="✓", timeout=5)
-        elif not all_done:
-            rest = [f for f in lesson.flows if f not in seen]
-            self.notify(f"Flow {flow} done. Next: press f for {rest[0]}.", timeout=5)
+
+    # ------------------------------------------------------------------ quizzes
+    def _generated_questions(self, scenario: Any, flows: list[str]) -> list[Any]:
+        fn = getattr(self.engine, "quiz_questions", None)
+        if fn is not None:
+            qs = fn(scenario, flows)
+        else:
+            from kubeflow_tui.quiz import generate_questions
+
+            qs = []
+            for f in flows:
+                qs += generate_questions(self.engine.run_flow(scenario, f))
+        return pick_questions(qs, flows)
+
+    def open_quiz(self, scenario: Any, flows: list[str], *, title: str, record_key: str,
+                  on_finish: Any = None, extra: list[Any] | None = None, then: Any = None) -> bool:
+        from kubeflow_tui.tui.screens.quiz import QuizScreen
+
+        try:
+            questions = self._generated_questions(scenario, flows) + list(extra or [])
+        except Exception as exc:
+            self.show_error("Cannot make the quiz", f"{exc.__class__.__name__}: {exc}")
+            return False
+        if not questions:
+            self.notify("These flows give no questions to ask.", timeout=4)
+            return False
+        self.push_screen(QuizScreen(questions, title=title, record_key=record_key, on_finish=on_finish),
+                         (lambda _score: then()) if then is not None else None)
+        return True
+
+    def open_lesson_quiz(self, lesson: Lesson, scenario: Any) -> None:
+        """The lesson's quiz: questions from its flows (+ authored ones), then commands, then cases."""
+        try:
+            mc, cmds = lessons_mod.authored_questions(lesson, scenario)
+            cases = lessons_mod.case_paths(lesson)
+        except LessonError as exc:
+            self.notify(str(exc), title="The lesson's own questions cannot be used", severity="warning",
+                        timeout=8)
+            mc, cmds, cases = [], [], []
+
+        def finished(score: Any) -> None:
+            from kubeflow_tui.progress import passed
+
+            if passed(score.right, score.total):
+                self.lesson_done(lesson)
+
+        def after_commands() -> None:
+            if cases:
+                self.open_case_list(cases, title=f"Lesson {lesson.number}: troubleshooting cases")
+
+        def after_quiz() -> None:
+            if cmds:
+                from kubeflow_tui.quiz import scenario_state
+                from kubeflow_tui.tui.screens.quiz import CommandQuizScreen
+
+                make = scenario_state(scenario, flows=lesson.flows)
+                self.push_screen(CommandQuizScreen(cmds, make, title=f"Lesson {lesson.number}: commands",
+                                                   record_key=f"commands:{lesson.id}"),
+                                 lambda _r: after_commands())
+            else:
+                after_commands()
+
+        title = f"Lesson {lesson.number} quiz" if lesson.number else f"Quiz: {lesson.title}"
+        if not self.open_quiz(scenario, list(lesson.flows), title=title, record_key=f"lesson:{lesson.id}",
+                              on_finish=finished, extra=mc, then=after_quiz):
+            if self.progress.status(lesson.id) != "done" and all(
+                    f in self.progress.lesson(lesson.id).get("flows_done", []) for f in lesson.flows):
+                self.lesson_done(lesson)
+            after_quiz()
+
+    def open_case_list(self, paths: list[Path] | None = None, *, title: str = "Troubleshooting cases") -> None:
+        from kubeflow_tui.quiz import list_cases
+
+        paths = list(paths) if paths is not None else list_cases()
+        if not paths:
+            self.notify("No troubleshooting cases found.", severity="warning")
+            return
+        choices = []
+        for p in paths:
+            mark = "✓" if self.progress.quiz(f"case:{p.stem}").get("solved") else "·"
+            choices.append((p, f"{mark} {p.stem}  {_case_title(p)}"))
+
+        def chosen(path: Any) -> None:
+            if path:
+                self.open_case(path)
+
+        self.push_screen(PickerScreen(title + "  (✓ solved)", choices), chosen)
+
+    def open_case(self, path: str | Path) -> None:
+        from kubeflow_tui.tui.screens.case import CaseScreen
+
+        try:
+            screen = CaseScreen(Path(path))
+        except Exception as exc:
+            self.show_error("Cannot open this case", f"{exc}")
+            return
+        self.push_screen(screen)
+
+    def open_interview(self) -> None:
+        from kubeflow_tui.tui.screens.interview import InterviewScreen
+
+        try:
+            screen = InterviewScreen()
+        except Exception as exc:
+            self.show_error("Cannot start the interview", f"{exc.__class__.__name__}: {exc}")
+            return
+        self.push_screen(screen)
 
     # ------------------------------------------------------------------ actions
     def action_help(self) -> None:
@@ -220,6 +356,47 @@ class KubeflowApp(App[int]):
         if isinstance(scr, LessonScreen):
             self.save_position(scr.lesson, scr.flow, scr.index)
         self.exit(0)
+
+
+#: at most this many generated questions per quiz (a lesson can generate 30+)
+QUIZ_LIMIT = 10
+
+
+def pick_questions(questions: list[Any], flows: list[str], limit: int = QUIZ_LIMIT) -> list[Any]:
+    """A varied subset: round-robin over (kind, flow) groups, then in lesson order.
+
+    Same questions in, same subset out (no randomness), so a quiz is reproducible.
+    """
+    if len(questions) <= limit:
+        return list(questions)
+    groups: dict[tuple[str, str], list[Any]] = {}
+    for q in questions:
+        groups.setdefault((q.kind, q.flow), []).append(q)
+    order = list(groups)
+    picked: list[Any] = []
+    rnd = 0
+    while len(picked) < limit:
+        took = False
+        for key in order:
+            g = groups[key]
+            if rnd < len(g) and len(picked) < limit:
+                picked.append(g[rnd])
+                took = True
+        if not took:
+            break
+        rnd += 1
+    rank = {f: i for i, f in enumerate(flows)}
+    return sorted(picked, key=lambda q: (rank.get(q.flow, len(rank)), q.step_index))
+
+
+def _case_title(path: Path) -> str:
+    try:
+        import yaml
+
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return str(data.get("title", "")) if isinstance(data, dict) else ""
+    except Exception:
+        return ""
 
 
 def run_app(path: str | None = None) -> int:

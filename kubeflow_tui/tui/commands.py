@@ -25,6 +25,9 @@ FLOW_ACTIONS = [
     ("Run again with a chosen endpoint", "e", "endpoint"),
     ("Pick a flow", "f", "pick_flow"),
     ("Show this node's ruleset (iptables-save)", "n", "ruleset"),
+    ("Shell on this cluster (iptables, conntrack, kubectl, curl)", "s", "shell"),
+    ("Predict mode on/off (guess each decisive step)", "y", "predict"),
+    ("Quiz on these flows", "z", "quiz"),
     ("Back to the lesson list", "esc", "back"),
 ]
 
@@ -43,6 +46,8 @@ class KubeflowCommands(Provider):
         out.append(("Toggle light / dark theme", "key: t", app.action_toggle_theme))
         out.append(("Open a scenario file…", "key: o", app.action_open_scenario))
         out.append(("Lesson list", "home screen", app.go_home))
+        out.append(("Troubleshooting cases", "key: c on the lesson list", app.open_case_list))
+        out.append(("Interview practice (timed questions)", "key: i on the lesson list", app.open_interview))
         for lesson in app.lessons:
             out.append((f"Lesson {lesson.number}: {lesson.title}", f"{lesson.minutes} min", partial(app.open_lesson, lesson)))
         d = scenarios_dir()

@@ -4,12 +4,41 @@ The app only ever talks to an :class:`Engine`: load a scenario, run a flow (→ 
 show a node's ruleset.  Everything it draws comes from the ``Trace`` (and the
 scenario's topology); nothing here re-decides what the engine decided.
 
-Tests inject a fake engine (``tests/tui/fake_trace.py``) with the same three methods.
-Using the real engine in the tests is one line in ``tests/tui/conftest.py``.
+**One live cluster per opened scenario.**  :class:`RealEngine` keeps a running
+``ClusterSim`` for each scenario object it loaded (``live_sim(scenario)``).  The shell
+pane runs its commands on that simulator, so what the learner does there changes the
+cluster the flows run on:
+
+* ``iptables -D/-I/-A/-F``, ``kubectl scale``/``delete pod``, ``conntrack -F/-D`` change
+  the live rules, pods and conntrack tables;
+* a ``curl``/``nc`` in the shell runs a connection on the live cluster (its conntrack
+  entries stay, as on a real node);
+* the next run of a flow (``r``, ``e``, ``f``, opening the lesson again, or the flow
+  screen's automatic re-run when the learner leaves a shell that changed the cluster)
+  runs on the live cluster as the shell left it, and the node ruleset view (``n``) shows
+  the live rules.
+
+A flow run is reproducible: the simulator's random generator is re-seeded with the
+flow's seed, and the conntrack entries and ``-m recent`` lists that the *previous flow
+run* created are forgotten first (that connection is long over: as if its TIME_WAIT had
+expired).  So watching ``to-web-1`` and then ``to-web-2`` (both from port 40000) gives two
+fresh connections, and on an untouched cluster a run equals a run on a fresh
+``ClusterSim``.  Entries made by the shell (``curl`` uses ports from 41001) are kept.
+``reset_live(scenario)`` (the shell's ``reset``) starts the cluster afresh.
+
+Quizzes are generated from *pristine* runs (a fresh simulator per flow,
+:meth:`RealEngine.quiz_questions`), so a cluster broken in the shell does not change
+what the lesson asks.
+
+Tests inject a fake engine (``tests/tui/fake_trace.py``) with the same methods; the
+optional ones (``live_sim``, ``reset_live``, ``state_token``, ``quiz_questions``,
+``quiz_context``) are looked up with ``getattr`` by the screens.
 """
 
 from __future__ import annotations
 
+import copy
+import random
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -35,11 +64,21 @@ def _message(exc: BaseException) -> str:
     return text or exc.__class__.__name__
 
 
+class _Live:
+    """A live simulator and what the last flow run left in it."""
+
+    def __init__(self, sim: Any) -> None:
+        self.sim = sim
+        self.flow_entries: list[tuple[str, Any]] = []  # (node, ConntrackEntry) made by the last flow run
+        self.recent_before: dict[str, Any] | None = None  # -m recent lists before the last flow run
+
+
 class RealEngine:
-    """Calls ``kubeflow_tui.scenario`` and ``kubeflow_tui.cluster``."""
+    """Calls ``kubeflow_tui.scenario`` and ``kubeflow_tui.cluster``; keeps one live cluster per scenario."""
 
     def __init__(self) -> None:
-        self._sims: dict[tuple[int, int | None], Any] = {}
+        self._live: dict[int, _Live] = {}
+        self._scenarios: dict[int, Any] = {}  # keeps the keyed objects alive (ids stay unique)
 
     def load(self, path: str | Path) -> Any:
         p = Path(path)
@@ -54,36 +93,96 @@ class RealEngine:
         except Exception as exc:  # ScenarioError: file:line:col: field: message
             raise EngineError(_message(exc)) from None
 
-    def _sim(self, scenario: Any, seed: int | None) -> Any:
-        key = (id(scenario), seed)
-        sim = self._sims.get(key)
-        if sim is None:
-            try:
-                from kubeflow_tui.cluster import ClusterSim
-            except ImportError as exc:
-                raise EngineError(f"the cluster simulator is not available ({exc})") from None
-            try:
-                sim = ClusterSim(scenario, seed=seed)
-            except Exception as exc:
-                raise EngineError(_message(exc)) from None
-            self._sims[key] = sim
-        return sim
-
-    def run_flow(
-        self, scenario: Any, flow: str, *, seed: int | None = None, endpoint: str | None = None
-    ) -> Trace:
+    # ------------------------------------------------------------------ the live cluster
+    @staticmethod
+    def _new_sim(scenario: Any, seed: int | None = None) -> Any:
         try:
             from kubeflow_tui.cluster import ClusterSim
         except ImportError as exc:
             raise EngineError(f"the cluster simulator is not available ({exc})") from None
         try:
-            # A fresh simulator per run: a run leaves conntrack state behind.
-            return ClusterSim(scenario, seed=seed).run_flow(flow, endpoint=endpoint)
+            return ClusterSim(scenario, seed=seed)
+        except Exception as exc:
+            raise EngineError(_message(exc)) from None
+
+    def _live_for(self, scenario: Any) -> _Live:
+        key = id(scenario)
+        live = self._live.get(key)
+        if live is None:
+            live = _Live(self._new_sim(scenario))
+            self._live[key] = live
+            self._scenarios[key] = scenario
+        return live
+
+    def live_sim(self, scenario: Any) -> Any:
+        """The running cluster of this scenario (created on first use)."""
+        return self._live_for(scenario).sim
+
+    def reset_live(self, scenario: Any) -> Any:
+        """Forget everything done to the cluster: a fresh simulator."""
+        self._live.pop(id(scenario), None)
+        return self.live_sim(scenario)
+
+    def live_scenario(self, scenario: Any) -> Any:
+        """The scenario as the live cluster has it now (after kubectl scale, delete pod ...)."""
+        live = self._live.get(id(scenario))
+        return live.sim.scenario if live is not None else scenario
+
+    def state_token(self, scenario: Any) -> Any:
+        """Changes whenever the live rules, conntrack tables or pods change."""
+        live = self._live.get(id(scenario))
+        if live is None:
+            return None
+        sim = live.sim
+        try:
+            return (
+                tuple((n, sim.node_ruleset_text(n), tuple(sim.conntrack(n).lines())) for n in sorted(sim.nodes)),
+                tuple((p.name, p.node, p.ip) for p in sim.scenario.pods),
+            )
+        except Exception:
+            return None
+
+    def _forget_last_flow(self, live: _Live) -> None:
+        sim = live.sim
+        for node, entry in live.flow_entries:
+            table = sim.conntrack(node)
+            if table is not None and entry in table.entries:
+                table.entries.remove(entry)
+        live.flow_entries = []
+        if live.recent_before is not None:
+            for node, recent in live.recent_before.items():
+                st = sim.nodes.get(node)
+                if st is not None:
+                    st.recent = recent
+            live.recent_before = None
+
+    def run_flow(
+        self, scenario: Any, flow: str, *, seed: int | None = None, endpoint: str | None = None
+    ) -> Trace:
+        live = self._live_for(scenario)
+        sim = live.sim
+        try:
+            self._forget_last_flow(live)
+            eff = seed if seed is not None else getattr(scenario, "seed", None)
+            if eff is not None:
+                sim.seed = eff
+                sim.rng = random.Random(eff)
+            before = {n: {id(e) for e in sim.conntrack(n).entries} for n in sim.nodes}
+            recent_before = {n: copy.deepcopy(st.recent) for n, st in sim.nodes.items()}
+            try:
+                trace = sim.run_flow(flow, endpoint=endpoint)
+            finally:
+                live.recent_before = recent_before
+                live.flow_entries = [(n, e) for n in sim.nodes for e in sim.conntrack(n).entries
+                                     if id(e) not in before.get(n, set())]
+            return trace
+        except EngineError:
+            raise
         except Exception as exc:
             raise EngineError(_message(exc)) from None
 
     def ruleset_text(self, scenario: Any, node: str, *, seed: int | None = None) -> str:
-        sim = self._sim(scenario, seed)
+        sim = self.live_sim(scenario)
         try:
             if hasattr(sim, "node_ruleset_text"):
                 return sim.node_ruleset_text(node)
@@ -92,6 +191,27 @@ class RealEngine:
             return render_save(sim.node_ruleset(node))
         except Exception as exc:
             raise EngineError(_message(exc)) from None
+
+    # ------------------------------------------------------------------ quizzes
+    def quiz_context(self, scenario: Any) -> Any:
+        from kubeflow_tui.quiz import context_from_sim
+
+        return context_from_sim(self._new_sim(scenario))
+
+    def quiz_questions(self, scenario: Any, flows: list[str] | tuple[str, ...], *, seed: int | None = None) -> list:
+        """Questions from each flow's Trace on a fresh cluster (what the lesson showed)."""
+        from kubeflow_tui.quiz import context_from_sim, generate_questions
+
+        out: list = []
+        for f in flows:
+            sim = self._new_sim(scenario, seed)
+            ctx = context_from_sim(sim)
+            try:
+                trace = sim.run_flow(f)
+            except Exception as exc:
+                raise EngineError(_message(exc)) from None
+            out += generate_questions(trace, seed=seed, context=ctx)
+        return out
 
 
 def default_engine() -> Engine:

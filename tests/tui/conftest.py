@@ -1,8 +1,12 @@
 """Fixtures for the TUI tests.
 
-The tests run on ``FakeEngine`` (hand-built traces).  To run them on the real engine
-change the one line marked ENGINE below to ``RealEngine()`` (and point the lessons at
-real scenarios); the app itself already uses the real engine by default.
+Two engines:
+
+* ``make_app`` runs on ``FakeEngine`` (hand-built traces, fast, independent of the
+  simulator): the screen tests of ``test_flow_screen.py`` and friends.
+* ``make_real_app`` runs on the real engine (``RealEngine``: scenario loader, cluster
+  simulator, shell, quiz) with the repo's ``lessons/`` and ``scenarios/``:
+  ``test_real_engine.py`` and ``test_lesson_walk.py``.
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ from fake_trace import FakeEngine  # noqa: E402
 
 from kubeflow_tui.progress import Progress  # noqa: E402
 from kubeflow_tui.tui.app import KubeflowApp  # noqa: E402
+from kubeflow_tui.tui.engine import RealEngine  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem):
@@ -78,5 +85,16 @@ def make_app(lessons_dir: Path, data_dir: Path):
     def make(path: str | None = None, *, start: str = "home") -> KubeflowApp:
         return KubeflowApp(path, engine=ENGINE(), lessons_dir=lessons_dir, progress=Progress.load(data_dir),
                            start=start)
+
+    return make
+
+
+@pytest.fixture
+def make_real_app(data_dir: Path):
+    """The app on the real engine and the repo's lessons (progress in a temp dir)."""
+
+    def make(path: str | None = None, *, start: str = "home", lessons: Path | None = None) -> KubeflowApp:
+        return KubeflowApp(path, engine=RealEngine(), lessons_dir=lessons or REPO / "lessons",
+                           progress=Progress.load(data_dir), start=start)
 
     return make

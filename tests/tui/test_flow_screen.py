@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from helpers import screen_text, step_until
 
-from kubeflow_tui.tui.screens.common import ErrorScreen, HelpScreen
+from kubeflow_tui.tui.screens.common import ConfirmScreen, ErrorScreen, HelpScreen
+from kubeflow_tui.tui.screens.quiz import QuizScreen
 from kubeflow_tui.tui.screens.flow import FlowScreen, LessonScreen
 from kubeflow_tui.tui.screens.home import HomeScreen
 from kubeflow_tui.tui.screens.ruleset import RulesetScreen
@@ -223,11 +224,27 @@ async def test_lesson_progress_and_resume(make_app, data_dir):
         await pilot.pause()
         assert app2.screen.index == 3
         await pilot.press("end")
-        await pilot.press("f", "down", "enter")
+        await pilot.press("f")
         await pilot.pause()
+        assert "✓ pod-to-service" in screen_text(app2)  # seen flows are marked
+        await pilot.press("enter")  # the next flow not seen yet is highlighted
+        await pilot.pause()
+        assert app2.screen.flow == "pod-to-service-web-2"
         await pilot.press("end")
         await pilot.pause()
+        # all flows seen: the quiz is offered; the lesson is done once it is passed
+        assert Progress.load(data_dir).status("01-clusterip") == "started"
+        assert isinstance(app2.screen, ConfirmScreen)
+        await pilot.press("enter")
+        await pilot.pause()
+        quiz = app2.screen
+        assert isinstance(quiz, QuizScreen) and quiz.questions
+        for q in quiz.questions:
+            await pilot.press(*["down"] * q.answer_index, "enter", "enter")
+        assert quiz.finished
         assert Progress.load(data_dir).status("01-clusterip") == "done"
+        await pilot.press("escape")
+        await pilot.pause()
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app2.screen, HomeScreen)

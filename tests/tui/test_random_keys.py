@@ -18,7 +18,7 @@ KEYS = (
     ["right", "left", "l", "h", "space", "plus", "minus", "home", "end", "g", "G", "r", "e", "f", "n", "N",
      "1", "2", "3", "4", "question_mark", "t", "o", "escape", "enter", "tab", "shift+tab", "up", "down",
      "pageup", "pagedown", "slash", "left_square_bracket", "right_square_bracket", "backspace",
-     "j", "k"]
+     "j", "k", "s", "y", "z", "p", "c", "i", "f3"]
     + list("abcxyz09.-/")
 )
 

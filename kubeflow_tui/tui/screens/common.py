@@ -48,10 +48,33 @@ HELP: list[tuple[str, list[tuple[str, str]]]] = [
             ("e", "run again with an endpoint you choose"),
             ("f", "pick another flow of this scenario"),
             ("n", "the current node's full ruleset (iptables-save), searchable"),
-            ("1 2 3 4", "show a panel (lesson, chain walk, topology, conntrack) on small screens"),
+            ("s", "shell: type iptables, conntrack, kubectl, curl … on this cluster"),
+            ("y", "predict mode on/off: stop before each decisive step and guess"),
+            ("z", "quiz on this lesson's flows (also offered after the last flow)"),
+            ("1 … 5", "show a panel (lesson, chain walk, topology, conntrack, shell)"),
             ("[  ]", "previous / next lesson (lesson screen)"),
             ("↑ ↓ pgup pgdn", "scroll the focused panel; tab moves the focus"),
-            ("esc", "back to the lesson list"),
+            ("esc", "back to the lesson list (from the shell: back to the flow)"),
+        ],
+    ),
+    (
+        "Shell pane (s)",
+        [
+            ("enter", "run the command on the host in the prompt"),
+            ("↑ ↓", "command history"),
+            ("tab", "complete a command, option, chain, address or host"),
+            ("host NAME", "switch host (host alone lists them)"),
+            ("p  play", "after curl/nc: watch that connection step by step (p on an empty line)"),
+            ("clear  reset", "wipe the output / put the cluster back as the scenario starts"),
+            ("esc  exit", "back to the flow (a changed cluster re-runs the flow)"),
+        ],
+    ),
+    (
+        "Quizzes",
+        [
+            ("↑ ↓  enter", "choose and answer; enter again goes on"),
+            ("n", "next question"),
+            ("esc", "leave (the score is kept)"),
         ],
     ),
     (
@@ -60,6 +83,7 @@ HELP: list[tuple[str, list[tuple[str, str]]]] = [
             ("?", "this help"),
             ("t", "light / dark theme"),
             ("o", "open a scenario file (lesson list)"),
+            ("c  i", "troubleshooting cases / interview practice (lesson list)"),
             ("ctrl+p", "command palette: every action, lesson and scenario"),
             ("q", "quit (progress is saved)"),
         ],
@@ -104,6 +128,32 @@ class HelpScreen(Modal):
 
     def action_close(self) -> None:
         self.close(None)
+
+
+class ConfirmScreen(Modal):
+    """A yes/no question; dismissed with True (enter / y) or False (esc / n)."""
+
+    BINDINGS = [
+        Binding("enter,y", "answer(True)", "Yes"),
+        Binding("escape,n", "answer(False)", "No"),
+    ]
+
+    def __init__(self, title: str, message: str, *, yes: str = "Yes", no: str = "No") -> None:
+        super().__init__()
+        self.title_text = title
+        self.message = message
+        self.yes = yes
+        self.no = no
+
+    def compose(self) -> ComposeResult:
+        yield TooSmall()
+        with Vertical(id="dialog", classes="dialog confirm"):
+            yield Static(self.title_text, classes="dialog-title")
+            yield Static(self.message, id="confirm-message")
+            yield Static(f"enter: {self.yes} · esc: {self.no}", classes="dialog-hint")
+
+    def action_answer(self, value: bool) -> None:
+        self.close(value)
 
 
 class ErrorScreen(Modal):

@@ -16,14 +16,19 @@ from kubeflow_tui.trace import Trace
 from kubeflow_tui.tui.engine import EngineError
 from kubeflow_tui.tui.screens.common import PickerScreen, TooSmall
 from kubeflow_tui.tui.widgets import ChainWalk, ConntrackTable, Narration, PacketHeader, Topology
+from kubeflow_tui.tui.widgets.shell_pane import ShellPane
 
 if TYPE_CHECKING:
     from kubeflow_tui.lessons import Lesson
     from kubeflow_tui.tui.app import KubeflowApp
 
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0)  # steps per second
-PANELS = ("lesson", "chain", "topology", "conntrack")
-PANEL_TITLES = {"lesson": "Lesson", "chain": "Chain walk", "topology": "Topology", "conntrack": "Conntrack"}
+PANELS = ("lesson", "chain", "topology", "conntrack", "shell")
+PANEL_TITLES = {"lesson": "Lesson", "chain": "Chain walk", "topology": "Topology", "conntrack": "Conntrack",
+                "shell": "Shell"}
+#: actions that must not run while the learner types in the shell
+TYPING_BLOCKS = {"step", "play", "jump", "speed", "reroll", "endpoint", "pick_flow", "ruleset", "panel",
+                 "shell", "quiz", "predict", "lesson", "help", "toggle_theme", "quit", "open_scenario"}
 
 
 class FlowView(Vertical):
@@ -33,9 +38,12 @@ class FlowView(Vertical):
     are laid out in a grid.  One set of widgets either way: CSS decides.
     """
 
-    def __init__(self, *, lesson_markdown: str | None = None, **kw: Any) -> None:
+    def __init__(self, *, lesson_markdown: str | None = None, shell_sim: Any = None, shell_reset: Any = None,
+                 **kw: Any) -> None:
         super().__init__(**kw)
         self.lesson_markdown = lesson_markdown
+        self.shell_sim = shell_sim
+        self.shell_reset = shell_reset
         self.panels = [p for p in PANELS if p != "lesson" or lesson_markdown is not None]
 
     def compose(self) -> ComposeResult:
@@ -50,6 +58,7 @@ class FlowView(Vertical):
             with VerticalScroll(id="topology", classes="panel"):
                 yield Topology(id="topology-view")
             yield ConntrackTable(id="conntrack", classes="panel")
+            yield ShellPane(self.shell_sim, reset_sim=self.shell_reset, id="shell", classes="panel")
 
     def on_mount(self) -> None:
         try:
@@ -115,21 +124,25 @@ class FlowScreen(Screen):
 
     BINDINGS = [
         Binding("right,l", "step(1)", "Next", priority=True),
-        Binding("left,h", "step(-1)", "Back", priority=True),
-        Binding("space", "play", "Play/pause", priority=True),
+        Binding("left,h", "step(-1)", "Prev", show=False, priority=True),
+        Binding("space", "play", "Play", priority=True),
         Binding("plus,equals_sign", "speed(1)", "Faster", show=False),
         Binding("minus,underscore", "speed(-1)", "Slower", show=False),
         Binding("home,g", "jump('start')", "Start", show=False, priority=True),
         Binding("end,G", "jump('end')", "End", show=False, priority=True),
-        Binding("r", "reroll", "New seed"),
-        Binding("e", "endpoint", "Endpoint"),
+        Binding("s", "shell", "Shell"),
+        Binding("y", "predict", "Predict"),
+        Binding("z", "quiz", "Quiz"),
         Binding("f", "pick_flow", "Flow"),
-        Binding("n", "ruleset", "Ruleset"),
+        Binding("n", "ruleset", "Rules"),
+        Binding("r", "reroll", "New seed", show=False),
+        Binding("e", "endpoint", "Endpoint", show=False),
         Binding("1", "panel(0)", show=False),
         Binding("2", "panel(1)", show=False),
         Binding("3", "panel(2)", show=False),
         Binding("4", "panel(3)", show=False),
-        Binding("escape,backspace", "back", "Lessons"),
+        Binding("5", "panel(4)", show=False),
+        Binding("escape,backspace", "back", "Back", show=False),
     ]
 
     def __init__(
@@ -156,6 +169,15 @@ class FlowScreen(Screen):
         self.playing = False
         self.speed_i = 2
         self._timer = None
+        self.adhoc = ""  # the shell line whose connection is shown ("" for a flow)
+        self.predict = False
+        self.predict_points: dict[int, Any] = {}
+        self.predict_asked: set[int] = set()
+        self.predict_right = 0
+        self.predict_total = 0
+        self._asking = False
+        self._state_token: Any = None
+        self._panel_before_shell = ""
 
     @property
     def kapp(self) -> "KubeflowApp":
@@ -167,8 +189,13 @@ class FlowScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield TooSmall()
-        yield FlowView(lesson_markdown=self.lesson_markdown(), id="flow-view")
-        yield Footer()
+        engine = self.kapp.engine
+        live = getattr(engine, "live_sim", None)
+        reset = getattr(engine, "reset_live", None)
+        yield FlowView(lesson_markdown=self.lesson_markdown(), id="flow-view",
+                       shell_sim=(lambda: live(self.scenario)) if live is not None else None,
+                       shell_reset=(lambda: reset(self.scenario)) if reset is not None else None)
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.run_flow(self.flow, seed=self.seed, endpoint=self.endpoint, start=self.start_step)
@@ -183,14 +210,36 @@ class FlowScreen(Screen):
                 self.redraw()
             return False
         self.flow, self.seed, self.endpoint = flow, seed, endpoint
+        self.adhoc = ""
+        self._state_token = self._token()
+        self._set_trace(trace, start)
+        return True
+
+    def _set_trace(self, trace: Trace, start: int = 0) -> None:
         self.trace = trace
         self.index = max(0, min(start, len(trace.steps) - 1))
+        self.predict_points = {}
+        self.predict_asked = set()
+        if self.predict:
+            self._load_predict_points()
         self.stop_playing()
         self.redraw()
-        return True
+
+    def _token(self) -> Any:
+        fn = getattr(self.kapp.engine, "state_token", None)
+        return fn(self.scenario) if fn is not None else None
+
+    def show_trace(self, trace: Trace, line: str) -> None:
+        """Show a connection the shell ran (curl, nc) in the flow view."""
+        self.adhoc = line
+        self._set_trace(trace, 0)
+        self.leave_shell(rerun=False)
+        self.notify(f"Playing `{line}`: → steps, space plays; f goes back to the lesson's flows.", timeout=6)
 
     def title_text(self) -> str:
         name = getattr(self.scenario, "name", "") or self.source
+        if self.adhoc:
+            return f"{name} › $ {self.adhoc}"
         extra = []
         if self.trace is not None:
             if self.trace.seed is not None:
@@ -206,18 +255,29 @@ class FlowScreen(Screen):
             return
         view.show(self.trace, self.index, self.scenario, title=self.title_text(), playing=self.playing,
                   speed=SPEEDS[self.speed_i])
-        if self.trace is not None and self.trace.steps and self.index == len(self.trace.steps) - 1:
+        if self.trace is not None and self.trace.steps and self.index == len(self.trace.steps) - 1 and not self.adhoc:
             self.on_flow_end()
 
     def on_flow_end(self) -> None:
         pass
+
+    # ------------------------------------------------------------------ typing in the shell
+    def _typing(self) -> bool:
+        from kubeflow_tui.tui.widgets.shell_pane import ShellInput
+
+        return isinstance(self.focused, ShellInput)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in TYPING_BLOCKS and self._typing():
+            return False  # the key goes to the shell's input
+        return True
 
     # ------------------------------------------------------------------ actions
     def _n(self) -> int:
         return len(self.trace.steps) if self.trace is not None else 0
 
     def action_step(self, delta: int) -> None:
-        if not self._n():
+        if not self._n() or self._asking:
             return
         new = max(0, min(self.index + delta, self._n() - 1))
         if new == self.index:
@@ -225,16 +285,90 @@ class FlowScreen(Screen):
                 self.stop_playing()
                 self.notify("Last step. home/g goes back to the start; f picks another flow.", timeout=3)
             return
+        self._go(new)
+
+    def _go(self, new: int) -> None:
+        """Move to step ``new``; in predict mode stop before a decisive step and ask first."""
+        if self.predict and new > self.index:
+            for i in sorted(self.predict_points):
+                if self.index < i <= new and i not in self.predict_asked:
+                    self.index = i - 1
+                    self.redraw()
+                    self._ask(i)
+                    return
         self.index = new
         self.redraw()
 
     def action_jump(self, where: str) -> None:
-        if not self._n():
+        if not self._n() or self._asking:
             return
-        self.index = 0 if where == "start" else self._n() - 1
+        if where == "start":
+            self.index = 0
+            self.redraw()
+        else:
+            self._go(self._n() - 1)
+
+    # ------------------------------------------------------------------ predict mode
+    def _load_predict_points(self) -> None:
+        if self.trace is None:
+            return
+        from kubeflow_tui.quiz import predict_points
+
+        ctx_fn = getattr(self.kapp.engine, "quiz_context", None)
+        try:
+            ctx = ctx_fn(self.scenario) if ctx_fn is not None else None
+        except Exception:
+            ctx = None
+        try:
+            points = predict_points(self.trace, seed=self.trace.seed, context=ctx)
+        except Exception as exc:  # a quiz bug must not stop the flow
+            self.notify(f"No predictions for this flow ({exc.__class__.__name__}: {exc})", severity="warning")
+            points = []
+        self.predict_points = {p.step_index: p for p in points if p.step_index > 0}
+
+    def action_predict(self) -> None:
+        self.predict = not self.predict
+        if self.predict:
+            self._load_predict_points()
+            self.predict_asked = {i for i in self.predict_points if i <= self.index}
+            n = len([i for i in self.predict_points if i > self.index])
+            self.notify(f"Predict mode on: the flow stops before {n} decisive step(s) and asks what happens "
+                        "next. y turns it off.", title="Predict", timeout=6)
+        else:
+            self.notify(f"Predict mode off. You predicted {self.predict_right} of {self.predict_total} right.",
+                        timeout=4)
         self.redraw()
 
+    def _ask(self, step_index: int) -> None:
+        from kubeflow_tui.tui.screens.quiz import PredictScreen
+
+        point = self.predict_points[step_index]
+        was_playing = self.playing
+        self.stop_playing()
+        self._asking = True
+        assert self.trace is not None
+        reveal = self.trace.steps[step_index].why
+        order = sorted(self.predict_points)
+
+        def done(result: Any) -> None:
+            self._asking = False
+            self.predict_asked.add(step_index)
+            if result is not None:
+                self.predict_total += 1
+                self.predict_right += int(result.correct)
+            self.index = step_index
+            self.redraw()
+            if was_playing:
+                self.playing = True
+                self._start_timer()
+                self.redraw()
+
+        self.app.push_screen(PredictScreen(point.question, reveal=reveal, number=order.index(step_index) + 1,
+                                           total=len(order)), done)
+
     def action_play(self) -> None:
+        if self._asking:
+            return
         if self.playing:
             self.stop_playing()
         else:
@@ -250,14 +384,13 @@ class FlowScreen(Screen):
         self._timer = self.set_interval(1 / SPEEDS[self.speed_i], self._tick)
 
     def _tick(self) -> None:
-        if not self.playing:
+        if not self.playing or self._asking:
             return
         if self.index >= self._n() - 1:
             self.stop_playing()
             self.redraw()
             return
-        self.index += 1
-        self.redraw()
+        self._go(self.index + 1)
 
     def stop_playing(self) -> None:
         self.playing = False
@@ -301,6 +434,8 @@ class FlowScreen(Screen):
         return [(f, f"{f}  {desc.get(f, '')}".rstrip()) for f in self.flows]
 
     def action_pick_flow(self) -> None:
+        if self._asking:
+            return
         choices = self.flow_choices()
         if not choices:
             self.notify("This scenario has no flows.", severity="warning")
@@ -310,7 +445,11 @@ class FlowScreen(Screen):
             if choice:
                 self.run_flow(choice, seed=self.seed, endpoint=None)
 
-        self.app.push_screen(PickerScreen("Pick a flow", choices, current=self.flow), done)
+        self.app.push_screen(PickerScreen("Pick a flow", choices, current=self.next_flow()), done)
+
+    def next_flow(self) -> str:
+        """The flow the picker highlights first: the current one."""
+        return self.flow
 
     def current_node(self) -> str | None:
         nodes = [n.name for n in self.scenario.cluster.nodes] if self.scenario is not None else []
@@ -356,9 +495,89 @@ class FlowScreen(Screen):
         except NoMatches:
             return
         if i < len(view.panels):
+            if view.panels[i] == "shell":
+                self.action_shell()
+                return
+            was_shell = view.active_panel == "shell"
             view.select_panel(view.panels[i])
+            if was_shell:
+                self._after_shell()
+
+    # ------------------------------------------------------------------ the shell pane
+    def shell_pane(self) -> ShellPane | None:
+        try:
+            return self.query_one(ShellPane)
+        except NoMatches:
+            return None
+
+    def action_shell(self) -> None:
+        pane = self.shell_pane()
+        if pane is None:
+            return
+        view = self.query_one(FlowView)
+        if view.active_panel == "shell" and self.has_class("-wide") and not self._typing():
+            pane.focus_input()
+            return
+        if view.active_panel != "shell":
+            self._panel_before_shell = view.active_panel
+        self.stop_playing()
+        view.select_panel("shell")
+        pane.start(self.current_node() if self.trace is not None else None)
+        pane.focus_input()
+
+    def leave_shell(self, *, rerun: bool = True) -> None:
+        try:
+            view = self.query_one(FlowView)
+        except NoMatches:
+            return
+        if view.active_panel == "shell":
+            back = self._panel_before_shell if self._panel_before_shell not in ("", "shell") else "chain"
+            view.select_panel(back if back in view.panels else "chain")
+        self.set_focus(None)
+        if rerun:
+            self._after_shell()
+
+    def _after_shell(self) -> None:
+        """The shell changed the cluster: run the current flow again on it."""
+        token = self._token()
+        if token is None or token == self._state_token or self.trace is None:
+            return
+        if self.adhoc:
+            self._state_token = token
+            self.notify("The cluster changed in the shell: run curl again there, or press f to run a flow "
+                        "on the changed cluster.", timeout=6)
+            return
+        step = self.index
+        if self.run_flow(self.flow, seed=self.seed, endpoint=self.endpoint, start=0):
+            self.notify(f"The cluster changed in the shell, so {self.flow} ran again on it "
+                        f"({self.trace.outcome if self.trace else ''}). Step through it to see what differs.",
+                        title="Flow re-run", timeout=8)
+        del step
+
+    @on(ShellPane.Play)
+    def _play_from_shell(self, event: ShellPane.Play) -> None:
+        event.stop()
+        self.show_trace(event.trace, event.line)
+
+    @on(ShellPane.Leave)
+    def _shell_exit(self, event: ShellPane.Leave) -> None:
+        event.stop()
+        self.leave_shell()
+
+    # ------------------------------------------------------------------ quiz
+    def action_quiz(self) -> None:
+        self.stop_playing()
+        self.kapp.open_quiz(self.scenario, list(self.flows), title=f"Quiz: {getattr(self.scenario, 'name', '')}",
+                            record_key=f"quiz:{getattr(self.scenario, 'name', '')}")
 
     def action_back(self) -> None:
+        if self._typing() or (self.shell_pane() is not None and self.query_one(FlowView).active_panel == "shell"
+                              and not self.has_class("-wide")):
+            self.leave_shell()
+            return
+        if self.has_class("-wide") and self.query_one(FlowView).active_panel == "shell":
+            self.leave_shell()
+            return
         self.stop_playing()
         self.kapp.go_home()
 
@@ -387,6 +606,27 @@ class LessonScreen(FlowScreen):
         self.lesson = lesson
         self._shown_flow = False
 
+    def action_quiz(self) -> None:
+        self.stop_playing()
+        self.kapp.open_lesson_quiz(self.lesson, self.scenario)
+
+    def _seen(self) -> set[str]:
+        return set(self.kapp.progress.lesson(self.lesson.id).get("flows_done", []))
+
+    def flow_choices(self) -> list[tuple[str, str]]:
+        seen = self._seen()
+        return [(f, ("✓ " if f in seen else "· ") + label) for f, label in super().flow_choices()]
+
+    def next_flow(self) -> str:
+        """The first flow not seen yet after the current one (else the current one)."""
+        seen = self._seen()
+        flows = list(self.flows)
+        i = flows.index(self.flow) if self.flow in flows else -1
+        for f in flows[i + 1:] + flows[: i + 1]:
+            if f not in seen:
+                return f
+        return self.flow
+
     def lesson_markdown(self) -> str | None:
         return self.lesson.body
 
@@ -397,18 +637,26 @@ class LessonScreen(FlowScreen):
         return f"{head}{self.lesson.title} › {base}"
 
     def on_flow_end(self) -> None:
-        self.kapp.lesson_flow_done(self.lesson, self.flow)
+        if self.flow in self.lesson.flows:
+            self.kapp.lesson_flow_done(self.lesson, self.flow)
 
-    def action_step(self, delta: int) -> None:
+    def _show_flow_once(self) -> None:
         # On a small screen the lesson text hides the flow: the first step shows the
         # chain walk (once), and says how to get the text back.
-        if not self._shown_flow and self.has_class("-narrow"):
+        if not self._shown_flow and self.has_class("-narrow") and not self._typing():
             view = self.query_one(FlowView)
             if view.active_panel == "lesson":
                 view.select_panel("chain")
                 self.notify("Showing the chain walk. Press 1 to read the lesson again.", timeout=4)
         self._shown_flow = True
+
+    def action_step(self, delta: int) -> None:
+        self._show_flow_once()
         super().action_step(delta)
+
+    def action_jump(self, where: str) -> None:
+        self._show_flow_once()
+        super().action_jump(where)
 
     def on_unmount(self) -> None:
         # (FlowScreen.on_unmount runs too: Textual calls each class's handler)

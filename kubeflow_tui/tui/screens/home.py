@@ -18,11 +18,15 @@ if TYPE_CHECKING:
 
 MARKS = {"done": "✓", "started": "▸", "": "·"}
 OPEN_ID = "__open__"
+CASES_ID = "__cases__"
+INTERVIEW_ID = "__interview__"
 
 
 class HomeScreen(Screen):
     BINDINGS = [
         Binding("o", "open_file", "Open scenario"),
+        Binding("c", "cases", "Cases"),
+        Binding("i", "interview", "Interview"),
         Binding("enter", "open_selected", "Open", show=False),
         Binding("j", "cursor(1)", show=False),
         Binding("k", "cursor(-1)", show=False),
@@ -43,7 +47,7 @@ class HomeScreen(Screen):
             )
             yield OptionList(id="lesson-list")
             yield Static("", id="home-status")
-            yield Static("enter open · o open a scenario file · ? keys · t theme · q quit", id="home-hint")
+            yield Static("enter open · c cases · i interview · o open a file · ? keys · q quit", id="home-hint")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -66,10 +70,14 @@ class HomeScreen(Screen):
             status = prog.status(lesson.id)
             mark = MARKS.get(status, "·")
             num = lesson.number or f"{i + 1:02d}"
-            label = f"{mark} {num}  {lesson.title.ljust(min(width, 44))}  {lesson.minutes:>3} min"
+            w = min(width, 44)
+            title = lesson.title if len(lesson.title) <= w else lesson.title[: w - 1] + "…"
+            label = f"{mark} {num}  {title.ljust(w)}  {lesson.minutes:>3} min"
             opts.append(Option(label, id=lesson.id))
         if not opts:
             opts.append(Option("(no lessons found)", id="__none__", disabled=True))
+        opts.append(Option("  ⚒  Troubleshooting cases: debug a broken cluster", id=CASES_ID))
+        opts.append(Option("  ⏱  Interview practice: timed questions", id=INTERVIEW_ID))
         opts.append(Option("  …  Open a scenario file", id=OPEN_ID))
         ol.add_options(opts)
         if keep is not None and keep < len(opts):
@@ -93,6 +101,12 @@ class HomeScreen(Screen):
         if oid == OPEN_ID:
             self.action_open_file()
             return
+        if oid == CASES_ID:
+            self.action_cases()
+            return
+        if oid == INTERVIEW_ID:
+            self.action_interview()
+            return
         for lesson in self.kapp.lessons:
             if lesson.id == oid:
                 self.kapp.open_lesson(lesson)
@@ -109,6 +123,12 @@ class HomeScreen(Screen):
             ol.action_cursor_down()
         else:
             ol.action_cursor_up()
+
+    def action_cases(self) -> None:
+        self.kapp.open_case_list()
+
+    def action_interview(self) -> None:
+        self.kapp.open_interview()
 
     def action_open_file(self) -> None:
         self.kapp.action_open_scenario()

@@ -10,14 +10,15 @@ result is also stored in the learner's progress.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
+from rich.text import Text
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -106,11 +107,15 @@ class QuizScreen(Screen[Score]):
     ]
 
     def __init__(self, questions: Sequence[Question], *, title: str = "Quiz",
-                 record_key: str | None = None) -> None:
+                 record_key: str | None = None, on_finish: Callable[[Score], None] | None = None,
+                 intro: str = "") -> None:
         super().__init__()
         self.questions = list(questions)
         self.quiz_title = title
         self.record_key = record_key
+        self.on_finish = on_finish
+        self.intro = intro
+        self.finished = False
         self.position = 0
         self.score = Score()
         self._recorded = False
@@ -118,8 +123,12 @@ class QuizScreen(Screen[Score]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="quiz-body"):
             yield Static("", classes="quiz-head", id="quiz-head")
+            if self.intro:
+                yield Static(self.intro, id="quiz-intro")
             yield QuestionPanel(id="quiz-question")
             yield Static("", id="quiz-score")
+            yield Static("↑↓ choose · enter answer, then enter again for the next question · esc leave",
+                         id="quiz-hint")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -132,8 +141,13 @@ class QuizScreen(Screen[Score]):
         if self.position >= len(self.questions):
             head.update(f"{self.quiz_title}: done")
             panel.display = False
-            self.query_one("#quiz-score", Static).update(self.score.summary() + "\n\nescape: back")
+            self.query_one("#quiz-score", Static).update(self.score.summary() + "\n\n" + self.end_text())
+            self.query_one("#quiz-hint", Static).update("esc or enter: back")
             self._record()
+            if not self.finished:
+                self.finished = True
+                if self.on_finish is not None:
+                    self.on_finish(self.score)
             return
         q = self.questions[self.position]
         head.update(f"{self.quiz_title} · question {self.position + 1}/{len(self.questions)} · flow {q.flow}")
@@ -149,9 +163,24 @@ class QuizScreen(Screen[Score]):
         self.action_next()
 
     def action_next(self) -> None:
-        if self.position < len(self.questions) and self.query_one(QuestionPanel).result is not None:
+        if self.position >= len(self.questions):
+            self.action_leave()
+        elif self.query_one(QuestionPanel).result is not None:
             self.position += 1
             self._show()
+
+    def end_text(self) -> str:
+        from kubeflow_tui.progress import PASS_RATIO, passed
+
+        if not self.score.total:
+            return ""
+        if passed(self.score.right, self.score.total):
+            return "Passed."
+        return f"Not passed yet: {round(PASS_RATIO * 100)}% right answers pass. Press z in the lesson to try again."
+
+    def key_enter(self) -> None:
+        if self.position >= len(self.questions):
+            self.action_leave()
 
     def _record(self) -> None:
         if self.record_key and not self._recorded:
@@ -166,4 +195,213 @@ class QuizScreen(Screen[Score]):
                 pass
 
     def action_leave(self) -> None:
-        self.dismiss(self.score)
+        if self.is_current:
+            self.dismiss(self.score)
+
+
+class PredictScreen(ModalScreen[Result | None]):
+    """Predict mode's question before a decisive step: "what happens next?".
+
+    Dismissed with the :class:`Result` (or None when skipped with escape).  After a
+    wrong answer it shows what really happens and why (``reveal``: the step's ``why``)
+    before going on.
+    """
+
+    DEFAULT_CSS = QUIZ_CSS + """
+    PredictScreen { align: center middle; }
+    #predict-box { width: 90%; max-width: 100; height: auto; max-height: 95%;
+                   border: thick $accent; background: $surface; padding: 0 1; }
+    #predict-reveal { margin: 1 0 0 0; }
+    #predict-hint { color: $text-muted; }
+    """
+    BINDINGS = [
+        Binding("escape", "skip", "Skip"),
+        Binding("n", "go_on", "Continue", show=False),
+    ]
+
+    def __init__(self, question: Question, *, reveal: str = "", number: int = 0, total: int = 0) -> None:
+        super().__init__()
+        self.question = question
+        self.reveal = reveal
+        self.number = number
+        self.total = total
+        self.result: Result | None = None
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="predict-box"):
+            head = "Predict: what happens next?"
+            if self.total:
+                head += f"  ({self.number}/{self.total})"
+            yield Static(head, classes="quiz-head")
+            yield QuestionPanel(self.question, id="predict-question")
+            yield Static("", id="predict-reveal")
+            yield Static("↑↓ choose · enter answer · esc skip", id="predict-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#predict-question OptionList").focus()
+
+    @on(QuestionPanel.Answered)
+    def _answered(self, event: QuestionPanel.Answered) -> None:
+        event.stop()
+        self.result = event.result
+        if not event.result.correct:
+            # the explanation is the deciding step's why; add the revealed step's own if it differs
+            extra = self.reveal if self.reveal and self.reveal not in event.result.explanation else ""
+            self.query_one("#predict-reveal", Static).update(
+                "What really happens is shown above" + (f"; then: {extra}" if extra else ".")
+                + " The flow continues from there.")
+        self.query_one("#predict-hint", Static).update("enter or n: continue the flow")
+
+    @on(QuestionPanel.Continue)
+    def _continue(self, event: QuestionPanel.Continue) -> None:
+        event.stop()
+        self.action_go_on()
+
+    def action_go_on(self) -> None:
+        if self.result is not None and self.is_current:
+            self.dismiss(self.result)
+
+    def action_skip(self) -> None:
+        if self.is_current:
+            self.dismiss(self.result)
+
+
+class CommandQuizScreen(Screen[Score]):
+    """Questions answered by typing a command (``kubeflow_tui.quiz.CommandQuestion``).
+
+    ``CommandQuizScreen(questions, make_sim, *, title, record_key, on_finish)``: the answer
+    is judged by :func:`~kubeflow_tui.quiz.judge_command` on fresh simulators from
+    ``make_sim``.  ``hint`` (or f3) shows the next hint; escape leaves.
+    """
+
+    DEFAULT_CSS = QUIZ_CSS + """
+    #cq-log { height: 1fr; min-height: 4; border: round $panel; }
+    #cq-prompt { margin: 0 0 1 0; }
+    #cq-hint { color: $text-muted; }
+    """
+    BINDINGS = [
+        Binding("escape", "leave", "Back"),
+        Binding("f3", "hint", "Hint"),
+    ]
+
+    def __init__(self, questions: Sequence[object], make_sim: Callable[[], object], *, title: str = "Commands",
+                 record_key: str | None = None, on_finish: Callable[[Score], None] | None = None) -> None:
+        super().__init__()
+        self.questions = list(questions)
+        self.make_sim = make_sim
+        self.quiz_title = title
+        self.record_key = record_key
+        self.on_finish = on_finish
+        self.position = 0
+        self.right = 0
+        self.answered = False
+        self.hints = 0
+        self.finished = False
+        self.verdicts: list[bool] = []
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import Input, RichLog
+
+        with Vertical(classes="quiz-body"):
+            yield Static("", classes="quiz-head", id="cq-head")
+            yield Static("", id="cq-prompt")
+            yield RichLog(id="cq-log", wrap=True, markup=False, highlight=False)
+            yield Input(placeholder="type the command, enter to check (hint: f3 or type hint)", id="cq-input")
+            yield Static("enter check · f3 hint · after a right answer enter goes on · esc leave", id="cq-hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = self.quiz_title
+        self._show()
+
+    def _show(self) -> None:
+        from textual.widgets import Input, RichLog
+
+        log = self.query_one(RichLog)
+        if self.position >= len(self.questions):
+            self._finish()
+            return
+        q = self.questions[self.position]
+        self.answered = False
+        self.hints = 0
+        self.query_one("#cq-head", Static).update(
+            f"{self.quiz_title} · {self.position + 1}/{len(self.questions)} · on {q.host}")
+        self.query_one("#cq-prompt", Static).update(q.prompt)
+        log.clear()
+        self.query_one(Input).focus()
+
+    def _finish(self) -> None:
+        from textual.widgets import Input
+
+        total = len(self.questions)
+        self.query_one("#cq-head", Static).update(f"{self.quiz_title}: done")
+        self.query_one("#cq-prompt", Static).update(f"Score: {self.right}/{total}\n\nesc or enter: back")
+        self.query_one(Input).display = False
+        if not self.finished:
+            self.finished = True
+            if self.record_key:
+                from kubeflow_tui.quiz.record import record_result
+
+                try:
+                    record_result(self.record_key, right=self.right, total=total,
+                                  progress=getattr(self.app, "progress", None))
+                except Exception:
+                    pass
+            if self.on_finish is not None:
+                sc = Score()
+                self.on_finish(sc)
+        self.set_focus(None)
+
+    def key_enter(self) -> None:
+        if self.position >= len(self.questions):
+            self.action_leave()
+
+    def on_input_submitted(self, event) -> None:
+        from textual.widgets import RichLog
+
+        from kubeflow_tui.quiz import judge_command
+
+        event.stop()
+        line = event.value.strip()
+        event.input.value = ""
+        log = self.query_one(RichLog)
+        if self.position >= len(self.questions):
+            return
+        if self.answered and not line:
+            self.position += 1
+            self._show()
+            return
+        if line.lower() == "hint":
+            self.action_hint()
+            return
+        if not line:
+            return
+        q = self.questions[self.position]
+        log.write(Text(f"{q.host}$ {line}", style="bold"))
+        try:
+            v = judge_command(q, line, self.make_sim)
+        except Exception as exc:
+            log.write(Text(f"{exc.__class__.__name__}: {exc}", style="red"))
+            return
+        if v.output:
+            log.write(Text(v.output.rstrip("\n")))
+        log.write(Text(v.message, style="green" if v.correct else "yellow"))
+        if v.correct and not self.answered:
+            self.answered = True
+            self.right += 1
+            log.write(Text("enter (on an empty line) goes on", style="dim"))
+
+    def action_hint(self) -> None:
+        from textual.widgets import RichLog
+
+        if self.position >= len(self.questions):
+            return
+        q = self.questions[self.position]
+        self.hints += 1
+        hints = q.hint(self.hints)
+        self.query_one(RichLog).write(Text(f"Hint {len(hints)}: {hints[-1]}" if hints else "No hints.",
+                                           style="yellow"))
+
+    def action_leave(self) -> None:
+        if self.is_current:
+            self.dismiss(None)
