@@ -21,7 +21,6 @@ import io
 from typing import Iterable
 
 from rich.console import Console, RenderableType
-from rich.padding import Padding
 from rich.text import Text
 
 from kubeflow_tui.trace import PacketView, Step, Trace
@@ -85,10 +84,24 @@ INDENT = "    "
 DETAIL = 8  # columns of indent for a step's details (wrapped lines keep it)
 
 
-def _indented(text: str | Text, cols: int, style: str = "") -> Padding:
+class _Indented:
+    """Text wrapped to the console width minus an indent, every line indented and
+    without trailing blanks (so a copied trace pastes cleanly)."""
+
+    def __init__(self, text: Text, cols: int):
+        self.text = text
+        self.cols = cols
+
+    def __rich_console__(self, console, options):
+        width = max(10, options.max_width - self.cols)
+        for line in self.text.wrap(console, width, overflow="fold"):
+            line.rstrip()
+            yield Text(" " * self.cols) + line
+
+
+def _indented(text: str | Text, cols: int, style: str = "") -> _Indented:
     t = text if isinstance(text, Text) else Text(text, style=style)
-    t.overflow = "fold"
-    return Padding(t, (0, 0, 0, cols), expand=False)
+    return _Indented(t, cols)
 
 
 def _flags(p: PacketView) -> str:
