@@ -1,0 +1,405 @@
+"""One node's netfilter datapath: the hooks in the kernel's order, conntrack, NAT.
+
+    received: raw PREROUTING → conntrack → mangle → nat PREROUTING (first packet only)
+              → routing → filter INPUT or (mangle, filter) FORWARD → mangle/nat
+              POSTROUTING (first packet only) → conntrack confirm
+    local:    routing → raw OUTPUT → conntrack → mangle → nat OUTPUT → filter OUTPUT
+              → reroute → POSTROUTING
+
+Later packets and replies skip the nat table: conntrack translates them from the
+entry the first packet created (un-DNAT of a reply happens at POSTROUTING, un-SNAT
+at PREROUTING, as in the kernel).  Every decision is recorded as a Trace step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..netfilter.conntrack import ConntrackEntry, ConntrackTable, update_entry
+from ..netfilter.eval import EvalContext, Evaluator, Hit, RecentList
+from ..netfilter.packet import Packet
+from ..netfilter.rules import Rule, Ruleset
+from ..trace import ConntrackView, PacketView, Step
+from .narrate import why_hit
+from .topology import Host
+
+TABLE_ORDER = {
+    "PREROUTING": ("raw", "mangle", "nat"),
+    "INPUT": ("mangle", "filter", "nat"),
+    "FORWARD": ("mangle", "filter"),
+    "OUTPUT": ("raw", "mangle", "nat", "filter"),
+    "POSTROUTING": ("mangle", "nat"),
+}
+
+
+@dataclass
+class _Verdict:
+    """What became of one packet."""
+
+    status: str  # delivered | rejected | dropped | unreachable | refused
+    host: str = ""
+    packet: Packet | None = None
+    detail: str = ""
+
+
+
+@dataclass
+class NodeState:
+    ruleset: Ruleset
+    evaluator: Evaluator
+    conntrack: ConntrackTable = field(default_factory=ConntrackTable)
+    recent: dict[str, RecentList] = field(default_factory=dict)
+
+
+
+class NodeDatapath:
+    """The per-node packet walk of ClusterSim (a mixin: it uses ``self.nodes``,
+    ``self.topology``, ``self.rng``, ``self.now``, ``self._pin``, ``self._conn`` and
+    appends to ``self._steps``)."""
+
+    # ------------------------------------------------------------------ node datapath
+
+    def _ctx(self, host: Host, hook: str, in_iface, out_iface, entry: ConntrackEntry | None,
+             direction: str, untracked: bool) -> EvalContext:
+        st = self.nodes[host.name]
+        if untracked:
+            ct_state = "UNTRACKED"
+        elif entry is None:
+            ct_state = "INVALID"
+        elif direction == "REPLY" or entry.seen_reply:
+            ct_state = "ESTABLISHED"
+        else:
+            ct_state = "NEW"
+        return EvalContext(
+            hook=hook,
+            in_iface=in_iface,
+            out_iface=out_iface,
+            local_addrs=host.local_addrs,
+            ct_state=ct_state,
+            ct_status=entry.ct_status() if entry else frozenset(),
+            ct_orig_src=entry.orig[0] if entry else None,
+            ct_orig_dst=entry.orig[1] if entry else None,
+            ct_orig_dport=entry.orig[3] if entry else None,
+            ct_direction=direction or "ORIGINAL",
+            now=self.now,
+            recent=st.recent,
+            statistic=self._statistic,
+            masquerade_source=lambda iface, h=host: h.iface(iface).address if iface else None,
+        )
+
+    def _statistic(self, rule: Rule, p: float) -> tuple[bool, float | None]:
+        if self._pin is not None and rule.target and rule.target.startswith("KUBE-SEP-"):
+            return rule.target == self._pinned_sep(rule), None
+        roll = self.rng.random()
+        return roll < p, roll
+
+    def _pinned_sep(self, rule: Rule) -> str | None:
+        """The KUBE-SEP chain of the pinned pod among the chains this rule's chain jumps to."""
+        pod = self.topology.hosts[self._pin]
+        for st in self.nodes.values():
+            nat = st.ruleset.tables.get("nat")
+            if nat is None or rule.chain not in nat.chains:
+                continue
+            for r in nat.chains[rule.chain].rules:
+                if r.target and r.target.startswith("KUBE-SEP-"):
+                    for sr in nat.chains[r.target].rules:
+                        if sr.target == "DNAT":
+                            opt = sr.target_option("--to-destination")
+                            if opt and opt.value.split(":")[0] == pod.primary_ip:
+                                return r.target
+            break
+        return None
+
+    def _walk(self, host: Host, hook: str, pkt: Packet, in_iface, out_iface, entry, direction,
+              untracked: bool, tables: tuple[str, ...] | None = None):
+        """Run the tables of one hook; returns (verdict, packet, nat, reject_with)."""
+        st = self.nodes[host.name]
+        nat_result = None
+        for table in tables or TABLE_ORDER[hook]:
+            if table not in st.ruleset.tables:
+                continue
+            if table == "nat" and (untracked or entry is None or entry.confirmed):
+                continue  # the nat table sees only a connection's first packet
+            ctx = self._ctx(host, hook, in_iface, out_iface, entry, direction, untracked)
+            out = st.evaluator.run(table, hook, pkt, ctx)
+            self._record_hits(host, hook, out.hits, pkt)
+            pkt = out.packet
+            if out.verdict != "ACCEPT":
+                return out.verdict, pkt, None, out.reject_with
+            if out.nat:
+                nat_result = out.nat
+                pkt = self._apply_nat(host, hook, pkt, out.nat, entry, out.hits[-1])
+        return "ACCEPT", pkt, nat_result, ""
+
+    def _record_hits(self, host: Host, hook: str, hits: list[Hit], before: Packet) -> None:
+        # chain entry steps are implied by each hit's chain; NAT hits are recorded by _apply_nat
+        for hit in hits:
+            if hit.kind in ("dnat", "snat", "masquerade"):
+                continue
+            self._note(
+                host.name, hit.kind, why_hit(hit, before), hit.packet, hook=hook, table=hit.table,
+                chain=hit.chain, rule_index=hit.rule_index, rule=self._rule_text(hit.rule),
+                changed=hit.packet.changed_fields(before), roll=hit.roll, probability=hit.probability,
+                target=hit.target,
+            )
+            before = hit.packet
+
+    def _rule_text(self, rule: Rule | None) -> str:
+        if rule is None:
+            return ""
+        from ..netfilter import render_rule
+
+        return render_rule(rule)
+
+    def _apply_nat(self, host: Host, hook: str, pkt: Packet, nat: tuple, entry: ConntrackEntry, hit: Hit) -> Packet:
+        kind, ip, port = nat
+        before = pkt
+        if kind == "DNAT":
+            pkt = pkt.with_(dst=ip, dport=port or pkt.dport)
+            entry.reply = (pkt.dst, entry.reply[1], pkt.dport, entry.reply[3])
+        else:
+            if kind == "MASQUERADE":
+                # --random-fully: the kernel draws the source port at random
+                port = self.rng.randint(32768, 60999)
+            pkt = pkt.with_(src=ip, sport=port or pkt.sport)
+            entry.reply = (entry.reply[0], pkt.src, entry.reply[2], pkt.sport)
+        nat_hit = Hit(hit.kind, hit.table, hit.chain, hit.rule_index, hit.rule, pkt, hit.target,
+                      hit.roll, hit.probability, hit.pinned)
+        self._note(
+            host.name, hit.kind, why_hit(nat_hit, before), pkt, hook=hook, table=hit.table, chain=hit.chain,
+            rule_index=hit.rule_index, rule=self._rule_text(hit.rule), changed=pkt.changed_fields(before),
+            roll=hit.roll, probability=hit.probability, target=hit.target, touched_entry=entry,
+        )
+        return pkt
+
+    def _conntrack_in(self, host: Host, pkt: Packet):
+        """Conntrack's look-up at PREROUTING/OUTPUT: (entry, direction, new?, drop reason)."""
+        st = self.nodes[host.name]
+        entry, direction = st.conntrack.lookup(pkt)
+        if entry is None:
+            if st.conntrack.full:
+                return None, "", False, "nf_conntrack: table full, dropping packet"
+            entry = st.conntrack.new(pkt, self.now)
+            self._note(host.name, "conntrack-new",
+                       f"No conntrack entry matches: a new connection. Conntrack creates an entry "
+                       f"({entry.state or 'udp'}, unconfirmed) and this first packet will walk the nat table.",
+                       pkt, touched_entry=entry, extra_entry=entry)
+            return entry, "ORIGINAL", True, ""
+        if (entry.proto == "tcp" and direction == "ORIGINAL" and set(pkt.flags) == {"SYN"}
+                and entry.state in ("TIME_WAIT", "CLOSE")):
+            # nf_conntrack_proto_tcp: "Attempt to reopen a closed/aborted connection":
+            # the old entry is killed and the SYN starts a new one, nat table and all.
+            st.conntrack.entries.remove(entry)
+            old_line = entry.line()
+            entry = st.conntrack.new(pkt, self.now)
+            self._note(host.name, "conntrack-new",
+                       f"An entry with these addresses and ports exists, but it is closed ({old_line.split()[3]}): "
+                       "a new SYN reopens the tuple, so conntrack deletes the old entry and starts a new "
+                       "connection. This first packet walks the nat table again.",
+                       pkt, touched_entry=entry, extra_entry=entry)
+            return entry, "ORIGINAL", True, ""
+        if entry.proto == "tcp" and "RST" in pkt.flags and not entry.seen_reply:
+            # nf_conntrack_proto_tcp: "If only reply is a RST, we can consider ourselves not
+            # to have an established connection [...] delete the conntrack immediately."
+            # The packet keeps its entry, so its NAT is still undone.
+            st.conntrack.entries.remove(entry)
+            update_entry(entry, pkt, direction)
+            self._note(host.name, "conntrack-reverse" if direction == "REPLY" else "conntrack-hit",
+                       "Conntrack knows this connection, but the only answer it ever got is a RST: "
+                       "the connection never existed, and conntrack deletes the entry at once "
+                       "(`conntrack -E` shows [DESTROY]; `conntrack -L` no longer lists it).",
+                       pkt, touched_entry=entry, extra_entry=entry, extra_event="destroy")
+            return entry, direction, False, ""
+        update_entry(entry, pkt, direction)
+        if direction == "REPLY":
+            why = ("Conntrack knows this connection: the packet is a reply (it matches the entry's reply "
+                   f"tuple). State now {entry.state or 'replied'}.")
+        else:
+            why = ("Conntrack knows this connection: the nat table is skipped and the entry's NAT is reused. "
+                   f"State {entry.state or 'udp'}.")
+        self._note(host.name, "conntrack-hit" if direction == "ORIGINAL" else "conntrack-reverse",
+                   why, pkt, touched_entry=entry)
+        return entry, direction, False, ""
+
+    def _ct_translate(self, host: Host, hook: str, pkt: Packet, entry: ConntrackEntry, direction: str,
+                      manip: str) -> Packet:
+        """Apply a known connection's NAT: manip "dst" at PREROUTING/OUTPUT, "src" at POSTROUTING/INPUT."""
+        before = pkt
+        if direction == "ORIGINAL":
+            if manip == "dst" and entry.dnat:
+                pkt = pkt.with_(dst=entry.reply[0], dport=entry.reply[2])
+                why = (f"Conntrack applies the connection's DNAT to this later packet: destination "
+                       f"{pkt.dst}:{pkt.dport}. No rule is consulted.")
+            elif manip == "src" and entry.snat:
+                pkt = pkt.with_(src=entry.reply[1], sport=entry.reply[3])
+                why = f"Conntrack applies the connection's source NAT: source {pkt.src}:{pkt.sport}."
+            else:
+                return pkt
+            kind = "conntrack-hit"
+        else:
+            if manip == "dst" and entry.snat:
+                pkt = pkt.with_(dst=entry.orig[0], dport=entry.orig[2])
+                why = (f"Conntrack undoes the source NAT on the reply: destination back to the real client "
+                       f"{pkt.dst}:{pkt.dport}.")
+            elif manip == "src" and entry.dnat:
+                pkt = pkt.with_(src=entry.orig[1], sport=entry.orig[3])
+                why = (f"Conntrack undoes the DNAT on the reply: the source becomes {pkt.src}:{pkt.sport} "
+                       "again, the address the client asked for. No SNAT rule does this; the entry does.")
+            else:
+                return pkt
+            kind = "conntrack-reverse"
+        self._note(host.name, kind, why, pkt, hook=hook, changed=pkt.changed_fields(before), touched_entry=entry)
+        return pkt
+
+    def _confirm(self, host: Host, pkt: Packet, entry: ConntrackEntry, is_new: bool) -> None:
+        if not is_new or entry is None:
+            return
+        self.nodes[host.name].conntrack.confirm(entry)
+        nat = []
+        if entry.dnat:
+            nat.append(f"DNAT to {entry.reply[0]}:{entry.reply[2]}")
+        if entry.snat:
+            nat.append(f"source NAT to {entry.reply[1]}:{entry.reply[3]}")
+        nat_text = (" with " + " and ".join(nat)) if nat else " without NAT"
+        self._note(host.name, "conntrack-confirm",
+                   f"The packet leaves the host: conntrack confirms the entry{nat_text}. "
+                   "`conntrack -L` shows it from now on.", pkt, touched_entry=entry)
+
+    def _track(self, host: Host, hook: str, pkt: Packet, in_iface, out_iface):
+        """raw table, then conntrack's look-up, then a known connection's destination NAT:
+        the start of PREROUTING and OUTPUT.  Returns (verdict if the packet stopped,
+        packet, entry, direction, new?)."""
+        verdict, pkt, _, rej = self._walk(host, hook, pkt, in_iface, out_iface, None, "", False, ("raw",))
+        if verdict != "ACCEPT":
+            return self._stop(host, verdict, pkt, rej), pkt, None, "", False
+        entry, direction, is_new, reason = self._conntrack_in(host, pkt)
+        if reason:
+            self._note(host.name, "drop", reason, pkt)
+            return _Verdict("dropped", host.name, pkt, reason), pkt, None, "", False
+        if not is_new:
+            pkt = self._ct_translate(host, hook, pkt, entry, direction, "dst")
+        return None, pkt, entry, direction, is_new
+
+    def _node_receive(self, host: Host, pkt: Packet, in_iface: str) -> _Verdict:
+        untracked = False
+        stopped, pkt, entry, direction, is_new = self._track(host, "PREROUTING", pkt, in_iface, None)
+        if stopped is not None:
+            return stopped
+        verdict, pkt, nat, rej = self._walk(host, "PREROUTING", pkt, in_iface, None, entry, direction,
+                                            untracked, ("mangle", "nat"))
+        if verdict != "ACCEPT":
+            return self._stop(host, verdict, pkt, rej)
+        # routing decision
+        if pkt.dst in host.local_addrs:
+            self._note(host.name, "route", f"Routing: {pkt.dst} is an address of {host.name}: deliver locally (INPUT).",
+                       pkt, hook="PREROUTING")
+            verdict, pkt, nat, rej = self._walk(host, "INPUT", pkt, in_iface, None, entry, direction, untracked)
+            if verdict != "ACCEPT":
+                return self._stop(host, verdict, pkt, rej)
+            if not is_new:
+                pkt = self._ct_translate(host, "INPUT", pkt, entry, direction, "src")
+            self._confirm(host, pkt, entry, is_new)
+            self._note(host.name, "deliver", f"Delivered to a socket on {host.name}.", pkt)
+            return _Verdict("delivered", host.name, pkt)
+        route = host.route(pkt.dst)
+        if route is None:
+            self._note(host.name, "drop", f"Routing: {host.name} has no route to {pkt.dst}.", pkt)
+            return _Verdict("unreachable", host.name, pkt, f"{host.name} has no route to {pkt.dst}")
+        out_iface = route.dev
+        self._note(host.name, "route",
+                   f"Routing: {pkt.dst} is not local; forward it out of {out_iface}"
+                   + (f" via {route.via}." if route.via else " (directly connected)."),
+                   pkt, hook="PREROUTING")
+        verdict, pkt, _, rej = self._walk(host, "FORWARD", pkt, in_iface, out_iface, entry, direction, untracked)
+        if verdict != "ACCEPT":
+            return self._stop(host, verdict, pkt, rej)
+        return self._postrouting(host, pkt, in_iface, out_iface, entry, direction, is_new, untracked,
+                                 route.via or pkt.dst)
+
+    def _postrouting(self, host, pkt, in_iface, out_iface, entry, direction, is_new, untracked, next_hop):
+        verdict, pkt, _, rej = self._walk(host, "POSTROUTING", pkt, in_iface, out_iface, entry, direction,
+                                          untracked)
+        if verdict != "ACCEPT":
+            return self._stop(host, verdict, pkt, rej)
+        if not is_new:
+            pkt = self._ct_translate(host, "POSTROUTING", pkt, entry, direction, "src")
+        self._confirm(host, pkt, entry, is_new)
+        return _Verdict("forwarded", next_hop, pkt, out_iface)
+
+    def _node_output(self, host: Host, pkt: Packet) -> _Verdict:
+        route = host.route(pkt.dst)
+        if route is None:
+            self._note(host.name, "drop", f"{host.name} has no route to {pkt.dst}.", pkt)
+            return _Verdict("unreachable", host.name, pkt, f"no route to {pkt.dst}")
+        out_iface = route.dev
+        self._note(host.name, "route", f"Routing (locally generated): out of {out_iface}, source {pkt.src}.",
+                   pkt, hook="OUTPUT")
+        dst_before = pkt.dst  # before conntrack's DNAT too: any change of destination means a new route
+        stopped, pkt, entry, direction, is_new = self._track(host, "OUTPUT", pkt, None, out_iface)
+        if stopped is not None:
+            return stopped
+        verdict, pkt, _, rej = self._walk(host, "OUTPUT", pkt, None, out_iface, entry, direction, False,
+                                          ("mangle", "nat", "filter"))
+        if verdict != "ACCEPT":
+            return self._stop(host, verdict, pkt, rej)
+        if pkt.dst != dst_before:
+            route = host.route(pkt.dst)
+            if route is None:
+                return _Verdict("unreachable", host.name, pkt, f"no route to {pkt.dst}")
+            out_iface = route.dev
+            self._note(host.name, "route", f"The destination changed: route again, now out of {out_iface}.",
+                       pkt, hook="OUTPUT")
+        return self._postrouting(host, pkt, None, out_iface, entry, direction, is_new, False, route.via or pkt.dst)
+
+    def _stop(self, host: Host, verdict: str, pkt: Packet, reject_with: str) -> _Verdict:
+        if verdict == "REJECT":
+            return _Verdict("rejected", host.name, pkt, f"{host.name} rejected it ({reject_with})")
+        return _Verdict("dropped", host.name, pkt, f"{host.name} dropped it")
+
+    # ------------------------------------------------------------------ steps
+
+    def _note(self, host: str, kind: str, why: str, pkt: Packet, *, hook: str = "", table: str = "",
+              chain: str = "", rule_index: int = 0, rule: str = "", changed: tuple = (), roll=None,
+              probability=None, target: str = "", link: tuple = (), touched_entry: ConntrackEntry | None = None,
+              extra_entry: ConntrackEntry | None = None, extra_event: str = "new") -> None:
+        conn = self._conn
+        entries: list[ConntrackEntry] = []
+        st = self.nodes.get(host)
+        if st is not None:
+            entries = list(st.conntrack.entries)
+        if extra_entry is not None and extra_entry not in entries:
+            entries.append(extra_entry)
+        touched = entries.index(touched_entry) if touched_entry in entries else -1
+        views = tuple(_view(e, extra_event if e is extra_entry else "") for e in entries)
+        self._steps.append(
+            Step(
+                index=len(self._steps),
+                host=host,
+                kind=kind,
+                why=why,
+                packet=PacketView(pkt.src, pkt.dst, pkt.proto, pkt.sport, pkt.dport, pkt.mark, tuple(pkt.flags),
+                                  conn.direction if conn else "original"),
+                packet_no=conn.packet_no if conn else 0,
+                packet_label=conn.label if conn else "",
+                hook=hook,
+                table=table,
+                chain=chain,
+                rule_index=rule_index,
+                rule=rule,
+                changed=tuple(changed),
+                conntrack=views,
+                touched=touched,
+                roll=roll,
+                probability=probability,
+                target=target,
+                link=tuple(link),
+            )
+        )
+
+
+
+def _view(e: ConntrackEntry, event: str) -> ConntrackView:
+    return ConntrackView(
+        line=e.line(), proto=e.proto, state=e.state, orig=tuple(e.orig), reply=tuple(e.reply),
+        status=e.status(), event=event,
+    )
