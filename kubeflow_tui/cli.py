@@ -157,6 +157,26 @@ def _collect(paths: Sequence[str]) -> list[Path]:
     return out
 
 
+def _is_case(path: Path) -> bool:
+    from kubeflow_tui.quiz.cases import is_case_file
+
+    return is_case_file(path)
+
+
+def _validate_case(path: Path, deep: bool) -> tuple[list[str], str]:
+    """A troubleshooting case: its schema and references; --deep also breaks the cluster
+    as the case says and checks the symptom really shows."""
+    from kubeflow_tui.quiz.cases import CaseSession, load_case
+
+    try:
+        case = load_case(path)
+        if deep:
+            CaseSession(case)
+    except _user_error_types() as exc:
+        return [error_message(exc)], ""
+    return [], f"case: {case.model.title}"
+
+
 def _validate_scenario(path: Path, deep: bool) -> tuple[list[str], str]:
     (load_scenario,) = _engine("kubeflow_tui.scenario", "load_scenario", what="validating scenarios")
     try:
@@ -211,6 +231,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for f in files:
         if f.suffix in LESSON_SUFFIXES:
             problems, info = lesson_problems[f], lesson_info
+        elif f.suffix in SCENARIO_SUFFIXES and _is_case(f):
+            problems, info = _validate_case(f, args.deep)
         elif f.suffix in SCENARIO_SUFFIXES:
             problems, info = _validate_scenario(f, args.deep)
         else:

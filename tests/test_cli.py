@@ -412,3 +412,14 @@ def test_rewrites_mark_and_ports():
         "mark 0x0 → 0x4000 (MASQUERADE)",
     ]
     assert rewrites(None, step) == []
+
+
+def test_validate_checks_case_files(capsys, tmp_path):
+    bad = tmp_path / "case.yaml"
+    bad.write_text("title: x\nsymptom: {}\ndiagnosis: {}\n")
+    assert cli.main(["validate", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:1:1: scenario: missing required key 'scenario'" in err
+    shipped = Path(__file__).resolve().parents[1] / "cases" / "01-not-ready.yaml"
+    assert cli.main(["validate", "--deep", str(shipped)]) == 0
+    assert "case: " in capsys.readouterr().out
