@@ -1,27 +1,33 @@
 """The Textual app: ``KubeflowApp`` and ``run_app``.
 
 ``python -m kubeflow_tui.tui.app [scenario.yaml | lesson.md]`` runs it directly.
+
+Start-up is kept short: the screen the learner asked for (a lesson, a scenario, or where
+they left off) is the app's first screen (the lesson list is made only when they go
+there), the lesson list is read when it is first needed, and the engine (pydantic
+scenario loading, kube-proxy's rules, the flow's Trace) runs after the first frame (see
+``FlowScreen._start``).  Screens and the engine's modules are imported where they are used.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.binding import Binding
-from textual.screen import Screen
 
-from kubeflow_tui import lessons as lessons_mod
-from kubeflow_tui.lessons import Lesson, LessonError
 from kubeflow_tui.progress import Progress
 from kubeflow_tui.tui import _compat
 from kubeflow_tui.tui.commands import KubeflowCommands
-from kubeflow_tui.tui.engine import Engine, EngineError, default_engine
-from kubeflow_tui.tui.screens.common import ConfirmScreen, ErrorScreen, HelpScreen, OpenScenarioScreen, PickerScreen
-from kubeflow_tui.tui.screens.flow import FlowScreen, LessonScreen
-from kubeflow_tui.tui.screens.home import HomeScreen
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+    from kubeflow_tui.lessons import Lesson
+    from kubeflow_tui.tui.engine import Engine
+    from kubeflow_tui.tui.screens.flow import FlowScreen
 
 DARK, LIGHT = "textual-dark", "textual-light"
 
@@ -52,82 +58,174 @@ class KubeflowApp(App[int]):
     ) -> None:
         super().__init__()
         self.path = path
-        self.engine: Engine = engine if engine is not None else default_engine()
+        if engine is None:
+            from kubeflow_tui.tui.engine import default_engine
+
+            engine = default_engine()
+        self.engine: Engine = engine
         self.lessons_dir = lessons_dir
-        self.lessons: list[Lesson] = []
-        self.lesson_errors: list[str] = []
+        self._lessons: list[Lesson] | None = None  # read when first needed (``lessons``)
+        self._lesson_errors: list[str] = []
         self.progress = progress if progress is not None else Progress.load()
         self.start = start
         self._announced_done: set[str] = set()
         self._quiz_offered: set[str] = set()
-        self.reload_lessons()
+        self._start_error: tuple[str, str] | None = None
         theme = self.progress.data.get("theme")
         if theme in (DARK, LIGHT):
             self.theme = theme
 
     # ------------------------------------------------------------------ startup
+    @property
+    def lessons(self) -> list[Lesson]:
+        """The lessons of the lessons folder, in order (read on first use)."""
+        if self._lessons is None:
+            self.reload_lessons()
+        return self._lessons  # type: ignore[return-value]
+
+    @property
+    def lesson_errors(self) -> list[str]:
+        if self._lessons is None:
+            self.reload_lessons()
+        return self._lesson_errors
+
     def reload_lessons(self) -> None:
+        from kubeflow_tui import lessons as lessons_mod
+
+        first = self._lessons is None
         try:
-            self.lessons, self.lesson_errors = lessons_mod.discover(self.lessons_dir)
+            self._lessons, self._lesson_errors = lessons_mod.discover(self.lessons_dir)
         except Exception as exc:  # a broken lessons dir must not stop the app
-            self.lessons, self.lesson_errors = [], [str(exc)]
+            self._lessons, self._lesson_errors = [], [str(exc)]
+        if first and self._lesson_errors and self.is_running:
+            self._notify_lesson_errors()
+
+    def _notify_lesson_errors(self) -> None:
+        self.notify("\n".join(self._lesson_errors)[:500], title="Some lessons could not be read",
+                    severity="warning", timeout=10)
 
     def get_default_screen(self) -> Screen:
-        return HomeScreen()
+        """The first screen: the lesson or scenario asked for, else where the learner left
+        off, else the lesson list (the list is not made when the app opens elsewhere)."""
+        screen: Screen | None = None
+        try:
+            if self.path:
+                screen = self.path_screen(self.path)
+            elif self.start == "auto":
+                screen = self.resume_screen()
+        except Exception as exc:  # never fail to open: show the lesson list and the error
+            self._start_error = ("Cannot open this", f"{exc.__class__.__name__}: {exc}")
+            screen = None
+        if screen is None:
+            from kubeflow_tui.tui.screens.home import HomeScreen
+
+            screen = HomeScreen()
+        return screen
 
     def on_mount(self) -> None:
         if self.progress.notice:
             self.notify(self.progress.notice, title="Progress", severity="warning", timeout=15)
-        if self.lesson_errors:
-            self.notify("\n".join(self.lesson_errors)[:500], title="Some lessons could not be read",
-                        severity="warning", timeout=10)
-        if self.path:
-            self.call_after_refresh(self.open_path, self.path)
-        elif self.start == "auto":
-            self.call_after_refresh(self.resume)
+        if self._lessons is not None and self._lesson_errors:
+            self._notify_lesson_errors()
+        if self._start_error is not None:
+            self.show_error(*self._start_error)
+            self._start_error = None
 
-    def resume(self) -> None:
-        if not self.lessons:
-            return
+    def resume_screen(self) -> Screen | None:
+        """The lesson the learner was on (or the first lesson), at the step they left."""
+        from kubeflow_tui import lessons as lessons_mod
+
         last = self.progress.last
-        for lesson in self.lessons:
+        if self._lessons is not None:
+            candidates: list[Any] = list(self._lessons)
+        else:  # read only the lesson to open, not the whole folder
+            files = lessons_mod.lesson_files(self.lessons_dir)
+            candidates = [p for p in files if p.stem == last] + files
+        for item in candidates:
+            if isinstance(item, Path):
+                try:
+                    lesson = lessons_mod.parse_lesson(item)
+                except lessons_mod.LessonError:
+                    continue
+            else:
+                lesson = item
             if lesson.id == last:
                 entry = self.progress.lesson(lesson.id)
-                self.open_lesson(lesson, flow=entry.get("flow"), step=int(entry.get("step", 0) or 0))
-                return
-        self.open_lesson(self.lessons[0])
+                return self.lesson_screen(lesson, flow=entry.get("flow"), step=int(entry.get("step", 0) or 0))
+            return self.lesson_screen(lesson)
+        return None
 
-    def open_path(self, path: str) -> None:
+    def resume(self) -> None:
+        screen = self.resume_screen()
+        if screen is not None:
+            self._leave_flow()
+            self.push_screen(screen)
+
+    def path_screen(self, path: str) -> Screen | None:
+        """The screen for a lesson (.md) or scenario path; ``None`` (and the error shown) if
+        the lesson file cannot be read.  A scenario is loaded by its screen, after its first frame."""
         if path.endswith(".md"):
+            from kubeflow_tui import lessons as lessons_mod
+
             try:
                 lesson = lessons_mod.parse_lesson(path)
-            except LessonError as exc:
-                self.show_error("Cannot open this lesson", str(exc))
-                return
-            self.open_lesson(lesson)
-        else:
-            self.open_scenario_path(path)
+            except lessons_mod.LessonError as exc:
+                self._start_error = ("Cannot open this lesson", str(exc))
+                return None
+            return self.lesson_screen(lesson)
+        from kubeflow_tui.tui.screens.flow import FlowScreen
+
+        return FlowScreen(None, source=path)
+
+    def open_path(self, path: str) -> None:
+        screen = self.path_screen(path)
+        if screen is None:
+            if self._start_error is not None:
+                self.show_error(*self._start_error)
+                self._start_error = None
+            return
+        self._leave_flow()
+        self.push_screen(screen)
 
     # ------------------------------------------------------------------ navigation
     def show_error(self, title: str, message: str) -> None:
+        from kubeflow_tui.tui.screens.common import ErrorScreen
+
         self.push_screen(ErrorScreen(title, message))
 
     def _leave_flow(self) -> None:
+        """Back to the lesson list (made now if the app opened on a lesson or scenario)."""
+        from kubeflow_tui.tui.screens.home import HomeScreen
+
         while len(self.screen_stack) > 1 and not isinstance(self.screen, HomeScreen):
             self.pop_screen()
+        if not isinstance(self.screen, HomeScreen):
+            first = self.screen
+            if not getattr(first, "_result_callbacks", True):
+                # The app's first screen was not pushed, so it has no result callback, and
+                # switch_screen pops one (IndexError in Textual 8.2.8): give it an empty one.
+                first._push_result_callback(self, None)
+            self.switch_screen(HomeScreen())
 
     def go_home(self) -> None:
         self._leave_flow()
 
-    def open_lesson(self, lesson: Lesson, *, flow: str | None = None, step: int = 0) -> None:
-        try:
-            scenario = self.engine.load(lesson.scenario)
-        except EngineError as exc:
-            self.show_error(f"Lesson {lesson.number} cannot start", f"{exc}\n\n(scenario: {lesson.scenario_ref})")
-            return
-        self._leave_flow()
+    def screen_failed(self, screen: FlowScreen, title: str, message: str) -> None:
+        """A flow or lesson screen could not load its scenario: back to the list, and say why."""
+        if screen in self.screen_stack:
+            self._leave_flow()
+        self.show_error(title, message)
+
+    def lesson_screen(self, lesson: Lesson, *, flow: str | None = None, step: int = 0) -> Screen:
+        """The lesson's screen (it loads the lesson's scenario after its first frame)."""
+        from kubeflow_tui.tui.screens.flow import LessonScreen
+
         self.progress.mark(lesson.id, save=True)
-        self.push_screen(LessonScreen(lesson, scenario, flow=flow, start_step=step))
+        return LessonScreen(lesson, flow=flow, start_step=step)
+
+    def open_lesson(self, lesson: Lesson, *, flow: str | None = None, step: int = 0) -> None:
+        self._leave_flow()
+        self.push_screen(self.lesson_screen(lesson, flow=flow, step=step))
 
     def open_lesson_relative(self, lesson: Lesson, delta: int) -> None:
         ids = [l.id for l in self.lessons]
@@ -140,17 +238,10 @@ class KubeflowApp(App[int]):
             self.notify("No more lessons that way.", timeout=3)
 
     def open_scenario_path(self, path: str) -> None:
-        try:
-            scenario = self.engine.load(path)
-        except EngineError as exc:
-            self.show_error("Cannot open this scenario", str(exc))
-            return
-        flows = [f.name for f in getattr(scenario, "flows", [])]
-        if not flows:
-            self.show_error("Nothing to run", f"{path}: the scenario has no flows to show.")
-            return
+        from kubeflow_tui.tui.screens.flow import FlowScreen
+
         self._leave_flow()
-        self.push_screen(FlowScreen(scenario, flows[0], source=path, flows=flows))
+        self.push_screen(FlowScreen(None, source=path))
 
     # ------------------------------------------------------------------ progress
     def save_position(self, lesson: Lesson, flow: str, step: int) -> None:
@@ -180,6 +271,9 @@ class KubeflowApp(App[int]):
         if self.progress.quiz(f"lesson:{lesson.id}").get("passed"):
             self.lesson_done(lesson)
             return
+        from kubeflow_tui.tui.screens.common import ConfirmScreen
+        from kubeflow_tui.tui.screens.flow import LessonScreen
+
         self._quiz_offered.add(lesson.id)
         screen = self.screen
 
@@ -234,10 +328,12 @@ class KubeflowApp(App[int]):
 
     def open_lesson_quiz(self, lesson: Lesson, scenario: Any) -> None:
         """The lesson's quiz: questions from its flows (+ authored ones), then commands, then cases."""
+        from kubeflow_tui import lessons as lessons_mod
+
         try:
             mc, cmds = lessons_mod.authored_questions(lesson, scenario)
             cases = lessons_mod.case_paths(lesson)
-        except LessonError as exc:
+        except lessons_mod.LessonError as exc:
             self.notify(str(exc), title="The lesson's own questions cannot be used", severity="warning",
                         timeout=8)
             mc, cmds, cases = [], [], []
@@ -274,6 +370,7 @@ class KubeflowApp(App[int]):
 
     def open_case_list(self, paths: list[Path] | None = None, *, title: str = "Troubleshooting cases") -> None:
         from kubeflow_tui.quiz import list_cases
+        from kubeflow_tui.tui.screens.common import PickerScreen
 
         paths = list(paths) if paths is not None else list_cases()
         if not paths:
@@ -312,6 +409,8 @@ class KubeflowApp(App[int]):
 
     # ------------------------------------------------------------------ actions
     def action_help(self) -> None:
+        from kubeflow_tui.tui.screens.common import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
@@ -320,11 +419,16 @@ class KubeflowApp(App[int]):
         self.progress.data["theme"] = self.theme
         self.progress.save()
         # the widgets bake component styles into their text: redraw them
+        from kubeflow_tui.tui.screens.flow import FlowScreen
+
         for screen in self.screen_stack:
             if isinstance(screen, FlowScreen):
                 self.call_after_refresh(screen.redraw)
 
     def action_open_scenario(self) -> None:
+        from kubeflow_tui import lessons as lessons_mod
+        from kubeflow_tui.tui.screens.common import OpenScenarioScreen
+
         if isinstance(self.screen, OpenScenarioScreen):
             return
         d = lessons_mod.scenarios_dir()
@@ -352,9 +456,11 @@ class KubeflowApp(App[int]):
             pass
 
     async def action_quit(self) -> None:
+        from kubeflow_tui.tui.screens.flow import LessonScreen
+
         scr = self.screen
         if isinstance(scr, LessonScreen):
-            self.save_position(scr.lesson, scr.flow, scr.index)
+            self.save_position(scr.lesson, scr.flow, scr.position)
         self.exit(0)
 
 

@@ -7,8 +7,6 @@ from typing import TYPE_CHECKING, Callable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from kubeflow_tui.lessons import scenarios_dir
-
 if TYPE_CHECKING:
     from kubeflow_tui.tui.app import KubeflowApp
 
@@ -50,6 +48,8 @@ class KubeflowCommands(Provider):
         out.append(("Interview practice (timed questions)", "key: i on the lesson list", app.open_interview))
         for lesson in app.lessons:
             out.append((f"Lesson {lesson.number}: {lesson.title}", f"{lesson.minutes} min", partial(app.open_lesson, lesson)))
+        from kubeflow_tui.lessons import scenarios_dir
+
         d = scenarios_dir()
         if d.is_dir():
             for p in sorted(d.glob("*.y*ml")):

@@ -40,9 +40,10 @@ from __future__ import annotations
 import copy
 import random
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from kubeflow_tui.trace import Trace
+if TYPE_CHECKING:
+    from kubeflow_tui.trace import Trace
 
 
 class EngineError(Exception):

@@ -33,6 +33,26 @@ class TooSmall(Static):
         )
 
 
+def apply_breakpoints(screen: Any) -> None:
+    """Give a screen its breakpoint classes (-narrow, -wide, -tall ...) before it is laid out.
+
+    Textual adds them on the screen's first Resize, which comes after the first frame
+    of the app's first screen: that frame would be drawn with every panel showing, and
+    the whole screen restyled just after.  Setting them from the app's size when the
+    screen composes gives the right first frame (the Resize then changes nothing).
+    """
+    app = screen.app
+    width, height = app.size
+    horizontal = (app.HORIZONTAL_BREAKPOINTS if screen.HORIZONTAL_BREAKPOINTS is None
+                  else screen.HORIZONTAL_BREAKPOINTS) or []
+    vertical = (app.VERTICAL_BREAKPOINTS if screen.VERTICAL_BREAKPOINTS is None
+                else screen.VERTICAL_BREAKPOINTS) or []
+    classes = {name: False for _, name in horizontal + vertical}
+    for name in screen._get_breakpoint_classes(width, horizontal) | screen._get_breakpoint_classes(height, vertical):
+        classes[name] = True
+    screen.update_classes(classes, update=screen.is_mounted, animate=False)
+
+
 #: (keys, what) rows of the help screen, by section
 HELP: list[tuple[str, list[tuple[str, str]]]] = [
     (

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.containers import Container, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Markdown, Tab, Tabs
+from textual.widgets import Footer, Tab, Tabs
 
-from kubeflow_tui.trace import Trace
 from kubeflow_tui.tui.engine import EngineError
-from kubeflow_tui.tui.screens.common import PickerScreen, TooSmall
+from kubeflow_tui.tui.screens.common import PickerScreen, TooSmall, apply_breakpoints
 from kubeflow_tui.tui.widgets import ChainWalk, ConntrackTable, Narration, PacketHeader, Topology
 from kubeflow_tui.tui.widgets.shell_pane import ShellPane
 
 if TYPE_CHECKING:
     from kubeflow_tui.lessons import Lesson
+    from kubeflow_tui.trace import Trace
     from kubeflow_tui.tui.app import KubeflowApp
 
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0)  # steps per second
@@ -36,29 +36,57 @@ class FlowView(Vertical):
 
     Below 120 columns one panel shows at a time (tabs); from 120 columns all panels
     are laid out in a grid.  One set of widgets either way: CSS decides.
+
+    The view is composed before the engine has run (``pending``): the first frame shows
+    the lesson text and the panels with a "tracing…" placeholder, and ``show`` fills
+    them in when the screen has its Trace.
     """
 
     def __init__(self, *, lesson_markdown: str | None = None, shell_sim: Any = None, shell_reset: Any = None,
-                 **kw: Any) -> None:
+                 title: str = "", pending: bool = False, **kw: Any) -> None:
         super().__init__(**kw)
         self.lesson_markdown = lesson_markdown
         self.shell_sim = shell_sim
         self.shell_reset = shell_reset
+        self.title = title
+        self.pending = pending
         self.panels = [p for p in PANELS if p != "lesson" or lesson_markdown is not None]
 
+    @property
+    def first_panel(self) -> str:
+        return "chain" if "chain" in self.panels and self.lesson_markdown is None else self.panels[0]
+
     def compose(self) -> ComposeResult:
-        yield Narration(id="narration")
-        yield PacketHeader(id="packet")
-        yield Tabs(*[Tab(f"{i + 1} {PANEL_TITLES[p]}", id=f"tab-{p}") for i, p in enumerate(self.panels)], id="panel-tabs")
+        first = self.first_panel
+
+        def cls(p: str) -> str:  # the first panel is active from the start: no restyle after mount
+            return "panel -active" if p == first else "panel"
+
+        nar = Narration(id="narration", title=self.title)
+        nar.pending = self.pending
+        yield nar
+        packet = PacketHeader(id="packet")
+        packet.pending = self.pending
+        yield packet
+        yield Tabs(*[Tab(f"{i + 1} {PANEL_TITLES[p]}", id=f"tab-{p}") for i, p in enumerate(self.panels)],
+                   active=f"tab-{first}", id="panel-tabs")
         with Container(id="panels", classes="with-lesson" if self.lesson_markdown is not None else ""):
             if self.lesson_markdown is not None:
-                with VerticalScroll(id="lesson", classes="panel"):
-                    yield Markdown(self.lesson_markdown, id="lesson-md")
-            yield ChainWalk(id="chain", classes="panel")
-            with VerticalScroll(id="topology", classes="panel"):
-                yield Topology(id="topology-view")
-            yield ConntrackTable(id="conntrack", classes="panel")
-            yield ShellPane(self.shell_sim, reset_sim=self.shell_reset, id="shell", classes="panel")
+                from kubeflow_tui.tui.widgets.lesson_markdown import LessonMarkdown
+
+                with VerticalScroll(id="lesson", classes=cls("lesson")):
+                    yield LessonMarkdown(self.lesson_markdown, id="lesson-md")
+            chain = ChainWalk(id="chain", classes=cls("chain"))
+            chain.pending = self.pending
+            yield chain
+            with VerticalScroll(id="topology", classes=cls("topology")):
+                topo = Topology(id="topology-view")
+                topo.pending = self.pending
+                yield topo
+            ct = ConntrackTable(id="conntrack", classes=cls("conntrack"))
+            ct.pending = self.pending
+            yield ct
+            yield ShellPane(self.shell_sim, reset_sim=self.shell_reset, id="shell", classes=cls("shell"))
 
     def on_mount(self) -> None:
         try:
@@ -66,8 +94,7 @@ class FlowView(Vertical):
                 self.query_one(f"#{p}").border_title = f"{i + 1} {PANEL_TITLES[p]}"
         except NoMatches:  # the screen was closed before it finished mounting
             return
-        first = "chain" if "chain" in self.panels and self.lesson_markdown is None else self.panels[0]
-        self.select_panel(first)
+        self.select_panel(self.first_panel)
 
     def select_panel(self, name: str) -> None:
         if name not in self.panels or not self.is_mounted:
@@ -102,21 +129,30 @@ class FlowView(Vertical):
             return
         if hasattr(widget, "after_redraw"):
             self.call_after_refresh(widget.after_redraw)
+        if name == "topology":
+            # The topology is laid out to its panel's width; a panel hidden since the
+            # screen opened has no width yet (and gets no Resize when shown): redraw it
+            # once it has one.
+            topo = self.query_one(Topology)
+            if topo.trace is not None:
+                self.call_after_refresh(topo.redraw)
 
-    def show(self, trace: Trace | None, index: int, scenario: Any, *, title: str, playing: bool, speed: float) -> None:
+    def show(self, trace: Trace | None, index: int, scenario: Any, *, title: str, playing: bool, speed: float,
+             pending: bool = False) -> None:
         try:
-            self._show(trace, index, scenario, title=title, playing=playing, speed=speed)
+            self._show(trace, index, scenario, title=title, playing=playing, speed=speed, pending=pending)
         except NoMatches:  # not mounted (yet, or any more)
             pass
 
-    def _show(self, trace: Trace | None, index: int, scenario: Any, *, title: str, playing: bool, speed: float) -> None:
+    def _show(self, trace: Trace | None, index: int, scenario: Any, *, title: str, playing: bool, speed: float,
+              pending: bool = False) -> None:
+        self.pending = pending
         nar = self.query_one(Narration)
         nar.title, nar.playing, nar.speed = title, playing, speed
-        nar.show(trace, index, scenario)
-        self.query_one(PacketHeader).show(trace, index, scenario)
-        self.query_one(ChainWalk).show(trace, index, scenario)
-        self.query_one(Topology).show(trace, index, scenario)
-        self.query_one(ConntrackTable).show(trace, index, scenario)
+        for w in (nar, self.query_one(PacketHeader), self.query_one(ChainWalk), self.query_one(Topology),
+                  self.query_one(ConntrackTable)):
+            w.pending = pending
+            w.show(trace, index, scenario)
 
 
 class FlowScreen(Screen):
@@ -148,7 +184,7 @@ class FlowScreen(Screen):
     def __init__(
         self,
         scenario: Any,
-        flow: str,
+        flow: str | None = None,
         *,
         source: str = "",
         flows: list[str] | None = None,
@@ -156,11 +192,13 @@ class FlowScreen(Screen):
         endpoint: str | None = None,
         start_step: int = 0,
     ) -> None:
+        """``scenario`` is a loaded scenario, or ``None`` to load ``source`` (a path) after
+        the first frame; ``flow`` ``None`` means the scenario's first flow."""
         super().__init__()
         self.scenario = scenario
         self.source = source
-        self.flow = flow
         self.flows = flows if flows is not None else [f.name for f in getattr(scenario, "flows", [])]
+        self.flow = flow if flow is not None else (self.flows[0] if self.flows else "")
         self.seed = seed
         self.endpoint = endpoint
         self.trace: Trace | None = None
@@ -178,30 +216,97 @@ class FlowScreen(Screen):
         self._asking = False
         self._state_token: Any = None
         self._panel_before_shell = ""
+        #: True until the engine has run (the scenario loaded, the first flow traced):
+        #: the engine works after the first frame, so the screen shows at once.
+        self.starting = True
+        self._queued: list[tuple[str, tuple[Any, ...]]] = []  # keys pressed while starting
+        self._queued_notice = False
+        self._resumed = False
 
     @property
     def kapp(self) -> "KubeflowApp":
         return self.app  # type: ignore[return-value]
+
+    @property
+    def position(self) -> int:
+        """The step to save as the learner's place (the saved one while still starting)."""
+        return self.index if self.trace is not None or not self.starting else self.start_step
 
     # ------------------------------------------------------------------ layout
     def lesson_markdown(self) -> str | None:
         return None
 
     def compose(self) -> ComposeResult:
+        apply_breakpoints(self)
         yield TooSmall()
         engine = self.kapp.engine
         live = getattr(engine, "live_sim", None)
         reset = getattr(engine, "reset_live", None)
-        yield FlowView(lesson_markdown=self.lesson_markdown(), id="flow-view",
+        yield FlowView(lesson_markdown=self.lesson_markdown(), id="flow-view", title=self.title_text(),
+                       pending=self.starting,
                        shell_sim=(lambda: live(self.scenario)) if live is not None else None,
                        shell_reset=(lambda: reset(self.scenario)) if reset is not None else None)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.run_flow(self.flow, seed=self.seed, endpoint=self.endpoint, start=self.start_step)
+        self.redraw()  # the placeholders: the first frame shows the layout and the lesson text
+        self.call_after_refresh(self._start)
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        # (then Screen's handler runs.)  The first resume comes just after the screen was
+        # composed, its widgets styled as they were mounted: restyling the whole tree again
+        # (a lesson's Markdown blocks and all) would only delay the first frame.
+        if not self._resumed:
+            self._resumed = True
+            event.refresh_styles = False
 
     # ------------------------------------------------------------------ engine
+    def load_error(self, exc: BaseException) -> tuple[str, str]:
+        """(title, message) of the error shown when the scenario cannot be loaded."""
+        return "Cannot open this scenario", str(exc)
+
+    def _start(self) -> None:
+        """After the first frame: load the scenario if needed, run the first flow."""
+        if not self.starting or not self.is_attached:
+            return
+        if self.scenario is None:
+            try:
+                self.scenario = self.kapp.engine.load(self.source)
+            except EngineError as exc:
+                self.starting = False
+                self._queued.clear()
+                self.kapp.screen_failed(self, *self.load_error(exc))
+                return
+            if not self.flows:
+                self.flows = [f.name for f in getattr(self.scenario, "flows", [])]
+                if not self.flows:
+                    self.starting = False
+                    self._queued.clear()
+                    self.kapp.screen_failed(self, "Nothing to run",
+                                            f"{self.source}: the scenario has no flows to show.")
+                    return
+            if not self.flow:
+                self.flow = self.flows[0]
+        self.starting = False
+        self.run_flow(self.flow, seed=self.seed, endpoint=self.endpoint, start=self.start_step)
+        queued, self._queued = self._queued, []
+        for action, args in queued:  # the keys pressed while the engine worked, in order
+            getattr(self, f"action_{action}")(*args)
+
+    def wait_for_engine(self, action: str, *args: Any) -> bool:
+        """True (and the action queued) while the engine has not run yet."""
+        if not self.starting:
+            return False
+        if len(self._queued) < 50:
+            self._queued.append((action, args))
+        if not self._queued_notice:
+            self._queued_notice = True
+            self.notify("Still tracing the flow: your keys will apply in a moment.", timeout=2)
+        return True
+
     def run_flow(self, flow: str, *, seed: int | None, endpoint: str | None, start: int = 0) -> bool:
+        if self.starting:  # (the actions that run a flow wait for the engine: see wait_for_engine)
+            return False
         try:
             trace = self.kapp.engine.run_flow(self.scenario, flow, seed=seed, endpoint=endpoint)
         except EngineError as exc:
@@ -237,7 +342,7 @@ class FlowScreen(Screen):
         self.notify(f"Playing `{line}`: → steps, space plays; f goes back to the lesson's flows.", timeout=6)
 
     def title_text(self) -> str:
-        name = getattr(self.scenario, "name", "") or self.source
+        name = getattr(self.scenario, "name", "") or (_stem(self.source) if self.scenario is None else self.source)
         if self.adhoc:
             return f"{name} › $ {self.adhoc}"
         extra = []
@@ -246,6 +351,8 @@ class FlowScreen(Screen):
                 extra.append(f"seed {self.trace.seed}")
             if self.trace.endpoint:
                 extra.append(f"→ {self.trace.endpoint}")
+        if not self.flow:  # a scenario not loaded yet: its flows are not known
+            return name
         return f"{name} › {self.flow}" + (f" ({', '.join(extra)})" if extra else "")
 
     def redraw(self) -> None:
@@ -254,7 +361,7 @@ class FlowScreen(Screen):
         except Exception:
             return
         view.show(self.trace, self.index, self.scenario, title=self.title_text(), playing=self.playing,
-                  speed=SPEEDS[self.speed_i])
+                  speed=SPEEDS[self.speed_i], pending=self.starting)
         if self.trace is not None and self.trace.steps and self.index == len(self.trace.steps) - 1 and not self.adhoc:
             self.on_flow_end()
 
@@ -277,6 +384,8 @@ class FlowScreen(Screen):
         return len(self.trace.steps) if self.trace is not None else 0
 
     def action_step(self, delta: int) -> None:
+        if self.wait_for_engine("step", delta):
+            return
         if not self._n() or self._asking:
             return
         new = max(0, min(self.index + delta, self._n() - 1))
@@ -300,6 +409,8 @@ class FlowScreen(Screen):
         self.redraw()
 
     def action_jump(self, where: str) -> None:
+        if self.wait_for_engine("jump", where):
+            return
         if not self._n() or self._asking:
             return
         if where == "start":
@@ -327,6 +438,8 @@ class FlowScreen(Screen):
         self.predict_points = {p.step_index: p for p in points if p.step_index > 0}
 
     def action_predict(self) -> None:
+        if self.wait_for_engine("predict"):
+            return
         self.predict = not self.predict
         if self.predict:
             self._load_predict_points()
@@ -367,7 +480,7 @@ class FlowScreen(Screen):
                                            total=len(order)), done)
 
     def action_play(self) -> None:
-        if self._asking:
+        if self.wait_for_engine("play") or self._asking:
             return
         if self.playing:
             self.stop_playing()
@@ -406,6 +519,8 @@ class FlowScreen(Screen):
         self.redraw()
 
     def action_reroll(self) -> None:
+        if self.wait_for_engine("reroll"):
+            return
         base = self.trace.seed if self.trace is not None and self.trace.seed is not None else self.seed
         if base is None:
             base = getattr(self.scenario, "seed", 0) or 0
@@ -415,6 +530,8 @@ class FlowScreen(Screen):
             self.notify(f"Ran again with seed {seed}" + (f": the kernel picked {ep}." if ep else "."), timeout=4)
 
     def action_endpoint(self) -> None:
+        if self.wait_for_engine("endpoint"):
+            return
         pods = [p.name for p in getattr(self.scenario, "pods", [])]
         choices: list[tuple[Any, str]] = [("__random__", "let the kernel choose (new seed)")]
         choices += [(p, f"pin endpoint {p}") for p in pods]
@@ -434,7 +551,7 @@ class FlowScreen(Screen):
         return [(f, f"{f}  {desc.get(f, '')}".rstrip()) for f in self.flows]
 
     def action_pick_flow(self) -> None:
-        if self._asking:
+        if self.wait_for_engine("pick_flow") or self._asking:
             return
         choices = self.flow_choices()
         if not choices:
@@ -473,6 +590,8 @@ class FlowScreen(Screen):
         return nodes[0]
 
     def action_ruleset(self) -> None:
+        if self.wait_for_engine("ruleset"):
+            return
         from kubeflow_tui.tui.screens.ruleset import RulesetScreen
 
         node = self.current_node()
@@ -511,6 +630,8 @@ class FlowScreen(Screen):
             return None
 
     def action_shell(self) -> None:
+        if self.wait_for_engine("shell"):
+            return
         pane = self.shell_pane()
         if pane is None:
             return
@@ -566,6 +687,8 @@ class FlowScreen(Screen):
 
     # ------------------------------------------------------------------ quiz
     def action_quiz(self) -> None:
+        if self.wait_for_engine("quiz"):
+            return
         self.stop_playing()
         self.kapp.open_quiz(self.scenario, list(self.flows), title=f"Quiz: {getattr(self.scenario, 'name', '')}",
                             record_key=f"quiz:{getattr(self.scenario, 'name', '')}")
@@ -598,8 +721,9 @@ class LessonScreen(FlowScreen):
         Binding("left_square_bracket", "lesson(-1)", "Prev lesson", show=False),
     ]
 
-    def __init__(self, lesson: "Lesson", scenario: Any, *, flow: str | None = None, start_step: int = 0,
+    def __init__(self, lesson: "Lesson", scenario: Any = None, *, flow: str | None = None, start_step: int = 0,
                  seed: int | None = None) -> None:
+        """``scenario`` ``None``: the lesson's scenario is loaded after the first frame."""
         flows = list(lesson.flows)
         super().__init__(scenario, flow if flow in flows else flows[0], source=str(lesson.scenario), flows=flows,
                          seed=seed, start_step=start_step)
@@ -607,6 +731,8 @@ class LessonScreen(FlowScreen):
         self._shown_flow = False
 
     def action_quiz(self) -> None:
+        if self.wait_for_engine("quiz"):
+            return
         self.stop_playing()
         self.kapp.open_lesson_quiz(self.lesson, self.scenario)
 
@@ -630,6 +756,10 @@ class LessonScreen(FlowScreen):
     def lesson_markdown(self) -> str | None:
         return self.lesson.body
 
+    def load_error(self, exc: BaseException) -> tuple[str, str]:
+        return (f"Lesson {self.lesson.number} cannot start",
+                f"{exc}\n\n(scenario: {self.lesson.scenario_ref})")
+
     def title_text(self) -> str:
         n = self.lesson.number
         head = f"Lesson {n}: " if n else ""
@@ -651,17 +781,28 @@ class LessonScreen(FlowScreen):
         self._shown_flow = True
 
     def action_step(self, delta: int) -> None:
+        if self.wait_for_engine("step", delta):
+            return
         self._show_flow_once()
         super().action_step(delta)
 
     def action_jump(self, where: str) -> None:
+        if self.wait_for_engine("jump", where):
+            return
         self._show_flow_once()
         super().action_jump(where)
 
     def on_unmount(self) -> None:
         # (FlowScreen.on_unmount runs too: Textual calls each class's handler)
-        self.kapp.save_position(self.lesson, self.flow, self.index)
+        self.kapp.save_position(self.lesson, self.flow, self.position)
 
     def action_lesson(self, delta: int) -> None:
-        self.kapp.save_position(self.lesson, self.flow, self.index)
+        self.kapp.save_position(self.lesson, self.flow, self.position)
         self.kapp.open_lesson_relative(self.lesson, delta)
+
+
+def _stem(source: str) -> str:
+    """A scenario's name from its path, until the file is loaded."""
+    from pathlib import PurePath
+
+    return PurePath(source).stem if source else ""

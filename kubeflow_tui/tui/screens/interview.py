@@ -14,6 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 
@@ -58,12 +59,21 @@ class InterviewScreen(Screen[InterviewSession]):
     def _tick(self) -> None:
         if self._over:
             return
-        if self.session.finished and not self._answered:
-            self._finish()
-        else:
-            self.query_one("#iv-head", Static).update(self._head())
+        try:
+            if self.session.finished and not self._answered:
+                self._finish()
+            else:
+                self.query_one("#iv-head", Static).update(self._head())
+        except NoMatches:  # the screen is closing
+            pass
 
     def _show(self) -> None:
+        try:
+            self._show_current()
+        except NoMatches:  # closed (escape) before it finished mounting: keys faster than the UI
+            pass
+
+    def _show_current(self) -> None:
         item = self.session.current()
         if item is None:
             self._finish()

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.style import Style
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from kubeflow_tui.trace import Trace
+if TYPE_CHECKING:
+    from kubeflow_tui.trace import Trace
 
 
 class StepView:
@@ -20,7 +21,10 @@ class StepView:
     """
 
     HIGHLIGHT_CLASSES: tuple[str, ...] = ()
+    #: shown instead of the step while the engine has not produced the Trace yet
+    PENDING_TEXT = "tracing…"
     trace: Trace | None = None
+    pending: bool = False
     index: int = 0
     scenario: Any = None
     text: Text = Text()

@@ -7,10 +7,14 @@ roll is shown next to its rule.  Everything comes from the Trace.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 
-from kubeflow_tui.trace import Step
 from kubeflow_tui.tui.widgets.base import StepScroll
+
+if TYPE_CHECKING:
+    from kubeflow_tui.trace import Step
 
 EVENT_TEXT = {
     "send": "sends the packet",
@@ -53,7 +57,7 @@ class ChainWalk(StepScroll):
     def build(self) -> Text:
         t = Text(no_wrap=False, overflow="fold")
         if self.trace is None or not self.trace.steps:
-            t.append("No trace.")
+            t.append(self.PENDING_TEXT if self.pending else "No trace.")
             return t
         steps = visit(self.trace.steps, self.index)
         cur = self.trace.steps[self.index]

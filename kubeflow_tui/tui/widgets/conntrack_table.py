@@ -19,7 +19,7 @@ class ConntrackTable(StepScroll):
     def build(self) -> Text:
         t = Text(no_wrap=False, overflow="fold")
         if self.trace is None or not self.trace.steps:
-            t.append("No trace.")
+            t.append(self.PENDING_TEXT if self.pending else "No trace.")
             return t
         s = self.trace.steps[self.index]
         t.append(f"conntrack -L on {s.host}", self.cstyle("conntrack--title"))

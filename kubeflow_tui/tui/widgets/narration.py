@@ -21,7 +21,10 @@ class Narration(StepStatic):
         t = Text(no_wrap=False, overflow="fold")
         if self.trace is None or not self.trace.steps:
             t.append(self.title or "No trace", self.cstyle("narration--where"))
-            t.append("\nNothing to show yet: pick a flow with f.")
+            if self.pending:
+                t.append("\nTracing the packet: loading the scenario and its iptables rules…")
+            else:
+                t.append("\nNothing to show yet: pick a flow with f.")
             return t
         tr, i = self.trace, self.index
         s = tr.steps[i]

@@ -27,7 +27,7 @@ class PacketHeader(StepStatic):
     def build(self) -> Text:
         t = Text(no_wrap=False, overflow="fold")
         if self.trace is None or not self.trace.steps:
-            t.append("no packet yet", self.cstyle("packet--label"))
+            t.append(self.PENDING_TEXT if self.pending else "no packet yet", self.cstyle("packet--label"))
             return t
         s = self.trace.steps[self.index]
         p = s.packet

@@ -19,7 +19,7 @@ colour, stderr in the error colour.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from rich.text import Text
 from textual import events, on
@@ -27,9 +27,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Input, RichLog, Static
+from textual.widgets import Input, Static
 
-from kubeflow_tui.trace import Trace
+if TYPE_CHECKING:
+    from kubeflow_tui.trace import Trace
 
 HELP_EXTRA = (
     "In this pane also: host [NAME] (list or switch hosts), clear, reset (the cluster afresh), "
@@ -106,11 +107,30 @@ class ShellPane(Vertical):
         self.lines: list[tuple[str, str]] = []  # (kind, text) as written: for tests and reading
 
     def compose(self) -> ComposeResult:
-        yield RichLog(id="shell-log", wrap=True, markup=False, highlight=False, max_lines=2000, min_width=20)
-        with Horizontal(id="shell-line"):
-            yield Static("$ ", id="shell-prompt")
-            yield ShellInput(placeholder="a command, e.g. iptables -t nat -L KUBE-SERVICES -n  (help)",
-                             id="shell-input")
+        # The pane is hidden when the flow screen opens: its widgets are mounted after the
+        # first frame (``RichLog`` alone costs an import of rich.pretty at start-up).
+        return iter(())
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._build)
+
+    def _build(self) -> None:
+        if self.children or not self.is_attached:
+            return
+        from textual.widgets import RichLog
+
+        self.mount(
+            RichLog(id="shell-log", wrap=True, markup=False, highlight=False, max_lines=2000, min_width=20),
+            Horizontal(
+                Static("$ ", id="shell-prompt"),
+                ShellInput(placeholder="a command, e.g. iptables -t nat -L KUBE-SERVICES -n  (help)",
+                           id="shell-input"),
+                id="shell-line",
+            ),
+        )
+        if self.lines:  # written before the widgets existed
+            self.call_after_refresh(self._rewrap)
+            self._update_prompt()
 
     # ------------------------------------------------------------------ state
     def sim(self) -> Any:
@@ -190,7 +210,7 @@ class ShellPane(Vertical):
         if len(self.lines) > 2000:
             del self.lines[:-2000]
         try:
-            log = self.query_one(RichLog)
+            log = self.query_one("#shell-log")
         except Exception:
             return
         if log.size.width <= 0:
@@ -208,7 +228,7 @@ class ShellPane(Vertical):
     def _rewrap(self) -> None:
         """RichLog wraps when a line is written: write everything again at the new width."""
         try:
-            log = self.query_one(RichLog)
+            log = self.query_one("#shell-log")
         except Exception:
             return
         if log.size.width <= 0:
@@ -231,7 +251,7 @@ class ShellPane(Vertical):
     def clear(self) -> None:
         self.lines = []
         try:
-            self.query_one(RichLog).clear()
+            self.query_one("#shell-log").clear()
         except Exception:
             pass
 

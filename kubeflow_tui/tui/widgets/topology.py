@@ -53,7 +53,7 @@ class Topology(StepStatic):
     def build(self) -> Text:
         t = Text(no_wrap=True, overflow="ellipsis")
         if self.trace is None or not self.trace.steps:
-            t.append("No trace.")
+            t.append(self.PENDING_TEXT if self.pending else "No trace.")
             return t
         step = self.trace.steps[self.index]
         cur = step.host
