@@ -15,6 +15,8 @@ the same run and reported next to a reference measured the same way:
   the child when ``App._display`` receives the first frame of the screen we wait for.  The
   headless driver skips turning frames into terminal bytes, so the probe does that itself
   (``render_segments``) for both apps: the cost of a real terminal frame is included.
+  The app's first frame is its lesson/flow screen with the lesson text and the panels
+  saying "tracing…"; ``traced_frame_*`` is the later frame with the trace filled in.
   Target: ``first_frame_ratio`` <= 1.3.
 * ``playback``: the flow screen auto-playing at its top speed (a timer, capped by design),
   and the step rate when steps are driven as fast as frames come out (each step waits for
@@ -155,9 +157,15 @@ def child_first_frame(kind: str, target: str) -> None:
     t0 = float(os.environ["KB_T0"])
     _watchdog(60)
 
+    first: dict[str, float] = {}
+
     def done(app, screen) -> None:  # noqa: ANN001
         t = time.monotonic()
-        sys.stdout.write(json.dumps({"ms": (t - t0) * 1000.0, "screen": type(screen).__name__}) + "\n")
+        first.setdefault("ms", (t - t0) * 1000.0)
+        if kind != "bare" and getattr(screen, "trace", None) is None:
+            return  # the learner's screen is up (lesson text, panels saying "tracing…")
+        out = {"ms": first["ms"], "ready_ms": (t - t0) * 1000.0, "screen": type(screen).__name__}
+        sys.stdout.write(json.dumps(out) + "\n")
         sys.stdout.flush()
         os._exit(0)  # the frame is out; teardown is not part of the figure
 
@@ -176,7 +184,7 @@ def child_first_frame(kind: str, target: str) -> None:
 
         def ready(app, screen) -> bool:  # noqa: ANN001
             _fail_on_error_screen(screen)
-            return isinstance(screen, FlowScreen) and getattr(screen, "trace", None) is not None
+            return isinstance(screen, FlowScreen)  # the lesson/flow screen, traced or not yet
 
         app = _probe_class(KubeflowApp, ready, done)(target)
     app.run(headless=True, size=(80, 24))
@@ -363,6 +371,7 @@ def bench_first_frame(n: int) -> dict:
     try:
         env = _child_env(KUBEFLOW_TUI_DATA_DIR=data_dir)
         runs: dict[str, list[float]] = {"bare": [], "lesson": [], "scenario": []}
+        ready: dict[str, list[float]] = {"lesson": [], "scenario": []}
         lesson = lesson_1()
         log(f"lesson 1 is {lesson.relative_to(REPO)}")
         cases = [("bare", "bare", ""), ("lesson", "app", str(lesson)), ("scenario", "app", str(SCENARIO))]
@@ -376,6 +385,8 @@ def bench_first_frame(n: int) -> dict:
                 if "error" in r:
                     raise RuntimeError(f"first frame ({name}): {r['error']}")
                 runs[name].append(r["ms"])
+                if name in ready:
+                    ready[name].append(r["ready_ms"])
             log(f"first frame run {i + 1}/{n}: " + ", ".join(f"{k} {v[-1]:.0f} ms" for k, v in runs.items()))
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -388,6 +399,12 @@ def bench_first_frame(n: int) -> dict:
         "first_frame_scenario_ms": scen,
         "first_frame_scenario_ratio": scen / bare,
         "first_frame_runs_ms": {k: [round(x, 1) for x in v] for k, v in runs.items()},
+        # the first frame shows the lesson text and the panels saying "tracing…"; the
+        # engine (scenario, kube-proxy rules, the flow) fills them in just after
+        "traced_frame_lesson_ms": med(ready["lesson"]),
+        "traced_frame_lesson_ratio": med(ready["lesson"]) / bare,
+        "traced_frame_scenario_ms": med(ready["scenario"]),
+        "traced_frame_scenario_ratio": med(ready["scenario"]) / bare,
     }
 
 
