@@ -1556,7 +1556,14 @@ def parse_iptables_save(text: str, source: str = "<input>") -> Ruleset:
     enabled = gc.isenabled()
     gc.disable()  # a big dump makes ~10^6 objects; cyclic GC passes would dominate
     try:
-        ruleset = _Parser(source).run(text)
+        parser = _Parser(source)
+        try:
+            ruleset = parser.run(text)
+        finally:
+            # _Parser keeps a bound method of itself (a reference cycle): break it, so the
+            # parser is freed now and not kept alive by the freeze below
+            parser.__dict__.pop("_exists", None)
+            del parser
         if len(text) > 1_000_000:
             # The rules of a big dump live as long as the ruleset and hold no cycles worth
             # collecting: move them out of the collector's sight, so later full
