@@ -7,6 +7,7 @@ generated ruleset into a real kernel in a throwaway network namespace.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 import re
 import secrets
 import shutil
@@ -793,3 +794,16 @@ def _rule_counts(text: str, table: str) -> dict[str, int]:
             chain = line.split(" ", 2)[1]
             counts[chain] = counts.get(chain, 0) + 1
     return counts
+
+
+def test_selector_matching_no_pod_gets_the_placeholder_slice():
+    """The EndpointSlice reconciler adds one placeholder slice (no ports, no endpoints) for
+    a Service whose selector matches nothing; kube-proxy sees no endpoints from it."""
+    from kubeflow_tui.kubeproxy import endpoint_slices, service_port_endpoints
+    from kubeflow_tui.scenario import load_scenario
+
+    sc = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "no-endpoints.yaml")
+    slices = endpoint_slices(sc)["default/web"]
+    assert len(slices) == 1
+    assert slices[0].name.startswith("web-") and slices[0].ports == () and slices[0].endpoints == ()
+    assert service_port_endpoints(sc) == {}

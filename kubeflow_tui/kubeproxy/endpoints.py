@@ -13,7 +13,8 @@ Two views, both plain frozen dataclasses:
    ``endpoints`` (tuple of ``SliceEndpoint(address, pod, node, ready, serving,
    terminating)``).  Rules followed (k8s endpointslice controller):
      - pods in the Service's namespace whose labels contain the selector; a Service
-       without a selector (None or ``{}``) gets no slices;
+       without a selector (None or ``{}``) gets no slices; one whose selector matches no
+       pod gets the reconciler's placeholder slice (no ports, no endpoints);
      - ``targetPort`` unset -> ``port``; a number -> that number (no check against the
        pod); a name -> the pod's container port with that name *and* the Service port's
        protocol; a pod lacking it simply has that port missing, so pods that resolve
@@ -216,6 +217,11 @@ def service_slices(svc: Service, pods: list[Pod]) -> list[EndpointSlice]:
                     endpoints=chunk,
                 )
             )
+    if not slices and svc.selector:
+        # the EndpointSlice reconciler: "When no endpoint slices would usually exist, we
+        # need to add a placeholder" -- one slice with no ports and no endpoints
+        slices.append(EndpointSlice(name=_slice_name(svc, (), 0), namespace=svc.namespace,
+                                    service=svc.name, ports=(), endpoints=()))
     return slices
 
 

@@ -222,12 +222,13 @@ def _slice_obj(sl) -> dict:
         "endpoints": [{"addresses": [e.address],
                        "conditions": {"ready": e.ready, "serving": e.serving, "terminating": e.terminating},
                        "nodeName": e.node, "targetRef": {"kind": "Pod", "name": e.pod, "namespace": sl.namespace}}
-                      for e in sl.endpoints],
+                      for e in sl.endpoints] or None,
         "kind": "EndpointSlice",
         "metadata": {"labels": {"kubernetes.io/service-name": sl.service}, "name": sl.name,
                      "namespace": sl.namespace},
+        # an empty list comes back from the API server as null (the placeholder slice)
         "ports": [({"name": p.name} if p.name else {"name": ""}) | {"port": p.port, "protocol": p.protocol}
-                  for p in sl.ports],
+                  for p in sl.ports] or None,
     }
 
 
