@@ -229,7 +229,8 @@ def validate(paths: Iterable[str | Path]) -> list[str]:
     """Check lesson files; return one message per problem (empty list = all good).
 
     Checks the front matter (required keys and their types), that the scenario file
-    exists and parses as YAML, and that every listed flow is defined in it.
+    exists and parses as YAML, that every listed flow is defined in it, and that the
+    ``quiz:`` file and the ``case:`` ids can be used.
     """
     errors: list[str] = []
     titles: dict[str, Path] = {}
@@ -258,6 +259,12 @@ def validate(paths: Iterable[str | Path]) -> list[str]:
                 errors.append(
                     f"{path}:1: flows: {f!r} is not a flow of {lesson.scenario_ref} (it has: {known})"
                 )
+        # the authored quiz and the troubleshooting cases it names must exist and parse
+        for check in (quiz_items, case_paths):
+            try:
+                check(lesson)
+            except QuizSpecError as exc:
+                errors.append(str(exc))
     return errors
 
 

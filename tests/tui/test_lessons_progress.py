@@ -87,3 +87,15 @@ async def test_app_tells_about_corrupt_progress(make_app, data_dir):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert any("could not be read" in str(n.message) for n in app._notifications)
+
+
+def test_validate_names_a_case_that_does_not_exist(tmp_path):
+    from kubeflow_tui.lessons import validate
+
+    scenario = Path(__file__).resolve().parents[2] / "scenarios" / "clusterip.yaml"
+    lesson = tmp_path / "01-x.md"
+    lesson.write_text(f'---\ntitle: "x"\nscenario: {scenario}\nflows: [pod-same-node]\nminutes: 5\n'
+                      "case: no-such-case\n---\n# x\n")
+    errors = validate([lesson])
+    assert len(errors) == 1
+    assert errors[0].startswith(f"{lesson}:1: case: no case named 'no-such-case' (cases: 01-not-ready,")
