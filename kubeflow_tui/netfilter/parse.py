@@ -1505,20 +1505,25 @@ def validate_table(t: Table, source: str | None = None) -> None:
         _raise_loop({c for c, d in indeg.items() if d > 0}, chains, source)
     if not restricted:
         return
-    hooks: dict[str, set[str]] = {b: {b} for b in builtins}
+    # which built-in chains reach each chain; the sets are shared until they differ
+    # (a kube-proxy dump has tens of thousands of chains, nearly all reached the same way)
+    hooks: dict[str, frozenset[str]] = {b: frozenset((b,)) for b in builtins}
     for c in order:
         mine = hooks.get(c)
         if mine:
             for tg in edges.get(c, ()):
                 h = hooks.get(tg)
                 if h is None:
-                    hooks[tg] = set(mine)
-                else:
-                    h |= mine
+                    hooks[tg] = mine
+                elif not mine <= h:
+                    hooks[tg] = h | mine
     for name, r in restricted:
         allowed = TARGET_HOOKS[r.target]
+        reached = hooks.get(name)
+        if not reached or reached.issubset(allowed):
+            continue
         for b in builtins:
-            if b not in allowed and b in hooks.get(name, ()):
+            if b not in allowed and b in reached:
                 raise IptablesError(
                     f"target {r.target} is not allowed in the {b} hook (chain {name} "
                     f"is reached from {b}; {r.target} only works from "
