@@ -275,6 +275,8 @@ TARGET_TABLE = {"DNAT": "nat", "SNAT": "nat", "MASQUERADE": "nat", "REJECT": "fi
 TARGET_HOOKS = {"DNAT": ("PREROUTING", "OUTPUT"), "SNAT": ("INPUT", "POSTROUTING"),
                 "MASQUERADE": ("POSTROUTING",)}
 
+_TARGET_HOOK_SETS = {k: frozenset(v) for k, v in TARGET_HOOKS.items()}
+
 _STD_TARGETS = frozenset({"ACCEPT", "DROP", "RETURN", "QUEUE"})
 
 _SHORT = {
@@ -938,7 +940,10 @@ _TARGET_FN = {
 _MATCH_CACHE: dict = {}
 _COMMENT_CACHE: dict = {}
 _new = object.__new__
+_setattr = object.__setattr__
 _TARGET_CACHE: dict = {}
+_CHAIN_TARGET_OPTS: dict = {}  # the (never changed) option table of a jump to a user chain
+_PROTO_CACHE: dict[str, str] = {}  # -p argument -> protocol name ("" for all/0)
 
 
 def _check_iface(name: str) -> str:
@@ -966,6 +971,7 @@ def _parse_spec(toks, table: str, chain: str, chain_exists, line: int,
     goto = False
     packets, bytes_ = counters
     neg = seen_s = seen_d = False
+    short_get = _SHORT.get
     i, n = 0, len(toks)
     while i < n:
         t = toks[i]
@@ -975,7 +981,7 @@ def _parse_spec(toks, table: str, chain: str, chain_exists, line: int,
                 raise _Err("multiple consecutive ! not allowed")
             neg = True
             continue
-        kind = _SHORT.get(t)
+        kind = short_get(t)
         if kind is not None:
             if i >= n and kind != "f":
                 raise _Err(f"option \"{t}\" requires an argument")
@@ -986,6 +992,12 @@ def _parse_spec(toks, table: str, chain: str, chain_exists, line: int,
                 i += 1
                 if mod not in MATCH_OPTIONS:
                     raise _Err(f"unsupported match \"-m {mod}\"")
+                if mod == "comment" and i + 1 < n and toks[i] == "--comment":
+                    # fast path for "-m comment --comment X" (what the generic path
+                    # does: no target has a --comment option)
+                    matches.append([mod, [(False, "--comment", (toks[i + 1],))]])
+                    i += 2
+                    continue
                 matches.append([mod, []])
             elif kind == "j" or kind == "g":
                 if neg:
@@ -1008,17 +1020,22 @@ def _parse_spec(toks, table: str, chain: str, chain_exists, line: int,
                         err = chain_exists(target)
                         if err:
                             raise _Err(err)
-                    target_spec = {}
+                    target_spec = _CHAIN_TARGET_OPTS
             elif kind == "p":
                 if proto is not None or proto_neg:
                     raise _Err("multiple -p flags not allowed")
-                num = parse_proto(toks[i])
+                pname = _PROTO_CACHE.get(toks[i])
+                if pname is None:
+                    num = parse_proto(toks[i])
+                    pname = proto_name(num) if num else ""
+                    if len(_PROTO_CACHE) < 1000:
+                        _PROTO_CACHE[toks[i]] = pname
                 i += 1
-                if num == 0:
+                if not pname:
                     if neg:
                         raise _Err("rule would never match protocol")
                 else:
-                    proto, proto_neg = proto_name(num), neg
+                    proto, proto_neg = pname, neg
             elif kind == "s" or kind == "d":
                 if (seen_s if kind == "s" else seen_d):
                     raise _Err(f"multiple -{kind} flags not allowed")
@@ -1082,7 +1099,7 @@ def _parse_spec(toks, table: str, chain: str, chain_exists, line: int,
             raise _Err(f"unknown option \"{t}\"")
         if i + nargs > n:
             raise _Err(f"option \"{t}\" requires {'an argument' if nargs == 1 else f'{nargs} arguments'}")
-        args = tuple(toks[i:i + nargs])
+        args = (toks[i],) if nargs == 1 else tuple(toks[i:i + nargs])
         i += nargs
         owner.append((neg, canon, args))
         neg = False
@@ -1108,7 +1125,8 @@ def _parse_spec(toks, table: str, chain: str, chain_exists, line: int,
                 _MATCH_CACHE[key] = hit
         mtuple.append(hit)
     topts = ()
-    if target is not None:
+    if target is not None and target_spec is not _CHAIN_TARGET_OPTS:
+        # (a jump to a user chain has no table restriction and no target options)
         need = TARGET_TABLE.get(target)
         if need is not None and need != table:
             raise _Err(f"target {target} can only be used in the {need} table, "
@@ -1123,11 +1141,12 @@ def _parse_spec(toks, table: str, chain: str, chain_exists, line: int,
                     _TARGET_CACHE[key] = topts
     # Rule(...) without the frozen dataclass __init__ (object.__setattr__ per field)
     rule = _new(Rule)
-    rule.__dict__.update(
-        chain=chain, src=src, src_neg=src_neg, dst=dst, dst_neg=dst_neg, in_iface=iin,
-        in_neg=in_neg, out_iface=iout, out_neg=out_neg, proto=proto, proto_neg=proto_neg,
-        matches=tuple(mtuple), target=target, target_options=topts, goto=goto, line=line,
-        packets=packets, bytes=bytes_)
+    _setattr(rule, "__dict__", {
+        "chain": chain, "src": src, "src_neg": src_neg, "dst": dst, "dst_neg": dst_neg,
+        "in_iface": iin, "in_neg": in_neg, "out_iface": iout, "out_neg": out_neg,
+        "proto": proto, "proto_neg": proto_neg, "matches": tuple(mtuple), "target": target,
+        "target_options": topts, "goto": goto, "line": line, "packets": packets,
+        "bytes": bytes_})
     return rule
 
 
@@ -1182,7 +1201,17 @@ def tokenize(line: str) -> list[str]:
     quotes are ordinary characters, an unclosed quote runs to the end of the line."""
     if '"' not in line:
         return line.split()
-    if "\\" not in line and not (line.count('"') & 1):
+    nq = 1 if "\\" in line else line.count('"')
+    if nq == 2:
+        # fast path: one quoted word, no escapes (the loop below, unrolled)
+        pre, word, post = line.split('"')
+        out = pre.split()
+        if pre and not pre[-1].isspace():
+            word = out.pop() + word
+        out.append(word)
+        out += post.split()
+        return out
+    if not (nq & 1):
         # fast path: balanced quotes, no escapes
         segs = line.split('"')
         out: list[str] = []
@@ -1279,6 +1308,7 @@ class _Parser:
 
     def run(self, text: str) -> Ruleset:
         lines = text.split("\n")
+        command, declare = self.command, self.declare
         for idx, raw in enumerate(lines, 1):
             self.lineno = idx
             line = raw.strip()
@@ -1286,9 +1316,9 @@ class _Parser:
                 continue
             c0 = line[0]
             if c0 == "-" or c0 == "[":
-                self.command(line)
+                command(line)
             elif c0 == ":":
-                self.declare(line)
+                declare(line)
             elif c0 == "*":
                 if self.tname is not None:
                     raise self.err(f"table {self.tname} (line {self.table_line}) is not "
@@ -1318,13 +1348,30 @@ class _Parser:
     def declare(self, line: str) -> None:
         self.need_table(line)
         parts = line[1:].split()
+        if len(parts) == 3 and parts[1] == "-" and parts[2] == "[0:0]":
+            # fast path: ":NAME - [0:0]" of a valid user chain (the same steps as below)
+            name = parts[0]
+            if name not in BUILTIN_CHAINS[self.tname] and _valid_chain_name(name) is None:
+                chains = (self.table or self.cur()).chains
+                ch = chains.get(name)
+                if ch is not None:
+                    ch.rules.clear()  # declaring an existing chain again flushes it
+                else:
+                    chains[name] = ch = Chain(name)
+                ch.packets, ch.bytes = 0, 0
+                return
         if not parts:
             raise self.err("empty chain name")
         name = parts[0]
         policy = parts[1] if len(parts) > 1 else None
-        if len(parts) > 3 or (len(parts) == 3 and _counters(parts[2]) is None):
+        cnt = None
+        if len(parts) == 3:
+            p2 = parts[2]
+            cnt = (0, 0) if p2 == "[0:0]" else _counters(p2)
+            if cnt is None:
+                raise self.err(f"bad chain declaration \"{line}\"")
+        elif len(parts) > 3:
             raise self.err(f"bad chain declaration \"{line}\"")
-        cnt = _counters(parts[2]) if len(parts) == 3 else None
         t = self.cur()
         builtin = name in BUILTIN_CHAINS[self.tname]
         if builtin:
@@ -1355,6 +1402,18 @@ class _Parser:
         if self.tname is None:
             self.need_table(line)
         toks = tokenize(line)
+        if len(toks) > 1 and toks[0] == "-A":
+            # fast path: "-A CHAIN ..." to an existing chain (the same steps as below)
+            chain = toks[1]
+            ch = (self.table or self.cur()).chains.get(chain)
+            if ch is not None:
+                try:
+                    rule = _parse_spec(toks[2:], self.tname, chain, self._exists,
+                                       self.lineno, (0, 0), self.table.chains)
+                except _Err as e:
+                    raise self.err(f"{e} in rule \"{line}\"") from None
+                ch.rules.append(rule)
+                return
         counters = (0, 0)
         if toks and toks[0][0] == "[":
             cnt = _counters(toks[0])
@@ -1463,6 +1522,74 @@ def render_rule_text(rule: Rule) -> str:
 
 
 def validate_table(t: Table, source: str | None = None) -> None:
+    """What the kernel checks when the table is committed: no chain loop reachable
+    from a built-in chain (ELOOP), NAT targets only reached from hooks that allow them."""
+    # Fast path: one topological sort over the whole chain graph (in-degrees counted
+    # while the edges are collected), with the hook sets propagated in the same pass.
+    # A loop anywhere (even in a part no built-in chain reaches) falls back to the exact
+    # check over the reachable part, so the outcome is the same.
+    chains = t.chains
+    edges: dict[str, list[str]] = {}
+    restricted: list[tuple[str, Rule]] = []
+    indeg = dict.fromkeys(chains, 0)
+    hook_targets = TARGET_HOOKS
+    for name, ch in chains.items():
+        rules = ch.rules
+        if not rules:
+            continue
+        out = [tg for r in rules if (tg := r.target) in chains]
+        if out:
+            edges[name] = out
+            for tg in out:
+                indeg[tg] += 1
+        if len(out) != len(rules):
+            for r in rules:
+                tg = r.target
+                if tg not in chains and tg in hook_targets:
+                    restricted.append((name, r))
+    builtins = [b for b in BUILTIN_CHAINS.get(t.name, ()) if b in chains]
+    order = [c for c, d in indeg.items() if d == 0]
+    # which built-in chains reach each chain; the sets are shared until they differ
+    # (a kube-proxy dump has tens of thousands of chains, nearly all reached the same way)
+    hooks: dict[str, frozenset[str]] = {b: frozenset((b,)) for b in builtins}
+    track = bool(restricted)
+    k = 0
+    while k < len(order):
+        c = order[k]
+        k += 1
+        out = edges.get(c)
+        if out is None:
+            continue
+        mine = hooks.get(c) if track else None
+        for tg in out:
+            d = indeg[tg] - 1
+            indeg[tg] = d
+            if d == 0:
+                order.append(tg)
+            if mine:
+                h = hooks.get(tg)
+                if h is None:
+                    hooks[tg] = mine
+                elif h is not mine and not mine <= h:
+                    hooks[tg] = h | mine
+    if len(order) != len(indeg):
+        _validate_reachable(t, source)
+        return
+    for name, r in restricted:
+        reached = hooks.get(name)
+        if not reached or reached <= _TARGET_HOOK_SETS[r.target]:
+            continue
+        allowed = TARGET_HOOKS[r.target]
+        for b in builtins:
+            if b not in allowed and b in reached:
+                raise IptablesError(
+                    f"target {r.target} is not allowed in the {b} hook (chain {name} "
+                    f"is reached from {b}; {r.target} only works from "
+                    f"{'/'.join(allowed)}) in rule \"{render_rule_text(r)}\"",
+                    r.line or None, source)
+
+
+def _validate_reachable(t: Table, source: str | None = None) -> None:
     """What the kernel checks when the table is committed: no chain loop reachable
     from a built-in chain (ELOOP), NAT targets only reached from hooks that allow them."""
     chains = t.chains
