@@ -390,18 +390,15 @@ def cmd_quiz(args: argparse.Namespace) -> int:
 
 def _resolve_quiz_path(text: str) -> str:
     """A path, or the name of a shipped scenario or troubleshooting case."""
-    if Path(text).is_file():
-        return text
-    from kubeflow_tui import resources
+    from kubeflow_tui.quiz import find_case
+    from kubeflow_tui.resources import find_scenario
 
-    for folder in ("scenarios", "cases"):
-        try:
-            base = resources.data_dir(folder)
-        except Exception:
-            continue
-        for cand in (base / text, base / f"{text}.yaml"):
-            if cand.is_file():
-                return str(cand)
+    try:
+        return str(find_scenario(text))
+    except FileNotFoundError:
+        case = find_case(text)
+        if case is not None:
+            return str(case)
     raise CliError(f"quiz: no such file, shipped scenario or case: {text!r}")
 
 

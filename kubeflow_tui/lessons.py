@@ -374,24 +374,15 @@ def case_paths(lesson: Lesson) -> list[Path]:
     if not ref:
         return []
     refs = ref if isinstance(ref, list) else [ref]
-    try:
-        from kubeflow_tui.quiz import list_cases
+    from kubeflow_tui.quiz import find_case, list_cases
 
-        cases = list_cases()
-    except Exception:
-        cases = []
     out: list[Path] = []
     for r in refs:
         if not isinstance(r, str) or not r:
             raise QuizSpecError(f"{lesson.path}:1: case: must be a case id such as 09-rule-deleted, or a list")
-        f = _find_file(r, lesson)
+        f = _find_file(r, lesson) or find_case(r)
         if f is None:
-            for c in cases:
-                if c.stem == r or re.sub(r"^\d+-", "", c.stem) == r:
-                    f = c
-                    break
-        if f is None:
-            known = ", ".join(c.stem for c in cases) or "none"
+            known = ", ".join(c.stem for c in list_cases()) or "none"
             raise QuizSpecError(f"{lesson.path}:1: case: no case named {r!r} (cases: {known})")
         out.append(f)
     return out

@@ -423,3 +423,16 @@ def test_validate_checks_case_files(capsys, tmp_path):
     shipped = Path(__file__).resolve().parents[1] / "cases" / "01-not-ready.yaml"
     assert cli.main(["validate", "--deep", str(shipped)]) == 0
     assert "case: " in capsys.readouterr().out
+
+
+def test_quiz_finds_shipped_scenarios_and_cases_by_name(capsys, monkeypatch):
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    assert cli.main(["quiz", "clusterip"]) == 0
+    assert capsys.readouterr().out.startswith("Quiz: clusterip")
+    for ref in ("01-not-ready", "01-not-ready.yaml"):
+        assert cli.main(["quiz", ref]) == 0
+        assert capsys.readouterr().out.startswith("Case: The pod is Running, the Service refuses")
+    assert cli.main(["quiz", "nosuch"]) == 2
+    assert "quiz: no such file, shipped scenario or case: 'nosuch'" in capsys.readouterr().err

@@ -9,7 +9,7 @@ cases and interview practice.  No textual here.
 * ``run_quiz(path, stdin, stdout, seed=)`` for ``kubeflow-tui quiz FILE``
 """
 
-from .cases import Case, CaseError, CaseSession, is_case_file, list_cases, load_case, load_case_text
+from .cases import Case, CaseError, CaseSession, find_case, is_case_file, list_cases, load_case, load_case_text
 from .commands import CommandQuestion, CommandVerdict, judge_command, scenario_state, standard_command_questions
 from .context import QuizContext, context_from_sim
 from .generate import KINDS, generate_questions
@@ -23,7 +23,7 @@ __all__ = [
     "Case", "CaseError", "CaseSession", "CommandQuestion", "CommandVerdict", "InterviewItem",
     "InterviewSession", "KINDS", "PredictPoint", "Question", "QuizContext", "Result", "Score",
     "context_from_sim", "describe_scenario", "generate_questions", "grade", "is_case_file",
-    "judge_command", "list_cases", "load_case", "load_case_text", "predict_points",
+    "find_case", "judge_command", "list_cases", "load_case", "load_case_text", "predict_points",
     "questions_for_scenario", "random_scenario", "record_result", "run_quiz", "scenario_state",
     "standard_command_questions",
 ]

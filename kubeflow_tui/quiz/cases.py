@@ -38,6 +38,7 @@ Example::
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Union
@@ -347,6 +348,16 @@ def list_cases() -> list[Path]:
         return sorted(cases_dir().glob("*.yaml"))
     except FileNotFoundError:
         return []
+
+
+def find_case(ref: str) -> Path | None:
+    """A shipped case by id: its file stem (``09-rule-deleted``), the stem without its
+    number (``rule-deleted``), either with ``.yaml``; None when no case has that name."""
+    name = ref[:-5] if ref.endswith(".yaml") else ref
+    for c in list_cases():
+        if c.stem == name or re.sub(r"^\d+-", "", c.stem) == name:
+            return c
+    return None
 
 
 # ------------------------------------------------------------------ running a case
