@@ -133,12 +133,9 @@ class ClusterSim(NodeDatapath):
         from .events import apply_event
 
         self.scenario = apply_event(self.scenario, event)
-        old_topology = self.topology
+        # pods come and go (new veths and routes); events never add or remove nodes, so
+        # each node keeps its conntrack table and recent lists
         self.topology = build_topology(self.scenario)
-        for name in list(self.nodes):
-            if name not in self.topology.hosts:
-                del self.nodes[name]
-        del old_topology
         return self.sync_rules()
 
     # ------------------------------------------------------------------ flows

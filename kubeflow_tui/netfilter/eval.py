@@ -228,7 +228,8 @@ def _m_multiport(comp: _Compiled, m) -> None:
         comp.preds.append(_neg(f, opt.negated))
 
 
-def _m_comment(comp: _Compiled, m) -> None:
+def _m_no_filter(comp: _Compiled, m) -> None:
+    """comment, nfacct: they annotate or count, and never decide."""
     return None
 
 
@@ -397,7 +398,7 @@ _MATCHES = {
     "tcp": _m_ports,
     "udp": _m_ports,
     "multiport": _m_multiport,
-    "comment": _m_comment,
+    "comment": _m_no_filter,
     "statistic": _m_statistic,
     "mark": _m_mark,
     "addrtype": _m_addrtype,
@@ -405,7 +406,7 @@ _MATCHES = {
     "state": _m_conntrack,
     "recent": _m_recent,
     "icmp": _m_icmp,
-    "nfacct": _m_comment,  # counts packets in a named accounting object; never filters
+    "nfacct": _m_no_filter,
 }
 
 
