@@ -184,6 +184,38 @@ def test_unloaded_loops_are_accepted():
     parse_iptables_save("*filter\n:A - [0:0]\n:B - [0:0]\n-A A -j B\n-A B -j A\nCOMMIT\n")
 
 
+@pytest.mark.parametrize("text", [
+    # a loop, then B declared again (flushed): no loop is left when the table commits
+    "*filter\n:A - [0:0]\n:B - [0:0]\n-A A -j B\n-A B -j A\n:B - [0:0]\n-A INPUT -j A\n"
+    "COMMIT\n",
+    # the same with -F B, and with -F (every chain) before the jumps are added again
+    "*filter\n:A - [0:0]\n:B - [0:0]\n-A A -j B\n-A B -j A\n-F B\n-A INPUT -j A\nCOMMIT\n",
+    "*filter\n:A - [0:0]\n:B - [0:0]\n-A A -j B\n-A B -j A\n-F\n-A INPUT -j A\n-A A -j B\n"
+    "COMMIT\n",
+    # MASQUERADE in X, reached from PREROUTING until X is flushed
+    "*nat\n:X - [0:0]\n-A PREROUTING -j X\n-A X -j MASQUERADE\n-F X\nCOMMIT\n",
+    # a chain deleted (after a flush) takes its jumps with it
+    "*filter\n:A - [0:0]\n:B - [0:0]\n-A B -j A\n-A A -j B\n-F A\n-F B\n-X B\n"
+    "-A INPUT -j A\nCOMMIT\n",
+])
+def test_commit_checks_the_table_as_it_ends_up(text):
+    # the parser collects the jump graph while reading; flushes must not leave stale jumps
+    parse_iptables_save(text)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("*filter\n:A - [0:0]\n:B - [0:0]\n-A A -j B\n:B - [0:0]\n-I B -j A\n-A INPUT -j A\n"
+     "COMMIT\n", "t.rules:6: chain loop A -> B -> A"),
+    ("*nat\n:X - [0:0]\n:Y - [0:0]\n-A Y -j MASQUERADE\n-A X -j DNAT --to-destination 1.2.3.4"
+     "\n-A PREROUTING -j X\n-I PREROUTING 1 -j Y\nCOMMIT\n",
+     "t.rules:4: target MASQUERADE is not allowed in the PREROUTING hook (chain Y"),
+])
+def test_commit_errors_after_inserts(text, expected):
+    with pytest.raises(IptablesError) as e:
+        parse_iptables_save(text, "t.rules")
+    assert str(e.value).startswith(expected)
+
+
 # --- tokenizer --------------------------------------------------------------------
 
 @pytest.mark.parametrize("line,words", [

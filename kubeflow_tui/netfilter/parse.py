@@ -16,6 +16,7 @@ the rule; nothing is silently ignored.  Stdlib only.
 from __future__ import annotations
 
 import gc
+from dataclasses import fields
 
 from .errors import IptablesError
 from .rules import BUILTIN_CHAINS, Chain, Match, Option, Rule, Ruleset, Table
@@ -940,7 +941,8 @@ _TARGET_FN = {
 _MATCH_CACHE: dict = {}
 _COMMENT_CACHE: dict = {}
 _new = object.__new__
-_setattr = object.__setattr__
+# every field of Rule with its default, in declaration order (see _parse_spec)
+_RULE_DEFAULTS = {f.name: f.default for f in fields(Rule)}
 _TARGET_CACHE: dict = {}
 _CHAIN_TARGET_OPTS: dict = {}  # the (never changed) option table of a jump to a user chain
 _PROTO_CACHE: dict[str, str] = {}  # -p argument -> protocol name ("" for all/0)
@@ -1139,14 +1141,31 @@ def _parse_spec(toks, table: str, chain: str, chain_exists, line: int,
                 topts = fn(target_opts, proto, proto_neg)
                 if len(_TARGET_CACHE) < 100_000:
                     _TARGET_CACHE[key] = topts
-    # Rule(...) without the frozen dataclass __init__ (object.__setattr__ per field)
+    # Rule(...) without the frozen dataclass __init__ (which sets each field through
+    # object.__setattr__): fill the instance dict from the defaults, then the parsed parts
     rule = _new(Rule)
-    _setattr(rule, "__dict__", {
-        "chain": chain, "src": src, "src_neg": src_neg, "dst": dst, "dst_neg": dst_neg,
-        "in_iface": iin, "in_neg": in_neg, "out_iface": iout, "out_neg": out_neg,
-        "proto": proto, "proto_neg": proto_neg, "matches": tuple(mtuple), "target": target,
-        "target_options": topts, "goto": goto, "line": line, "packets": packets,
-        "bytes": bytes_})
+    d = rule.__dict__
+    d.update(_RULE_DEFAULTS)
+    d["chain"] = chain
+    d["matches"] = tuple(mtuple)
+    d["target"] = target
+    d["line"] = line
+    if topts:
+        d["target_options"] = topts
+    if proto is not None:
+        d["proto"], d["proto_neg"] = proto, proto_neg
+    if src is not None:
+        d["src"], d["src_neg"] = src, src_neg
+    if dst is not None:
+        d["dst"], d["dst_neg"] = dst, dst_neg
+    if iin is not None:
+        d["in_iface"], d["in_neg"] = iin, in_neg
+    if iout is not None:
+        d["out_iface"], d["out_neg"] = iout, out_neg
+    if goto:
+        d["goto"] = True
+    if packets or bytes_:
+        d["packets"], d["bytes"] = packets, bytes_
     return rule
 
 
@@ -1297,6 +1316,11 @@ class _Parser:
         self.table_line = 0
         self.lineno = 0
         self._exists = self.exists
+        # The table's jump graph, collected as rules arrive, so COMMIT need not walk
+        # every rule again; any flush or delete makes it stale (then COMMIT collects it).
+        self.edges: dict[str, list[str]] = {}
+        self.restricted: list[tuple[str, Rule]] = []
+        self.graph_ok = True
 
     def err(self, msg: str, line: int | None = None) -> IptablesError:
         return IptablesError(msg, self.lineno if line is None else line, self.source)
@@ -1327,12 +1351,14 @@ class _Parser:
                 if name not in TABLES:
                     raise self.err(f"table name '{name}' invalid")
                 self.tname, self.table_line, self.table = name, idx, None
+                self.edges, self.restricted, self.graph_ok = {}, [], True
                 self.rs.tables.pop(name, None)  # a table section replaces the table
             elif line == "COMMIT" or (line.startswith("COMMIT") and line[6:7] in " \t#"):
                 if self.tname is None:
                     raise self.err("COMMIT outside a table")
                 if self.table is not None:
-                    self.validate(self.table)
+                    validate_table(self.table, self.source,
+                                   (self.edges, self.restricted) if self.graph_ok else None)
                 self.tname = self.table = None
             else:
                 raise self.err(f"Bad line \"{line}\"")
@@ -1355,7 +1381,7 @@ class _Parser:
                 chains = (self.table or self.cur()).chains
                 ch = chains.get(name)
                 if ch is not None:
-                    ch.rules.clear()  # declaring an existing chain again flushes it
+                    self.flushed(ch)  # declaring an existing chain again flushes it
                 else:
                     chains[name] = ch = Chain(name)
                 ch.packets, ch.bytes = 0, 0
@@ -1392,7 +1418,7 @@ class _Parser:
             raise self.err(bad)
         ch = t.chains.get(name)
         if ch is not None:
-            ch.rules.clear()  # declaring an existing chain again flushes it
+            self.flushed(ch)  # declaring an existing chain again flushes it
         else:
             t.chains[name] = ch = Chain(name)
         if cnt:
@@ -1407,12 +1433,23 @@ class _Parser:
             chain = toks[1]
             ch = (self.table or self.cur()).chains.get(chain)
             if ch is not None:
+                chains = self.table.chains
                 try:
                     rule = _parse_spec(toks[2:], self.tname, chain, self._exists,
-                                       self.lineno, (0, 0), self.table.chains)
+                                       self.lineno, (0, 0), chains)
                 except _Err as e:
                     raise self.err(f"{e} in rule \"{line}\"") from None
                 ch.rules.append(rule)
+                tg = rule.target  # (inlined self.note_jump: this path runs per rule)
+                if tg is not None:
+                    if tg in chains:
+                        out = self.edges.get(chain)
+                        if out is None:
+                            self.edges[chain] = [tg]
+                        else:
+                            out.append(tg)
+                    elif tg in TARGET_HOOKS:
+                        self.restricted.append((chain, rule))
                 return
         counters = (0, 0)
         if toks and toks[0][0] == "[":
@@ -1452,6 +1489,7 @@ class _Parser:
                 if pos < 1 or pos > len(ch.rules) + 1:
                     raise self.err(f"Index of insertion too big ({pos}) in \"{line}\"")
                 ch.rules.insert(pos - 1, rule)
+            self.note_jump(chain, rule, t.chains)
             return
         args = toks[1:]
         if cmd in ("-N", "--new-chain"):
@@ -1479,17 +1517,17 @@ class _Parser:
                     raise self.err(f"Cannot delete chain {name}: it is referenced by "
                                    f"\"{render_rule_text(refs[0])}\"")
             for name in names:  # nf_tables deletes a non-empty unreferenced chain too
-                del t.chains[name]
+                self.flushed(t.chains.pop(name))
         elif cmd in ("-F", "--flush"):
             if len(args) > 1:
                 raise self.err(f"bad command \"{line}\"")
             if args:
                 if args[0] not in t.chains:
                     raise self.err(f"Chain '{args[0]}' does not exist")
-                t.chains[args[0]].rules.clear()
+                self.flushed(t.chains[args[0]])
             else:
                 for ch in t.chains.values():
-                    ch.rules.clear()
+                    self.flushed(ch)
         elif cmd in ("-Z", "--zero"):
             for ch in t.chains.values():
                 if not args or ch.name in args:
@@ -1506,14 +1544,27 @@ class _Parser:
         else:
             raise self.err(f"unknown command \"{cmd}\" in \"{line}\"")
 
+    def note_jump(self, chain: str, rule: Rule, chains) -> None:
+        """Add a new rule's edge (or its hook-restricted target) to the table's graph."""
+        tg = rule.target
+        if tg is None:
+            return
+        if tg in chains:
+            self.edges.setdefault(chain, []).append(tg)
+        elif tg in TARGET_HOOKS:
+            self.restricted.append((chain, rule))
+
+    def flushed(self, ch: Chain) -> None:
+        """A chain loses its rules: the graph collected so far no longer holds."""
+        if ch.rules:
+            ch.rules.clear()
+            self.graph_ok = False
+
     def exists(self, name: str) -> str | None:
         t = self.table
         if name in t.chains:
             return None
         return _chain_checker(self.rs, self.tname, t.chains)(name)
-
-    def validate(self, t: Table) -> None:
-        validate_table(t, self.source)
 
 
 def render_rule_text(rule: Rule) -> str:
@@ -1521,32 +1572,43 @@ def render_rule_text(rule: Rule) -> str:
     return render_rule(rule)
 
 
-def validate_table(t: Table, source: str | None = None) -> None:
+def validate_table(t: Table, source: str | None = None,
+                   graph: tuple[dict[str, list[str]], list[tuple[str, Rule]]] | None = None
+                   ) -> None:
     """What the kernel checks when the table is committed: no chain loop reachable
-    from a built-in chain (ELOOP), NAT targets only reached from hooks that allow them."""
-    # Fast path: one topological sort over the whole chain graph (in-degrees counted
-    # while the edges are collected), with the hook sets propagated in the same pass.
-    # A loop anywhere (even in a part no built-in chain reaches) falls back to the exact
-    # check over the reachable part, so the outcome is the same.
+    from a built-in chain (ELOOP), NAT targets only reached from hooks that allow them.
+
+    ``graph`` is the table's jumps (chain -> user chains it jumps to, one entry per rule)
+    and its rules with hook-restricted targets, when the caller collected them already."""
+    # Fast path: one topological sort over the whole chain graph, with the hook sets
+    # propagated in the same pass.  A loop anywhere (even in a part no built-in chain
+    # reaches) falls back to the exact check over the reachable part, so the outcome is
+    # the same.
     chains = t.chains
-    edges: dict[str, list[str]] = {}
-    restricted: list[tuple[str, Rule]] = []
     indeg = dict.fromkeys(chains, 0)
-    hook_targets = TARGET_HOOKS
-    for name, ch in chains.items():
-        rules = ch.rules
-        if not rules:
-            continue
-        out = [tg for r in rules if (tg := r.target) in chains]
-        if out:
-            edges[name] = out
+    if graph is None:
+        edges: dict[str, list[str]] = {}
+        restricted: list[tuple[str, Rule]] = []
+        hook_targets = TARGET_HOOKS
+        for name, ch in chains.items():
+            rules = ch.rules
+            if not rules:
+                continue
+            out = [tg for r in rules if (tg := r.target) in chains]
+            if out:
+                edges[name] = out
+                for tg in out:
+                    indeg[tg] += 1
+            if len(out) != len(rules):
+                for r in rules:
+                    tg = r.target
+                    if tg not in chains and tg in hook_targets:
+                        restricted.append((name, r))
+    else:
+        edges, restricted = graph
+        for out in edges.values():
             for tg in out:
                 indeg[tg] += 1
-        if len(out) != len(rules):
-            for r in rules:
-                tg = r.target
-                if tg not in chains and tg in hook_targets:
-                    restricted.append((name, r))
     builtins = [b for b in BUILTIN_CHAINS.get(t.name, ()) if b in chains]
     order = [c for c, d in indeg.items() if d == 0]
     # which built-in chains reach each chain; the sets are shared until they differ
@@ -1579,6 +1641,8 @@ def validate_table(t: Table, source: str | None = None) -> None:
         reached = hooks.get(name)
         if not reached or reached <= _TARGET_HOOK_SETS[r.target]:
             continue
+        if graph is not None:  # report the same rule as a check from the chains would
+            validate_table(t, source)
         allowed = TARGET_HOOKS[r.target]
         for b in builtins:
             if b not in allowed and b in reached:
