@@ -520,7 +520,6 @@ def _scale_shell_session():
 
 
 def test_10_kube_proxy_controller():
-    lid = "10-kube-proxy-controller"
     sim, states, diffs = _scale_timeline()
     probs = [re.search(r"--probability (\S+)", r) for r in _svc_jumps(states[0])]
     assert [p.group(1) if p else None for p in probs] == ["0.25000000000", "0.33333333349", "0.50000000000", None]

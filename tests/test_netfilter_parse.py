@@ -20,7 +20,7 @@ from kubeflow_tui.netfilter import (
     parse_rule_args,
     render_rule,
 )
-from kubeflow_tui.netfilter.parse import _tokenize_chars, tokenize
+from kubeflow_tui.netfilter.spec import _tokenize_chars, tokenize
 
 FIXTURES = Path(__file__).parent / "fixtures" / "netfilter"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 
 from .errors import IptablesError
-from .parse import (
+from .names import (
     ICMP_TYPES,
     LOG_FLAGS,
     LOG_LEVEL_NAMES,

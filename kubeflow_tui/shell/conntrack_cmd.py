@@ -296,8 +296,8 @@ def run_conntrack(ctx: ShellContext, argv: list[str]) -> ShellResult:
         ctx.state.ct_event_filter = dict(o)
         return ShellResult()
     if cmd == "S":
-        return ShellResult(stdout=f"cpu=0   \tfound=0 invalid=0 insert=0 insert_failed=0 drop=0 early_drop=0 "
-                                  f"error=0 search_restart=0 clash_resolve=0 chaintoolong=0 \n")
+        return ShellResult(stdout="cpu=0   \tfound=0 invalid=0 insert=0 insert_failed=0 drop=0 early_drop=0 "
+                                  "error=0 search_restart=0 clash_resolve=0 chaintoolong=0 \n")
     if cmd in ("I", "U"):
         raise _err("Operation failed: invalid parameters", 1) if False else CommandError(
             f"{PREFIX}Operation failed: Invalid argument", 1)

@@ -26,7 +26,7 @@ NO_PERM = "Could not fetch rule set generation id: Permission denied (you must b
 MAX_CHAIN_NAME = 28
 
 try:  # option tables of the engine's parser: how many words each long option takes
-    from ..netfilter.parse import MATCH_OPTIONS, TARGET_OPTIONS
+    from ..netfilter.names import MATCH_OPTIONS, TARGET_OPTIONS
 except Exception:  # pragma: no cover - engine without them
     MATCH_OPTIONS, TARGET_OPTIONS = {}, {}
 

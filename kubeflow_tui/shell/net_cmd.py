@@ -18,7 +18,7 @@ from .conntrack_cmd import PREFIX as CT_PREFIX
 from .conntrack_cmd import events_from_trace
 
 try:
-    from ..netfilter.parse import SERVICE_BY_PORT
+    from ..netfilter.names import SERVICE_BY_PORT
 except Exception:  # pragma: no cover
     SERVICE_BY_PORT = {}
 
@@ -254,7 +254,7 @@ def _parse_url(url: str) -> tuple[str, str, int | None, str]:
     path = m.group(4) or "/"
     if port is not None:
         if not port.isdigit() or not 0 < int(port) < 65536:
-            raise CommandError(f"curl: (3) URL using bad/illegal format or missing URL", 3)
+            raise CommandError("curl: (3) URL using bad/illegal format or missing URL", 3)
         p = int(port)
     else:
         p = None
