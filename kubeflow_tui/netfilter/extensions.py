@@ -4,6 +4,8 @@ are tuples ``(negated, canonical name, args)``.  Stdlib only."""
 
 from __future__ import annotations
 
+import re
+
 from .names import (
     _ICMP_ALIASES,
     _LOG_LEVEL_BY_NAME,
@@ -19,6 +21,7 @@ from .names import (
 )
 from .rules import Option
 from .values import (
+    IPV4_RE,
     _Err,
     _fmt_range,
     _hexmark,
@@ -158,7 +161,9 @@ def _m_comment(opts, proto, proto_neg, table):
     if o is None:
         raise _Err("comment: option \"--comment\" must be specified")
     _no_neg(o)
-    if len(o[2][0].encode()) > 255:
+    text = o[2][0]
+    # (a character is at most 4 bytes of UTF-8: a short comment needs no encoding)
+    if len(text) > 63 and len(text.encode()) > 255:
         raise _Err("comment may not exceed 255 characters")
     return (Option("--comment", o[2]),)
 
@@ -373,7 +378,17 @@ _MATCH_FN = {
 _PORT_PROTOS = ("tcp", "udp", "sctp", "dccp", "udplite")
 
 
+# an address with an optional port, written the way iptables-save prints it
+_PRINTED_NAT_RANGE = re.compile(rf"({IPV4_RE})(?::([1-9][0-9]{{0,4}}))?")
+
+
 def _nat_range(text: str, proto, proto_neg) -> str:
+    printed = _PRINTED_NAT_RANGE.fullmatch(text)
+    if printed is not None:
+        # (what the general path below gives for it, without the arithmetic)
+        port = printed.group(2)
+        if port is None or (int(port) <= 65535 and proto in _PORT_PROTOS and not proto_neg):
+            return text
     addr, s, ports = text.partition(":")
     out = ""
     if addr:
@@ -411,8 +426,11 @@ def _t_reject(opts, proto, proto_neg):
     return (Option("--reject-with", (with_,)),)
 
 
+_NAT_TO = {"DNAT": "--to-destination", "SNAT": "--to-source"}
+
+
 def _t_nat(target, opts, proto, proto_neg):
-    to = {"DNAT": "--to-destination", "SNAT": "--to-source"}.get(target)
+    to = _NAT_TO.get(target)
     out = []
     for o in opts:
         _no_neg(o)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import gc
 
 from .errors import IptablesError
+from .jumps import JumpGraph
 from .names import (
     _STD_TARGETS,
     _TARGET_HOOK_SETS,
@@ -28,7 +29,8 @@ from .names import (
     TARGET_OPTIONS,
 )
 from .rules import BUILTIN_CHAINS, Chain, Rule, Ruleset, Table
-from .spec import _chain_checker, _parse_spec, parse_rule_args, tokenize
+from .plans import _chain_checker, _parse_spec, parse_rule_args
+from .spec import tokenize
 from .values import _Err
 
 __all__ = [
@@ -59,6 +61,9 @@ def _valid_chain_name(name: str) -> str | None:
     return None
 
 
+_NO_COUNTERS = (0, 0)
+
+
 class _Parser:
     def __init__(self, source: str):
         self.source = source
@@ -68,11 +73,7 @@ class _Parser:
         self.table_line = 0
         self.lineno = 0
         self._exists = self.exists
-        # The table's jump graph, collected as rules arrive, so COMMIT need not walk
-        # every rule again; any flush or delete makes it stale (then COMMIT collects it).
-        self.edges: dict[str, list[str]] = {}
-        self.restricted: list[tuple[str, Rule]] = []
-        self.graph_ok = True
+        self.graph = JumpGraph(())  # the current table's jumps, checked as they arrive
 
     def err(self, msg: str, line: int | None = None) -> IptablesError:
         return IptablesError(msg, self.lineno if line is None else line, self.source)
@@ -85,11 +86,34 @@ class _Parser:
     def run(self, text: str) -> Ruleset:
         lines = text.split("\n")
         command, declare = self.command, self.declare
+        chains = None  # the current table's chains, once it has any
+        parse_spec, graph = _parse_spec, self.graph
         for idx, raw in enumerate(lines, 1):
-            self.lineno = idx
             line = raw.strip()
             if not line or line[0] == "#":
                 continue
+            if chains is not None and line[:3] == "-A ":
+                # "-A CHAIN ..." to an existing chain: most of a dump, so the steps of
+                # command() are inlined here (with self.note_jump)
+                toks = tokenize(line)
+                ch = chains.get(toks[1])
+                if ch is not None:
+                    chain = ch.name  # (the same str object for every rule: see plans)
+                    try:
+                        rule = parse_spec(toks[2:], self.tname, chain, self._exists, idx,
+                                          _NO_COUNTERS, chains)
+                    except _Err as e:
+                        raise IptablesError(f"{e} in rule \"{line}\"", idx,
+                                            self.source) from None
+                    ch.rules.append(rule)
+                    tg = rule.target
+                    if tg is not None:
+                        if tg in chains:
+                            graph.add(chain, tg)
+                        elif tg in TARGET_HOOKS:
+                            graph.restricted.append((chain, rule))
+                    continue
+            self.lineno = idx
             c0 = line[0]
             if c0 == "-" or c0 == "[":
                 command(line)
@@ -103,17 +127,18 @@ class _Parser:
                 if name not in TABLES:
                     raise self.err(f"table name '{name}' invalid")
                 self.tname, self.table_line, self.table = name, idx, None
-                self.edges, self.restricted, self.graph_ok = {}, [], True
+                self.graph = JumpGraph(BUILTIN_CHAINS[name])
                 self.rs.tables.pop(name, None)  # a table section replaces the table
             elif line == "COMMIT" or (line.startswith("COMMIT") and line[6:7] in " \t#"):
                 if self.tname is None:
                     raise self.err("COMMIT outside a table")
                 if self.table is not None:
-                    validate_table(self.table, self.source,
-                                   (self.edges, self.restricted) if self.graph_ok else None)
+                    validate_table(self.table, self.source, self.graph)
                 self.tname = self.table = None
             else:
                 raise self.err(f"Bad line \"{line}\"")
+            chains = self.table.chains if self.table is not None else None
+            graph = self.graph
         if self.tname is not None:
             raise self.err(f"COMMIT expected: table {self.tname} (line {self.table_line}) "
                            f"is not committed", len(lines) if lines[-1] else len(lines) - 1)
@@ -180,30 +205,7 @@ class _Parser:
         if self.tname is None:
             self.need_table(line)
         toks = tokenize(line)
-        if len(toks) > 1 and toks[0] == "-A":
-            # fast path: "-A CHAIN ..." to an existing chain (the same steps as below)
-            chain = toks[1]
-            ch = (self.table or self.cur()).chains.get(chain)
-            if ch is not None:
-                chains = self.table.chains
-                try:
-                    rule = _parse_spec(toks[2:], self.tname, chain, self._exists,
-                                       self.lineno, (0, 0), chains)
-                except _Err as e:
-                    raise self.err(f"{e} in rule \"{line}\"") from None
-                ch.rules.append(rule)
-                tg = rule.target  # (inlined self.note_jump: this path runs per rule)
-                if tg is not None:
-                    if tg in chains:
-                        out = self.edges.get(chain)
-                        if out is None:
-                            self.edges[chain] = [tg]
-                        else:
-                            out.append(tg)
-                    elif tg in TARGET_HOOKS:
-                        self.restricted.append((chain, rule))
-                return
-        counters = (0, 0)
+        counters = _NO_COUNTERS
         if toks and toks[0][0] == "[":
             cnt = _counters(toks[0])
             if cnt is None:
@@ -302,15 +304,15 @@ class _Parser:
         if tg is None:
             return
         if tg in chains:
-            self.edges.setdefault(chain, []).append(tg)
+            self.graph.add(chain, tg)
         elif tg in TARGET_HOOKS:
-            self.restricted.append((chain, rule))
+            self.graph.restricted.append((chain, rule))
 
     def flushed(self, ch: Chain) -> None:
         """A chain loses its rules: the graph collected so far no longer holds."""
         if ch.rules:
             ch.rules.clear()
-            self.graph_ok = False
+            self.graph.exact = False
 
     def exists(self, name: str) -> str | None:
         t = self.table
@@ -324,85 +326,14 @@ def render_rule_text(rule: Rule) -> str:
     return render_rule(rule)
 
 
-def validate_table(t: Table, source: str | None = None,
-                   graph: tuple[dict[str, list[str]], list[tuple[str, Rule]]] | None = None
+def validate_table(t: Table, source: str | None = None, graph: JumpGraph | None = None
                    ) -> None:
     """What the kernel checks when the table is committed: no chain loop reachable
     from a built-in chain (ELOOP), NAT targets only reached from hooks that allow them.
-
-    ``graph`` is the table's jumps (chain -> user chains it jumps to, one entry per rule)
-    and its rules with hook-restricted targets, when the caller collected them already."""
-    # Fast path: one topological sort over the whole chain graph, with the hook sets
-    # propagated in the same pass.  A loop anywhere (even in a part no built-in chain
-    # reaches) falls back to the exact check over the reachable part, so the outcome is
-    # the same.
-    chains = t.chains
-    indeg = dict.fromkeys(chains, 0)
-    if graph is None:
-        edges: dict[str, list[str]] = {}
-        restricted: list[tuple[str, Rule]] = []
-        hook_targets = TARGET_HOOKS
-        for name, ch in chains.items():
-            rules = ch.rules
-            if not rules:
-                continue
-            out = [tg for r in rules if (tg := r.target) in chains]
-            if out:
-                edges[name] = out
-                for tg in out:
-                    indeg[tg] += 1
-            if len(out) != len(rules):
-                for r in rules:
-                    tg = r.target
-                    if tg not in chains and tg in hook_targets:
-                        restricted.append((name, r))
-    else:
-        edges, restricted = graph
-        for out in edges.values():
-            for tg in out:
-                indeg[tg] += 1
-    builtins = [b for b in BUILTIN_CHAINS.get(t.name, ()) if b in chains]
-    order = [c for c, d in indeg.items() if d == 0]
-    # which built-in chains reach each chain; the sets are shared until they differ
-    # (a kube-proxy dump has tens of thousands of chains, nearly all reached the same way)
-    hooks: dict[str, frozenset[str]] = {b: frozenset((b,)) for b in builtins}
-    track = bool(restricted)
-    k = 0
-    while k < len(order):
-        c = order[k]
-        k += 1
-        out = edges.get(c)
-        if out is None:
-            continue
-        mine = hooks.get(c) if track else None
-        for tg in out:
-            d = indeg[tg] - 1
-            indeg[tg] = d
-            if d == 0:
-                order.append(tg)
-            if mine:
-                h = hooks.get(tg)
-                if h is None:
-                    hooks[tg] = mine
-                elif h is not mine and not mine <= h:
-                    hooks[tg] = h | mine
-    if len(order) != len(indeg):
+    ``graph``: the table's jumps as the parser collected them (see :mod:`.jumps`)."""
+    if graph is None or not graph.exact or graph.first_misplaced(_TARGET_HOOK_SETS):
+        # (also for the error: the walk finds the rule to report)
         _validate_reachable(t, source)
-        return
-    for name, r in restricted:
-        reached = hooks.get(name)
-        if not reached or reached <= _TARGET_HOOK_SETS[r.target]:
-            continue
-        if graph is not None:  # report the same rule as a check from the chains would
-            validate_table(t, source)
-        allowed = TARGET_HOOKS[r.target]
-        for b in builtins:
-            if b not in allowed and b in reached:
-                raise IptablesError(
-                    f"target {r.target} is not allowed in the {b} hook (chain {name} "
-                    f"is reached from {b}; {r.target} only works from "
-                    f"{'/'.join(allowed)}) in rule \"{render_rule_text(r)}\"",
-                    r.line or None, source)
 
 
 def _validate_reachable(t: Table, source: str | None = None) -> None:

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from .errors import IptablesError
 from .extensions import _MATCH_FN, _TARGET_FN, _m_comment
-from .names import _SHORT, IFNAMSIZ, MATCH_OPTIONS, TABLES, TARGET_OPTIONS, TARGET_TABLE
-from .rules import BUILTIN_CHAINS, Match, Rule, Ruleset
+from .names import _SHORT, IFNAMSIZ, MATCH_OPTIONS, TARGET_OPTIONS, TARGET_TABLE
+from .rules import BUILTIN_CHAINS, Match, Rule
 from .values import _cidr, _Err, parse_proto, proto_name
 
 # ---------------------------------------------------------------------------
@@ -34,11 +33,43 @@ def _check_iface(name: str) -> str:
     return name
 
 
-def _parse_spec(toks, table: str, chain: str, chain_exists, line: int,
-                counters: tuple[int, int] = (0, 0), known_chains=()) -> Rule:
-    """Parse the words of one rule (after ``-A CHAIN``).  Raises _Err.
-    ``chain_exists(name)`` gives an error text for a jump target that is not a chain
-    (skipped for names in ``known_chains``)."""
+def _addr_value(kind: str, text: str, neg: bool) -> str | None:
+    """The argument of -s/-d as iptables-save prints it (None: matches every address)."""
+    v = _cidr(text)
+    if v == "0.0.0.0/0":
+        if neg:  # the kernel refuses it (RULE_APPEND: Invalid argument)
+            raise _Err(f"! -{kind} 0.0.0.0/0 can never match")
+        return None  # iptables-save drops a match-all address
+    return v
+
+
+def _counter_values(packets: str, bytes_: str) -> tuple[int, int]:
+    try:
+        return int(packets), int(bytes_)
+    except ValueError:
+        raise _Err("-c packet counter not numeric") from None
+
+
+def _check_jump(target: str, table: str, chain_exists, known_chains) -> None:
+    """A -j/-g to something that is not a target must name a user chain of the table."""
+    if target in BUILTIN_CHAINS.get(table, ()):
+        raise _Err(f"cannot jump to built-in chain {target}")
+    if chain_exists is not None and target not in known_chains:
+        err = chain_exists(target)
+        if err:
+            raise _Err(err)
+
+
+# What the generic parser records about the words it read as values (everything else it
+# read is syntax: options, "!", match names, the protocol, a built-in target).
+_ADDR, _IFACE, _COUNTERS, _JUMP, _OPT = range(5)
+
+
+def _parse_words(toks, table: str, chain: str, chain_exists, line: int,
+                 counters: tuple[int, int], known_chains, rec: list) -> Rule:
+    """Parse the words of one rule (after ``-A CHAIN``), word by word.  Raises _Err.
+    Appends to ``rec``, in word order, where each value was read and what it became
+    (see :class:`_Plan`)."""
     src = dst = iin = iout = None
     src_neg = dst_neg = in_neg = out_neg = False
     proto = None
@@ -74,6 +105,7 @@ def _parse_spec(toks, table: str, chain: str, chain_exists, line: int,
                 if mod == "comment" and i + 1 < n and toks[i] == "--comment":
                     # fast path for "-m comment --comment X" (what the generic path
                     # does: no target has a --comment option)
+                    rec.append((_OPT, len(matches), False, "--comment", (i + 1,)))
                     matches.append([mod, [(False, "--comment", (toks[i + 1],))]])
                     i += 2
                     continue
@@ -93,12 +125,8 @@ def _parse_spec(toks, table: str, chain: str, chain_exists, line: int,
                 elif target == "QUEUE":
                     raise _Err("target QUEUE is not supported here")
                 else:
-                    if target in BUILTIN_CHAINS.get(table, ()):
-                        raise _Err(f"cannot jump to built-in chain {target}")
-                    if chain_exists is not None and target not in known_chains:
-                        err = chain_exists(target)
-                        if err:
-                            raise _Err(err)
+                    rec.append((_JUMP, i - 1))
+                    _check_jump(target, table, chain_exists, known_chains)
                     target_spec = _CHAIN_TARGET_OPTS
             elif kind == "p":
                 if proto is not None or proto_neg:
@@ -118,12 +146,9 @@ def _parse_spec(toks, table: str, chain: str, chain_exists, line: int,
             elif kind == "s" or kind == "d":
                 if (seen_s if kind == "s" else seen_d):
                     raise _Err(f"multiple -{kind} flags not allowed")
-                v = _cidr(toks[i])
+                rec.append((_ADDR, i, kind, neg))
+                v = _addr_value(kind, toks[i], neg)
                 i += 1
-                if v == "0.0.0.0/0":
-                    if neg:  # the kernel refuses it (RULE_APPEND: Invalid argument)
-                        raise _Err(f"! -{kind} 0.0.0.0/0 can never match")
-                    v = None  # iptables-save drops a match-all address
                 if kind == "s":
                     src, src_neg, seen_s = v, neg, True
                 else:
@@ -131,6 +156,7 @@ def _parse_spec(toks, table: str, chain: str, chain_exists, line: int,
             elif kind == "i" or kind == "o":
                 if (iin if kind == "i" else iout) is not None:
                     raise _Err(f"multiple -{kind} flags not allowed")
+                rec.append((_IFACE, i, kind, neg))
                 v = _check_iface(toks[i])
                 i += 1
                 if kind == "i":
@@ -142,10 +168,8 @@ def _parse_spec(toks, table: str, chain: str, chain_exists, line: int,
             elif kind == "c":
                 if i + 1 >= n:
                     raise _Err("-c requires packet and byte counter")
-                try:
-                    packets, bytes_ = int(toks[i]), int(toks[i + 1])
-                except ValueError:
-                    raise _Err("-c packet counter not numeric") from None
+                rec.append((_COUNTERS, i))
+                packets, bytes_ = _counter_values(toks[i], toks[i + 1])
                 i += 2
             neg = False
             continue
@@ -155,7 +179,7 @@ def _parse_spec(toks, table: str, chain: str, chain_exists, line: int,
         owner = None
         if target_spec is not None and t in target_spec:
             canon, nargs = target_spec[t]
-            owner = target_opts
+            owner, k = target_opts, -1
         else:
             k = len(matches)
             while k:  # the latest loaded extension wins (getopt)
@@ -172,6 +196,7 @@ def _parse_spec(toks, table: str, chain: str, chain_exists, line: int,
                     if spec is not None:
                         canon, nargs = spec
                         m = [proto, []]
+                        k = len(matches)
                         matches.append(m)
                         owner = m[1]
         if owner is None:
@@ -179,6 +204,7 @@ def _parse_spec(toks, table: str, chain: str, chain_exists, line: int,
         if i + nargs > n:
             raise _Err(f"option \"{t}\" requires {'an argument' if nargs == 1 else f'{nargs} arguments'}")
         args = (toks[i],) if nargs == 1 else tuple(toks[i:i + nargs])
+        rec.append((_OPT, k, neg, canon, tuple(range(i, i + nargs))))
         i += nargs
         owner.append((neg, canon, args))
         neg = False
@@ -244,47 +270,6 @@ def _parse_spec(toks, table: str, chain: str, chain_exists, line: int,
     if packets or bytes_:
         d["packets"], d["bytes"] = packets, bytes_
     return rule
-
-
-def _rule_text(chain: str, toks) -> str:
-    return "-A " + chain + (" " + " ".join(toks) if toks else "")
-
-
-def parse_rule_args(argv: list[str], table: str, chain: str, *,
-                    ruleset: Ruleset | None = None, line: int = 0,
-                    source: str | None = None) -> Rule:
-    """Parse one rule spec given as shell words (what follows ``iptables -A CHAIN``).
-
-    Same normalisation and errors as :func:`parse_iptables_save`.  With ``ruleset``
-    the chain and any jump target must exist in ``ruleset.tables[table]``.
-    """
-    if table not in TABLES:
-        raise IptablesError(f"table name '{table}' invalid", line or None, source)
-    exists = None
-    if ruleset is not None:
-        tbl = ruleset.tables.get(table)
-        chains = tbl.chains if tbl is not None else {c: None for c in BUILTIN_CHAINS[table]}
-        if chain not in chains:
-            raise IptablesError(f"chain '{chain}' does not exist in table {table} "
-                                f"(rule \"{_rule_text(chain, argv)}\")", line or None, source)
-        exists = _chain_checker(ruleset, table, chains)
-    try:
-        return _parse_spec(list(argv), table, chain, exists, line)
-    except _Err as e:
-        raise IptablesError(f"{e} in rule \"{_rule_text(chain, argv)}\"", line or None,
-                            source) from None
-
-
-def _chain_checker(ruleset: Ruleset, table: str, chains):
-    def check(name: str) -> str | None:
-        if name in chains:
-            return None
-        others = [t for t, tb in ruleset.tables.items() if t != table and name in tb.chains]
-        if others:
-            return (f"unknown chain or target \"{name}\" (a chain of table {others[0]}: "
-                    f"a rule can only jump to chains of its own table, {table})")
-        return f"unknown chain or target \"{name}\""
-    return check
 
 
 # ---------------------------------------------------------------------------

@@ -3,10 +3,14 @@ the error texts iptables prints.  Stdlib only."""
 
 from __future__ import annotations
 
+import re
+
 from .names import _PROTO_BY_NAME, _SERVICE_BY_NAME, PROTO_NAMES
+
 
 class _Err(Exception):
     """Internal: a message to be turned into IptablesError with the rule text."""
+
 
 # ---------------------------------------------------------------------------
 # small value parsers
@@ -100,10 +104,19 @@ def format_net(net: int, mask: int) -> str:
 
 _CIDR_CACHE: dict[str, str] = {}
 
+#: one octet of a dotted quad as iptables prints it (decimal, no leading zero)
+OCTET_RE = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+IPV4_RE = rf"{OCTET_RE}\.{OCTET_RE}\.{OCTET_RE}\.{OCTET_RE}"
+# a host address written the way iptables-save prints it, but maybe without the /32
+_PRINTED_HOST = re.compile(rf"{IPV4_RE}(?:/32)?")
+
 
 def _cidr(text: str) -> str:
     hit = _CIDR_CACHE.get(text)
     if hit is None:
+        if _PRINTED_HOST.fullmatch(text):
+            # (what the general path below gives for it, without the arithmetic)
+            return text if text[-3:] == "/32" else text + "/32"
         if "," in text:
             raise _Err(f"address lists ({text}) are not supported here; "
                        "write one rule per address")

@@ -1,0 +1,106 @@
+"""The jumps between one table's chains, checked as the rules arrive.
+
+When a table is committed the kernel refuses a loop of jumps reachable from a built-in
+chain (ELOOP) and a NAT target reached from a hook that does not allow it.  A kube-proxy
+dump has ~10^5 jumps; walking them all at COMMIT costs about as much as parsing them,
+because by then every chain name and list is cold in memory.  So the parser hands each
+jump over as it reads it, and :class:`JumpGraph` keeps two facts up to date:
+
+* a *level* for each chain, every jump going to a higher level.  A jump that breaks
+  this lifts the target and what it reaches; finding the jump's own chain on the way
+  means a loop.  While the levels hold there is no loop at all.
+* the built-in chains that reach each chain (*hooks*), pushed along the jumps as they
+  arrive (a set can only grow, and has at most five members).
+
+Anything unusual (a possible loop: it may sit where no built-in chain reaches it, which
+the kernel allows; a flush or delete; a lift that runs long) makes the graph *inexact*,
+and COMMIT checks the table itself with :func:`.parse._validate_reachable`.
+"""
+
+from __future__ import annotations
+
+from .rules import Rule
+
+__all__ = ["JumpGraph"]
+
+class JumpGraph:
+    __slots__ = ("out", "level", "hooks", "restricted", "exact", "budget")
+
+    def __init__(self, builtins) -> None:
+        self.out: dict[str, list[str]] = {}  # chain -> the user chains it jumps to
+        self.level: dict[str, int] = {}
+        self.hooks: dict[str, frozenset[str]] = {b: frozenset((b,)) for b in builtins}
+        self.restricted: list[tuple[str, Rule]] = []  # rules with DNAT/SNAT/MASQUERADE
+        self.exact = True
+        # lifts allowed, growing with the jumps (a dump's last jumps, such as
+        # KUBE-SERVICES -> KUBE-NODEPORTS, lift most of the table once)
+        self.budget = 10_000
+
+    def add(self, src: str, dst: str) -> None:
+        """A rule of chain ``src`` jumps to the user chain ``dst``."""
+        if not self.exact:
+            return
+        outs = self.out
+        out = outs.get(src)
+        if out is None:
+            outs[src] = [dst]
+        else:
+            out.append(dst)
+        self.budget += 2
+        level = self.level
+        above = level.get(src, 0) + 1
+        leaf = dst not in outs  # (most jumps go to a chain with no jumps yet)
+        if level.get(dst, 0) < above:
+            if leaf and dst != src:
+                level[dst] = above
+            else:
+                self._lift(src, dst, above)
+        hooks = self.hooks
+        h = hooks.get(src)
+        if h is not None:
+            have = hooks.get(dst)
+            if have is not h and (have is None or not h <= have):
+                if have is None and leaf:
+                    hooks[dst] = h
+                else:
+                    self._spread(dst, h)
+
+    def _lift(self, src: str, dst: str, to: int) -> None:
+        level, out = self.level, self.out
+        work = [(dst, to)]
+        while work:
+            node, at = work.pop()
+            if node == src or self.budget <= 0:
+                self.exact = False  # a loop through src (or too much to follow here)
+                return
+            if level.get(node, 0) >= at:
+                continue
+            level[node] = at
+            self.budget -= 1
+            for nxt in out.get(node, ()):
+                if level.get(nxt, 0) <= at:
+                    work.append((nxt, at + 1))
+
+    def _spread(self, node: str, h: frozenset[str]) -> None:
+        hooks, out = self.hooks, self.out
+        work = [(node, h)]
+        while work:
+            node, h = work.pop()
+            have = hooks.get(node)
+            if have is None:
+                new = h
+            elif h <= have:
+                continue
+            else:
+                new = have | h
+            hooks[node] = new
+            work += [(nxt, new) for nxt in out.get(node, ())]
+
+    def first_misplaced(self, allowed_hooks: dict[str, frozenset[str]]) -> Rule | None:
+        """A rule whose target is reached from a hook it does not work in, if any."""
+        hooks = self.hooks
+        for name, rule in self.restricted:
+            reached = hooks.get(name)
+            if reached is not None and not reached <= allowed_hooks[rule.target]:
+                return rule
+        return None
