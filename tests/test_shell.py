@@ -379,6 +379,9 @@ def test_pipes_and_lists():
     assert r.exit_code == 0 and int(r.stdout) >= 2
     assert sh.run("iptables -t nat -L NOPE 2>/dev/null || echo missing").stdout == "missing\n"
     assert sh.run("false && echo no").stdout == ""
+    # a stage of only redirections runs nothing: bash prints nothing, exit status 0
+    r = sh.run("iptables-save -t nat | 2>/dev/null")
+    assert (r.stdout, r.stderr, r.exit_code) == ("", "", 0)
 
 
 def test_complete():

@@ -197,6 +197,8 @@ class Shell:
                 return ShellResult(stderr=redir, exit_code=2)
             if k == 0:
                 r = self._command(argv)
+            elif not argv:  # only redirections ("a | 2>/dev/null"): bash runs nothing
+                r = ShellResult()
             else:
                 r = self._filter(argv, result.stdout)
             if "2>&1" in redir:
