@@ -23,60 +23,68 @@ from .rules import Rule
 
 __all__ = ["JumpGraph"]
 
+_UNREACHED = 1 << 30  # the level of a chain nothing jumps to (yet), built-in ones aside
+
+
 class JumpGraph:
-    __slots__ = ("out", "level", "hooks", "restricted", "exact", "budget")
+    __slots__ = ("out", "level", "hooks", "restricted", "exact", "lifted")
 
     def __init__(self, builtins) -> None:
         self.out: dict[str, list[str]] = {}  # chain -> the user chains it jumps to
         self.level: dict[str, int] = {}
         self.hooks: dict[str, frozenset[str]] = {b: frozenset((b,)) for b in builtins}
+        self.level.update(dict.fromkeys(builtins, 0))
         self.restricted: list[tuple[str, Rule]] = []  # rules with DNAT/SNAT/MASQUERADE
         self.exact = True
-        # lifts allowed, growing with the jumps (a dump's last jumps, such as
-        # KUBE-SERVICES -> KUBE-NODEPORTS, lift most of the table once)
-        self.budget = 10_000
+        self.lifted = 0  # chains lifted so far (past a budget, COMMIT is left to decide)
 
     def add(self, src: str, dst: str) -> None:
         """A rule of chain ``src`` jumps to the user chain ``dst``."""
         if not self.exact:
             return
-        outs = self.out
+        outs, level, hooks = self.out, self.level, self.hooks
         out = outs.get(src)
         if out is None:
             outs[src] = [dst]
         else:
             out.append(dst)
-        self.budget += 2
-        level = self.level
-        above = level.get(src, 0) + 1
-        leaf = dst not in outs  # (most jumps go to a chain with no jumps yet)
-        if level.get(dst, 0) < above:
-            if leaf and dst != src:
+        above = level.get(src)
+        if above is None:
+            # nothing jumps here yet: start high, so that the jump that comes later
+            # (KUBE-SERVICES -> KUBE-NODEPORTS is a dump's last) finds it above already
+            above = level[src] = _UNREACHED
+        above += 1
+        h = hooks.get(src)
+        at = level.get(dst)
+        if at is None:  # the first jump to dst: it has no jumps or hooks of its own
+            level[dst] = above
+            if h is not None:
+                hooks[dst] = h
+            return
+        if at < above:
+            if dst not in outs and dst != src:  # nothing below dst to lift with it
                 level[dst] = above
             else:
                 self._lift(src, dst, above)
-        hooks = self.hooks
-        h = hooks.get(src)
         if h is not None:
             have = hooks.get(dst)
             if have is not h and (have is None or not h <= have):
-                if have is None and leaf:
-                    hooks[dst] = h
-                else:
-                    self._spread(dst, h)
+                self._spread(dst, h)
 
     def _lift(self, src: str, dst: str, to: int) -> None:
         level, out = self.level, self.out
+        budget = 10_000 + 4 * len(level) - self.lifted
         work = [(dst, to)]
         while work:
             node, at = work.pop()
-            if node == src or self.budget <= 0:
+            if node == src or budget <= 0:
                 self.exact = False  # a loop through src (or too much to follow here)
                 return
             if level.get(node, 0) >= at:
                 continue
             level[node] = at
-            self.budget -= 1
+            budget -= 1
+            self.lifted += 1
             for nxt in out.get(node, ()):
                 if level.get(nxt, 0) <= at:
                     work.append((nxt, at + 1))

@@ -87,7 +87,7 @@ class _Parser:
         lines = text.split("\n")
         command, declare = self.command, self.declare
         chains = None  # the current table's chains, once it has any
-        parse_spec, graph = _parse_spec, self.graph
+        parse_spec, graph, tname, exists = _parse_spec, self.graph, self.tname, self._exists
         for idx, raw in enumerate(lines, 1):
             line = raw.strip()
             if not line or line[0] == "#":
@@ -100,8 +100,8 @@ class _Parser:
                 if ch is not None:
                     chain = ch.name  # (the same str object for every rule: see plans)
                     try:
-                        rule = parse_spec(toks[2:], self.tname, chain, self._exists, idx,
-                                          _NO_COUNTERS, chains)
+                        rule = parse_spec(toks[2:], tname, chain, exists, idx, _NO_COUNTERS,
+                                          chains)
                     except _Err as e:
                         raise IptablesError(f"{e} in rule \"{line}\"", idx,
                                             self.source) from None
@@ -138,7 +138,7 @@ class _Parser:
             else:
                 raise self.err(f"Bad line \"{line}\"")
             chains = self.table.chains if self.table is not None else None
-            graph = self.graph
+            graph, tname = self.graph, self.tname
         if self.tname is not None:
             raise self.err(f"COMMIT expected: table {self.tname} (line {self.table_line}) "
                            f"is not committed", len(lines) if lines[-1] else len(lines) - 1)

@@ -29,7 +29,6 @@ from .spec import (
     _IFACE,
     _JUMP,
     _OPT,
-    _RULE_DEFAULTS,
     _addr_value,
     _check_iface,
     _check_jump,
@@ -47,6 +46,7 @@ _PLANS_PER_KEY = 8  # -m tcp/-m udp, -p tcp/-p udp... share a key (the newest fi
 _VALUE_CACHES: dict[int, dict] = {}
 _SHAPE_IDS: dict[tuple, int] = {}
 _MAX_PER_SHAPE = 100_000
+_F = {name: i for i, name in enumerate(Rule._fields)}  # Rule field -> index
 
 
 def _values_cache(shape: tuple) -> dict:
@@ -83,7 +83,7 @@ def _compile_plan(toks, table: str, rule: Rule, rec: list):
     consts: dict = {"_addr_value": _addr_value, "_check_iface": _check_iface,
                     "_check_jump": _check_jump, "_counter_values": _counter_values,
                     "_new_match": _new_match, "_new_target_options": _new_target_options,
-                    "_new": object.__new__, "_setattr": object.__setattr__, "Rule": Rule,
+                    "_new_tuple": tuple.__new__, "Rule": Rule,
                     "TARGET_OPTIONS": TARGET_OPTIONS,
                     "BUILTINS": frozenset(BUILTIN_CHAINS.get(table, ())),
                     "TABLE": table, "PROTO": rule.proto, "PROTO_NEG": rule.proto_neg}
@@ -104,27 +104,29 @@ def _compile_plan(toks, table: str, rule: Rule, rec: list):
         # every syntax word equal to the first rule's (the keys only narrow the search)
         body.append("if " + " or ".join(f"toks[{p}] != {const(toks[p])}" for p in syntax)
                     + ": return None")
-    base = dict(_RULE_DEFAULTS)
-    base.update(proto=rule.proto, proto_neg=rule.proto_neg, goto=rule.goto,
-                target=rule.target, target_options=rule.target_options,
-                matches=rule.matches)
-    body += [f"d = {const(base)}.copy()", "d['chain'] = chain", "d['line'] = line",
-             "if counters[0] or counters[1]: d['packets'], d['bytes'] = counters"]
+    # the Rule's fields as a list, the ones no value changes set already; the code below
+    # stores into it by field index (d[F['dst']] is written d[3])
+    base = list(rule._replace(src=None, src_neg=False, dst=None, dst_neg=False, in_iface=None,
+                              in_neg=False, out_iface=None, out_neg=False, line=0,
+                              packets=0, bytes=0))
+    body += [f"d = {const(base)}.copy()", f"d[{_F['chain']}] = chain", f"d[{_F['line']}] = line",
+             f"if counters[0] or counters[1]: d[{_F['packets']}], d[{_F['bytes']}] = counters"]
     for op in rec:  # the generic parser's checks of values, in word order
         kind = op[0]
         if kind == _ADDR:
             _, p, which, neg = op
             field = "src" if which == "s" else "dst"
             body += [f"v = _addr_value({which!r}, toks[{p}], {neg})",
-                     f"if v is not None: d[{field!r}] = v; d[{field + '_neg'!r}] = {neg}"]
+                     f"if v is not None: d[{_F[field]}] = v; d[{_F[field + '_neg']}] = {neg}"]
         elif kind == _IFACE:
             _, p, which, neg = op
             field = "in_iface" if which == "i" else "out_iface"
             neg_field = "in_neg" if which == "i" else "out_neg"
-            body += [f"d[{field!r}] = _check_iface(toks[{p}]); d[{neg_field!r}] = {neg}"]
+            body += [f"d[{_F[field]}] = _check_iface(toks[{p}]); d[{_F[neg_field]}] = {neg}"]
         elif kind == _COUNTERS:
             p = op[1]
-            body.append(f"d['packets'], d['bytes'] = _counter_values(toks[{p}], toks[{p + 1}])")
+            body.append(f"d[{_F['packets']}], d[{_F['bytes']}] = "
+                        f"_counter_values(toks[{p}], toks[{p + 1}])")
         elif kind == _JUMP:
             p = op[1]
             body += [f"t = toks[{p}]",
@@ -136,7 +138,7 @@ def _compile_plan(toks, table: str, rule: Rule, rec: list):
                      "else:",
                      "    if t in TARGET_OPTIONS or t == 'QUEUE': return None",
                      "    _check_jump(t, TABLE, chain_exists, known_chains)",
-                     "d['target'] = t"]
+                     f"d[{_F['target']}] = t"]
     names = []
     for j, m in enumerate(rule.matches):
         spec = [op[2:] for op in rec if op[0] == _OPT and op[1] == j]
@@ -154,7 +156,7 @@ def _compile_plan(toks, table: str, rule: Rule, rec: list):
                  f"{collected(spec)}, PROTO, PROTO_NEG, TABLE)"]
         names.append(f"m{j}")
     if any(not n.startswith("K") for n in names):
-        body.append("d['matches'] = (" + "".join(f"{n}, " for n in names) + ")")
+        body.append(f"d[{_F['matches']}] = (" + "".join(f"{n}, " for n in names) + ")")
     spec = [op[2:] for op in rec if op[0] == _OPT and op[1] == -1]
     positions = [p for _neg, _canon, pos in spec for p in pos]
     if positions:
@@ -166,9 +168,8 @@ def _compile_plan(toks, table: str, rule: Rule, rec: list):
         body += [f"k = {key}", f"o = {cache}.get(k)",
                  f"if o is None: o = _new_target_options({cache}, k, {rule.target!r}, "
                  f"{collected(spec)}, PROTO, PROTO_NEG)",
-                 "d['target_options'] = o"]
-    # Rule(...) without the frozen dataclass __init__ (one object.__setattr__ a field)
-    body += ["rule = _new(Rule)", "_setattr(rule, '__dict__', d)", "return rule"]
+                 f"d[{_F['target_options']}] = o"]
+    body.append("return _new_tuple(Rule, d)")  # (Rule(*d) without the keyword handling)
     src = ("def plan(toks, chain, chain_exists, line, counters, known_chains):\n"
            + "".join(f"    {line}\n" for line in body))
     exec(compile(src, "<rule plan>", "exec"), consts)  # noqa: S102

@@ -4,8 +4,6 @@ Stdlib only."""
 
 from __future__ import annotations
 
-from dataclasses import fields
-
 from .extensions import _MATCH_FN, _TARGET_FN, _m_comment
 from .names import _SHORT, IFNAMSIZ, MATCH_OPTIONS, TARGET_OPTIONS, TARGET_TABLE
 from .rules import BUILTIN_CHAINS, Match, Rule
@@ -17,9 +15,6 @@ from .values import _cidr, _Err, parse_proto, proto_name
 
 _MATCH_CACHE: dict = {}
 _COMMENT_CACHE: dict = {}
-_new = object.__new__
-# every field of Rule with its default, in declaration order (see _parse_spec)
-_RULE_DEFAULTS = {f.name: f.default for f in fields(Rule)}
 _TARGET_CACHE: dict = {}
 _CHAIN_TARGET_OPTS: dict = {}  # the (never changed) option table of a jump to a user chain
 _PROTO_CACHE: dict[str, str] = {}  # -p argument -> protocol name ("" for all/0)
@@ -244,31 +239,8 @@ def _parse_words(toks, table: str, chain: str, chain_exists, line: int,
                 topts = fn(target_opts, proto, proto_neg)
                 if len(_TARGET_CACHE) < 100_000:
                     _TARGET_CACHE[key] = topts
-    # Rule(...) without the frozen dataclass __init__ (which sets each field through
-    # object.__setattr__): fill the instance dict from the defaults, then the parsed parts
-    rule = _new(Rule)
-    d = rule.__dict__
-    d.update(_RULE_DEFAULTS)
-    d["chain"] = chain
-    d["matches"] = tuple(mtuple)
-    d["target"] = target
-    d["line"] = line
-    if topts:
-        d["target_options"] = topts
-    if proto is not None:
-        d["proto"], d["proto_neg"] = proto, proto_neg
-    if src is not None:
-        d["src"], d["src_neg"] = src, src_neg
-    if dst is not None:
-        d["dst"], d["dst_neg"] = dst, dst_neg
-    if iin is not None:
-        d["in_iface"], d["in_neg"] = iin, in_neg
-    if iout is not None:
-        d["out_iface"], d["out_neg"] = iout, out_neg
-    if goto:
-        d["goto"] = True
-    if packets or bytes_:
-        d["packets"], d["bytes"] = packets, bytes_
+    rule = Rule(chain, src, src_neg, dst, dst_neg, iin, in_neg, iout, out_neg, proto,
+                proto_neg, tuple(mtuple), target, topts, goto, line, packets, bytes_)
     return rule
 
 

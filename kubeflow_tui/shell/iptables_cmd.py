@@ -517,7 +517,7 @@ def run_iptables(ctx: ShellContext, argv: list[str]) -> ShellResult:
         for c in t.chains.values():
             if chain is None or c.name == chain:
                 c.packets = c.bytes = 0
-                c.rules[:] = [dataclasses.replace(r, packets=0, bytes=0) for r in c.rules]
+                c.rules[:] = [r._replace(packets=0, bytes=0) for r in c.rules]
     elif cmd == "E":
         new = p.newname or ""
         if chain not in t.chains or t.chains[chain].builtin:
@@ -529,8 +529,8 @@ def run_iptables(ctx: ShellContext, argv: list[str]) -> ShellResult:
         chains: dict[str, Chain] = {}
         for name, c in t.chains.items():
             rules = [
-                dataclasses.replace(r, chain=new if r.chain == chain else r.chain,
-                                    target=new if r.target == chain else r.target)
+                r._replace(chain=new if r.chain == chain else r.chain,
+                           target=new if r.target == chain else r.target)
                 for r in c.rules
             ]
             key = new if name == chain else name
