@@ -122,3 +122,24 @@ def test_a_plan_made_by_a_chain_jump_declines_a_builtin_target():
     with fresh_plans(), pytest.raises(IptablesError, match="QUEUE"):
         parse_rule_args(["-j", "Y"], "filter", "X")
         parse_rule_args(["-j", "QUEUE"], "filter", "X")
+
+
+def test_forgotten_plans_are_freed_without_the_cycle_collector():
+    # a big parse ends with gc.freeze(): a plan kept alive only by a reference cycle
+    # would never be freed, and with it every value its caches hold
+    import gc
+    import weakref
+
+    from kubeflow_tui.netfilter.parse import forget_parsed_values
+
+    with fresh_plans():
+        parse_iptables_save((FIXTURES / "kube-proxy-basic.rules").read_text())
+        plan = weakref.ref(next(iter(plans._PLANS.values()))[0])
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            forget_parsed_values()
+            assert plan() is None
+        finally:
+            if enabled:
+                gc.enable()

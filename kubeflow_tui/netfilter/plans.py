@@ -173,7 +173,7 @@ def _compile_plan(toks, table: str, rule: Rule, rec: list):
     src = ("def plan(toks, chain, chain_exists, line, counters, known_chains):\n"
            + "".join(f"    {line}\n" for line in body))
     exec(compile(src, "<rule plan>", "exec"), consts)  # noqa: S102
-    plan = consts["plan"]
+    plan = consts.pop("plan")  # (no cycle through its globals: parses gc.freeze())
     # the quick key (every other word) holds no value: it may index this plan
     plan.quick_ok = not any(p % 2 == 0 for p in values)
     return plan
