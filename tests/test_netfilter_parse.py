@@ -295,6 +295,11 @@ def test_tokenize_fast_path_agrees(line):
     ("*filter\n:X - [0:0]\n-A X -m statistic --mode nth --every 2 -j ACCEPT\nCOMMIT\n",
      't.rules:3: statistic: option "--every" also requires "--packet". in rule'
      ' "-A X -m statistic --mode nth --every 2 -j ACCEPT"'),
+    # strtoul stops at "-" (and refuses a sign): the word is not a number
+    ("*filter\n:X - [0:0]\n-A X -m mark --mark 0-1 -j ACCEPT\nCOMMIT\n",
+     "t.rules:3: bad value '0-1' for --mark in rule \"-A X -m mark --mark 0-1 -j ACCEPT\""),
+    ("*filter\n:X - [0:0]\n-A X -m mark --mark 0x-1 -j ACCEPT\nCOMMIT\n",
+     "t.rules:3: bad value '0x-1' for --mark in rule \"-A X -m mark --mark 0x-1 -j ACCEPT\""),
     ("*filter\n:X - [0:0]\n-A X -m mark --mark 0x100000000 -j ACCEPT\nCOMMIT\n",
      "t.rules:3: value '0x100000000' for --mark out of range (max 4294967295) in rule"
      ' "-A X -m mark --mark 0x100000000 -j ACCEPT"'),

@@ -16,24 +16,20 @@ class _Err(Exception):
 # small value parsers
 # ---------------------------------------------------------------------------
 
+# what strtoul(base 0) reads to the end of the word: 0x hex, 0 octal, decimal (no sign)
+_UINT_WORD = re.compile(r"0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*")
+
+
 def _uint(text: str, what: str, maximum: int = 0xFFFFFFFF) -> int:
     """strtoul(base 0) as xtables_strtoui: decimal, 0x hex, 0 octal."""
-    t = text
-    try:
-        if t[:2] in ("0x", "0X"):
-            if len(t) == 2:
-                raise ValueError
-            v = int(t[2:], 16)
-        elif len(t) > 1 and t[0] == "0":
-            v = int(t[1:], 8)
-        else:
-            if not t.isdigit():
-                raise ValueError
-            v = int(t)
-        if not t.isascii() or "_" in t:
-            raise ValueError
-    except ValueError:
-        raise _Err(f"bad value {text!r} for {what}") from None
+    if _UINT_WORD.fullmatch(text) is None:
+        raise _Err(f"bad value {text!r} for {what}")
+    if text[:2] in ("0x", "0X"):
+        v = int(text[2:], 16)
+    elif text[0] == "0":
+        v = int(text, 8)
+    else:
+        v = int(text)
     if v > maximum:
         raise _Err(f"value {text!r} for {what} out of range (max {maximum})")
     return v
