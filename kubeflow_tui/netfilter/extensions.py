@@ -220,13 +220,19 @@ def _m_mark(opts, proto, proto_neg, table):
     return (Option("--mark", (text,), o[0]),)
 
 
+def _ordered_names(text: str, allowed: tuple[str, ...], bad) -> str:
+    """A comma list of names (any case) as iptables prints it: upper case, in the order
+    of ``allowed``; ``bad(name)`` is the error text for a name not allowed."""
+    got = set()
+    for name in text.split(","):
+        if name.upper() not in allowed:
+            raise _Err(bad(name))
+        got.add(name.upper())
+    return ",".join(n for n in allowed if n in got)
+
+
 def _types(text: str) -> str:
-    bits = set()
-    for t in text.split(","):
-        if t.upper() not in ADDR_TYPES:
-            raise _Err(f"addrtype: unknown address type `{t}'")
-        bits.add(t.upper())
-    return ",".join(t for t in ADDR_TYPES if t in bits)
+    return _ordered_names(text, ADDR_TYPES, lambda t: f"addrtype: unknown address type `{t}'")
 
 
 def _m_addrtype(opts, proto, proto_neg, table):
@@ -248,12 +254,7 @@ def _m_addrtype(opts, proto, proto_neg, table):
 
 
 def _states(text: str, allowed: tuple[str, ...], what: str) -> str:
-    got = set()
-    for s in text.split(","):
-        if s.upper() not in allowed:
-            raise _Err(f"Bad {what} \"{s}\"")
-        got.add(s.upper())
-    return ",".join(s for s in allowed if s in got)
+    return _ordered_names(text, allowed, lambda s: f"Bad {what} \"{s}\"")
 
 
 def _ct_addr(text: str) -> str:

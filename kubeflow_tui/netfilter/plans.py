@@ -139,36 +139,36 @@ def _compile_plan(toks, table: str, rule: Rule, rec: list):
                      "    if t in TARGET_OPTIONS or t == 'QUEUE': return None",
                      "    _check_jump(t, TABLE, chain_exists, known_chains)",
                      f"d[{_F['target']}] = t"]
-    names = []
-    for j, m in enumerate(rule.matches):
-        spec = [op[2:] for op in rec if op[0] == _OPT and op[1] == j]
+    def lookup(var: str, kind: str, name: str, spec, make: str) -> list[str]:
+        """Code setting ``var`` to what the options of ``spec`` make, from the cache of
+        their shape, calling ``make(cache, key, name, options, ...)`` on a miss."""
         positions = [p for _neg, _canon, pos in spec for p in pos]
-        if not positions:
-            names.append(const(m))  # holds no value: the same Match every time
-            continue
-        shape = ("m", m.module, tuple((neg, canon, len(pos)) for neg, canon, pos in spec),
+        shape = (kind, name, tuple((neg, canon, len(pos)) for neg, canon, pos in spec),
                  rule.proto, rule.proto_neg)
         cache = const(_values_cache(shape))
         key = (f"toks[{positions[0]}]" if len(positions) == 1 else
                "(" + "".join(f"toks[{p}], " for p in positions) + ")")
-        body += [f"k = {key}", f"m{j} = {cache}.get(k)",
-                 f"if m{j} is None: m{j} = _new_match({cache}, k, {m.module!r}, "
-                 f"{collected(spec)}, PROTO, PROTO_NEG, TABLE)"]
+        return [f"k = {key}", f"{var} = {cache}.get(k)",
+                f"if {var} is None: {var} = {make}({cache}, k, {name!r}, {collected(spec)}, "
+                f"PROTO, PROTO_NEG{', TABLE' if kind == 'm' else ''})"]
+
+    def options_of(owner: int) -> list:  # owner: the match's index, -1 for the target
+        return [op[2:] for op in rec if op[0] == _OPT and op[1] == owner]
+
+    names = []
+    for j, m in enumerate(rule.matches):
+        spec = options_of(j)
+        if not any(pos for _neg, _canon, pos in spec):
+            names.append(const(m))  # holds no value: the same Match every time
+            continue
+        body += lookup(f"m{j}", "m", m.module, spec, "_new_match")
         names.append(f"m{j}")
     if any(not n.startswith("K") for n in names):
         body.append(f"d[{_F['matches']}] = (" + "".join(f"{n}, " for n in names) + ")")
-    spec = [op[2:] for op in rec if op[0] == _OPT and op[1] == -1]
-    positions = [p for _neg, _canon, pos in spec for p in pos]
-    if positions:
-        shape = ("t", rule.target, tuple((neg, canon, len(pos)) for neg, canon, pos in spec),
-                 rule.proto, rule.proto_neg)
-        cache = const(_values_cache(shape))
-        key = (f"toks[{positions[0]}]" if len(positions) == 1 else
-               "(" + "".join(f"toks[{p}], " for p in positions) + ")")
-        body += [f"k = {key}", f"o = {cache}.get(k)",
-                 f"if o is None: o = _new_target_options({cache}, k, {rule.target!r}, "
-                 f"{collected(spec)}, PROTO, PROTO_NEG)",
-                 f"d[{_F['target_options']}] = o"]
+    spec = options_of(-1)
+    if any(pos for _neg, _canon, pos in spec):
+        body += lookup("o", "t", rule.target, spec, "_new_target_options")
+        body.append(f"d[{_F['target_options']}] = o")
     body.append("return _new_tuple(Rule, d)")  # (Rule(*d) without the keyword handling)
     src = ("def plan(toks, chain, chain_exists, line, counters, known_chains):\n"
            + "".join(f"    {line}\n" for line in body))
