@@ -28,7 +28,8 @@ of items, each one of
 ``case:`` names a case by file stem (``09-rule-deleted``), by stem without its number
 (``rule-deleted``) or by path, or is a list of them; the case(s) are offered after the quiz.
 
-Lessons are ordered by file name (``01-…``, ``02-…``).  Stdlib and yaml only.
+Lessons are ordered by file name (``01-…``, ``02-…``).  Stdlib and yaml only (yaml is
+imported only for front matter beyond plain ``key: value`` lines: ``_plain_front_matter``).
 """
 
 from __future__ import annotations
@@ -37,8 +38,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
-
-import yaml
 
 REQUIRED = ("title", "scenario", "flows", "minutes")
 OPTIONAL = ("quiz", "case")
@@ -102,8 +101,11 @@ def resolve_scenario(ref: str, lesson_path: Path | None = None) -> Path:
         return p
     candidates: list[Path] = []
     if lesson_path is not None:
-        root = lesson_path.resolve().parent.parent
-        candidates += [root / p, lesson_path.resolve().parent / p]
+        folder = lesson_path.resolve().parent
+        candidates += [folder.parent / p, folder / p]
+        for c in candidates:  # (before looking for the scenarios folder: the usual case)
+            if c.is_file():
+                return c
     sdir = scenarios_dir()
     candidates += [sdir / p, sdir / p.name, sdir.parent / p]
     for c in candidates:
@@ -121,6 +123,75 @@ def split_front_matter(text: str) -> tuple[str, str, int]:
     if not m:
         return "", text, 1
     return m.group(1), text[m.end():], text[: m.end()].count("\n") + 1
+
+
+# A lesson's front matter is read without PyYAML when every line is a plain
+# ``key: value`` (importing yaml was a tenth of the app's start-up).  The reader accepts
+# only forms whose YAML meaning is certain and returns None for anything else, which then
+# goes to yaml.safe_load: the result, and every error message, is what yaml gives.
+_FM_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: +(.*))?")
+# a plain scalar YAML reads as a string: starts with a letter; no spaces, flow or comment
+# characters; not one of YAML 1.1's booleans or nulls (_FM_NOT_STR, any case)
+_FM_PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9_./-]*")
+_FM_QUOTED = re.compile(r"\"([^\"\\]*)\"|'([^']*)'")
+_FM_INT = re.compile(r"0|[1-9][0-9]{0,17}")
+_FM_NOT_STR = {"y", "n", "yes", "no", "true", "false", "on", "off", "null"}
+
+
+def _fm_scalar(text: str, *, in_list: bool = False) -> tuple[bool, Any]:
+    """(True, value) for a scalar the reader is sure of, else (False, None)."""
+    m = _FM_QUOTED.fullmatch(text)
+    if m:
+        value = m.group(1) if m.group(1) is not None else m.group(2)
+        return not (in_list and "," in value), value
+    if not in_list and _FM_INT.fullmatch(text):
+        return True, int(text)
+    if _FM_PLAIN.fullmatch(text) and text.lower() not in _FM_NOT_STR:
+        return True, text
+    return False, None
+
+
+def _strip_comment(value: str) -> str:
+    """The value without a trailing `` # comment`` (a quoted value holds no ``#`` here)."""
+    at = value.find(" #")
+    if at >= 0 and "#" not in value[:at]:
+        value = value[:at]
+    return value.strip()
+
+
+def _plain_front_matter(front: str) -> dict[str, Any] | None:
+    """The front matter as yaml.safe_load reads it, or None when it is not plain enough."""
+    front = front.replace("\r\n", "\n")
+    if not all(ch.isprintable() or ch == "\n" for ch in front):
+        return None  # tabs, control characters (yaml refuses some): yaml's business
+    meta: dict[str, Any] = {}
+    lines = front.split("\n")
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        if not line.strip() or line.startswith("#"):
+            continue
+        m = _FM_KEY.fullmatch(line)
+        if m is None or m.group(1) in meta or m.group(1).lower() in _FM_NOT_STR:
+            return None
+        key, value = m.group(1), _strip_comment(m.group(2) or "")
+        if value.startswith("["):  # a flow list, maybe continued on indented lines
+            while not value.endswith("]") and i < len(lines) and lines[i].startswith(" ") and "#" not in lines[i]:
+                value += " " + lines[i].strip()
+                i += 1
+            if not value.endswith("]") or value.count("]") != 1:
+                return None
+            items = [_fm_scalar(raw.strip(), in_list=True) for raw in value[1:-1].split(",")]
+            if not all(ok for ok, _ in items):
+                return None  # also [] and a trailing comma: left to yaml
+            meta[key] = [item for _, item in items]
+            continue
+        ok, scalar = _fm_scalar(value)
+        if not ok or "#" in value:
+            return None
+        meta[key] = scalar
+    return meta or None
 
 
 def _check(meta: Any, where: str) -> list[str]:
@@ -163,12 +234,16 @@ def parse_lesson(path: str | Path) -> Lesson:
     front, body, _ = split_front_matter(text)
     if not front:
         raise LessonError(f"{where}:1: no front matter (the file must start with a '---' line)")
-    try:
-        meta = yaml.safe_load(front)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 1
-        raise LessonError(f"{where}:{line}: front matter is not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    meta = _plain_front_matter(front)
+    if meta is None:
+        import yaml
+
+        try:
+            meta = yaml.safe_load(front)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 2 if mark is not None else 1
+            raise LessonError(f"{where}:{line}: front matter is not valid YAML: {getattr(exc, 'problem', exc)}") from None
     errs = _check(meta, where)
     if errs:
         raise LessonError("\n".join(errs))
@@ -211,6 +286,8 @@ def discover(directory: str | Path | None = None) -> tuple[list[Lesson], list[st
 
 
 def _scenario_flow_names(path: Path) -> tuple[list[str] | None, str | None]:
+    import yaml
+
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -296,6 +373,8 @@ def quiz_items(lesson: Lesson) -> list[Any]:
         f = _find_file(spec, lesson)
         if f is None:
             raise QuizSpecError(f"{where}:1: quiz: file not found: {spec}")
+        import yaml
+
         try:
             data = yaml.safe_load(f.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:

@@ -11,6 +11,7 @@ scenario loading, kube-proxy's rules, the flow's Trace) runs after the first fra
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,6 @@ from textual.binding import Binding
 
 from kubeflow_tui.progress import Progress
 from kubeflow_tui.tui import _compat
-from kubeflow_tui.tui.commands import KubeflowCommands
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -34,12 +34,19 @@ DARK, LIGHT = "textual-dark", "textual-light"
 _compat.apply()
 
 
+def _commands_provider() -> type:
+    """The command palette's provider, imported when the palette first opens."""
+    from kubeflow_tui.tui.commands import KubeflowCommands
+
+    return KubeflowCommands
+
+
 class KubeflowApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "kubeflow-tui"
     HORIZONTAL_BREAKPOINTS = [(0, "-tiny-w"), (60, "-narrow"), (120, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-tiny-h"), (20, "-tall")]
-    COMMANDS = App.COMMANDS | {KubeflowCommands}
+    COMMANDS = App.COMMANDS | {_commands_provider}
     BINDINGS = [
         Binding("question_mark", "help", "Help"),
         Binding("t", "toggle_theme", "Theme"),
@@ -58,11 +65,7 @@ class KubeflowApp(App[int]):
     ) -> None:
         super().__init__()
         self.path = path
-        if engine is None:
-            from kubeflow_tui.tui.engine import default_engine
-
-            engine = default_engine()
-        self.engine: Engine = engine
+        self._engine = engine  # None: the real engine, made when first used (after the first frame)
         self.lessons_dir = lessons_dir
         self._lessons: list[Lesson] | None = None  # read when first needed (``lessons``)
         self._lesson_errors: list[str] = []
@@ -71,11 +74,20 @@ class KubeflowApp(App[int]):
         self._announced_done: set[str] = set()
         self._quiz_offered: set[str] = set()
         self._start_error: tuple[str, str] | None = None
+        self._gc_paused = False  # (see run_async)
         theme = self.progress.data.get("theme")
         if theme in (DARK, LIGHT):
             self.theme = theme
 
     # ------------------------------------------------------------------ startup
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            from kubeflow_tui.tui.engine import default_engine
+
+            self._engine = default_engine()
+        return self._engine
+
     @property
     def lessons(self) -> list[Lesson]:
         """The lessons of the lessons folder, in order (read on first use)."""
@@ -122,9 +134,28 @@ class KubeflowApp(App[int]):
             screen = HomeScreen()
         return screen
 
+    async def run_async(self, *args: Any, **kwargs: Any) -> int | None:
+        # Start-up makes thousands of objects that live as long as the app (widgets, styles,
+        # CSS rules), and the cyclic GC walked them again and again: a full collection cost
+        # ~16 ms just before the first frame.  It is paused until that frame is out.
+        paused = gc.isenabled()
+        gc.disable()
+        self._gc_paused = paused
+        try:
+            return await super().run_async(*args, **kwargs)
+        finally:
+            self._resume_gc()
+
+    def _resume_gc(self) -> None:
+        if self._gc_paused:
+            self._gc_paused = False
+            gc.enable()
+
     def on_mount(self) -> None:
+        self.call_after_refresh(self._resume_gc)  # after the first frame (see run_async)
         if self.progress.notice:
             self.notify(self.progress.notice, title="Progress", severity="warning", timeout=15)
+            self.progress.notice = ""  # told once (save_progress tells of later problems)
         if self._lessons is not None and self._lesson_errors:
             self._notify_lesson_errors()
         if self._start_error is not None:
@@ -218,9 +249,10 @@ class KubeflowApp(App[int]):
 
     def lesson_screen(self, lesson: Lesson, *, flow: str | None = None, step: int = 0) -> Screen:
         """The lesson's screen (it loads the lesson's scenario after its first frame)."""
-        from kubeflow_tui.tui.screens.flow import LessonScreen
+        from kubeflow_tui.tui.screens.lesson import LessonScreen
 
-        self.progress.mark(lesson.id, save=True)
+        # saved by the screen after its first frame (a save waits for the disk: fsync)
+        self.progress.mark(lesson.id, save=False)
         return LessonScreen(lesson, flow=flow, start_step=step)
 
     def open_lesson(self, lesson: Lesson, *, flow: str | None = None, step: int = 0) -> None:
@@ -245,167 +277,53 @@ class KubeflowApp(App[int]):
 
     # ------------------------------------------------------------------ progress
     def save_position(self, lesson: Lesson, flow: str, step: int) -> None:
-        self.progress.mark(lesson.id, flow=flow, step=step)
+        self.progress.mark(lesson.id, flow=flow, step=step, save=False)
+        self.save_progress()
+
+    def save_progress(self) -> None:
+        self.progress.save()
         if self.progress.notice and "save" in self.progress.notice:
             self.notify(self.progress.notice, severity="warning", timeout=8)
             self.progress.notice = ""
 
+    # ------------------------------------------------------------------ quizzes, cases, interview
+    # (in ``quizzes``: imported when first needed, not at start-up)
     def lesson_flow_done(self, lesson: Lesson, flow: str) -> None:
-        """The learner reached the end of one of the lesson's flows.
+        from kubeflow_tui.tui import quizzes
 
-        When every flow has been seen the lesson's quiz is offered; the lesson is done
-        when the quiz is passed (or at once if the lesson has no questions).
-        """
-        entry = self.progress.lesson(lesson.id)
-        seen = set(entry.get("flows_done", [])) | {flow}
-        if flow in entry.get("flows_done", []) and (entry.get("status") == "done" or lesson.id in self._quiz_offered):
-            return
-        all_done = all(f in seen for f in lesson.flows)
-        self.progress.mark(lesson.id, flow=flow, flow_done=flow)
-        if not all_done:
-            rest = [f for f in lesson.flows if f not in seen]
-            self.notify(f"Flow {flow} done. Next: press f for {rest[0]}.", timeout=5)
-            return
-        if self.progress.status(lesson.id) == "done" or lesson.id in self._quiz_offered:
-            return
-        if self.progress.quiz(f"lesson:{lesson.id}").get("passed"):
-            self.lesson_done(lesson)
-            return
-        from kubeflow_tui.tui.screens.common import ConfirmScreen
-        from kubeflow_tui.tui.screens.flow import LessonScreen
-
-        self._quiz_offered.add(lesson.id)
-        screen = self.screen
-
-        def answer(yes: Any) -> None:
-            if yes and isinstance(self.screen, LessonScreen) and self.screen.lesson.id == lesson.id:
-                self.open_lesson_quiz(lesson, self.screen.scenario)
-            elif not yes:
-                self.notify("Press z when you are ready for the quiz.", timeout=4)
-
-        if isinstance(screen, LessonScreen):
-            self.push_screen(ConfirmScreen(
-                "All flows of this lesson seen",
-                "Answer a few questions about what you watched? The lesson is done when the quiz is "
-                "passed. (You can also press z at any time.)", yes="Take the quiz", no="Later"), answer)
+        quizzes.lesson_flow_done(self, lesson, flow)
 
     def lesson_done(self, lesson: Lesson) -> None:
-        self.progress.mark(lesson.id, done=True)
-        if lesson.id not in self._announced_done:
-            self._announced_done.add(lesson.id)
-            last = self.lessons[-1].id if self.lessons else lesson.id
-            nxt = "  ] opens the next lesson." if lesson.id != last else "  That was the last lesson."
-            self.notify(f"Lesson {lesson.number} done.{nxt}", title="✓", timeout=5)
+        from kubeflow_tui.tui import quizzes
 
-    # ------------------------------------------------------------------ quizzes
-    def _generated_questions(self, scenario: Any, flows: list[str]) -> list[Any]:
-        fn = getattr(self.engine, "quiz_questions", None)
-        if fn is not None:
-            qs = fn(scenario, flows)
-        else:
-            from kubeflow_tui.quiz import generate_questions
-
-            qs = []
-            for f in flows:
-                qs += generate_questions(self.engine.run_flow(scenario, f))
-        return pick_questions(qs, flows)
+        quizzes.lesson_done(self, lesson)
 
     def open_quiz(self, scenario: Any, flows: list[str], *, title: str, record_key: str,
                   on_finish: Any = None, extra: list[Any] | None = None, then: Any = None) -> bool:
-        from kubeflow_tui.tui.screens.quiz import QuizScreen
+        from kubeflow_tui.tui import quizzes
 
-        try:
-            questions = self._generated_questions(scenario, flows) + list(extra or [])
-        except Exception as exc:
-            self.show_error("Cannot make the quiz", f"{exc.__class__.__name__}: {exc}")
-            return False
-        if not questions:
-            self.notify("These flows give no questions to ask.", timeout=4)
-            return False
-        self.push_screen(QuizScreen(questions, title=title, record_key=record_key, on_finish=on_finish),
-                         (lambda _score: then()) if then is not None else None)
-        return True
+        return quizzes.open_quiz(self, scenario, flows, title=title, record_key=record_key, on_finish=on_finish,
+                                 extra=extra, then=then)
 
     def open_lesson_quiz(self, lesson: Lesson, scenario: Any) -> None:
-        """The lesson's quiz: questions from its flows (+ authored ones), then commands, then cases."""
-        from kubeflow_tui import lessons as lessons_mod
+        from kubeflow_tui.tui import quizzes
 
-        try:
-            mc, cmds = lessons_mod.authored_questions(lesson, scenario)
-            cases = lessons_mod.case_paths(lesson)
-        except lessons_mod.LessonError as exc:
-            self.notify(str(exc), title="The lesson's own questions cannot be used", severity="warning",
-                        timeout=8)
-            mc, cmds, cases = [], [], []
-
-        def finished(score: Any) -> None:
-            from kubeflow_tui.progress import passed
-
-            if passed(score.right, score.total):
-                self.lesson_done(lesson)
-
-        def after_commands() -> None:
-            if cases:
-                self.open_case_list(cases, title=f"Lesson {lesson.number}: troubleshooting cases")
-
-        def after_quiz() -> None:
-            if cmds:
-                from kubeflow_tui.quiz import scenario_state
-                from kubeflow_tui.tui.screens.quiz import CommandQuizScreen
-
-                make = scenario_state(scenario, flows=lesson.flows)
-                self.push_screen(CommandQuizScreen(cmds, make, title=f"Lesson {lesson.number}: commands",
-                                                   record_key=f"commands:{lesson.id}"),
-                                 lambda _r: after_commands())
-            else:
-                after_commands()
-
-        title = f"Lesson {lesson.number} quiz" if lesson.number else f"Quiz: {lesson.title}"
-        if not self.open_quiz(scenario, list(lesson.flows), title=title, record_key=f"lesson:{lesson.id}",
-                              on_finish=finished, extra=mc, then=after_quiz):
-            if self.progress.status(lesson.id) != "done" and all(
-                    f in self.progress.lesson(lesson.id).get("flows_done", []) for f in lesson.flows):
-                self.lesson_done(lesson)
-            after_quiz()
+        quizzes.open_lesson_quiz(self, lesson, scenario)
 
     def open_case_list(self, paths: list[Path] | None = None, *, title: str = "Troubleshooting cases") -> None:
-        from kubeflow_tui.quiz import list_cases
-        from kubeflow_tui.tui.screens.common import PickerScreen
+        from kubeflow_tui.tui import quizzes
 
-        paths = list(paths) if paths is not None else list_cases()
-        if not paths:
-            self.notify("No troubleshooting cases found.", severity="warning")
-            return
-        choices = []
-        for p in paths:
-            mark = "✓" if self.progress.quiz(f"case:{p.stem}").get("solved") else "·"
-            choices.append((p, f"{mark} {p.stem}  {_case_title(p)}"))
-
-        def chosen(path: Any) -> None:
-            if path:
-                self.open_case(path)
-
-        self.push_screen(PickerScreen(title + "  (✓ solved)", choices), chosen)
+        quizzes.open_case_list(self, paths, title=title)
 
     def open_case(self, path: str | Path) -> None:
-        from kubeflow_tui.tui.screens.case import CaseScreen
+        from kubeflow_tui.tui import quizzes
 
-        try:
-            screen = CaseScreen(Path(path))
-        except Exception as exc:
-            self.show_error("Cannot open this case", f"{exc}")
-            return
-        self.push_screen(screen)
+        quizzes.open_case(self, path)
 
     def open_interview(self) -> None:
-        from kubeflow_tui.tui.screens.interview import InterviewScreen
+        from kubeflow_tui.tui import quizzes
 
-        try:
-            screen = InterviewScreen()
-        except Exception as exc:
-            self.show_error("Cannot start the interview", f"{exc.__class__.__name__}: {exc}")
-            return
-        self.push_screen(screen)
+        quizzes.open_interview(self)
 
     # ------------------------------------------------------------------ actions
     def action_help(self) -> None:
@@ -456,53 +374,12 @@ class KubeflowApp(App[int]):
             pass
 
     async def action_quit(self) -> None:
-        from kubeflow_tui.tui.screens.flow import LessonScreen
+        from kubeflow_tui.tui.screens.lesson import LessonScreen
 
         scr = self.screen
         if isinstance(scr, LessonScreen):
             self.save_position(scr.lesson, scr.flow, scr.position)
         self.exit(0)
-
-
-#: at most this many generated questions per quiz (a lesson can generate 30+)
-QUIZ_LIMIT = 10
-
-
-def pick_questions(questions: list[Any], flows: list[str], limit: int = QUIZ_LIMIT) -> list[Any]:
-    """A varied subset: round-robin over (kind, flow) groups, then in lesson order.
-
-    Same questions in, same subset out (no randomness), so a quiz is reproducible.
-    """
-    if len(questions) <= limit:
-        return list(questions)
-    groups: dict[tuple[str, str], list[Any]] = {}
-    for q in questions:
-        groups.setdefault((q.kind, q.flow), []).append(q)
-    order = list(groups)
-    picked: list[Any] = []
-    rnd = 0
-    while len(picked) < limit:
-        took = False
-        for key in order:
-            g = groups[key]
-            if rnd < len(g) and len(picked) < limit:
-                picked.append(g[rnd])
-                took = True
-        if not took:
-            break
-        rnd += 1
-    rank = {f: i for i, f in enumerate(flows)}
-    return sorted(picked, key=lambda q: (rank.get(q.flow, len(rank)), q.step_index))
-
-
-def _case_title(path: Path) -> str:
-    try:
-        import yaml
-
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return str(data.get("title", "")) if isinstance(data, dict) else ""
-    except Exception:
-        return ""
 
 
 def run_app(path: str | None = None) -> int:

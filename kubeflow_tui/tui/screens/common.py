@@ -1,4 +1,7 @@
-"""Small shared screens: help, errors, pickers, opening a scenario file, too-small notice."""
+"""Small shared screens: help, errors, pickers, opening a scenario file.
+
+(``TooSmall`` and ``apply_breakpoints``, which every screen needs from the start, are in
+``breakpoints``: this module is imported when a dialog first opens.)"""
 
 from __future__ import annotations
 
@@ -12,45 +15,36 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-MIN_WIDTH, MIN_HEIGHT = 60, 20
+from kubeflow_tui.tui.screens.breakpoints import MIN_HEIGHT, MIN_WIDTH, TooSmall, apply_breakpoints
 
+__all__ = ["MIN_HEIGHT", "MIN_WIDTH", "TooSmall", "apply_breakpoints", "Modal", "HelpScreen", "ConfirmScreen",
+           "ErrorScreen", "PickerScreen", "OpenScenarioScreen"]
 
 class Modal(ModalScreen):
     """A modal that closes once: fast double keys (enter enter) must not dismiss twice."""
 
+    DEFAULT_CSS = """
+    .dialog {
+        width: 90%;
+        max-width: 100;
+        height: auto;
+        max-height: 90%;
+        border: thick $primary;
+        background: $surface;
+        padding: 0 1;
+    }
+    .dialog.error { border: thick $error; }
+    .dialog-title { text-style: bold; color: $accent; margin-bottom: 1; }
+    .dialog-hint { color: $text-muted; }
+    #help-body { height: auto; max-height: 30; }
+    .dialog.error VerticalScroll { height: auto; max-height: 16; }
+    #picker, #bundled { height: auto; max-height: 12; }
+    #confirm-message { margin-bottom: 1; }
+    """
+
     def close(self, value: Any = None) -> None:
         if self.is_current:
             self.dismiss(value)
-
-
-class TooSmall(Static):
-    """Shown instead of everything else when the terminal is below 60x20."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            f"Please enlarge the terminal\n(at least {MIN_WIDTH}x{MIN_HEIGHT}; 80x24 or more is best)\n\nq quits",
-            id="too-small",
-        )
-
-
-def apply_breakpoints(screen: Any) -> None:
-    """Give a screen its breakpoint classes (-narrow, -wide, -tall ...) before it is laid out.
-
-    Textual adds them on the screen's first Resize, which comes after the first frame
-    of the app's first screen: that frame would be drawn with every panel showing, and
-    the whole screen restyled just after.  Setting them from the app's size when the
-    screen composes gives the right first frame (the Resize then changes nothing).
-    """
-    app = screen.app
-    width, height = app.size
-    horizontal = (app.HORIZONTAL_BREAKPOINTS if screen.HORIZONTAL_BREAKPOINTS is None
-                  else screen.HORIZONTAL_BREAKPOINTS) or []
-    vertical = (app.VERTICAL_BREAKPOINTS if screen.VERTICAL_BREAKPOINTS is None
-                else screen.VERTICAL_BREAKPOINTS) or []
-    classes = {name: False for _, name in horizontal + vertical}
-    for name in screen._get_breakpoint_classes(width, horizontal) | screen._get_breakpoint_classes(height, vertical):
-        classes[name] = True
-    screen.update_classes(classes, update=screen.is_mounted, animate=False)
 
 
 #: (keys, what) rows of the help screen, by section

@@ -11,7 +11,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
-from kubeflow_tui.tui.screens.common import TooSmall
+from kubeflow_tui.tui.screens.breakpoints import TooSmall
 
 if TYPE_CHECKING:
     from kubeflow_tui.tui.app import KubeflowApp
@@ -23,6 +23,13 @@ INTERVIEW_ID = "__interview__"
 
 
 class HomeScreen(Screen):
+    DEFAULT_CSS = """
+    #home { padding: 0 1; }
+    #home-intro { color: $text-muted; margin: 1 0; }
+    #lesson-list { height: 1fr; }
+    #home-status { height: auto; color: $text-muted; }
+    #home-hint { height: 1; color: $text-muted; }
+    """
     BINDINGS = [
         Binding("o", "open_file", "Open scenario"),
         Binding("c", "cases", "Cases"),

@@ -9,10 +9,15 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from kubeflow_tui.tui.screens.common import TooSmall
+from kubeflow_tui.tui.screens.breakpoints import TooSmall
 
 
 class RulesetScreen(Screen):
+    DEFAULT_CSS = """
+    #ruleset-title { height: 1; padding: 0 1; background: $boost; text-style: bold; }
+    #ruleset-search { margin: 0 1; }
+    #ruleset-scroll { height: 1fr; padding: 0 1; }
+    """
     BINDINGS = [
         Binding("escape", "close", "Close"),
         Binding("slash", "search", "Search"),

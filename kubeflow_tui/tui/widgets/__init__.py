@@ -1,9 +1,28 @@
-"""Small reusable widgets; each draws one aspect of a Trace step."""
+"""Small reusable widgets; each draws one aspect of a Trace step.
 
-from kubeflow_tui.tui.widgets.chain_walk import ChainWalk
-from kubeflow_tui.tui.widgets.conntrack_table import ConntrackTable
-from kubeflow_tui.tui.widgets.narration import Narration
-from kubeflow_tui.tui.widgets.packet_header import PacketHeader
-from kubeflow_tui.tui.widgets.topology import Topology
+The names below are imported on first use: the flow screen's first frame needs only some
+of the modules (the hidden panels are made after it).
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kubeflow_tui.tui.widgets.chain_walk import ChainWalk
+    from kubeflow_tui.tui.widgets.conntrack_table import ConntrackTable
+    from kubeflow_tui.tui.widgets.narration import Narration
+    from kubeflow_tui.tui.widgets.packet_header import PacketHeader
+    from kubeflow_tui.tui.widgets.topology import Topology
+
+_MODULES = {"ChainWalk": "chain_walk", "ConntrackTable": "conntrack_table", "Narration": "narration",
+            "PacketHeader": "packet_header", "Topology": "topology"}
 
 __all__ = ["ChainWalk", "ConntrackTable", "Narration", "PacketHeader", "Topology"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MODULES:
+        return getattr(import_module(f"{__name__}.{_MODULES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -53,6 +53,15 @@ class ChainWalk(StepScroll):
         "chain--roll",
     }
     HIGHLIGHT_CLASSES = ("chain--current",)
+    DEFAULT_CSS = """
+    ChainWalk > .chain--hook { color: $secondary; text-style: bold; }
+    ChainWalk > .chain--chain { color: $primary; text-style: bold; }
+    ChainWalk > .chain--current { background: $accent 40%; text-style: bold; }
+    ChainWalk > .chain--matched { color: $success; }
+    ChainWalk > .chain--nomatch { color: $text-disabled; }
+    ChainWalk > .chain--event { color: $text-muted; }
+    ChainWalk > .chain--roll { color: $warning; }
+    """
 
     def build(self) -> Text:
         t = Text(no_wrap=False, overflow="fold")

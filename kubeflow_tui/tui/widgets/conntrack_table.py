@@ -15,6 +15,12 @@ def _tuple(t: tuple) -> str:
 class ConntrackTable(StepScroll):
     COMPONENT_CLASSES = {"conntrack--title", "conntrack--touched", "conntrack--entry", "conntrack--raw"}
     HIGHLIGHT_CLASSES = ("conntrack--touched",)
+    DEFAULT_CSS = """
+    ConntrackTable > .conntrack--title { color: $secondary; text-style: bold; }
+    ConntrackTable > .conntrack--touched { background: $accent 30%; text-style: bold; }
+    ConntrackTable > .conntrack--entry { }
+    ConntrackTable > .conntrack--raw { color: $text-muted; }
+    """
 
     def build(self) -> Text:
         t = Text(no_wrap=False, overflow="fold")

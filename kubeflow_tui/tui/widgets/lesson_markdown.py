@@ -5,6 +5,8 @@ afterwards, so the screen's first frame shows an empty panel.  ``LessonMarkdown`
 its blocks in ``compose`` instead: the beginning of the lesson (what fits in the panel) is
 in the first frame, and the rest of the blocks are mounted just after it (laying out every
 block of a long lesson before the first frame would delay it for text below the fold).
+Most lessons' first frame is a ``LessonPreview`` of those same first blocks, which this
+widget replaces once loaded (``FlowView.load_lesson_markdown``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from textual.app import ComposeResult
 from textual.content import Content
 from textual.widgets import Markdown
 from textual.widgets._markdown import MarkdownBlock, MarkdownFence
+
+from kubeflow_tui.tui.widgets.markdown_subset import FIRST_LINES
 
 
 class PlainFence(MarkdownFence):
@@ -42,7 +46,7 @@ class LessonMarkdown(Markdown):
     BLOCKS = {**Markdown.BLOCKS, "fence": PlainFence, "code_block": PlainFence}
 
     #: source lines whose blocks are in the first frame (at least the screen's height)
-    FIRST_LINES = 20
+    FIRST_LINES = FIRST_LINES
 
     def __init__(self, markdown: str | None = None, **kw: Any) -> None:
         kw.setdefault("parser_factory", _parser)

@@ -77,6 +77,12 @@ class ShellInput(Input):
 class ShellPane(Vertical):
     """A simulated shell on one host of the live cluster."""
 
+    DEFAULT_CSS = """
+    #shell-log { height: 1fr; padding: 0 1; background: $surface; }
+    #shell-line { height: 1; }
+    #shell-prompt { width: auto; height: 1; padding: 0 0 0 1; color: $success; }
+    """
+
     class Play(Message):
         """The learner wants to watch a connection the shell ran."""
 

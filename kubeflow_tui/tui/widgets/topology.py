@@ -36,6 +36,13 @@ def _hosts_from_scenario(scenario: Any) -> tuple[list[tuple[str, str]], list[tup
 class Topology(StepStatic):
     COMPONENT_CLASSES = {"topology--current", "topology--visited", "topology--packet", "topology--box", "topology--dim"}
     HIGHLIGHT_CLASSES = ("topology--current",)
+    DEFAULT_CSS = """
+    Topology > .topology--current { background: $accent 60%; text-style: bold; }
+    Topology > .topology--visited { color: $success; }
+    Topology > .topology--packet { color: $warning; text-style: bold; }
+    Topology > .topology--box { color: $primary; }
+    Topology > .topology--dim { color: $text-muted; }
+    """
 
     def on_resize(self) -> None:
         if self.trace is not None:

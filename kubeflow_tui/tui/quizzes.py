@@ -1,0 +1,220 @@
+"""Quizzes, troubleshooting cases and the interview, as the app runs them.
+
+The app's methods of the same names call these (``KubeflowApp.open_quiz`` ...): the code
+is imported when a quiz is near, not when the app starts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kubeflow_tui.lessons import Lesson
+    from kubeflow_tui.tui.app import KubeflowApp
+
+
+def lesson_flow_done(app: KubeflowApp, lesson: Lesson, flow: str) -> None:
+    """The learner reached the end of one of the lesson's flows.
+
+    When every flow has been seen the lesson's quiz is offered; the lesson is done
+    when the quiz is passed (or at once if the lesson has no questions).
+    """
+    entry = app.progress.lesson(lesson.id)
+    seen = set(entry.get("flows_done", [])) | {flow}
+    if flow in entry.get("flows_done", []) and (entry.get("status") == "done" or lesson.id in app._quiz_offered):
+        return
+    all_done = all(f in seen for f in lesson.flows)
+    app.progress.mark(lesson.id, flow=flow, flow_done=flow)
+    if not all_done:
+        rest = [f for f in lesson.flows if f not in seen]
+        app.notify(f"Flow {flow} done. Next: press f for {rest[0]}.", timeout=5)
+        return
+    if app.progress.status(lesson.id) == "done" or lesson.id in app._quiz_offered:
+        return
+    if app.progress.quiz(f"lesson:{lesson.id}").get("passed"):
+        lesson_done(app, lesson)
+        return
+    from kubeflow_tui.tui.screens.common import ConfirmScreen
+    from kubeflow_tui.tui.screens.lesson import LessonScreen
+
+    app._quiz_offered.add(lesson.id)
+    screen = app.screen
+
+    def answer(yes: Any) -> None:
+        if yes and isinstance(app.screen, LessonScreen) and app.screen.lesson.id == lesson.id:
+            open_lesson_quiz(app, lesson, app.screen.scenario)
+        elif not yes:
+            app.notify("Press z when you are ready for the quiz.", timeout=4)
+
+    if isinstance(screen, LessonScreen):
+        app.push_screen(ConfirmScreen(
+            "All flows of this lesson seen",
+            "Answer a few questions about what you watched? The lesson is done when the quiz is "
+            "passed. (You can also press z at any time.)", yes="Take the quiz", no="Later"), answer)
+
+
+def lesson_done(app: KubeflowApp, lesson: Lesson) -> None:
+    app.progress.mark(lesson.id, done=True)
+    if lesson.id not in app._announced_done:
+        app._announced_done.add(lesson.id)
+        last = app.lessons[-1].id if app.lessons else lesson.id
+        nxt = "  ] opens the next lesson." if lesson.id != last else "  That was the last lesson."
+        app.notify(f"Lesson {lesson.number} done.{nxt}", title="✓", timeout=5)
+
+
+def generated_questions(app: KubeflowApp, scenario: Any, flows: list[str]) -> list[Any]:
+    fn = getattr(app.engine, "quiz_questions", None)
+    if fn is not None:
+        qs = fn(scenario, flows)
+    else:
+        from kubeflow_tui.quiz import generate_questions
+
+        qs = []
+        for f in flows:
+            qs += generate_questions(app.engine.run_flow(scenario, f))
+    return pick_questions(qs, flows)
+
+
+def open_quiz(app: KubeflowApp, scenario: Any, flows: list[str], *, title: str, record_key: str,
+              on_finish: Any = None, extra: list[Any] | None = None, then: Any = None) -> bool:
+    from kubeflow_tui.tui.screens.quiz import QuizScreen
+
+    try:
+        questions = generated_questions(app, scenario, flows) + list(extra or [])
+    except Exception as exc:
+        app.show_error("Cannot make the quiz", f"{exc.__class__.__name__}: {exc}")
+        return False
+    if not questions:
+        app.notify("These flows give no questions to ask.", timeout=4)
+        return False
+    app.push_screen(QuizScreen(questions, title=title, record_key=record_key, on_finish=on_finish),
+                    (lambda _score: then()) if then is not None else None)
+    return True
+
+
+def open_lesson_quiz(app: KubeflowApp, lesson: Lesson, scenario: Any) -> None:
+    """The lesson's quiz: questions from its flows (+ authored ones), then commands, then cases."""
+    from kubeflow_tui import lessons as lessons_mod
+
+    try:
+        mc, cmds = lessons_mod.authored_questions(lesson, scenario)
+        cases = lessons_mod.case_paths(lesson)
+    except lessons_mod.LessonError as exc:
+        app.notify(str(exc), title="The lesson's own questions cannot be used", severity="warning",
+                   timeout=8)
+        mc, cmds, cases = [], [], []
+
+    def finished(score: Any) -> None:
+        from kubeflow_tui.progress import passed
+
+        if passed(score.right, score.total):
+            lesson_done(app, lesson)
+
+    def after_commands() -> None:
+        if cases:
+            open_case_list(app, cases, title=f"Lesson {lesson.number}: troubleshooting cases")
+
+    def after_quiz() -> None:
+        if cmds:
+            from kubeflow_tui.quiz import scenario_state
+            from kubeflow_tui.tui.screens.quiz import CommandQuizScreen
+
+            make = scenario_state(scenario, flows=lesson.flows)
+            app.push_screen(CommandQuizScreen(cmds, make, title=f"Lesson {lesson.number}: commands",
+                                              record_key=f"commands:{lesson.id}"),
+                            lambda _r: after_commands())
+        else:
+            after_commands()
+
+    title = f"Lesson {lesson.number} quiz" if lesson.number else f"Quiz: {lesson.title}"
+    if not open_quiz(app, scenario, list(lesson.flows), title=title, record_key=f"lesson:{lesson.id}",
+                     on_finish=finished, extra=mc, then=after_quiz):
+        if app.progress.status(lesson.id) != "done" and all(
+                f in app.progress.lesson(lesson.id).get("flows_done", []) for f in lesson.flows):
+            lesson_done(app, lesson)
+        after_quiz()
+
+
+def open_case_list(app: KubeflowApp, paths: list[Path] | None = None, *,
+                   title: str = "Troubleshooting cases") -> None:
+    from kubeflow_tui.quiz import list_cases
+    from kubeflow_tui.tui.screens.common import PickerScreen
+
+    paths = list(paths) if paths is not None else list_cases()
+    if not paths:
+        app.notify("No troubleshooting cases found.", severity="warning")
+        return
+    choices = []
+    for p in paths:
+        mark = "✓" if app.progress.quiz(f"case:{p.stem}").get("solved") else "·"
+        choices.append((p, f"{mark} {p.stem}  {_case_title(p)}"))
+
+    def chosen(path: Any) -> None:
+        if path:
+            open_case(app, path)
+
+    app.push_screen(PickerScreen(title + "  (✓ solved)", choices), chosen)
+
+
+def open_case(app: KubeflowApp, path: str | Path) -> None:
+    from kubeflow_tui.tui.screens.case import CaseScreen
+
+    try:
+        screen = CaseScreen(Path(path))
+    except Exception as exc:
+        app.show_error("Cannot open this case", f"{exc}")
+        return
+    app.push_screen(screen)
+
+
+def open_interview(app: KubeflowApp) -> None:
+    from kubeflow_tui.tui.screens.interview import InterviewScreen
+
+    try:
+        screen = InterviewScreen()
+    except Exception as exc:
+        app.show_error("Cannot start the interview", f"{exc.__class__.__name__}: {exc}")
+        return
+    app.push_screen(screen)
+
+
+#: at most this many generated questions per quiz (a lesson can generate 30+)
+QUIZ_LIMIT = 10
+
+
+def pick_questions(questions: list[Any], flows: list[str], limit: int = QUIZ_LIMIT) -> list[Any]:
+    """A varied subset: round-robin over (kind, flow) groups, then in lesson order.
+
+    Same questions in, same subset out (no randomness), so a quiz is reproducible.
+    """
+    if len(questions) <= limit:
+        return list(questions)
+    groups: dict[tuple[str, str], list[Any]] = {}
+    for q in questions:
+        groups.setdefault((q.kind, q.flow), []).append(q)
+    order = list(groups)
+    picked: list[Any] = []
+    rnd = 0
+    while len(picked) < limit:
+        took = False
+        for key in order:
+            g = groups[key]
+            if rnd < len(g) and len(picked) < limit:
+                picked.append(g[rnd])
+                took = True
+        if not took:
+            break
+        rnd += 1
+    rank = {f: i for i, f in enumerate(flows)}
+    return sorted(picked, key=lambda q: (rank.get(q.flow, len(rank)), q.step_index))
+
+
+def _case_title(path: Path) -> str:
+    try:
+        import yaml
+
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return str(data.get("title", "")) if isinstance(data, dict) else ""
+    except Exception:
+        return ""

@@ -1,0 +1,106 @@
+"""The lesson screen: a lesson's Markdown beside (wide) or in a tab (narrow) of its flows."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual.binding import Binding
+
+from kubeflow_tui.tui.screens.flow import FlowScreen
+from kubeflow_tui.tui.screens.flow_view import FlowView
+
+if TYPE_CHECKING:
+    from kubeflow_tui.lessons import Lesson
+
+
+class LessonScreen(FlowScreen):
+    """A lesson: its Markdown beside (wide) or in a tab (narrow) of the live flow."""
+
+    BINDINGS = [
+        Binding("right_square_bracket", "lesson(1)", "Next lesson", show=False),
+        Binding("left_square_bracket", "lesson(-1)", "Prev lesson", show=False),
+    ]
+
+    def __init__(self, lesson: "Lesson", scenario: Any = None, *, flow: str | None = None, start_step: int = 0,
+                 seed: int | None = None) -> None:
+        """``scenario`` ``None``: the lesson's scenario is loaded after the first frame."""
+        flows = list(lesson.flows)
+        super().__init__(scenario, flow if flow in flows else flows[0], source=str(lesson.scenario), flows=flows,
+                         seed=seed, start_step=start_step)
+        self.lesson = lesson
+        self._shown_flow = False
+
+    def _start(self) -> None:
+        if self.starting and self.is_attached:
+            self.kapp.save_progress()  # that the lesson was opened (``KubeflowApp.lesson_screen``)
+        super()._start()
+
+    def action_quiz(self) -> None:
+        if self.wait_for_engine("quiz"):
+            return
+        self.stop_playing()
+        self.kapp.open_lesson_quiz(self.lesson, self.scenario)
+
+    def _seen(self) -> set[str]:
+        return set(self.kapp.progress.lesson(self.lesson.id).get("flows_done", []))
+
+    def flow_choices(self) -> list[tuple[str, str]]:
+        seen = self._seen()
+        return [(f, ("✓ " if f in seen else "· ") + label) for f, label in super().flow_choices()]
+
+    def next_flow(self) -> str:
+        """The first flow not seen yet after the current one (else the current one)."""
+        seen = self._seen()
+        flows = list(self.flows)
+        i = flows.index(self.flow) if self.flow in flows else -1
+        for f in flows[i + 1:] + flows[: i + 1]:
+            if f not in seen:
+                return f
+        return self.flow
+
+    def lesson_markdown(self) -> str | None:
+        return self.lesson.body
+
+    def load_error(self, exc: BaseException) -> tuple[str, str]:
+        return (f"Lesson {self.lesson.number} cannot start",
+                f"{exc}\n\n(scenario: {self.lesson.scenario_ref})")
+
+    def title_text(self) -> str:
+        n = self.lesson.number
+        head = f"Lesson {n}: " if n else ""
+        base = super().title_text().split(" › ", 1)[-1]
+        return f"{head}{self.lesson.title} › {base}"
+
+    def on_flow_end(self) -> None:
+        if self.flow in self.lesson.flows:
+            self.kapp.lesson_flow_done(self.lesson, self.flow)
+
+    def _show_flow_once(self) -> None:
+        # On a small screen the lesson text hides the flow: the first step shows the
+        # chain walk (once), and says how to get the text back.
+        if not self._shown_flow and self.has_class("-narrow") and not self._typing():
+            view = self.query_one(FlowView)
+            if view.active_panel == "lesson":
+                view.select_panel("chain")
+                self.notify("Showing the chain walk. Press 1 to read the lesson again.", timeout=4)
+        self._shown_flow = True
+
+    def action_step(self, delta: int) -> None:
+        if self.wait_for_engine("step", delta):
+            return
+        self._show_flow_once()
+        super().action_step(delta)
+
+    def action_jump(self, where: str) -> None:
+        if self.wait_for_engine("jump", where):
+            return
+        self._show_flow_once()
+        super().action_jump(where)
+
+    def on_unmount(self) -> None:
+        # (FlowScreen.on_unmount runs too: Textual calls each class's handler)
+        self.kapp.save_position(self.lesson, self.flow, self.position)
+
+    def action_lesson(self, delta: int) -> None:
+        self.kapp.save_position(self.lesson, self.flow, self.position)
+        self.kapp.open_lesson_relative(self.lesson, delta)
