@@ -435,8 +435,7 @@ def forget_parsed_values() -> None:
     from . import plans, spec, values
 
     for memo in (plans._PLANS, plans._VALUE_CACHES, plans._SHAPE_IDS, spec._MATCH_CACHE,
-                 spec._COMMENT_CACHE, spec._TARGET_CACHE, spec._PROTO_CACHE,
-                 values._ADDR_CACHE, values._CIDR_CACHE):
+                 spec._TARGET_CACHE, spec._PROTO_CACHE, values._ADDR_CACHE, values._CIDR_CACHE):
         memo.clear()
 
 

@@ -4,7 +4,7 @@ Stdlib only."""
 
 from __future__ import annotations
 
-from .extensions import _MATCH_FN, _TARGET_FN, _m_comment
+from .extensions import _MATCH_FN, _TARGET_FN
 from .names import _SHORT, IFNAMSIZ, MATCH_OPTIONS, TARGET_OPTIONS, TARGET_TABLE
 from .rules import BUILTIN_CHAINS, Match, Rule
 from .values import _cidr, _Err, parse_proto, proto_name
@@ -14,7 +14,6 @@ from .values import _cidr, _Err, parse_proto, proto_name
 # ---------------------------------------------------------------------------
 
 _MATCH_CACHE: dict = {}
-_COMMENT_CACHE: dict = {}
 _TARGET_CACHE: dict = {}
 _CHAIN_TARGET_OPTS: dict = {}  # the (never changed) option table of a jump to a user chain
 _PROTO_CACHE: dict[str, str] = {}  # -p argument -> protocol name ("" for all/0)
@@ -97,13 +96,6 @@ def _parse_words(toks, table: str, chain: str, chain_exists, line: int,
                 i += 1
                 if mod not in MATCH_OPTIONS:
                     raise _Err(f"unsupported match \"-m {mod}\"")
-                if mod == "comment" and i + 1 < n and toks[i] == "--comment":
-                    # fast path for "-m comment --comment X" (what the generic path
-                    # does: no target has a --comment option)
-                    rec.append((_OPT, len(matches), False, "--comment", (i + 1,)))
-                    matches.append([mod, [(False, "--comment", (toks[i + 1],))]])
-                    i += 2
-                    continue
                 matches.append([mod, []])
             elif kind == "j" or kind == "g":
                 if neg:
@@ -208,15 +200,6 @@ def _parse_words(toks, table: str, chain: str, chain_exists, line: int,
 
     mtuple = []
     for mod, opts in matches:
-        if mod == "comment" and len(opts) == 1 and not opts[0][0]:
-            text = opts[0][2][0]
-            hit = _COMMENT_CACHE.get(text)
-            if hit is None:
-                hit = Match("comment", _m_comment(opts, proto, proto_neg, table))
-                if len(_COMMENT_CACHE) < 100_000:
-                    _COMMENT_CACHE[text] = hit
-            mtuple.append(hit)
-            continue
         key = (mod, tuple(opts), proto, proto_neg)
         hit = _MATCH_CACHE.get(key)
         if hit is None:
