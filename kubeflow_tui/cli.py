@@ -402,58 +402,22 @@ def _resolve_quiz_path(text: str) -> str:
     raise CliError(f"quiz: no such file, shipped scenario or case: {text!r}")
 
 
-def progress_rows() -> tuple[list[dict[str, Any]], str]:
-    """One row per lesson (and per lesson id in the progress file that no longer exists),
-    plus a notice from the progress store (e.g. a damaged file it moved aside)."""
-    (Progress,) = _engine("kubeflow_tui.progress", "Progress", what="progress")
-    (discover,) = _engine("kubeflow_tui.lessons", "discover", what="the lesson list")
+def cmd_progress(args: argparse.Namespace) -> int:
+    from kubeflow_tui import progress_report
+    from kubeflow_tui.lessons import discover
+    from kubeflow_tui.progress import Progress
+
     progress = Progress.load()
     lessons, _errors = discover()
-    ids = [lesson.id for lesson in lessons]
-    titles = {lesson.id: lesson.title for lesson in lessons}
-    ids += [i for i in progress.data.get("lessons", {}) if i not in titles]
-    rows = []
-    for lesson_id in ids:
-        entry = progress.lesson(lesson_id)
-        rows.append(
-            {
-                "lesson": lesson_id,
-                "title": titles.get(lesson_id, ""),
-                "status": entry.get("status", "") or "not started",
-                "flows_done": len(entry.get("flows_done", [])),
-                "flow": entry.get("flow", ""),
-                "step": entry.get("step", ""),
-                "updated": entry.get("updated", ""),
-            }
-        )
-    return rows, progress.notice
-
-
-def cmd_progress(args: argparse.Namespace) -> int:
-    rows, notice = progress_rows()
-    if notice:
-        print(f"{PROG}: {notice}", file=sys.stderr)
+    rows = progress_report.lesson_rows(progress, lessons)
+    if progress.notice:
+        print(f"{PROG}: {progress.notice}", file=sys.stderr)
     if args.export == "json":
-        sys.stdout.write(json.dumps({"lessons": rows}, indent=2) + "\n")
-        return EXIT_OK
-    if args.export == "csv":
-        import csv
-
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["lesson"])
-        writer.writeheader()
-        writer.writerows(rows)
-        return EXIT_OK
-    from rich.table import Table
-
-    table = Table("lesson", "title", "status", "flows done", "updated", box=None)
-    style = {"done": "green", "started": "yellow"}
-    for r in rows:
-        table.add_row(
-            r["lesson"], r["title"], f"[{style.get(r['status'], 'dim')}]{r['status']}[/]",
-            str(r["flows_done"]), r["updated"],
-        )
-    console = make_console(args)
-    console.print(table if rows else "no lessons found")
+        sys.stdout.write(progress_report.to_json(progress, rows))
+    elif args.export == "csv":
+        sys.stdout.write(progress_report.to_csv(rows))
+    else:
+        progress_report.render(progress, rows, make_console(args))
     return EXIT_OK
 
 
