@@ -117,3 +117,14 @@ def test_rendered_text_ends_with_the_error_at_the_client():
     text = render_trace_text(tr, width=80)
     assert "client's socket Connection refused (ECONNREFUSED)" in text
     assert "deliver" not in text.split("\nclient\n")[-1]
+
+
+def test_udp_to_a_closed_port_gets_the_servers_icmp_port_unreachable():
+    sim = ClusterSim(load_scenario(SCENARIOS / "udp.yaml"))
+    tr = sim.run_adhoc("app", "10.244.1.3:5353", "UDP")  # coredns-1 listens on 53 only
+    assert (tr.ending, tr.error, tr.outcome) == ("rejected", "ECONNREFUSED", "refused")
+    reject, end = tr.steps[-2:]
+    assert (reject.host, reject.kind) == ("coredns-1", "reject")
+    assert (end.host, end.kind, end.packet_label) == ("app", "socket-error", "ICMP port unreachable")
+    assert (end.packet.src, end.packet.dst, end.packet.proto) == ("10.244.1.3", "10.244.2.8", "icmp")
+    assert "connected) UDP socket" in end.why

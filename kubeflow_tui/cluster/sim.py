@@ -321,7 +321,9 @@ class ClusterSim(NodeDatapath):
         outer.server = inner.server
         outer.server_saw = inner.server_saw
         outer.client_saw = f"{pkt.dst}:{pkt.dport}" if outcome == "delivered" else ""
-        outer.ending, outer.error = inner.ending, inner.error
+        # the error is the balancer's (its connection to the node); the client's own
+        # connection was accepted by the balancer, which closes it: its socket sees no errno
+        outer.ending, outer.error = inner.ending, ""
         return (outcome, f"Through the proxy balancer: {summary}", outer)
 
     def _fail(self, v: _Verdict, conn: _Conn, no: int):
@@ -375,8 +377,7 @@ class ClusterSim(NodeDatapath):
                     f"so TCP keeps the error until its retransmissions give up, then reports "
                     f"{error_text(errno_name)}.")
         else:
-            text = (f"{what[0].upper()}{what[1:]}; it reaches {conn.client}, whose kernel fails the "
-                    f"{'connection' if tcp else 'socket'}: {error_text(errno_name)}.")
+            text = f"{what[0].upper()}{what[1:]}; it reaches {conn.client}, {_fails(tcp, errno_name)}"
         self._note(conn.client, "socket-error", text, pkt, error=errno_name, label=label or conn.label,
                    direction="reply" if label else conn.direction)
         how = f"{label} from {v.host}" if label else f"no route on {v.host}"
@@ -424,8 +425,7 @@ class ClusterSim(NodeDatapath):
             label, arrived = "ICMP port unreachable", Packet(dst_ip, client_ip, "icmp")
         conn.error = "ECONNREFUSED"
         self._note(conn.client, "socket-error",
-                   f"The {label} from {host.name} reaches {conn.client}, and its kernel fails the "
-                   f"{'connection' if pkt.proto == 'tcp' else 'socket'}: {error_text(conn.error)}.",
+                   f"The {label} from {host.name} reaches {conn.client}, {_fails(pkt.proto == 'tcp', conn.error)}",
                    arrived, error=conn.error, label=label, direction="reply")
         return ("refused", f"{conn.client} got {error_text(conn.error)}: {label} from {host.name}, where "
                 f"nothing listens on port {pkt.dport}.", conn)
@@ -510,6 +510,14 @@ class ClusterSim(NodeDatapath):
                 if i.peer == from_host.name:
                     return i.name
         return "eth0"
+
+
+def _fails(tcp: bool, errno_name: str) -> str:
+    """How the client's kernel hands the error to the program (the end of a sentence)."""
+    if tcp:
+        return f"whose kernel fails the connection: {error_text(errno_name)}."
+    # udp_err: only a connected UDP socket hears of it, at its next send or receive
+    return f"whose kernel fails the (connected) UDP socket's next receive: {error_text(errno_name)}."
 
 
 def run_flow(scenario: Scenario, flow: str, *, seed: int | None = None, endpoint: str | None = None) -> Trace:
