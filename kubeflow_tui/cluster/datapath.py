@@ -306,7 +306,8 @@ class NodeDatapath:
             return _Verdict("delivered", host.name, pkt)
         route = host.route(pkt.dst)
         if route is None:
-            self._note(host.name, "drop", f"Routing: {host.name} has no route to {pkt.dst}.", pkt)
+            self._note(host.name, "drop", f"Routing: {host.name} has no route to {pkt.dst}: the kernel drops "
+                       "the packet and answers the sender with an ICMP net unreachable.", pkt)
             return _Verdict("unreachable", host.name, pkt, f"{host.name} has no route to {pkt.dst}",
                             "net-unreachable")
         out_iface = route.dev
