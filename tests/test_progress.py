@@ -173,3 +173,16 @@ def test_progress_with_a_damaged_file_says_so_in_one_line(tmp_path, monkeypatch,
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "moved to" in err and "Traceback" not in err
     assert Path(next(tmp_path.glob("*.bak"))).read_text() == "{not json"
+
+
+def test_reset_one_lesson_or_everything(tmp_path):
+    p = Progress.load(tmp_path)
+    p.mark("01")
+    p.mark("02", done=True)
+    p.record_quiz("lesson:01", right=1, total=1)
+    p.reset("01")
+    q = Progress.load(tmp_path)
+    assert q.status("01") == "" and q.status("02") == "done" and q.quiz("lesson:01")["right"] == 1
+    q.reset()
+    r = Progress.load(tmp_path)
+    assert (r.lessons, r.quizzes, r.last) == ({}, {}, None)
