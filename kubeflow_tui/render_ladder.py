@@ -37,6 +37,7 @@ STYLES = {
     "changed": Style(bold=True, underline=True),
     "connection": Style(bold=True),
     "current": Style(reverse=True),
+    "cursor": Style(underline=True),
     "dim": Style(dim=True),
 }
 
@@ -44,6 +45,7 @@ MIN_GAP = 7  # columns between two lifelines at the least
 MAX_GAP = 18
 LABEL_MIN = 40
 POINTER = "▶"  # left margin mark of the current row (reads without colour)
+CURSOR = "›"  # left margin mark of the row under the cursor
 
 _LEGEND_ITEMS = (
     (MARKERS["dnat", "rule"], "DNAT by a rule"),
@@ -80,11 +82,15 @@ class LadderPicture:
     ``current`` is a row number to highlight (reverse video and a ``▶`` in the margin).
     """
 
-    def __init__(self, ladder: Ladder, *, current: int = -1, title: bool = True, legend: bool = True):
+    def __init__(self, ladder: Ladder, *, current: int = -1, cursor: int = -1, title: bool = True,
+                 legend: bool = True, clickable: bool = False):
         self.ladder = ladder
         self.current = current
+        self.cursor = cursor
         self.title = title
         self.legend = legend
+        self.clickable = clickable
+        self.row_line: dict[int, int] = {}  # row number → its first line (filled by lines())
 
     # -- geometry -------------------------------------------------------------------
     def layout(self, width: int) -> tuple[list[int], int]:
@@ -179,11 +185,14 @@ class LadderPicture:
                 else:
                     parts.extend(textwrap.wrap(detail, label_w, initial_indent="  ", subsequent_indent="  "))
             current = i == self.current
+            self.row_line[i] = len(out)
             for k, part in enumerate(parts):
                 cells = self._row_cells(row, xs, start) if k == 0 else self._ladder_cells(xs, start)
                 line = self._cells_text(*cells)
                 if current and k == 0:
                     line = Text(POINTER, style=STYLES["current"]) + line[1:]
+                elif i == self.cursor and k == 0:
+                    line = Text(CURSOR, style=STYLES["cursor"]) + line[1:]
                 if k == 0 and part.startswith(main[: len(part)]) and len(main) <= len(part):
                     label = self._label_text(row, main)
                     label.append(part[len(main):], STYLES["dim"])
@@ -192,7 +201,11 @@ class LadderPicture:
                 line.append_text(label)
                 if current:
                     line.stylize(STYLES["current"], 1)
+                elif i == self.cursor:
+                    line.stylize(STYLES["cursor"], 1)
                 line.rstrip()
+                if self.clickable:
+                    line.stylize(Style.from_meta({"@click": f"select_row({i})"}))
                 out.append(line)
         out.append(blank)
         if self.legend:
