@@ -83,14 +83,14 @@ class LadderPicture:
     """
 
     def __init__(self, ladder: Ladder, *, current: int = -1, cursor: int = -1, title: bool = True,
-                 legend: bool = True, clickable: bool = False):
+                 legend: bool = True):
         self.ladder = ladder
         self.current = current
         self.cursor = cursor
         self.title = title
         self.legend = legend
-        self.clickable = clickable
         self.row_line: dict[int, int] = {}  # row number → its first line (filled by lines())
+        self.rows_end = 0  # the line after the last row (filled by lines())
 
     # -- geometry -------------------------------------------------------------------
     def layout(self, width: int) -> tuple[list[int], int]:
@@ -204,9 +204,8 @@ class LadderPicture:
                 elif i == self.cursor:
                     line.stylize(STYLES["cursor"], 1)
                 line.rstrip()
-                if self.clickable:
-                    line.stylize(Style.from_meta({"@click": f"select_row({i})"}))
                 out.append(line)
+        self.rows_end = len(out)
         out.append(blank)
         if self.legend:
             out.extend(self._legend(width))

@@ -168,8 +168,8 @@ def chain_walk(trace: Trace, index: int, hook: str) -> list[tuple[str, list[str]
 class PipelinePicture:
     """The pipeline of step ``step``'s host; ``selected`` shows that hook's chain walk."""
 
-    def __init__(self, trace: Trace | None, step: int, *, selected: str = "", clickable: bool = False):
-        self.trace, self.step, self.selected, self.clickable = trace, step, selected, clickable
+    def __init__(self, trace: Trace | None, step: int, *, selected: str = ""):
+        self.trace, self.step, self.selected = trace, step, selected
 
     def _tables(self, hook: str) -> list[str]:
         tables = list(HOOK_TABLES.get(hook, ()))
@@ -218,8 +218,6 @@ class PipelinePicture:
                 style = STYLES["visited"]
             if name == self.selected:
                 style = style + STYLES["selected"]
-            if self.clickable and name in HOOK_TABLES:
-                style = style + Style.from_meta({"@click": f"select_hook({name!r})"})
             c.put(x, y0 + y, text, style)
             if name in HOOK_TABLES:
                 tx = x

@@ -13,6 +13,7 @@ reverse video), a cursor to pick another arrow; ``enter`` or a click posts
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
@@ -25,10 +26,13 @@ from kubeflow_tui.trace import Trace
 
 
 class _LadderBody(Static):
-    def action_select_row(self, row: int) -> None:
+    def on_click(self, event: events.Click) -> None:
         view = self.parent
         if isinstance(view, LadderView):
-            view.select_row(row)
+            row = view.row_at_line(event.y)
+            if row >= 0:
+                view.cursor = row
+                view.select_row(row)
 
 
 class LadderView(VerticalScroll, can_focus=True):
@@ -88,7 +92,7 @@ class LadderView(VerticalScroll, can_focus=True):
             body.update(Text("No trace yet.", style="dim"))
             return
         width = max(40, self.scrollable_content_region.width or 80)
-        pic = LadderPicture(self.ladder, current=self.current_row, cursor=self.cursor, clickable=True)
+        pic = LadderPicture(self.ladder, current=self.current_row, cursor=self.cursor)
         lines = pic.lines(width)
         body.update(Text("\n").join(lines))
         self._picture = pic
@@ -97,6 +101,22 @@ class LadderView(VerticalScroll, can_focus=True):
         if line is not None:
             height = self.scrollable_content_region.height or 10
             self.call_after_refresh(self.scroll_to, y=max(0, line - height // 2), animate=False)
+
+    def line_of_row(self, row: int) -> int | None:
+        """The first line of the picture that ``row`` is drawn on."""
+        return None if self._picture is None else self._picture.row_line.get(row)
+
+    def row_at_line(self, line: int) -> int:
+        """The row drawn on ``line`` of the picture (a wrapped row's lines all count), or -1."""
+        if self._picture is None:
+            return -1
+        best = -1
+        for row, first in sorted(self._picture.row_line.items(), key=lambda kv: kv[1]):
+            if first <= line:
+                best = row
+            else:
+                break
+        return best if line < self._picture.rows_end else -1
 
     def action_move_cursor(self, delta: int) -> None:
         if self.ladder is None or not self.ladder.rows:

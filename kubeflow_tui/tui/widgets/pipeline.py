@@ -14,12 +14,13 @@ packet under the picture; ``escape`` goes back to following the current hook.
 from __future__ import annotations
 
 from rich.console import RenderableType
+from textual import events
 from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from kubeflow_tui.pictures.pipeline import HOOK_TABLES, PipelinePicture
+from kubeflow_tui.pictures.pipeline import HOOK_TABLES, NODES, PipelinePicture
 from kubeflow_tui.trace import Trace
 
 HOOKS = tuple(HOOK_TABLES)
@@ -56,8 +57,16 @@ class PipelineView(Widget, can_focus=True):
         i = HOOKS.index(self.selected_hook) if self.selected_hook in HOOKS else (-1 if delta > 0 else 0)
         self.action_select_hook(HOOKS[(i + delta) % len(HOOKS)])
 
+    def on_click(self, event: events.Click) -> None:
+        """A click on a hook's name (the picture starts one line below the title)."""
+        for hook in HOOKS:
+            x, y = NODES[hook]
+            if event.y == y + 1 and x <= event.x < x + len(hook):
+                self.action_select_hook(hook)
+                return
+
     def get_content_height(self, container, viewport, width: int) -> int:
         return max(11, min(container.height or viewport.height, 16))
 
     def render(self) -> RenderableType:
-        return PipelinePicture(self.trace, self.step, selected=self.selected_hook, clickable=True)
+        return PipelinePicture(self.trace, self.step, selected=self.selected_hook)
