@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 
@@ -62,6 +63,21 @@ class Canvas:
                         run_start, run_style = i, srow[i]
             out.append(t)
         return out
+
+    def segment_rows(self, base: Style | None = None) -> list[list[Segment]]:
+        """Each row as rich Segments (runs of one style), ``base`` under every style."""
+        rows: list[list[Segment]] = []
+        for row, srow in zip(self.chars, self.styles):
+            segs: list[Segment] = []
+            start, style = 0, srow[0] if srow else None
+            for i in range(1, len(row) + 1):
+                if i == len(row) or srow[i] is not style:
+                    full = style if base is None else (base if style is None else base + style)
+                    segs.append(Segment("".join(row[start:i]), full))
+                    if i < len(row):
+                        start, style = i, srow[i]
+            rows.append(segs)
+        return rows
 
     def text(self) -> Text:
         return Text("\n", no_wrap=True, overflow="crop").join(self.lines())
