@@ -38,6 +38,7 @@ STYLES = {
     "connection": Style(bold=True),
     "current": Style(reverse=True),
     "cursor": Style(underline=True),
+    "packet": Style(color="yellow", bold=True),
     "dim": Style(dim=True),
 }
 
@@ -46,6 +47,7 @@ MAX_GAP = 18
 LABEL_MIN = 40
 POINTER = "▶"  # left margin mark of the current row (reads without colour)
 CURSOR = "›"  # left margin mark of the row under the cursor
+PACKET_BAR = "┃"  # left margin mark of the other rows of the current packet
 
 _LEGEND_ITEMS = (
     (MARKERS["dnat", "rule"], "DNAT by a rule"),
@@ -79,7 +81,8 @@ def row_label(row: LadderRow) -> tuple[str, str]:
 class LadderPicture:
     """A rich renderable: the whole ladder at the width it is given.
 
-    ``current`` is a row number to highlight (reverse video and a ``▶`` in the margin).
+    ``current`` is a row number to highlight (reverse video and a ``▶`` in the margin); the
+    other rows of the same packet get a ``┃`` in the margin, the ``cursor`` row a ``›``.
     """
 
     def __init__(self, ladder: Ladder, *, current: int = -1, cursor: int = -1, title: bool = True,
@@ -176,28 +179,42 @@ class LadderPicture:
         out.extend(self._header(xs, start))
         blank = self._cells_text(*self._ladder_cells(xs, start))
         out.append(blank)
+        packet = lad.rows[self.current].packet if 0 <= self.current < len(lad.rows) else -1
         for i, row in enumerate(lad.rows):
             main, detail = row_label(row)
             parts = textwrap.wrap(main, label_w, subsequent_indent="  ") or [""]
+            n_main = len(parts)
             if detail:
                 if len(parts[-1]) + 1 + len(detail) <= label_w:
                     parts[-1] += " " + detail
                 else:
                     parts.extend(textwrap.wrap(detail, label_w, initial_indent="  ", subsequent_indent="  "))
             current = i == self.current
+            kind_style = STYLES.get({"nat": "nat", "end": "end", "icmp": "end"}.get(row.kind, ""), Style())
             self.row_line[i] = len(out)
             for k, part in enumerate(parts):
                 cells = self._row_cells(row, xs, start) if k == 0 else self._ladder_cells(xs, start)
-                line = self._cells_text(*cells)
+                body = self._cells_text(*cells)
+                line = Text(no_wrap=True, overflow="crop")
                 if current and k == 0:
-                    line = Text(POINTER, style=STYLES["current"]) + line[1:]
+                    line.append(POINTER, STYLES["current"])
                 elif i == self.cursor and k == 0:
-                    line = Text(CURSOR, style=STYLES["cursor"]) + line[1:]
-                if k == 0 and part.startswith(main[: len(part)]) and len(main) <= len(part):
+                    line.append(CURSOR, STYLES["cursor"])
+                elif packet >= 0 and row.packet == packet:
+                    line.append(PACKET_BAR, STYLES["packet"])
+                else:
+                    line.append(" ")
+                line.append_text(body[1:])
+                if k == 0 and n_main == 1:
                     label = self._label_text(row, main)
                     label.append(part[len(main):], STYLES["dim"])
+                elif k < n_main:
+                    # a wrapped label: its detail, if on this line, stays dim
+                    cut = len(part) - len(detail) - 1 if detail and k == n_main - 1 and part.endswith(detail) else len(part)
+                    label = Text(part[:cut], kind_style)
+                    label.append(part[cut:], STYLES["dim"])
                 else:
-                    label = Text(part, STYLES["dim"] if k else Style())
+                    label = Text(part, STYLES["dim"])
                 line.append_text(label)
                 if current:
                     line.stylize(STYLES["current"], 1)
