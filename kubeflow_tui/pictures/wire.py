@@ -40,6 +40,7 @@ STYLES = {
     "addr": Style(color="cyan"),
     "travelled": Style(color="yellow", bold=True),
     "packet": Style(color="black", bgcolor="yellow", bold=True),
+    "tag": Style(color="yellow", bold=True),
     "current": Style(reverse=True, bold=True),
     "visited": Style(color="yellow", bold=True, underline=True),
     "status": Style(bold=True),
@@ -321,8 +322,27 @@ class WirePicture:
         if pos is not None:
             x, y = pos.cell
             c.put(x, y, PACKET, STYLES["packet"])
+            self._tag(c, x, y, s)
         self._status(c, s, run, pos)
         return c
+
+    def _tag(self, c: Canvas, x: int, y: int, s: Step) -> None:
+        """The packet's label (and with room, its addresses) beside it, where the picture
+        is blank."""
+        p = s.packet
+        label = s.packet_label or "packet"
+        tags = [f"{label} {p.endpoint_text('src')}→{p.endpoint_text('dst')}", label] if self.layout.detail else [label]
+        for tag in tags:
+            n = len(tag)
+            for tx, ty in ((x + 1, y - 1), (x - n, y - 1), (x + 1, y + 1), (x - n, y + 1), (x + 1, y), (x - n, y)):
+                if tx < 0 or tx + n > c.width or not 0 <= ty < self.layout.y_status:
+                    continue
+                around = [(tx - 1, ty), (tx + n, ty)]
+                if all(c.get(tx + i, ty) == " " for i in range(n)) and all(
+                    c.get(ax, ay) == " " or (ax, ay) == (x, y) for ax, ay in around
+                ):
+                    c.put(tx, ty, tag, STYLES["tag"])
+                    return
 
     def _style_name(self, c: Canvas, name: str, style: Style) -> None:
         lay = self.layout

@@ -37,9 +37,10 @@ class PictureApp(App):
     trace: reactive[Trace | None] = reactive(None)
     step: reactive[int] = reactive(0)
 
-    def __init__(self, widget: str, name: str, flow: str, step: int = 0):
+    def __init__(self, widget: str, name: str, flow: str, step: int = 0, progress: float | None = None):
         super().__init__()
         self.widget_kind, self.scenario_name, self.flow_name, self.start = widget, name, flow, step
+        self.progress = progress  # wire only: freeze the packet this far along its link
         self.selected: list = []
         self.widget_class = WIDGETS[widget]  # a subclass may stand in (the benchmark times frames)
 
@@ -53,6 +54,8 @@ class PictureApp(App):
     def on_mount(self) -> None:
         self.trace = trace_of(self.scenario_name, self.flow_name)
         self.step = self.start
+        if self.progress is not None:
+            self.query_one(WireView).progress = self.progress
 
     def action_step(self, delta: int) -> None:
         if self.trace is not None:

@@ -35,3 +35,12 @@ def step_for(widget: str, name: str, flow: str) -> int:
 def test_picture_snapshot(snap_compare, widget, key, size):
     name, flow = FLOWS[key]
     assert snap_compare(PictureApp(widget, name, flow, step_for(widget, name, flow)), terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("key", ["clusterip", "lb-direct"])
+def test_wire_snapshot_mid_move(snap_compare, key, size):
+    """Half way along the link after the DNAT: the path so far heavy, the packet tagged."""
+    name, flow = FLOWS[key]
+    assert snap_compare(PictureApp("wire", name, flow, step_for("wire", name, flow), progress=0.5),
+                        terminal_size=size)
