@@ -42,6 +42,17 @@ class Canvas:
                 row[cx] = ch
                 srow[cx] = style
 
+    def put_text(self, x: int, y: int, text: Text) -> None:
+        """Write a rich Text from (x, y), keeping the style of each character."""
+        plain = text.plain
+        styles: list[Style | None] = [None] * len(plain)
+        for span in text.spans:
+            st = span.style if isinstance(span.style, Style) else Style.parse(span.style)
+            for i in range(span.start, min(span.end, len(plain))):
+                styles[i] = st if styles[i] is None else styles[i] + st
+        for i, ch in enumerate(plain):
+            self.put(x + i, y, ch, styles[i])
+
     def get(self, x: int, y: int) -> str:
         if 0 <= y < self.height and 0 <= x < self.width:
             return self.chars[y][x]

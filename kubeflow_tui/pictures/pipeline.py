@@ -199,7 +199,7 @@ class PipelinePicture:
                 title.append(f" › {where.table}", STYLES["title"])
         else:
             title.append(" · on the wire", STYLES["dim"])
-        _put(c, 0, 0, title)
+        c.put_text(0, 0, title)
         y0 = 1
         taken_edges = set()
         for a, b in zip(taken, taken[1:]):
@@ -238,7 +238,7 @@ class PipelinePicture:
         head = Text()
         head.append(f"{hook}", STYLES["title"])
         head.append(" on this host, this packet" + (" (selected)" if self.selected else "") + ":", STYLES["dim"])
-        _put(c, 0, y, head)
+        c.put_text(0, y, head)
         y += 1
         if not walks:
             c.put(2, y, "(no chain walked here yet)", STYLES["dim"])
@@ -263,10 +263,3 @@ def _wrap(text: str, width: int) -> list[str]:
 
     return textwrap.wrap(text, max(10, width), subsequent_indent="  ", break_on_hyphens=False) or [""]
 
-
-def _put(c: Canvas, x: int, y: int, t: Text) -> None:
-    from kubeflow_tui.pictures.wire import _runs
-
-    for piece, style in _runs(t):
-        c.put(x, y, piece, style)
-        x += len(piece)

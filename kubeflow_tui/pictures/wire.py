@@ -174,8 +174,7 @@ class WireLayout:
                     px = nx + 1 + len(wire) + 1
                     self.anchor[pod.name] = (px - 1, y)
                     room = x1 - px
-                    label = pod.name if len(pod.name) + 1 + len(pod.ip) > room else pod.name
-                    c.put(px, y, label, st["name"], limit=room)
+                    c.put(px, y, pod.name, st["name"], limit=room)
                     if len(pod.name) + 1 + len(pod.ip) <= room:
                         c.put(px + len(pod.name) + 1, y, pod.ip, st["addr"])
                     for yy in range(self.y_box + 1, y):
@@ -368,7 +367,7 @@ class WirePicture:
         t.append(f"{p.endpoint_text('src')} → {p.endpoint_text('dst')} {p.proto}")
         if p.flags:
             t.append(f" [{','.join(p.flags)}]", STYLES["dim"])
-        self._put_text(c, 0, lay.y_status, t)
+        c.put_text(0, lay.y_status, t)
         where = Text(no_wrap=True, overflow="ellipsis")
         if pos is not None and pos.link:
             a, b = pos.link
@@ -380,30 +379,8 @@ class WirePicture:
             where.append(f" on {s.host}: {what}", STYLES["dim"])
         total = len(self.trace.steps) if self.trace else 0
         where.append(f"   step {s.index + 1}/{total}", STYLES["dim"])
-        self._put_text(c, 0, lay.y_status + 1, where)
-
-    @staticmethod
-    def _put_text(c: Canvas, x: int, y: int, t: Text) -> None:
-        for span_text, style in _runs(t):
-            c.put(x, y, span_text, style)
-            x += len(span_text)
+        c.put_text(0, lay.y_status + 1, where)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         yield self.canvas().text()
 
-
-def _runs(t: Text) -> list[tuple[str, Style | None]]:
-    """(text, style) pieces of a Text (spans do not overlap in the ones built here)."""
-    plain = t.plain
-    styles: list[Style | None] = [None] * len(plain)
-    for span in t.spans:
-        st = span.style if isinstance(span.style, Style) else Style.parse(span.style)
-        for i in range(span.start, min(span.end, len(plain))):
-            styles[i] = st
-    out: list[tuple[str, Style | None]] = []
-    start = 0
-    for i in range(1, len(plain) + 1):
-        if i == len(plain) or styles[i] != styles[start]:
-            out.append((plain[start:i], styles[start]))
-            start = i
-    return out

@@ -127,3 +127,14 @@ def test_header_card_of_a_connection_without_nat():
     node_b_new = next(s for s in t.steps if s.kind == "conntrack-new" and s.host == "node-b")
     text = plain(HeaderCard(t, node_b_new.index))
     assert "created" in text and "no NAT on this connection here" in text
+
+
+def test_wire_without_a_scenario_puts_the_trace_hosts_on_the_wire():
+    """A Trace of a real node's iptables-save dump has no scenario: its hosts still show."""
+    t = trace_of("clusterip", "pod-other-node")
+    lay = WireLayout(Site(()).with_trace_hosts(t), 80, 24)
+    text = WirePicture(lay, t, 26).canvas().plain()
+    for h in t.hosts:
+        assert h in text
+    cells = lay.path("node-b", "node-a")
+    assert all(abs(a[0] - b[0]) + abs(a[1] - b[1]) == 1 for a, b in zip(cells, cells[1:]))
