@@ -138,3 +138,34 @@ def test_wire_without_a_scenario_puts_the_trace_hosts_on_the_wire():
         assert h in text
     cells = lay.path("node-b", "node-a")
     assert all(abs(a[0] - b[0]) + abs(a[1] - b[1]) == 1 for a, b in zip(cells, cells[1:]))
+
+
+def _shipped_flows():
+    from kubeflow_tui.resources import find_scenario  # noqa: F401
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "scenarios"
+    out = []
+    for f in sorted(root.glob("*.yaml")):
+        try:
+            sc = scenario(f.stem)
+        except Exception:  # noqa: BLE001 - not a scenario the loader opens by name
+            continue
+        out += [(f.stem, fl.name) for fl in sc.flows]
+    return out
+
+
+@pytest.mark.parametrize("name,flow", _shipped_flows())
+def test_every_picture_draws_every_shipped_flow(name, flow):
+    from kubeflow_tui.ladder import build_ladder
+    from kubeflow_tui.render_ladder import ladder_text
+
+    t = trace_of(name, flow)
+    lad = build_ladder(t)
+    assert lad.arrows() and set(lad.hosts) <= set(t.hosts) | {s.host for s in t.steps}
+    assert max(len(line) for line in ladder_text(t, width=80).splitlines()) <= 80
+    lay = WireLayout(Site.from_scenario(scenario(name)).with_trace_hosts(t), 80, 24)
+    for i in range(0, len(t.steps), 5):
+        assert "●" in WirePicture(lay, t, i, 0.5).canvas().plain()
+        PipelinePicture(t, i).canvas(80, 16)
+        plain(HeaderCard(t, i, ladder_rows=lad.rows))
