@@ -19,6 +19,7 @@ import sys
 import textwrap
 
 from rich.console import Console, ConsoleOptions, RenderResult
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 
@@ -283,10 +284,23 @@ def print_ladder(trace: Trace, console: Console) -> None:
     console.print(LadderPicture(build_ladder(trace)))
 
 
-def save_svg(renderable, path: str, *, width: int, title: str) -> None:
-    """Record ``renderable`` at ``width`` columns and write it as SVG (for slides)."""
+class _Grey:
+    """A renderable drawn without colours (bold, dim, reverse and the shapes stay)."""
+
+    def __init__(self, renderable) -> None:
+        self.renderable = renderable
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield from Segment.remove_color(console.render(self.renderable, options))
+
+
+def save_svg(renderable, path: str, *, width: int, title: str, no_color: bool = False) -> None:
+    """Record ``renderable`` at ``width`` columns and write it as SVG (for slides);
+    ``no_color`` keeps only the shapes and text attributes (bold, reverse …)."""
     console = Console(record=True, width=width, file=io.StringIO(), force_terminal=True,
                       color_system="truecolor", highlight=False)
+    if no_color:
+        renderable = _Grey(renderable)
     console.print(renderable)
     console.save_svg(path, title=title)
 
@@ -307,7 +321,8 @@ def emit(trace: Trace, args, console: Console) -> int:
     if not args.svg:
         console.print(picture)
         return 0
-    save_svg(picture, args.svg, width=console.width, title=f"kubeflow-tui: {trace.scenario} / {trace.flow}")
+    save_svg(picture, args.svg, width=console.width, title=f"kubeflow-tui: {trace.scenario} / {trace.flow}",
+             no_color=console.no_color)
     print(f"wrote {args.svg} ({fmt}, "
           f"{console.width} columns)", file=sys.stderr)
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -182,3 +183,16 @@ def test_cli_svg_to_a_missing_folder_is_a_one_line_error(tmp_path, capsys):
     assert cli.main(["trace", "nodeport", "to-other-node", "--svg", str(tmp_path / "no" / "x.svg")]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "x.svg" in err
+
+
+def test_cli_svg_without_colour_keeps_the_markers(tmp_path, capsys):
+    out = tmp_path / "grey.svg"
+    assert cli.main(["trace", "hairpin", "back-to-itself", "--svg", str(out), "--no-color"]) == 0
+    svg = out.read_text()
+    root = ET.fromstring(svg)
+    words = "".join(root.itertext()).replace("\xa0", " ")
+    assert "◆" in words and "■" in words and "MASQUERADE" in words
+    assert cli.main(["trace", "hairpin", "back-to-itself", "--svg", str(tmp_path / "c.svg")]) == 0
+    # the coloured picture uses more fills than the grey one
+    fills = lambda text: set(re.findall(r"fill: (#[0-9a-f]{6})", text))  # noqa: E731
+    assert len(fills((tmp_path / "c.svg").read_text())) > len(fills(svg))
