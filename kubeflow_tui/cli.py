@@ -309,6 +309,10 @@ def _emit_trace(trace, args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(trace.to_json() + "\n")
         return EXIT_OK
+    if args.format == "ladder" or args.svg:
+        from kubeflow_tui.render_ladder import emit
+
+        return emit(trace, args, make_console(args))
     from kubeflow_tui.render_trace import print_trace
 
     print_trace(trace, make_console(args), verbose=args.verbose)
@@ -545,6 +549,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
     p.add_argument("--endpoint", metavar="POD", help="pin the endpoint the kernel picks")
     p.add_argument("--json", action="store_true", help="print the Trace as JSON")
+    p.add_argument("--format", choices=("text", "ladder"),
+                   help="text: hook by hook, rule by rule (the default); ladder: a sequence diagram of the connection (the default with --svg)")
+    p.add_argument("--svg", metavar="OUT.svg", help="write the picture (the ladder unless --format text) to OUT.svg instead of printing it")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="also show rules that did not match, and every step's explanation")
     g = p.add_argument_group("tracing an iptables-save dump")
