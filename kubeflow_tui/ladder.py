@@ -18,10 +18,9 @@ NAT markers read without colour: the shape says which kind of NAT, the fill who 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from kubeflow_tui.trace import PacketView, Step, Trace
+from kubeflow_tui.trace import PacketView, Step, Trace, error_text
 
 #: Marker per NAT family (shape) and actor (filled: a rule; hollow: conntrack).
 MARKERS = {
@@ -39,7 +38,6 @@ LEGEND = (
 )
 
 _ADDR_FIELDS = {"src": ("src", "sport"), "dst": ("dst", "dport")}
-_REJECT_WITH = re.compile(r"--reject-with\s+(\S+)")
 
 
 @dataclass(frozen=True)
@@ -81,7 +79,7 @@ class LadderRow:
 class Ladder:
     scenario: str
     flow: str
-    outcome: str
+    ending: str  # Trace.ending: delivered, rejected, dropped, timed-out, unreachable
     hosts: tuple[str, ...]  # columns, in the order the connection first reaches them
     rows: tuple[LadderRow, ...]
 
@@ -228,22 +226,38 @@ def build_ladder(trace: Trace) -> Ladder:
                     )
                 )
                 pending = []
-            elif s.kind == "deliver" and rejected is not None and s.host != rejected.host:
-                m = _REJECT_WITH.search(rejected.rule)
-                kind = m.group(1) if m else "an ICMP error"
+            elif s.kind == "socket-error" and rejected is not None and s.host != rejected.host:
+                # the REJECT's answer (ICMP error or TCP reset), as the Trace's step carries it
                 rows.append(
                     LadderRow(
                         kind="icmp",
                         step=s.index,
                         packet=ordinal,
-                        label="ICMP",
+                        label="ICMP" if s.packet.proto == "icmp" else (s.packet_label or "RST"),
                         host=rejected.host,
                         to_host=s.host,
                         src=_endpoint(s.packet, "src"),
                         dst=_endpoint(s.packet, "dst"),
-                        proto="icmp",
+                        proto=s.packet.proto,
                         direction="reply",
-                        text=f"{kind}, answer to {_endpoint(s.packet, 'src')} → {_endpoint(s.packet, 'dst')}",
+                        text=" ".join(part for part in (
+                            f"{_endpoint(s.packet, 'src')} → {_endpoint(s.packet, 'dst')}",
+                            s.packet_label.removeprefix("ICMP "),
+                            f"({s.error})" if s.error else "") if part),
+                    )
+                )
+            elif s.kind == "socket-error":
+                # the error came back as a packet of its own (a server's RST): say what the
+                # client's socket makes of it
+                rows.append(
+                    LadderRow(
+                        kind="end",
+                        step=s.index,
+                        packet=ordinal,
+                        label=label,
+                        host=s.host,
+                        marker=DROP_MARKER,
+                        text=f"socket: {error_text(s.error)}",
                     )
                 )
             elif s.kind in ("drop", "reject") or (s.kind == "policy" and s.target in ("DROP", "REJECT")):
@@ -294,4 +308,4 @@ def build_ladder(trace: Trace) -> Ladder:
                     )
                     pending.append(len(rows) - 1)
             before = s.packet
-    return Ladder(trace.scenario, trace.flow, trace.outcome, _column_order(trace), tuple(rows))
+    return Ladder(trace.scenario, trace.flow, trace.ending, _column_order(trace), tuple(rows))

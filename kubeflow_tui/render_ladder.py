@@ -176,7 +176,7 @@ class LadderPicture:
         out: list[Text] = []
         lad = self.ladder
         if self.title:
-            out.append(Text(f"{lad.scenario} / {lad.flow}: {lad.outcome}", style=STYLES["title"], no_wrap=True))
+            out.append(Text(f"{lad.scenario} / {lad.flow}: {lad.ending}", style=STYLES["title"], no_wrap=True))
         out.extend(self._header(xs, start))
         blank = self._cells_text(*self._ladder_cells(xs, start))
         out.append(blank)

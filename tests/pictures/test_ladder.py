@@ -128,9 +128,13 @@ def test_rejected_flow_draws_the_icmp_error_dashed():
     end, icmp = lad.rows[1], lad.rows[2]
     assert (end.marker, end.text, end.host) == ("✗", "REJECT", "node-b")
     assert (icmp.host, icmp.to_host) == ("node-b", "client")
-    assert icmp.text.startswith("icmp-port-unreachable")
+    # the ICMP error as the Trace's socket-error step carries it: from the node's address
+    # on the client's veth, answered to the client, failing its connect()
+    assert icmp.text == "10.244.2.1 → 10.244.2.9 port unreachable (ECONNREFUSED)"
+    assert lad.ending == "rejected"
     text = ladder_text(t, width=80)
     assert "◀┄┄┄┄┄┤" in text and "✗ REJECT on node-b" in text
+    assert text.splitlines()[0] == "no-endpoints / no-backend: rejected"
 
 
 def test_timed_out_flow_ends_with_the_sender_waiting():
