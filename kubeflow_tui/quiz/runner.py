@@ -12,14 +12,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import IO, Any
 
-from .model import Question, Score, grade
+from .model import Question
 
 QUIT = ("q", "quit")
 
 
-def _ask(question: Question, number: int, total: int, stdin: IO[str], stdout: IO[str]) -> int | None:
+def _ask(question: Question, number: int, total: int, stdin: IO[str], stdout: IO[str],
+         again: bool = False) -> int | None:
     """Print a question, read a choice (0-based); None at end of input or on quit."""
-    stdout.write(f"\nQuestion {number}/{total}  [{question.flow}]\n{question.prompt}\n")
+    head = f"Question {number}/{total}" + ("  (again)" if again else "")
+    stdout.write(f"\n{head}  [{question.flow}]\n{question.prompt}\n")
     for i, opt in enumerate(question.options, 1):
         stdout.write(f"  {i}) {opt}\n")
     while True:
@@ -37,12 +39,6 @@ def _ask(question: Question, number: int, total: int, stdin: IO[str], stdout: IO
         stdout.write(f"Please type a number from 1 to {len(question.options)} (q quits).\n")
 
 
-def _feedback(question: Question, choice: int, score: Score, stdout: IO[str]) -> None:
-    result = grade(question, choice)
-    score.add(question, result)
-    stdout.write(result.feedback + f"\n(replay step {result.step_index} to see it happen)\n")
-
-
 def questions_for_scenario(scenario: Any, *, seed: int | None = None) -> list[Question]:
     """Generated questions for every flow of a scenario (each flow on a fresh cluster)."""
     from ..cluster import ClusterSim
@@ -57,22 +53,67 @@ def questions_for_scenario(scenario: Any, *, seed: int | None = None) -> list[Qu
     return out
 
 
-def _run_scenario(path: Path, stdin: IO[str], stdout: IO[str], seed: int | None) -> int:
+def quiz_for_file(path: Path, *, seed: int | None = None) -> tuple[str, str, str, list[Question]]:
+    """(title, description, progress key, questions) of the quiz a scenario or lesson file gives."""
+    from .flow import lesson_questions
+
+    if path.suffix == ".md":
+        from .. import lessons as lessons_mod
+        from ..scenario import load_scenario
+
+        lesson = lessons_mod.parse_lesson(path)
+        scenario = load_scenario(lesson.scenario)
+        mc, _ = lessons_mod.authored_questions(lesson, scenario)
+        qs = lesson_questions(scenario, list(lesson.flows) or None, seed=seed, extra=mc)
+        title = f"Lesson {lesson.number} quiz" if lesson.number else f"Quiz: {lesson.title}"
+        return title, "", f"lesson:{lesson.id}", qs
     from ..scenario import load_scenario
 
     scenario = load_scenario(path)
-    questions = questions_for_scenario(scenario, seed=seed)
-    stdout.write(f"Quiz: {scenario.name} ({len(questions)} questions)\n")
-    if scenario.description:
-        stdout.write(scenario.description.strip() + "\n")
-    score = Score()
-    for n, q in enumerate(questions, 1):
-        choice = _ask(q, n, len(questions), stdin, stdout)
+    return (f"Quiz: {scenario.name}", scenario.description.strip(), f"quiz:{scenario.name}",
+            lesson_questions(scenario, seed=seed))
+
+
+def _run_scenario(path: Path, stdin: IO[str], stdout: IO[str], seed: int | None) -> int:
+    from .flow import QuizRun
+
+    title, description, key, questions = quiz_for_file(path, seed=seed)
+    stdout.write(f"{title} ({len(questions)} questions; a wrong answer comes back later)\n")
+    if description:
+        stdout.write(description + "\n")
+    run = QuizRun(questions)
+    number = 0
+    while not run.finished:
+        q = run.current()
+        again = run.is_retry
+        if not again:
+            number += 1
+        choice = _ask(q, number, len(questions), stdin, stdout, again)
         if choice is None:
             break
-        _feedback(q, choice, score, stdout)
-    stdout.write("\n" + score.summary() + "\n")
-    _record(f"quiz:{scenario.name}", right=score.right, total=score.total, review=score.review())
+        result = run.answer(choice)
+        stdout.write(result.feedback + "\n")
+    stdout.write("\n" + run.summary() + "\n")
+    _save(run, key)
+    return 0
+
+
+def _save(run: Any, key: str) -> None:
+    try:
+        run.save(key)
+    except Exception:  # progress must never break a quiz
+        pass
+
+
+def export_quiz(path: str | Path, fmt: str, stdout: IO[str], *, seed: int | None = None) -> int:
+    """``kubeflow-tui quiz FILE --export json|md``: the quiz as a worksheet with its key."""
+    from .cases import CaseError, is_case_file
+    from .flow import export_json, export_markdown
+
+    if is_case_file(path):
+        raise CaseError.single(str(path), "a troubleshooting case has no worksheet: export a scenario or a lesson")
+    title, _, _, questions = quiz_for_file(Path(path), seed=seed)
+    stdout.write(export_json(questions) if fmt == "json" else export_markdown(questions, title))
     return 0
 
 
