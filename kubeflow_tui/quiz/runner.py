@@ -117,23 +117,23 @@ def export_quiz(path: str | Path, fmt: str, stdout: IO[str], *, seed: int | None
     return 0
 
 
-CASE_HELP = ("Type shell commands to investigate (they run on {host}); `host NAME` switches host, "
-             "`hint` shows a hint, `answer` shows the diagnosis question, a number answers it, "
-             "`check` tests your fix, `quit` ends.\n")
+CASE_HELP = ("You are on {host}. Type shell commands to investigate and to fix the cluster "
+             "(kubectl get/describe/label/patch/scale/rollout restart, iptables, conntrack, curl ...); "
+             "`host NAME` switches host, `hint` shows a hint (-{cost} points), `answer` shows the "
+             "diagnosis question and a number answers it, `check` re-runs the failing connection, "
+             "`give up` shows the cause, `quit` ends.\n")
 
 
 def _run_case(path: Path, stdin: IO[str], stdout: IO[str], seed: int | None) -> int:
+    """An incident: the learner sees what a user reports, investigates, answers and fixes."""
     from .cases import CaseSession, load_case
 
     session = CaseSession(load_case(path), seed=seed)
     case = session.case
     q = session.question
-    stdout.write(f"Case: {case.title}\n")
-    if case.model.summary:
-        stdout.write(case.model.summary.strip() + "\n")
-    stdout.write(f"Symptom: {case.model.symptom.text.strip()}\n({session.symptom_trace.summary})\n")
-    stdout.write(CASE_HELP.format(host=session.host))
-    fixing = False
+    stdout.write(f"Incident: {case.title}\n")
+    stdout.write(f"Reported: {case.model.symptom.text.strip()}\n")
+    stdout.write(CASE_HELP.format(host=session.host, cost=session.HINT_COST))
     while True:
         stdout.write(f"{session.host}$ ")
         stdout.flush()
@@ -142,35 +142,61 @@ def _run_case(path: Path, stdin: IO[str], stdout: IO[str], seed: int | None) -> 
             stdout.write("\n")
             break
         text = line.strip()
-        low = text.lower()
+        low = " ".join(text.lower().split())
         if not text:
             continue
         if low in QUIT:
             break
         if low == "hint":
             h = session.next_hint()
-            stdout.write((f"Hint {session.hints_shown}: {h}" if h else "No more hints.") + "\n")
+            stdout.write((f"Hint {session.hints_shown} (-{session.HINT_COST} points): {h}" if h
+                          else "No more hints.") + "\n")
         elif low.startswith("host "):
-            session.host = text.split(None, 1)[1].strip()
+            name = text.split(None, 1)[1].strip()
+            try:
+                session.shell(name)
+            except ValueError as e:
+                stdout.write(f"{e}\n")
+                continue
+            session.host = name
             stdout.write(f"Commands now run on {session.host}.\n")
         elif low in ("answer", "diagnose"):
             stdout.write(q.prompt + "\n" + "".join(f"  {i}) {o}\n" for i, o in enumerate(q.options, 1)))
-        elif low.isdigit() and not fixing:
+        elif low.isdigit():
+            if session.revealed:
+                stdout.write("The diagnosis is answered already.\n")
+                continue
             k = int(low)
             if not 1 <= k <= len(q.options):
                 stdout.write(f"Please type a number from 1 to {len(q.options)}.\n")
                 continue
             result = session.answer(k - 1)
-            stdout.write(result.feedback + "\n")
+            stdout.write(("Right." if result.correct else "Not quite.") + "\n" + session.reveal() + "\n")
+            if not session.has_fix or session.fixed:
+                break
+            stdout.write("Now fix the cluster with shell commands, then type `check`.\n")
+        elif low in ("give up", "giveup", "reveal"):
+            stdout.write(session.give_up() + "\n")
+            if not session.has_fix or session.fixed:
+                break
+            stdout.write("You can still fix the cluster, then type `check`.\n")
+        elif low in ("check", "verify"):
             if not session.has_fix:
-                break
-            fixing = True
-            stdout.write("Now fix it with shell commands, then type `check`.\n")
-        elif low == "check":
+                stdout.write("This case has no fix to make in the shell: answer the diagnosis.\n")
+                continue
             ok, trace = session.check_fix()
-            stdout.write(("Fixed: " if ok else "Not yet: ") + (trace.summary if trace else "") + "\n")
-            if ok and session.diagnosis_result is not None:
-                break
+            if session.fix_error:
+                stdout.write(f"Not yet: {session.fix_error}\n")
+            elif ok:
+                stdout.write("Fixed: the connection that failed works now.\n"
+                             + (f"({trace.summary})\n" if session.revealed and trace else ""))
+                if session.revealed:
+                    break
+                stdout.write("Now say what was wrong: type `answer`.\n")
+            else:
+                stdout.write("Not yet: the connection still fails the same way.\n" if trace and
+                             trace.outcome == case.model.symptom.outcome else
+                             f"Not yet: the connection now ends '{trace.outcome if trace else '?'}'.\n")
         else:
             r = session.run(text)
             stdout.write(r.stdout)
@@ -178,8 +204,11 @@ def _run_case(path: Path, stdin: IO[str], stdout: IO[str], seed: int | None) -> 
             if getattr(r, "exit", False):
                 break
     right, total = session.points
-    stdout.write(f"\nScore: {right}/{total}" + (" — case solved." if session.solved else "") + "\n")
-    _record(f"case:{case.id}", right=right, total=total, solved=session.solved)
+    stdout.write(f"\nScore: {session.score}/{session.POINTS} ({right}/{total} steps"
+                 + (f", {session.hints_shown} hint{'s' if session.hints_shown != 1 else ''}" if session.hints_shown else "")
+                 + ")" + (" — case solved." if session.solved else "") + "\n")
+    _record(f"case:{case.id}", right=right, total=total, solved=session.solved,
+            extra={"score": session.score, "hints": session.hints_shown, "gave_up": session.gave_up})
     return 0
 
 
