@@ -575,6 +575,11 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "paths": cmd_paths,
     "open": cmd_open,
 }
+# practice and cases generate (their own module, kubeflow_tui/cli_practice.py)
+from kubeflow_tui.cli_practice import COMMANDS as _practice_commands  # noqa: E402
+from kubeflow_tui.cli_practice import register as _register_practice  # noqa: E402
+
+COMMANDS.update(_practice_commands)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -644,6 +649,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="seed for the question order and options")
     p.add_argument("--export", choices=("json", "md"),
                    help="print the quiz as a worksheet with its answer key instead of asking it")
+
+    _register_practice(sub, common)
 
     p = sub.add_parser("progress", parents=[common], help="show or export your progress")
     p.add_argument("--export", choices=("json", "csv"))

@@ -411,8 +411,9 @@ class CaseSession:
                 sim.conntrack_cleanup = a.conntrackCleanup
             elif a.shell is not None:
                 from ..shell import Shell
+                from ..shell.kubectl_fix import install
 
-                r = Shell(sim, a.host).run(a.shell)
+                r = install(Shell(sim, a.host)).run(a.shell)
                 if r.exit_code != 0:
                     raise CaseError.single(str(self.case.path), f"setup command {a.shell!r} on {a.host} "
                                            f"failed: {(r.stderr or r.stdout).strip()}")

@@ -125,11 +125,19 @@ CASE_HELP = ("You are on {host}. Type shell commands to investigate and to fix t
 
 
 def _run_case(path: Path, stdin: IO[str], stdout: IO[str], seed: int | None) -> int:
-    """An incident: the learner sees what a user reports, investigates, answers and fixes."""
-    from .cases import CaseSession, load_case
+    from .cases import load_case
 
-    session = CaseSession(load_case(path), seed=seed)
-    case = session.case
+    case = load_case(path)
+    return play_case(case, stdin, stdout, seed=seed, key=f"case:{case.id}")
+
+
+def play_case(case: Any, stdin: IO[str], stdout: IO[str], *, seed: int | None = None,
+              key: str | None = None) -> int:
+    """An incident: the learner sees what a user reports, investigates, answers and fixes.
+    The result is recorded under ``key`` (none: not recorded)."""
+    from .cases import CaseSession
+
+    session = CaseSession(case, seed=seed)
     q = session.question
     stdout.write(f"Incident: {case.title}\n")
     stdout.write(f"Reported: {case.model.symptom.text.strip()}\n")
@@ -207,8 +215,11 @@ def _run_case(path: Path, stdin: IO[str], stdout: IO[str], seed: int | None) -> 
     stdout.write(f"\nScore: {session.score}/{session.POINTS} ({right}/{total} steps"
                  + (f", {session.hints_shown} hint{'s' if session.hints_shown != 1 else ''}" if session.hints_shown else "")
                  + ")" + (" — case solved." if session.solved else "") + "\n")
-    _record(f"case:{case.id}", right=right, total=total, solved=session.solved,
-            extra={"score": session.score, "hints": session.hints_shown, "gave_up": session.gave_up})
+    if key:
+        _record(key, right=right, total=total, solved=session.solved,
+                extra={"score": session.score, "hints": session.hints_shown, "gave_up": session.gave_up})
+    if session.revealed and case.model.fault:
+        stdout.write(f"(fault: {case.model.fault})\n")
     return 0
 
 

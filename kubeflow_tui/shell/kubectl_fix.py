@@ -9,6 +9,9 @@ are handled here and every other verb goes to the original command.
   (spec: selector, ports, type, externalTrafficPolicy, internalTrafficPolicy,
   loadBalancerSourceRanges, sessionAffinity, externalIPs); ``kubectl patch pod NAME -p``
   with ``metadata.labels``
+* ``kubectl scale deployment NAME --replicas=N``: as the shell's own scale, but a
+  Deployment scaled to 0 is remembered (with its pod template), so it is still listed by
+  ``kubectl get deployments`` (0/0) and can be scaled up again
 * ``kubectl rollout restart deployment/NAME`` → new pods (new names and addresses) built
   from the Deployment's template, as the ReplicaSet controller does; a pod that was not
   Ready stays not Ready (the cause is in its template, not in the old pod)
@@ -43,6 +46,7 @@ def install(shell: Any) -> Any:
 
 def with_repairs(inner: Command) -> Command:
     def kubectl(ctx: ShellContext, argv: list[str]) -> ShellResult:
+        argv = _verb_first(argv)
         verb = argv[0] if argv else ""
         if verb == "label":
             return _label(ctx, argv[1:])
@@ -50,6 +54,10 @@ def with_repairs(inner: Command) -> Command:
             return _patch(ctx, argv[1:])
         if verb == "rollout":
             return _rollout(ctx, argv[1:])
+        if verb == "scale":
+            return _scale(ctx, argv[1:], inner)
+        if verb == "get" and len(argv) > 1 and argv[1].split("/")[0] in _DEPLOY:
+            return _get_deployments(ctx, argv, inner)
         if verb == "edit":
             raise CommandError("error: kubectl edit needs an editor, which this shell has not; "
                                "use kubectl patch (or kubectl label) instead", 1)
@@ -60,6 +68,16 @@ def with_repairs(inner: Command) -> Command:
 
 
 # ------------------------------------------------------------------ helpers
+
+
+def _verb_first(argv: list[str]) -> list[str]:
+    """``kubectl -n kube-system scale ...`` → ``scale -n kube-system ...``."""
+    if not argv or not argv[0].startswith("-"):
+        return argv
+    for k, tok in enumerate(argv):
+        if not tok.startswith("-") and k > 0 and argv[k - 1] not in ("-n", "--namespace", "-o", "--output"):
+            return [tok] + argv[:k] + argv[k + 1:]
+    return argv
 
 
 def _split(argv: list[str], flags_with_value: tuple[str, ...]) -> tuple[list[str], dict[str, str], set[str]]:
@@ -365,3 +383,88 @@ def _rollout(ctx: ShellContext, argv: list[str]) -> ShellResult:
         out += f"deployment.apps/{name} restarted\n"
     set_scenario(ctx.sim, sc.model_copy(update={"pods": pods}))
     return ShellResult(stdout=out)
+
+
+# ------------------------------------------------------------------ scale to zero and back
+
+
+def _zero(sim: Any) -> dict[tuple[str, str], Any]:
+    """Deployments scaled to 0 on this cluster: (namespace, name) -> a pod of its template."""
+    store = getattr(sim, "_zero_deployments", None)
+    if store is None:
+        store = {}
+        sim._zero_deployments = store
+    return store
+
+
+def _scale(ctx: ShellContext, argv: list[str], inner: Command) -> ShellResult:
+    pos, values, _ = _split(argv, ("-n", "--namespace", "--replicas"))
+    replicas = values.get("--replicas")
+    if replicas is None or not pos:
+        return inner(ctx, ["scale"] + argv)
+    res, names = _target(pos)
+    ns = _ns(values)
+    if res not in _DEPLOY or len(names) != 1 or not replicas.isdigit():
+        return inner(ctx, ["scale"] + argv)
+    name, n = names[0], int(replicas)
+    sc = ctx.sim.scenario
+    members = [p for p in sc.pods if p.deployment == name and p.namespace == ns]
+    zero = _zero(ctx.sim)
+    if members:
+        if n == 0:
+            zero[(ns, name)] = members[0]
+        return inner(ctx, ["scale"] + argv)
+    template = zero.get((ns, name))
+    if template is None:
+        return inner(ctx, ["scale"] + argv)  # its NotFound
+    if n == 0:
+        return ShellResult(stdout=f"deployment.apps/{name} scaled\n")
+    if n > 100:
+        raise CommandError("error: the simulator allows at most 100 replicas", 1)
+    from ..cluster.events import EventError, _free_ip, _replica_name
+
+    pods = list(sc.pods)
+    taken = {p.name for p in pods}
+    used = {p.ip for p in pods}
+    nodes = [nd.name for nd in sc.cluster.nodes]
+    for k in range(n):
+        node = template.node if k == 0 else nodes[k % len(nodes)]
+        pname = _replica_name(name, taken)
+        taken.add(pname)
+        try:
+            ip = _free_ip(sc, node, used)
+        except EventError as e:
+            raise CommandError(f"error: {e}", 1) from None
+        used.add(ip)
+        pods.append(template.model_copy(update={"name": pname, "node": node, "ip": ip, "terminating": False}))
+    set_scenario(ctx.sim, sc.model_copy(update={"pods": pods}))
+    del zero[(ns, name)]
+    return ShellResult(stdout=f"deployment.apps/{name} scaled\n")
+
+
+def _get_deployments(ctx: ShellContext, argv: list[str], inner: Command) -> ShellResult:
+    """``kubectl get deployments``: also the Deployments scaled to 0 (READY 0/0)."""
+    r = inner(ctx, argv)
+    pos, values, switches = _split(argv[1:], ("-n", "--namespace", "-o", "--output", "-l", "--selector"))
+    all_ns = bool(switches & {"-A", "--all-namespaces"})
+    if values.get("-o") or values.get("--output") or values.get("-l") or values.get("--selector") \
+            or any(t.startswith("-o") for t in switches):
+        return r
+    res, names = _target(pos)
+    ns = _ns(values)
+    extra = [(n_s, d) for (n_s, d) in _zero(ctx.sim) if (all_ns or n_s == ns) and (not names or d in names)]
+    if not extra:
+        return r
+    from .base import align_table
+
+    rows: list[list[str]] = []
+    for line in r.stdout.splitlines()[1:]:
+        rows.append(line.split())
+    for n_s, d in extra:
+        rows.append(([n_s] if all_ns else []) + [d, "0/0", "0", "0", "5m"])
+    header = (["NAMESPACE"] if all_ns else []) + ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+    rows.sort(key=lambda row: tuple(row[:2]) if all_ns else (row[0],))
+    found = {d for _, d in extra}
+    err = "".join(line + "\n" for line in r.stderr.splitlines()
+                  if not line.startswith("No resources found") and not any(f'"{d}" not found' in line for d in found))
+    return ShellResult(stdout=align_table([header] + rows), stderr=err, exit_code=1 if err else 0)
