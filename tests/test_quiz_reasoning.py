@@ -269,3 +269,40 @@ def test_cli_quiz_asks_a_wrong_answer_again(monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "(again)" in out and f"Score: {len(qs) - 1}/{len(qs)}" in out
     assert "right on the second try" in out
+
+
+LESSONS = sorted((ROOT / "lessons").glob("*.md"))
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_every_lesson_quiz_has_six_to_ten_questions_without_repeats(path):
+    from kubeflow_tui.quiz.runner import quiz_for_file
+
+    from kubeflow_tui import lessons
+    from kubeflow_tui.quiz.flow import scenario_questions
+
+    _, _, key, qs = quiz_for_file(path, seed=5)
+    assert key.startswith("lesson:")
+    lesson = lessons.parse_lesson(path)
+    available = {(q.kind, q.target) for q in scenario_questions(load_scenario(lesson.scenario), lesson.flows or None,
+                                                                 seed=5)}
+    assert len(qs) <= 10 and (len(qs) >= 6 or len(qs) >= len(available)), (len(qs), len(available))
+    keys = [(q.kind, q.target) for q in qs if q.kind != "authored"]
+    assert len(keys) == len(set(keys))
+    assert len({q.prompt for q in qs}) == len(qs)
+
+
+def test_interview_mixes_in_computed_questions_and_saves_plain_data():
+    from kubeflow_tui.quiz import InterviewSession
+
+    now = [0.0]
+    s = InterviewSession(seed=8, count=12, minutes=10, clock=lambda: now[0])
+    kinds = {it.question.kind for it in s.items}
+    assert len(kinds) >= 6
+    for _ in range(3):
+        q = s.current().question
+        s.answer(q.answer_index)
+    now[0] = 95
+    data = s.summary_data()
+    assert (data["right"], data["total"], data["unanswered"], data["seconds"]) == (3, 3, len(s.items) - 3, 95)
+    json.dumps(data)

@@ -33,6 +33,8 @@ def select_questions(questions: Iterable[Question], *, count: int = 8, minimum: 
     (in the order they first appear), ``count`` clamped to ``minimum..maximum`` (fewer when
     fewer exist).  Same questions in, same quiz out."""
     count = max(minimum, min(maximum, count))
+    if count <= 0:
+        return []
     unique: list[Question] = []
     seen: set[tuple[str, str]] = set()
     prompts: set[str] = set()
@@ -87,7 +89,9 @@ def lesson_questions(scenario: Any, flows: Iterable[str] | None = None, *, seed:
     rank = {k: i for i, k in enumerate(PREFERRED)}
     qs.sort(key=lambda q: rank.get(q.kind, len(rank)))
     extra = list(extra)
-    return extra + select_questions(qs, count=max(MIN_QUESTIONS, count - len(extra)))
+    total = max(MIN_QUESTIONS, min(MAX_QUESTIONS, count))
+    room = max(0, total - len(extra))
+    return extra + (select_questions(qs, count=room, minimum=0) if room else [])
 
 
 @dataclass
