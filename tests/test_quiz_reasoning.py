@@ -120,11 +120,12 @@ def _independent_outcome(sc, flow, q):
         r = Shell(sim, m.group(2)).run(f"iptables -t nat -D KUBE-SERVICES {m.group(1)}")
         assert r.exit_code == 0, r.stderr
         return sim.run_flow(flow)
-    if "externalTrafficPolicy: Local" in q.prompt:
-        for s in data["services"]:
-            if s.get("type", "ClusterIP") != "ClusterIP":
-                s["externalTrafficPolicy"] = "Local"
-        return ClusterSim(Scenario.model_validate(data), seed=5).run_flow(flow)
+    for policy in ("Local", "Cluster"):
+        if f"externalTrafficPolicy: {policy}" in q.prompt:
+            for s in data["services"]:
+                if s.get("type", "ClusterIP") != "ClusterIP":
+                    s["externalTrafficPolicy"] = policy
+            return ClusterSim(Scenario.model_validate(data), seed=5).run_flow(flow)
     m = re.search(r"client pod (\S+) ran on (\S+) instead", q.prompt)
     assert m, q.prompt
     import ipaddress
@@ -167,6 +168,13 @@ def test_local_policy_counterfactual_from_another_node_times_out():
     q = next(q for q in qs if "externalTrafficPolicy: Local" in q.prompt)
     assert q.answer == "No answer: the client times out"
     assert "DROP" in q.explanation and "no local endpoints" in q.explanation
+
+
+def test_cluster_policy_counterfactual_masquerades():
+    sc = load_scenario(ROOT / "scenarios" / "local-policy.yaml")
+    q = next(q for q in counterfactual_questions(sc, "to-node-without-endpoint", seed=5)
+             if "externalTrafficPolicy: Cluster" in q.prompt)
+    assert q.answer == "It works; the server sees node-b's address 192.168.1.11"
 
 
 def test_affinity_sends_the_same_client_back():

@@ -166,11 +166,16 @@ def q_decider(trace: Trace, ctx: QuizContext = EMPTY, seed: int | None = None) -
     answer = _place(deciding)
     seen = [s for s in first if s.chain and s.hook and s.kind in ("jump", "goto", "return", "policy",
                                                                     "dnat", "mark", "masquerade", "accept")]
-    cands = [_place(s) for s in seen if (s.host, s.table, s.chain) != (deciding.host, deciding.table, deciding.chain)]
-    # the same chain at the other hook a Service packet can meet it
+    key = (deciding.host, deciding.table, deciding.chain)
+    # best: the chains of the same table the packet really crossed (KUBE-SERVICES, KUBE-SVC,
+    # KUBE-EXT …), then the same chain at the other hook, then the other tables' chains
+    same_table = [_place(s) for s in seen if s.table == deciding.table and (s.host, s.table, s.chain) != key
+                  and s.chain.startswith("KUBE-")]
     other_hook = {"PREROUTING": "OUTPUT", "OUTPUT": "PREROUTING", "FORWARD": "INPUT", "INPUT": "FORWARD"}
-    if deciding.hook in other_hook:
-        cands.append(f"{other_hook[deciding.hook]} · {deciding.table} · {deciding.chain} on {deciding.host}")
+    flipped = ([f"{other_hook[deciding.hook]} · {deciding.table} · {deciding.chain} on {deciding.host}"]
+               if deciding.hook in other_hook else [])
+    rest = [_place(s) for s in seen if (s.host, s.table, s.chain) != key and s.chain.startswith("KUBE-")]
+    tiers: list[Iterable[str]] = [same_table, flipped, rest]
     pre = _before(trace, deciding.index)
     if deciding.kind == "dnat":
         what = "rewritten to an endpoint's address (the DNAT)"
@@ -179,7 +184,7 @@ def q_decider(trace: Trace, ctx: QuizContext = EMPTY, seed: int | None = None) -
     prompt = (f"The {_label(deciding)} {packet_text(pre)} from {_client(trace)} is {what}. "
               "At which hook, in which table and chain, is that decided?")
     expl = deciding.why + (f"\nThe rule: {deciding.rule}" if deciding.rule else "")
-    return _make(trace, "decider", deciding.index, deciding.host, prompt, answer, [cands], expl, seed,
+    return _make(trace, "decider", deciding.index, deciding.host, prompt, answer, tiers, expl, seed,
                  target=f"{_client(trace)}>{_dest(trace)} {deciding.kind}")
 
 
@@ -374,6 +379,12 @@ def _changes(scenario: Any, trace: Trace) -> list[Change]:
         ext = _first(trace, lambda s: s.packet_no == 0 and s.chain.startswith("KUBE-EXT-"))
         if changed and ext is not None:
             out.append(("etp-local", "the Service had externalTrafficPolicy: Local", None,
+                        scenario.model_copy(update={"services": svcs}), ext.index))
+        local = [svc for svc in scenario.services if svc.type != "ClusterIP" and svc.externalTrafficPolicy == "Local"]
+        if local and ext is not None:
+            svcs = [svc.model_copy(update={"externalTrafficPolicy": "Cluster"}) if svc in local else svc
+                    for svc in scenario.services]
+            out.append(("etp-cluster", "the Service had externalTrafficPolicy: Cluster (the default)", None,
                         scenario.model_copy(update={"services": svcs}), ext.index))
     flow = next((f for f in scenario.flows if f.name == trace.flow), None)
     pod = next((p for p in scenario.pods if flow is not None and p.name == flow.from_), None)
