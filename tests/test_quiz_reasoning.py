@@ -314,3 +314,19 @@ def test_interview_mixes_in_computed_questions_and_saves_plain_data():
     data = s.summary_data()
     assert (data["right"], data["total"], data["unanswered"], data["seconds"]) == (3, 3, len(s.items) - 3, 95)
     json.dumps(data)
+
+
+def test_predict_questions_give_nothing_away_and_cite_their_step(scenario_questions):
+    from kubeflow_tui.quiz import predict_points
+
+    sc, _ = scenario_questions
+    for f in sc.flows:
+        sim = ClusterSim(sc)
+        trace = sim.run_flow(f.name)
+        for p in predict_points(trace, seed=5, context=context_from_sim(sim)):
+            q = p.question
+            assert len(set(q.options)) == len(q.options) >= 3
+            assert re.search(r"\(step \d+ on \S+", q.explanation)
+            others = " ".join(o for i, o in enumerate(q.options) if i != q.answer_index)
+            for tok in set(TOKEN.findall(q.answer)) - set(TOKEN.findall(others)):
+                assert tok not in q.prompt, (q.kind, tok, q.prompt)
