@@ -57,9 +57,6 @@ class World:
     cluster_ip: str
     pods: list[dict[str, Any]] = field(default_factory=list)
 
-    def node(self, i: int) -> dict[str, Any]:
-        return self.nodes[i]
-
     def pod_ip(self, node_index: int, host: int) -> str:
         return f"10.244.{node_index + 1}.{host}"
 

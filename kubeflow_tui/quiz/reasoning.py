@@ -191,10 +191,11 @@ def q_decider(trace: Trace, ctx: QuizContext = EMPTY, seed: int | None = None) -
 # ------------------------------------------------------------------ nat-packet
 
 
-def _labels(trace: Trace, host: str | None = None) -> list[tuple[int, str]]:
+def _labels(trace: Trace) -> list[tuple[int, str]]:
+    """(packet number, label) of every packet of the connection, in order."""
     out: dict[int, str] = {}
     for s in trace.steps:
-        if s.kind == "send" and s.packet_no not in out and (host is None or True):
+        if s.kind == "send" and s.packet_no not in out:
             out[s.packet_no] = s.packet_label or f"packet {s.packet_no + 1}"
     return sorted(out.items())
 
@@ -223,7 +224,7 @@ def q_nat_packet(trace: Trace, ctx: QuizContext = EMPTY, seed: int | None = None
     if not natted or len(relevant) < 3:
         return None
     answer = _list_text([name[n] for n in natted], natted == relevant)
-    from_client = [n for n in relevant if trace.steps[0].host and any(
+    from_client = [n for n in relevant if any(
         s.packet_no == n and s.kind == "send" and s.host == trace.steps[0].host for s in trace.steps)]
     subsets = [relevant[:1], relevant[:2], from_client, relevant, [n for n in relevant if n not in from_client]]
     cands = [_list_text([name[n] for n in sub], sub == relevant) for sub in subsets if sub and sub != natted]
