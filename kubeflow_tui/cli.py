@@ -355,6 +355,10 @@ def cmd_quiz(args: argparse.Namespace) -> int:
     from kubeflow_tui.quiz.runner import run_quiz
 
     path = _resolve_quiz_path(args.file)
+    if getattr(args, "export", None):
+        from kubeflow_tui.quiz.runner import export_quiz
+
+        return export_quiz(path, args.export, sys.stdout, seed=args.seed)
     return run_quiz(path, sys.stdin, sys.stdout, seed=args.seed)
 
 
@@ -506,6 +510,11 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "paths": cmd_paths,
     "open": cmd_open,
 }
+# practice and cases generate (their own module, kubeflow_tui/cli_practice.py)
+from kubeflow_tui.cli_practice import COMMANDS as _practice_commands  # noqa: E402
+from kubeflow_tui.cli_practice import register as _register_practice  # noqa: E402
+
+COMMANDS.update(_practice_commands)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -576,6 +585,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="questions about a scenario's flows, or a troubleshooting case (answers on stdin)")
     p.add_argument("file", metavar="FILE", help="scenario or case file, or a shipped one's name")
     p.add_argument("--seed", type=int, help="seed for the question order and options")
+    p.add_argument("--export", choices=("json", "md"),
+                   help="print the quiz as a worksheet with its answer key instead of asking it")
+
+    _register_practice(sub, common)
 
     p = sub.add_parser("progress", parents=[common], help="show or export your progress")
     p.add_argument("--export", choices=("json", "csv"))

@@ -14,8 +14,12 @@ from typing import Any
 
 
 def record_result(key: str, *, right: int, total: int, solved: bool | None = None,
-                  review: list[str] | None = None, progress: Any = None) -> Any:
-    """Store the latest and best score for ``key`` (e.g. ``quiz:clusterip``, ``case:wrong-target-port``)."""
+                  review: list[str] | None = None, progress: Any = None,
+                  topics: dict[str, Any] | None = None, extra: dict[str, Any] | None = None) -> Any:
+    """Store the latest and best score for ``key`` (e.g. ``quiz:clusterip``, ``case:wrong-target-port``).
+
+    ``topics`` (per topic ``{"right": n, "total": m}``) and ``extra`` (plain values, e.g. a
+    case's hints used) are kept beside the score of the latest attempt."""
     try:
         from ..progress import Progress
     except ImportError:  # pragma: no cover - progress is part of the app
@@ -23,6 +27,13 @@ def record_result(key: str, *, right: int, total: int, solved: bool | None = Non
     prog = progress if progress is not None else Progress.load()
     if hasattr(prog, "record_quiz"):
         prog.record_quiz(key, right=right, total=total, solved=solved, review=review or [])
+        if topics is not None or extra:
+            entry = prog.data.get("quizzes", {}).get(key)
+            if isinstance(entry, dict):
+                if topics is not None:
+                    entry["topics"] = topics
+                entry.update(extra or {})
+                prog.save()
         return prog
     quizzes = prog.data.setdefault("quizzes", {})
     if not isinstance(quizzes, dict):
@@ -36,6 +47,9 @@ def record_result(key: str, *, right: int, total: int, solved: bool | None = Non
         entry["solved"] = bool(solved) or bool(entry.get("solved"))
     if review is not None:
         entry["review"] = list(review)
+    if topics is not None:
+        entry["topics"] = topics
+    entry.update(extra or {})
     prog.save()
     return prog
 
