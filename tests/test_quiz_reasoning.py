@@ -221,17 +221,24 @@ def test_a_wrong_answer_comes_back_later_and_the_score_counts_first_answers():
 
 
 def test_a_quiz_left_half_way_saves_its_report():
-    from kubeflow_tui.quiz.record import recorded
+    from kubeflow_tui.quiz.record import recorded, recorded_attempt
 
     qs = _quiz()
     run = QuizRun(qs)
     run.answer(qs[0].answer_index)
     run.answer((qs[1].answer_index + 1) % len(qs[1].options))
     run.save("quiz:half")
-    entry = recorded("quiz:half")
-    assert (entry["right"], entry["total"]) == (1, 2)
-    assert entry["review"] == [qs[1].topic] and qs[1].topic in entry["topics"]
+    assert recorded("quiz:half") == {}  # not a finished result ...
+    entry = recorded_attempt("quiz:half")  # ... but an attempt with its score so far
+    assert (entry["right"], entry["answered"], entry["total"]) == (1, 2, len(qs))
+    assert [a["correct"] for a in entry["answers"]] == [True, False]
+    assert entry["topics"][qs[1].topic]["right"] < entry["topics"][qs[1].topic]["total"]
     assert not run.report()["finished"]
+    while not run.finished:  # finishing it later records the result and drops the attempt
+        run.answer(run.current().answer_index)
+    run.save("quiz:half")
+    assert recorded_attempt("quiz:half") == {}
+    assert recorded("quiz:half")["total"] == len(qs)
 
 
 def test_select_questions_mixes_families_and_drops_repeats():

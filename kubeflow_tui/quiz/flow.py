@@ -187,10 +187,17 @@ class QuizRun:
         return text
 
     def save(self, key: str, progress: Any = None) -> Any:
-        """Record the report (also half-way) in the learner's progress under ``key``."""
-        from .record import record_result
+        """Record the run in the learner's progress under ``key``: a finished quiz as a
+        result, one left half-way as an attempt (its answers, so its score so far)."""
+        from .record import record_attempt, record_result
 
         r = self.report()
+        if not r["finished"]:
+            answers = [{"question": a.question.id, "choice": a.result.choice,
+                        "correct": a.result.correct, "topic": a.question.topic}
+                       for a in self.first_attempts()]
+            return record_attempt(key, answers, questions=r["questions"], topics=r["topics"],
+                                  progress=progress)
         return record_result(key, right=r["right"], total=r["total"], review=r["review"],
                              topics=r["topics"], progress=progress)
 
