@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from kubeflow_tui import __version__
+from kubeflow_tui.cli_import import add_parser as add_import_parser
+from kubeflow_tui.cli_import import cmd_import
 
 PROG = "kubeflow-tui"
 EXIT_OK = 0
@@ -570,6 +572,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "serve": cmd_serve,
     "paths": cmd_paths,
     "open": cmd_open,
+    "import": cmd_import,
 }
 
 
@@ -652,6 +655,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("paths", parents=[common], help="where the shipped lessons and scenarios are")
     p.add_argument("which", nargs="?", choices=("lessons", "scenarios"))
+
+    add_import_parser(sub, common)
 
     p = sub.add_parser("open", parents=[common], help="open the app (the default)")
     p.add_argument("path", nargs="?", metavar="PATH", help="scenario or lesson to open")
