@@ -150,14 +150,18 @@ def _chain_changes(table: str, chain: str, e: list[str], a: list[str],
 
 def dump_cluster_cidr(rs: Ruleset) -> str | None:
     """kube-proxy's ``--cluster-cidr`` as its rules show it: the ``! -s CIDR`` of the
-    ``… cluster IP`` rules that jump to KUBE-MARK-MASQ (local-traffic detector)."""
+    ``"… cluster IP"`` rules that jump to KUBE-MARK-MASQ (the local-traffic detector; they
+    sit first in each ``KUBE-SVC-…`` chain, in ``KUBE-SERVICES`` on older versions)."""
     t = rs.tables.get("nat")
-    if t is None or "KUBE-SERVICES" not in t.chains:
+    if t is None:
         return None
-    for r in t.chains["KUBE-SERVICES"].rules:
-        if (r.target == "KUBE-MARK-MASQ" and r.src_neg and r.src
-                and (r.comment or "").endswith(" cluster IP")):
-            return r.src
+    for name, chain in t.chains.items():
+        if not (name == "KUBE-SERVICES" or name.startswith("KUBE-SVC-")):
+            continue
+        for r in chain.rules:
+            if (r.target == "KUBE-MARK-MASQ" and r.src_neg and r.src
+                    and (r.comment or "").endswith(" cluster IP")):
+                return r.src
     return None
 
 

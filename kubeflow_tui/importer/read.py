@@ -154,6 +154,10 @@ def parse_text(text: str, source: str) -> list[Obj]:
                               "make the dump with `kubectl get nodes,pods,services,endpointslices "
                               "-A -o yaml`")
         kind = doc.get("kind")
+        if (not kind or not isinstance(kind, str)) and isinstance(doc.get("items"), list):
+            # kubectl prints a List's kind after its items: a List cut short has none
+            raise where.error("a List without its kind (kubectl prints `kind: List` after the "
+                              "items): the file looks truncated", "items")
         if not isinstance(kind, str) or not kind:
             raise where.error("not a Kubernetes object: it has no kind (make the dump with "
                               "`kubectl get nodes,pods,services,endpointslices -A -o yaml`)")
