@@ -32,20 +32,26 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from kubeflow_tui.scenario.models import (
-    DNS_LABEL,
-    NODEPORT_MAX,
-    NODEPORT_MIN,
-    ContainerPort,
-    Pod,
-    Scenario,
-    Service,
-    cross_check,
-)
+from kubeflow_tui.scenario.models import DNS_LABEL, NODEPORT_MAX, NODEPORT_MIN, Scenario
 
 from .read import DumpError, Obj
 
 KINDS = ("Node", "Pod", "Service", "EndpointSlice")
+_META = {"name": None, "namespace": None, "labels": None, "deletionTimestamp": None,
+         "ownerReferences": None}
+# What the build reads of each kind (None: all below); the fast YAML reader skips the rest
+WANTS = {
+    "Node": {"apiVersion": None, "kind": None, "metadata": _META,
+             "spec": {"podCIDR": None, "podCIDRs": None}, "status": {"addresses": None}},
+    "Pod": {"apiVersion": None, "kind": None, "metadata": _META,
+            "spec": {"nodeName": None, "hostNetwork": None,
+                     "containers": {"name": None, "ports": None, "command": None, "args": None}},
+            "status": {"phase": None, "podIP": None, "podIPs": None, "conditions": None}},
+    "Service": {"apiVersion": None, "kind": None, "metadata": _META, "spec": None,
+                "status": None},
+    "EndpointSlice": {"apiVersion": None, "kind": None, "metadata": _META,
+                      "addressType": None, "endpoints": None, "ports": None},
+}
 _LABEL = re.compile(DNS_LABEL)
 _PORT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DEFAULT_SERVICE_CIDR = ipaddress.IPv4Network("10.96.0.0/12")  # kubeadm's default
@@ -110,13 +116,15 @@ def _dotted(path) -> str:
     return out
 
 
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = re.compile(rf"^{_OCTET}(?:\.{_OCTET}){{3}}$")
+
+
 def _ipv4(text: Any) -> str | None:
-    if not isinstance(text, str):
-        return None
-    try:
-        return str(ipaddress.IPv4Address(text))
-    except ValueError:
-        return None
+    """The address if ``text`` is an IPv4 address as Kubernetes writes them, else None."""
+    if isinstance(text, str) and _IPV4.match(text):
+        return text
+    return None
 
 
 def _ipv4_net(text: Any) -> ipaddress.IPv4Network | None:
@@ -771,7 +779,24 @@ def _deployment(f: _F, labels: dict) -> str | None:
 # ----------------------------------------------------------------------------- endpoints check
 
 
-def derived_endpoints(pods: list[dict], svc: dict) -> dict[tuple[str, str], dict]:
+class _Index:
+    """Pods by namespace and label, so a selector costs its matches, not every pod."""
+
+    def __init__(self, pods: list[dict]):
+        self.by_label: dict[tuple[str, str, str], list[dict]] = {}
+        for p in pods:
+            for k, v in (p.get("labels") or {}).items():
+                self.by_label.setdefault((p["namespace"], k, v), []).append(p)
+
+    def select(self, ns: str, sel: dict[str, str]) -> list[dict]:
+        if not sel:
+            return []
+        lists = [self.by_label.get((ns, k, v), []) for k, v in sel.items()]
+        base = min(lists, key=len)
+        return [p for p in base if all((p.get("labels") or {}).get(k) == v for k, v in sel.items())]
+
+
+def derived_endpoints(index: _Index, svc: dict) -> dict[tuple[str, str], dict]:
     """What the scenario's EndpointSlice controller will publish for ``svc`` (same rules as
     ``kubeproxy.endpoints``): {(port name, proto): {(ip, port): (ready, serving, term)}}."""
     sel = svc.get("selector") or {}
@@ -780,12 +805,7 @@ def derived_endpoints(pods: list[dict], svc: dict) -> dict[tuple[str, str], dict
         return out
     for sp in svc["ports"]:
         out[(sp.get("name", ""), sp.get("protocol", "TCP"))] = {}
-    for pod in pods:
-        if pod["namespace"] != svc["namespace"]:
-            continue
-        labels = pod.get("labels") or {}
-        if not all(labels.get(k) == v for k, v in sel.items()):
-            continue
+    for pod in index.select(svc["namespace"], sel):
         ready, term = pod.get("ready", True), pod.get("terminating", False)
         for sp in svc["ports"]:
             proto = sp.get("protocol", "TCP")
@@ -842,10 +862,11 @@ def _flows(b: _Builder, data: dict, scenario_pods: list[dict], services: list[di
         flow_names.add(cand)
         return cand
 
+    index = _Index(scenario_pods)
+    pod_by_ip = {p["ip"]: p for p in scenario_pods}
     for svc in services:
-        derived = derived_endpoints(scenario_pods, svc)
+        derived = derived_endpoints(index, svc)
         selected = {ip for eps in derived.values() for ip, _ in eps}
-        pod_by_ip = {p["ip"]: p for p in scenario_pods}
         ep_nodes = [pod_by_ip[ip]["node"] for ip in sorted(selected)]
         ready_nodes = [pod_by_ip[ip]["node"] for ip in sorted(selected)
                        if pod_by_ip[ip].get("ready", True)
@@ -922,73 +943,64 @@ def build_scenario(objs: list[Obj], *, name: str = "imported", cluster_cidr: str
     services = sorted(b.svc_by_key.values(), key=lambda s: (s["namespace"], s["name"]))
     pods.sort(key=lambda p: (p["node"], p["namespace"], p["name"]))
 
-    # each object on its own against the schema (a bad one is left out, with the reason)
-    pods = [p for p in pods if _valid(b, Pod, p)]
-    services = [s for s in services if _valid(b, Service, s)]
-    # then against each other (addresses, ranges): drop what clashes and check again
-    for _ in range(3):
+    # validate the whole; an object the schema refuses, alone (pydantic) or next to the
+    # others (cross_check: addresses, ranges), is left out with the reason, and again
+    compared = False
+    for _ in range(5):
+        if not compared:
+            # the slices are the truth: say where the scenario will differ from them
+            _compare_endpoints(b, pods, services)
+            compared = True
         data = _data(name, cluster, b.node_list, pods, services)
-        issues = cross_check(Scenario.model_construct(**_construct(data)))
-        if not issues:
-            break
-        bad_pods, bad_svcs = set(), set()
-        for path, msg in issues:
+        if flows:
+            _flows(b, data, data["pods"], data["services"])
+        data = _clean(data)
+        data["description"] = _description(b, data)
+        ctx: dict[str, Any] = {"issues": []}
+        try:
+            scenario = Scenario.model_validate(data, strict=True, by_alias=True, by_name=False,
+                                               context=ctx)
+            problems = [(tuple(p), m) for p, m in ctx["issues"]]
+        except ValidationError as e:
+            problems = [(tuple(err["loc"]) + tuple((err.get("ctx") or {}).get("at", ())),
+                         err["msg"]) for err in e.errors()]
+        if not problems:
+            return ImportResult(data, scenario, b.warnings, b.left_out, b.renamed, b.counts)
+        bad_pods: set[int] = set()
+        bad_svcs: set[int] = set()
+        for path, msg in problems:
+            field = ".".join(str(x) for x in path[2:])
+            text = f"{field + ': ' if field else ''}{msg}"
             if path[:1] == ("pods",) and len(path) > 1:
-                bad_pods.add(path[1])
-                b.warn(pods[path[1]]["_who"], f"{msg}: not imported")
+                if path[1] not in bad_pods:
+                    bad_pods.add(path[1])
+                    b.warn(pods[path[1]]["_who"], f"{text}: not imported")
             elif path[:1] == ("services",) and len(path) > 1:
-                bad_svcs.add(path[1])
-                sv = services[path[1]]
-                b._leave_out(f"{sv['namespace']}/{sv['name']}", sv["_who"], f"{msg}: not imported")
+                if path[1] not in bad_svcs:
+                    bad_svcs.add(path[1])
+                    sv = services[path[1]]
+                    b._leave_out(f"{sv['namespace']}/{sv['name']}", sv["_who"],
+                                 f"{text}: not imported")
             else:
-                raise DumpError("<input>", f"the imported cluster is not a valid scenario: {msg}")
+                raise DumpError("<input>", "the imported cluster is not a valid scenario: "
+                                f"{'.'.join(str(x) for x in path)}: {msg}")
         pods = [p for i, p in enumerate(pods) if i not in bad_pods]
         services = [s for i, s in enumerate(services) if i not in bad_svcs]
-    else:  # pragma: no cover - each round removes what clashed
-        raise DumpError("<input>", "the imported cluster is not a valid scenario")
-
-    # the slices are the truth: say where the scenario will differ from them
-    _compare_endpoints(b, pods, services)
-
-    data = _data(name, cluster, b.node_list, pods, services)
-    if flows:
-        _flows(b, data, data["pods"], data["services"])
-    data = _clean(data)
-    data["description"] = _description(b, data)
-    try:
-        scenario = Scenario.model_validate(data, strict=True, by_alias=True, by_name=False)
-    except ValidationError as e:  # pragma: no cover - a bug in the importer
-        raise DumpError("<input>", f"the imported scenario does not validate: "
-                        f"{e.errors()[0]['msg']}") from None
-    return ImportResult(data, scenario, b.warnings, b.left_out, b.renamed, b.counts)
-
-
-def _valid(b: _Builder, model, obj: dict) -> bool:
-    try:
-        model.model_validate({k: v for k, v in obj.items() if not k.startswith("_")}, strict=True)
-        return True
-    except ValidationError as e:
-        err = e.errors()[0]
-        where = ".".join(str(x) for x in (tuple(err["loc"]) + tuple(
-            (err.get("ctx") or {}).get("at", ()))))
-        msg = err["msg"]
-        b.warn(obj["_who"], f"{where + ': ' if where else ''}{msg}: not imported")
-        if model is Service:
-            b.left_out[f"{obj['namespace']}/{obj['name']}"] = msg
-        return False
+        compared = False
+    raise DumpError("<input>", "the imported cluster is not a valid scenario")  # pragma: no cover
 
 
 def _compare_endpoints(b: _Builder, pods: list[dict], services: list[dict]) -> None:
-    by_ns: dict[str, list[dict]] = {}
-    for p in pods:
-        by_ns.setdefault(p["namespace"], []).append(p)
+    index = _Index(pods)
     pod_ips = {p["ip"] for p in pods}
     for svc in services:
         key = f"{svc['namespace']}/{svc['name']}"
         truth = b.truth.get(key, {})
         # only what the scenario can express: endpoints that are pods it holds
         want = {k: {a: c for a, c in eps.items() if a[0] in pod_ips} for k, eps in truth.items()}
-        got = derived_endpoints(by_ns.get(svc["namespace"], []), svc)
+        got = derived_endpoints(index, svc)
+        if want == got:
+            continue
         diffs = []
         for k in sorted(set(want) | set(got)):
             w, g = want.get(k, {}), got.get(k, {})
@@ -1017,22 +1029,6 @@ def _data(name: str, cluster: dict, nodes, pods, services) -> dict:
         "pods": pods,
         "services": services,
     }
-
-
-def _construct(data: dict) -> dict:
-    """Models built without validation (each object was validated on its own)."""
-    from kubeflow_tui.scenario.models import Cluster, Node, ServicePort
-
-    def strip(d):
-        return {k: v for k, v in d.items() if not k.startswith("_")}
-
-    c = data["cluster"]
-    cluster = Cluster.model_construct(**{**c, "nodes": [Node.model_construct(**n) for n in c["nodes"]]})
-    pods = [Pod.model_construct(**{**strip(p), "ports": [ContainerPort.model_construct(**x) for x in p.get("ports", [])]},
-                                _fields_set=None) for p in data["pods"]]
-    services = [Service.model_construct(**{**strip(s), "ports": [ServicePort.model_construct(**x) for x in s["ports"]]})
-                for s in data["services"]]
-    return {"name": data["name"], "cluster": cluster, "pods": pods, "services": services}
 
 
 def _clean(data: dict) -> dict:

@@ -47,6 +47,7 @@ class Where:
     doc: int  # index of the YAML document / JSON value in the input
     json: bool
     item: int | None  # index in a List's items, None for a top-level object
+    span: tuple[int, int] | None = None  # the item's lines (0-based, end excluded), if known
 
     def at(self, *path: str | int) -> tuple[int | None, int | None]:
         """1-based (line, column) of ``path`` inside the object (or the closest parent)."""
@@ -137,8 +138,13 @@ def _looks_json(text: str) -> bool:
     return s.startswith("{") or s.startswith("[")
 
 
-def parse_text(text: str, source: str) -> list[Obj]:
-    """Every object of one input, Lists unpacked, in order."""
+def parse_text(text: str, source: str, wants: dict | None = None) -> list[Obj]:
+    """Every object of one input, Lists unpacked, in order.  ``wants`` ({kind: tree of
+    keys}) lets the fast YAML reader skip what will not be used."""
+    if not _looks_json(text):
+        fast = _fast_list(text, source, wants)
+        if fast is not None:
+            return fast
     docs = _json_docs(text, source) if _looks_json(text) else _yaml_docs(text, source)
     out: list[Obj] = []
     for d, doc in enumerate(docs):
@@ -176,6 +182,31 @@ def parse_text(text: str, source: str) -> list[Obj]:
         else:
             _check_object(doc, where)
             out.append(Obj(doc, where))
+    return out
+
+
+def _fast_list(text: str, source: str, wants: dict | None) -> list[Obj] | None:
+    """A kubectl List through the fast reader (see ``fastyaml``); None: not that shape."""
+    from .fastyaml import read_list
+
+    try:
+        got = read_list(text, wants)
+    except (yaml.YAMLError, RecursionError):
+        return None  # the slow path reports it with its position
+    if got is None:
+        return None
+    top, items = got
+    kind = top.get("kind")
+    if not isinstance(kind, str) or not kind.endswith("List"):
+        return None  # not a List (or one cut short): the slow path says what is wrong
+    out = []
+    for i, (item, start, end) in enumerate(items):
+        w = Where(source, text, 0, False, i, (start, end))
+        if not isinstance(item, dict):
+            raise w.error(f"items[{i}] must be a Kubernetes object, not {_kind_of(item)}")
+        if wants is None or item.get("kind") in wants:
+            _check_object(item, w)
+        out.append(Obj(item, w))
     return out
 
 
@@ -247,28 +278,44 @@ def _yaml_docs(text: str, source: str) -> list[Any]:
     return docs
 
 
-def read_inputs(paths: list[str], stdin: BinaryIO | None = None) -> list[Obj]:
-    """Every object of every input, in order."""
+def read_inputs(paths: list[str], stdin: BinaryIO | None = None,
+                wants: dict | None = None) -> list[Obj]:
+    """Every object of every input, in order (see ``parse_text`` for ``wants``)."""
     if paths.count("-") > 1:
         raise DumpError("<stdin>", "stdin ('-') can be given only once")
     out: list[Obj] = []
     for p in paths:
         source, text = read_source(p, stdin)
-        out.extend(parse_text(text, source))
+        out.extend(parse_text(text, source, wants))
     return out
 
 
 # ----------------------------------------------------------------------------- positions
 
 
+LOCATE_MAX = 16 * 1024 * 1024  # composing a whole document again costs ~1 s per MB
+
+
 def locate(where: Where, path: PathT) -> tuple[int | None, int | None]:
-    """Compose the object's document again (C composer when there is one) and walk to
-    ``path``; the deepest node found gives the position."""
+    """Compose the object's text again (only its own lines when they are known) and walk
+    to ``path``; the deepest node found gives the position."""
+    steps: list[str | int]
+    if where.span is not None:
+        start, end = where.span
+        lines = where.text.split("\n")[start:end]
+        cut = len(lines[0]) - len(lines[0].lstrip(" ")) + 2
+        text = "\n".join([" " * cut + lines[0][cut:]] + lines[1:])
+        doc, steps, line0 = 0, list(path), start
+    else:
+        text, doc, line0 = where.text, where.doc, 0
+        steps = ([] if where.item is None else ["items", where.item]) + list(path)
+        if len(text) > LOCATE_MAX:
+            return None, None
     try:
-        loader = _SafeLoader(where.text)
+        loader = _SafeLoader(text)
         try:
             node = None
-            for _ in range(where.doc + 1):
+            for _ in range(doc + 1):
                 node = loader.get_node() if loader.check_node() else None
         finally:
             loader.dispose()
@@ -276,13 +323,12 @@ def locate(where: Where, path: PathT) -> tuple[int | None, int | None]:
         return None, None
     if node is None:
         return None, None
-    steps: list[str | int] = ([] if where.item is None else ["items", where.item]) + list(path)
     for step in steps:
         nxt = _child(node, step)
         if nxt is None:
             break
         node = nxt
-    return node.start_mark.line + 1, node.start_mark.column + 1
+    return line0 + node.start_mark.line + 1, node.start_mark.column + 1
 
 
 def _child(node, step):
