@@ -261,7 +261,20 @@ def _is_key(s: str) -> bool:
 # ----------------------------------------------------------------------------- a List
 
 
-def _item_data(lines: _Lines, raw: list[str], start: int, end: int, seq_indent: int,
+class _Raw:
+    """The text's lines, split only when a fallback needs them."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self._lines: list[str] | None = None
+
+    def __getitem__(self, key):
+        if self._lines is None:
+            self._lines = self.text.split("\n")
+        return self._lines[key]
+
+
+def _item_data(lines: _Lines, raw: _Raw, start: int, end: int, seq_indent: int,
                wants: dict | None) -> Any:
     """One List item (lines ``start``..``end``, the first starting with ``- ``) as Python
     data; with ``wants`` ({kind: want tree}), only the parts its kind needs (other kinds:
@@ -271,7 +284,7 @@ def _item_data(lines: _Lines, raw: list[str], start: int, end: int, seq_indent: 
     if wants is not None:
         prefix = "kind: "
         kind = None
-        first = raw[start][cut:]
+        first = lines.txt[start][2:]  # the first line is "- ..." at seq_indent
         if first.startswith(prefix):
             kind = first[len(prefix):].strip()
         else:
@@ -283,7 +296,7 @@ def _item_data(lines: _Lines, raw: list[str], start: int, end: int, seq_indent: 
     try:
         if lines.ind[start] == -3:
             raise Fallback
-        first = raw[start][cut:]
+        first = lines.txt[start][2:]
         at = cut + len(first) - len(first.lstrip(" "))
         lines.ind[start], lines.txt[start] = at, first.lstrip(" ")
         b = _Block(lines)
@@ -302,55 +315,59 @@ def read_list(text: str, wants: dict | None = None) -> tuple[dict, list[tuple[An
     """A kubectl ``kind: List`` as (its top-level keys but items, [(item, first line,
     end line)]) with 0-based line numbers; None when the text is not that shape (then
     PyYAML reads the whole of it)."""
-    if "\n---" in text or text.startswith("---") or "\t" in text[:200]:
+    if "\n---" in text or text.startswith("---"):
         return None
-    lines = text.split("\n")
+    try:
+        parsed = _Lines(text)
+    except Fallback:
+        return None
+    ind, txt = parsed.ind, parsed.txt
+    n = len(ind) - 1  # the sentinel
+    lines = _Raw(text)
     top: dict[str, Any] = {}
-    items: list[tuple[Any, int, int]] = []
-    i, n = 0, len(lines)
+    spans: list[tuple[int, int]] = []
+    # the top-level lines, and the lines at the items' indentation
+    tops = [i for i, k in enumerate(ind) if k == 0 or k == -3]
+    tops[-1:] = []  # the sentinel
     seen_items = False
-    while i < n:
-        ln = lines[i]
-        if not ln.strip():
-            i += 1
-            continue
-        if ln[0] == " " or ln.startswith("#") or ln.startswith("- "):
+    for t, i in enumerate(tops):
+        if ind[i] == -3:
             return None
+        ln = txt[i]
+        nxt = tops[t + 1] if t + 1 < len(tops) else n
+        if ln.startswith("- "):
+            continue  # items written at indentation 0: handled with "items:"
         if ln == "items:":
             if seen_items:
                 return None
             seen_items = True
-            i += 1
-            if i < n and lines[i].startswith("- "):
-                si = 0
-            elif i < n and lines[i].startswith("  - "):
-                si = 2
-            else:
+            j = i + 1
+            while j < n and ind[j] == -1:
+                j += 1
+            si = 0 if ind[j] == 0 and txt[j][:2] == "- " else 2 if ind[j] == 2 else -1
+            if si < 0 or (si == 2 and txt[j][:2] != "- "):
                 return None
-            prefix = " " * si + "- "
-            while i < n and lines[i].startswith(prefix):
-                start = i
-                i += 1
-                while i < n and (not lines[i].strip() or lines[i].startswith(" " * (si + 2))):
-                    i += 1
-                end = i
-                while end > start + 1 and not lines[end - 1].strip():
-                    end -= 1
-                items.append((start, end))  # type: ignore[arg-type]
-            top["items"] = items
+            # the items' first lines: "- " at indentation si, up to the next top key
+            end_items = next((k for k in tops[t + 1:] if not txt[k].startswith("- ")), n) \
+                if si == 0 else nxt
+            starts = [k for k in range(j, end_items) if ind[k] == si]
+            if any(txt[k][:2] != "- " for k in starts):
+                return None
+            bounds = starts + [end_items]
+            for a, b in zip(bounds, bounds[1:]):
+                while b > a + 1 and ind[b - 1] == -1:
+                    b -= 1
+                spans.append((a, b))
             continue
         if ln == "items: []":
             seen_items = True
-            top["items"] = []
-            i += 1
             continue
         # another top-level key: its block (and itself) go to PyYAML
-        start = i
-        i += 1
-        while i < n and (not lines[i].strip() or lines[i][0] == " " or lines[i].startswith("- ")):
-            i += 1
+        end = nxt
+        if any(txt[k].startswith("- ") for k in tops[t + 1:t + 2]) and ln != "items:":
+            return None
         try:
-            part = yaml.load("\n".join(lines[start:i]), Loader=_SafeLoader)
+            part = yaml.load("\n".join(lines[i:end]), Loader=_SafeLoader)
         except yaml.YAMLError:
             return None
         if not isinstance(part, dict):
@@ -359,19 +376,11 @@ def read_list(text: str, wants: dict | None = None) -> tuple[dict, list[tuple[An
             if k in top:
                 return None
             top[k] = v
-    if not seen_items or top.get("items") is None:
+    if not seen_items:
         return None
-    si = 0 if not items or lines[items[0][0]].startswith("- ") else 2  # type: ignore[index]
-    try:
-        parsed = _Lines(text)
-    except Fallback:
-        parsed = None
+    si = 0 if not spans or ind[spans[0][0]] == 0 else 2
     out = []
-    for start, end in items:  # type: ignore[misc]
-        if parsed is None:
-            data = yaml.load("\n".join(ln[si + 2:] for ln in lines[start:end]), Loader=_SafeLoader)
-        else:
-            data = _item_data(parsed, lines, start, end, si, wants)
-        out.append((data, start, end))
+    for a, b in spans:
+        out.append((_item_data(parsed, lines, a, b, si, wants), a, b))
     top["items"] = None
     return top, out
