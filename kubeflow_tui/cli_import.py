@@ -64,6 +64,9 @@ def write_atomic(path: str, text: str) -> None:
     folder = target.parent if str(target.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
+        mask = os.umask(0)
+        os.umask(mask)
+        os.fchmod(fd, 0o666 & ~mask)  # as open() would create it, not mkstemp's 0600
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.replace(tmp, target)
@@ -128,6 +131,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         comments.append(f"{len(result.warnings)} warning(s): objects or fields a scenario cannot "
                         "hold were left out; run the import again to read them.")
     text = render(result.data, comments)
+    too_big = _loader_limits(result.data, text)
+    if too_big:
+        print(f"{PROG}: warning: {too_big}", file=sys.stderr)
 
     status = 0
     diff_text = None
@@ -160,6 +166,28 @@ def cmd_import(args: argparse.Namespace) -> int:
         summary += " (no -o: the scenario was not written)"
     print(f"{PROG}: {summary}", file=sys.stderr)
     return status
+
+
+def _count_values(v) -> int:
+    if isinstance(v, dict):
+        return 1 + sum(1 + _count_values(x) for x in v.values())
+    if isinstance(v, list):
+        return 1 + sum(_count_values(x) for x in v)
+    return 1
+
+
+def _loader_limits(data: dict, text: str) -> str | None:
+    """Why the scenario loader (and so the app and validate) would refuse this scenario."""
+    from kubeflow_tui.scenario import MAX_BYTES, MAX_NODES
+
+    size = len(text.encode("utf-8"))
+    values = _count_values(data)
+    if size <= MAX_BYTES and values <= MAX_NODES:
+        return None
+    what = (f"{size:,} bytes (the limit is {MAX_BYTES:,})" if size > MAX_BYTES
+            else f"{values:,} YAML values (the limit is {MAX_NODES:,})")
+    return (f"the scenario has {what}: the app and `validate` will not open it; import a "
+            "part of the cluster (kubectl get … -n NAMESPACE, with the nodes)")
 
 
 def _label(name: str) -> str:

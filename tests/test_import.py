@@ -314,3 +314,12 @@ def test_dump_errors_are_one_line(tmp_path, capsys):
     assert rc == 2 and len(err.strip().splitlines()) == 1 and f"{dump}:2" in err
     rc, _, err = run(capsys, "import", str(KIND), "--iptables-save", str(dump), "--node", "nope")
     assert rc == 2
+
+
+def test_a_scenario_too_big_for_the_app_is_a_warning(tmp_path, capsys, monkeypatch):
+    import kubeflow_tui.scenario as scenario_pkg
+
+    monkeypatch.setattr(scenario_pkg, "MAX_NODES", 100)
+    rc, _, err = run(capsys, "import", str(KIND), "-o", str(tmp_path / "s.yaml"), "-q")
+    assert rc == 0 and (tmp_path / "s.yaml").exists()
+    assert "YAML values (the limit is 100): the app and `validate` will not open it" in err
