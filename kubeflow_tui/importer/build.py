@@ -50,7 +50,9 @@ WANTS = {
     "Service": {"apiVersion": None, "kind": None, "metadata": _META, "spec": None,
                 "status": None},
     "EndpointSlice": {"apiVersion": None, "kind": None, "metadata": _META,
-                      "addressType": None, "endpoints": None, "ports": None},
+                      "addressType": None, "ports": None,
+                      "endpoints": {"addresses": None, "conditions": None, "nodeName": None,
+                                    "targetRef": None}},
 }
 _LABEL = re.compile(DNS_LABEL)
 _PORT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")

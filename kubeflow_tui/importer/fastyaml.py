@@ -94,6 +94,8 @@ class _Lines:
 
 
 _LINE = re.compile(r"^( *)(.*)$", re.M)
+_NOT_KEY = frozenset("'\"?{[&*!-")
+_NOT_PLAIN = frozenset("|>{['\"")
 _ODD_WS = re.compile(r"\t|[ \r]$", re.M)
 _COMMENT = re.compile(r"^ *#", re.M)
 
@@ -140,9 +142,9 @@ class _Block:
                     raise Fallback
                 return out, i
             t = txt[i]
-            if t[:2] == "- " or t == "-":
-                return out, i
-            if t[0] in "'\"?{[&*!":
+            if t[0] in _NOT_KEY or t[:2] == "- " or t == "-":
+                if t[:2] == "- " or t == "-":
+                    return out, i
                 raise Fallback
             k = t.find(": ")
             if k < 0:
@@ -155,10 +157,11 @@ class _Block:
                 raise Fallback  # a duplicate key: PyYAML's answer (the last wins) it is
             i += 1
             if want is not None and key not in want:
-                i = self.skip(i, n)
+                if rest == "" or ind[i] > n or ind[i] == -1:
+                    i = self.skip(i, n)
                 continue
-            sub = want[key] if want is not None else None
             if rest == "":
+                sub = want[key] if want is not None else None
                 j = i
                 while ind[j] == -1:
                     j += 1
@@ -168,6 +171,14 @@ class _Block:
                     out[key], i = self.seq(j, n, sub)
                 else:
                     out[key] = None
+                continue
+            if rest[0] not in _NOT_PLAIN:
+                out[key] = _plain(rest)
+                j = i
+                while ind[j] == -1:
+                    j += 1
+                if ind[j] > n or ind[j] == -3:  # a scalar folded over several lines
+                    raise Fallback
                 continue
             out[key], i = self.scalar(rest, i, n)
 
@@ -367,7 +378,8 @@ def read_list(text: str, wants: dict | None = None) -> tuple[dict, list[tuple[An
         if any(txt[k].startswith("- ") for k in tops[t + 1:t + 2]) and ln != "items:":
             return None
         try:
-            part = yaml.load("\n".join(lines[i:end]), Loader=_SafeLoader)
+            part = yaml.load("\n".join(" " * max(ind[k], 0) + txt[k] for k in range(i, end)),
+                             Loader=_SafeLoader)
         except yaml.YAMLError:
             return None
         if not isinstance(part, dict):
