@@ -589,10 +589,13 @@ class _Builder:
                 if not isinstance(cond, dict):
                     raise o.where.error(f"{o.ref}: endpoints[{i}].conditions must be a mapping",
                                         "endpoints", i, "conditions")
-                # API semantics: ready unset means ready; serving unset means ready's value
+                # as kube-proxy's EndpointSliceCache reads them: ready and serving unset
+                # mean true, terminating unset means false
                 ready = cond.get("ready") is not False
-                serving = cond.get("serving") if isinstance(cond.get("serving"), bool) else ready
+                serving = cond.get("serving") is not False
                 term = cond.get("terminating") is True
+                if not term:
+                    serving = ready  # what counts for an endpoint that is not terminating
                 ref = e.get("targetRef") if isinstance(e.get("targetRef"), dict) else {}
                 pod_key = None
                 if ref.get("kind") == "Pod" and isinstance(ref.get("name"), str):
