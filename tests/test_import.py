@@ -323,3 +323,25 @@ def test_a_scenario_too_big_for_the_app_is_a_warning(tmp_path, capsys, monkeypat
     rc, _, err = run(capsys, "import", str(KIND), "-o", str(tmp_path / "s.yaml"), "-q")
     assert rc == 0 and (tmp_path / "s.yaml").exists()
     assert "YAML values (the limit is 100): the app and `validate` will not open it" in err
+
+
+def test_slices_and_selectors_that_disagree_are_warned():
+    text = KIND.read_text()
+    # the web slice without web-...-9tq7w (10.244.1.3), as a slice lagging behind the pods
+    start = text.index("    name: web-k2f9s")
+    block_start = text.rindex("  - addresses:\n    - 10.244.1.3\n", 0, start)
+    block_end = text.index("  - addresses:\n    - 10.244.0.7\n", block_start)
+    objs = read_mod.parse_text(text[:block_start] + text[block_end:], "k.yaml")
+    r = build_scenario(objs)
+    assert ("Service default/web: its endpoints in the scenario differ from its EndpointSlices: "
+            "http: 10.244.1.3:8080 would be selected, not in its EndpointSlices") in r.warnings
+
+
+def test_an_unready_endpoint_makes_an_unready_pod():
+    text = KIND.read_text().replace(
+        "    - 10.244.0.2\n    conditions:\n      ready: true\n      serving: true\n"
+        "      terminating: false\n", "    - 10.244.0.2\n    conditions:\n      ready: false\n")
+    r = build_scenario(read_mod.parse_text(text, "k.yaml"))
+    pod = next(p for p in r.scenario.pods if p.ip == "10.244.0.2")
+    assert (pod.ready, pod.terminating) == (False, False)
+    assert not any("kube-dns" in w and "differ" in w for w in r.warnings)
