@@ -13,7 +13,6 @@ import yaml
 _PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]*$")
 _resolver = yaml.resolver.Resolver()
 
-HEADER = "# yaml-language-server: $schema=./scenario.schema.json\n"
 
 
 @lru_cache(maxsize=65536)

@@ -13,8 +13,8 @@ handed to PyYAML as it is, so the result is always what PyYAML would build.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 import re
+from functools import lru_cache
 from typing import Any
 
 import yaml
