@@ -345,3 +345,18 @@ def test_an_unready_endpoint_makes_an_unready_pod():
     pod = next(p for p in r.scenario.pods if p.ip == "10.244.0.2")
     assert (pod.ready, pod.terminating) == (False, False)
     assert not any("kube-dns" in w and "differ" in w for w in r.warnings)
+
+
+def test_a_big_json_dump_still_names_the_line(tmp_path, capsys, monkeypatch):
+    data = yaml.safe_load(KIND.read_text())
+    data["items"][1]["status"]["addresses"] = "oops"  # Node kind-worker
+    text = json.dumps(data, indent=4)
+    monkeypatch.setattr(read_mod, "LOCATE_MAX", 100)  # as if it were too big to compose again
+    err = _bad(capsys, tmp_path, text)
+    lines = text.splitlines()
+    braces = [i for i, ln in enumerate(lines) if ln == "        {"]
+    line = braces[1] + 1  # the second item's opening brace
+    assert lines[braces[1] + 1:braces[1] + 3] == ['            "apiVersion": "v1",',
+                                                  '            "kind": "Node",']
+    assert re.fullmatch(rf"kubeflow-tui: error: dump\.yaml:{line}:9: Node kind-worker: "
+                        r"status\.addresses must be a sequence, not str 'oops'", err), err

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Union
@@ -310,7 +311,7 @@ def locate(where: Where, path: PathT) -> tuple[int | None, int | None]:
         text, doc, line0 = where.text, where.doc, 0
         steps = ([] if where.item is None else ["items", where.item]) + list(path)
         if len(text) > LOCATE_MAX:
-            return None, None
+            return _json_item_line(where) if where.json else (None, None)
     try:
         loader = _SafeLoader(text)
         try:
@@ -329,6 +330,20 @@ def locate(where: Where, path: PathT) -> tuple[int | None, int | None]:
             break
         node = nxt
     return line0 + node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _json_item_line(where: Where) -> tuple[int | None, int | None]:
+    """In a JSON dump too big to compose again, the line of the item itself: kubectl's
+    ``-o json`` writes each List item's opening brace alone on a line, 8 spaces in."""
+    if where.item is None or where.doc != 0:
+        return None, None
+    start = where.text.find('"items": [')
+    if start < 0:
+        return None, None
+    for k, m in enumerate(re.compile(r"^ {8}\{$", re.M).finditer(where.text, start)):
+        if k == where.item:
+            return where.text.count("\n", 0, m.start()) + 1, 9
+    return None, None
 
 
 def _child(node, step):
