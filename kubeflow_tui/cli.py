@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from kubeflow_tui import __version__
+from kubeflow_tui.cli_import import add_parser as add_import_parser
+from kubeflow_tui.cli_import import cmd_import
 
 PROG = "kubeflow-tui"
 EXIT_OK = 0
@@ -509,6 +511,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "serve": cmd_serve,
     "paths": cmd_paths,
     "open": cmd_open,
+    "import": cmd_import,
 }
 # practice and cases generate (their own module, kubeflow_tui/cli_practice.py)
 from kubeflow_tui.cli_practice import COMMANDS as _practice_commands  # noqa: E402
@@ -603,6 +606,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("paths", parents=[common], help="where the shipped lessons and scenarios are")
     p.add_argument("which", nargs="?", choices=("lessons", "scenarios"))
+
+    add_import_parser(sub, common)
 
     p = sub.add_parser("open", parents=[common], help="open the app (the default)")
     p.add_argument("path", nargs="?", metavar="PATH", help="scenario or lesson to open")
