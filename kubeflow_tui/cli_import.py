@@ -81,7 +81,6 @@ def write_atomic(path: str, text: str) -> None:
 def cmd_import(args: argparse.Namespace) -> int:
     from kubeflow_tui.cli import PROG, CliError
     from kubeflow_tui.importer import DumpError, build_scenario, read_inputs, render
-    from kubeflow_tui.importer.build import WANTS
     from kubeflow_tui.importer.diff import diff_rulesets, dump_cluster_cidr, render_diff
 
     if args.node and not args.iptables_save:
@@ -95,7 +94,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     name = args.name or (Path(args.output).stem if args.output else "imported")
 
     try:
-        objs = read_inputs(args.files, wants=WANTS)
+        objs = read_inputs(args.files)
         dump_rs = None
         from_dump = None
         if args.iptables_save:

@@ -138,7 +138,7 @@ def test_flows_cover_every_service_port_and_play(imported, capsys):
     rc, text, err = run(capsys, "validate", "--deep", str(out))
     assert rc == 0, text + err
     rc, text, _ = run(capsys, "trace", str(out), "web-public-http-lb")
-    assert rc == 0 and "outcome delivered" in text.splitlines()[0]
+    assert rc == 0 and "ending delivered" in text.splitlines()[0]
 
 
 def test_json_stdin_and_several_files_give_the_same_scenario(tmp_path, capsys, monkeypatch):

@@ -4,13 +4,11 @@
 - ``read_inputs(paths) -> list[Obj]``: the objects of ``kubectl get … -o yaml|json``
   files (``-`` = stdin), Lists unpacked; ``DumpError`` (``file:line:col: message``).
 - ``build_scenario(objs, name=…, cluster_cidr=…, service_cidr=…) -> ImportResult``:
-  ``.data`` (plain scenario data), ``.scenario`` (checked), ``.warnings``, ``.left_out``;
-  ``build.WANTS`` names the fields it reads (pass it to ``read_inputs(…, wants=)``).
+  ``.data`` (plain scenario data), ``.scenario`` (checked), ``.warnings``, ``.left_out``.
 - ``render(data, comments)``: the scenario as YAML.
 - ``diff.diff_rulesets(expected, dump) -> RuleDiff`` and ``diff.render_diff(...)``: kube-proxy's
   part of a node's rules against a real ``iptables-save``, grouped by Service port;
   ``diff.dump_cluster_cidr(dump)``: kube-proxy's ``--cluster-cidr`` as its rules show it.
-- ``fastyaml.read_list(text, wants)``: the fast reader of kubectl's YAML.
 """
 
 from .build import ImportResult, build_scenario

@@ -37,23 +37,6 @@ from kubeflow_tui.scenario.models import DNS_LABEL, NODEPORT_MAX, NODEPORT_MIN, 
 from .read import DumpError, Obj
 
 KINDS = ("Node", "Pod", "Service", "EndpointSlice")
-_META = {"name": None, "namespace": None, "labels": None, "deletionTimestamp": None,
-         "ownerReferences": None}
-# What the build reads of each kind (None: all below); the fast YAML reader skips the rest
-WANTS = {
-    "Node": {"apiVersion": None, "kind": None, "metadata": _META,
-             "spec": {"podCIDR": None, "podCIDRs": None}, "status": {"addresses": None}},
-    "Pod": {"apiVersion": None, "kind": None, "metadata": _META,
-            "spec": {"nodeName": None, "hostNetwork": None,
-                     "containers": {"name": None, "ports": None, "command": None, "args": None}},
-            "status": {"phase": None, "podIP": None, "podIPs": None, "conditions": None}},
-    "Service": {"apiVersion": None, "kind": None, "metadata": _META, "spec": None,
-                "status": None},
-    "EndpointSlice": {"apiVersion": None, "kind": None, "metadata": _META,
-                      "addressType": None, "ports": None,
-                      "endpoints": {"addresses": None, "conditions": None, "nodeName": None,
-                                    "targetRef": None}},
-}
 _LABEL = re.compile(DNS_LABEL)
 _PORT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DEFAULT_SERVICE_CIDR = ipaddress.IPv4Network("10.96.0.0/12")  # kubeadm's default

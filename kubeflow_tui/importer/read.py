@@ -48,7 +48,6 @@ class Where:
     doc: int  # index of the YAML document / JSON value in the input
     json: bool
     item: int | None  # index in a List's items, None for a top-level object
-    span: tuple[int, int] | None = None  # the item's lines (0-based, end excluded), if known
 
     def at(self, *path: str | int) -> tuple[int | None, int | None]:
         """1-based (line, column) of ``path`` inside the object (or the closest parent)."""
@@ -139,13 +138,8 @@ def _looks_json(text: str) -> bool:
     return s.startswith("{") or s.startswith("[")
 
 
-def parse_text(text: str, source: str, wants: dict | None = None) -> list[Obj]:
-    """Every object of one input, Lists unpacked, in order.  ``wants`` ({kind: tree of
-    keys}) lets the fast YAML reader skip what will not be used."""
-    if not _looks_json(text):
-        fast = _fast_list(text, source, wants)
-        if fast is not None:
-            return fast
+def parse_text(text: str, source: str) -> list[Obj]:
+    """Every object of one input, Lists unpacked, in order."""
     docs = _json_docs(text, source) if _looks_json(text) else _yaml_docs(text, source)
     out: list[Obj] = []
     for d, doc in enumerate(docs):
@@ -183,31 +177,6 @@ def parse_text(text: str, source: str, wants: dict | None = None) -> list[Obj]:
         else:
             _check_object(doc, where)
             out.append(Obj(doc, where))
-    return out
-
-
-def _fast_list(text: str, source: str, wants: dict | None) -> list[Obj] | None:
-    """A kubectl List through the fast reader (see ``fastyaml``); None: not that shape."""
-    from .fastyaml import read_list
-
-    try:
-        got = read_list(text, wants)
-    except (yaml.YAMLError, RecursionError):
-        return None  # the slow path reports it with its position
-    if got is None:
-        return None
-    top, items = got
-    kind = top.get("kind")
-    if not isinstance(kind, str) or not kind.endswith("List"):
-        return None  # not a List (or one cut short): the slow path says what is wrong
-    out = []
-    for i, (item, start, end) in enumerate(items):
-        w = Where(source, text, 0, False, i, (start, end))
-        if not isinstance(item, dict):
-            raise w.error(f"items[{i}] must be a Kubernetes object, not {_kind_of(item)}")
-        if wants is None or item.get("kind") in wants:
-            _check_object(item, w)
-        out.append(Obj(item, w))
     return out
 
 
@@ -280,14 +249,14 @@ def _yaml_docs(text: str, source: str) -> list[Any]:
 
 
 def read_inputs(paths: list[str], stdin: BinaryIO | None = None,
-                wants: dict | None = None) -> list[Obj]:
-    """Every object of every input, in order (see ``parse_text`` for ``wants``)."""
+                ) -> list[Obj]:
+    """Every object of every input, in order."""
     if paths.count("-") > 1:
         raise DumpError("<stdin>", "stdin ('-') can be given only once")
     out: list[Obj] = []
     for p in paths:
         source, text = read_source(p, stdin)
-        out.extend(parse_text(text, source, wants))
+        out.extend(parse_text(text, source))
     return out
 
 
@@ -298,20 +267,12 @@ LOCATE_MAX = 16 * 1024 * 1024  # composing a whole document again costs ~1 s per
 
 
 def locate(where: Where, path: PathT) -> tuple[int | None, int | None]:
-    """Compose the object's text again (only its own lines when they are known) and walk
-    to ``path``; the deepest node found gives the position."""
-    steps: list[str | int]
-    if where.span is not None:
-        start, end = where.span
-        lines = where.text.split("\n")[start:end]
-        cut = len(lines[0]) - len(lines[0].lstrip(" ")) + 2
-        text = "\n".join([" " * cut + lines[0][cut:]] + lines[1:])
-        doc, steps, line0 = 0, list(path), start
-    else:
-        text, doc, line0 = where.text, where.doc, 0
-        steps = ([] if where.item is None else ["items", where.item]) + list(path)
-        if len(text) > LOCATE_MAX:
-            return _json_item_line(where) if where.json else (None, None)
+    """Compose the object's document again and walk to ``path``; the deepest node found
+    gives the position."""
+    text, doc, line0 = where.text, where.doc, 0
+    steps: list[str | int] = ([] if where.item is None else ["items", where.item]) + list(path)
+    if len(text) > LOCATE_MAX:
+        return _json_item_line(where) if where.json else (None, None)
     try:
         loader = _SafeLoader(text)
         try:
