@@ -603,6 +603,15 @@ def test_12_troubleshooting_drill_cases():
     assert not any(s.kind == "dnat" for s in t.steps)
     rej = next(s for s in t.steps if s.kind == "reject")
     assert (rej.table, rej.chain, rej.hook, rej.host) == ("filter", "KUBE-SERVICES", "FORWARD", "node-b")
+    # a port the Service lacks: no DNAT, no REJECT; the router drops it, a timeout
+    t = run(lid, "port-not-in-service")
+    assert t.outcome == "timeout"
+    assert not any(s.kind in ("dnat", "reject") for s in t.steps)
+    last_drop = [s for s in t.steps if s.kind == "drop"][-1]
+    assert last_drop.host == "router" and "192.168.1.1" in last_drop.why
+    from kubeflow_tui.shell import Shell
+    out = Shell(ClusterSim(scenario(str(l.scenario))), "node-b").run("ip route get 10.96.0.1").stdout
+    assert out.startswith("10.96.0.1 via 192.168.1.1 dev eth0")
 
 
 def test_13_where_next():

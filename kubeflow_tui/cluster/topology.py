@@ -60,7 +60,7 @@ class Route:
 @dataclass
 class Host:
     name: str
-    kind: str  # "node" | "pod" | "client" | "lb"
+    kind: str  # "node" | "pod" | "client" | "lb" | "router"
     interfaces: list[Interface] = field(default_factory=list)
     routes: list[Route] = field(default_factory=list)
     extra_local: list[str] = field(default_factory=list)  # addresses on lo (LB VIP in proxy style)
@@ -134,6 +134,17 @@ class Topology:
         return [h.name for h in self.hosts.values() if h.kind == "node"]
 
 
+def router_name(sc: Scenario) -> str:
+    """The node network's default router: ``router`` unless a scenario host has that name."""
+    taken = {n.name for n in sc.cluster.nodes} | {p.name for p in sc.pods} | {c.name for c in sc.clients}
+    if sc.loadBalancer:
+        taken.add(sc.loadBalancer.name)
+    name = "router"
+    while name in taken:
+        name += "-gw"
+    return name
+
+
 def build_topology(sc: Scenario) -> Topology:
     seg = "nodenet"
     net = ipaddress.IPv4Network(sc.cluster.nodeNetwork)
@@ -185,5 +196,17 @@ def build_topology(sc: Scenario) -> Topology:
         h.routes.append(Route(ipaddress.IPv4Network(f"{gw}/32"), "eth0", scope_link=True))
         h.listeners = {(cp.protocol.lower(), cp.containerPort) for cp in p.ports}
         hosts[p.name] = h
+
+    # The node network's default router (its first host).  It is the nodes' upstream and
+    # knows no route into the cluster: Service IPs exist only in the nodes' rules, pod
+    # CIDRs only in the nodes' routes.  Like a real upstream (a kind cluster's docker
+    # bridge gateway, a cloud VPC router) it drops what it cannot deliver without an ICMP
+    # error, so a packet nobody DNATed times out.  The kernel referee builds it as a
+    # forwarding namespace whose only off-link route is ``blackhole default``.
+    # (The scenario loader keeps every other host off this address.)
+    h = Host(router_name(sc), "router", [Interface("eth0", default_gw, net.prefixlen, segment=seg)],
+             forwarding=True)
+    h.routes.append(Route(net, "eth0", src=default_gw, scope_link=True))
+    hosts[h.name] = h
 
     return Topology(hosts, seg, sc)

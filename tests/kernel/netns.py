@@ -12,6 +12,9 @@ The topology is CONVENTIONS.md's, exactly:
 * ``kt-<id>-c-<client>``: an external client on the node network (routes to LoadBalancer IPs
   via the balancer).  Node and pod clients run in the node's / pod's namespace.
 * ``kt-<id>-lb``: the load balancer: a router (``vip``) or a TCP/UDP proxy (``proxy``).
+* ``kt-<id>-r``: the node network's default router at its first host: ``ip_forward=1`` and
+  ``blackhole default`` as its only off-link route, so it answers ARP and silently discards
+  whatever the nodes send it (a ClusterIP nobody DNATed, a deleted pod's IP).
 
 Everywhere: loopback up, ``rp_filter=0`` on every interface.  A node's rules go in with
 ``iptables-restore``; the referee then appends ``-j TRACE`` rules to raw PREROUTING and
@@ -543,12 +546,14 @@ class KernelCluster:
             self._add_ns(f"client:{c.name}", f"c-{c.name}")
         if lb is not None:
             self._add_ns("lb", "lb")
+        self._add_ns("router", "r")
 
         # links (created from the root namespace straight into their namespaces)
         on_segment: list[tuple[str, str]] = [(self.node_ns(n.name), n.ip) for n in sc.cluster.nodes]
         on_segment += [(self.ns[f"client:{c.name}"], c.ip) for c in externals]
         if lb is not None:
             on_segment.append((self.ns["lb"], lb.ip))
+        on_segment.append((self.ns["router"], router))
         links = [
             f"link add eth0 netns {ns} type veth peer name h{i} netns {self.ns['net']}"
             for i, (ns, _) in enumerate(on_segment)
@@ -595,7 +600,10 @@ class KernelCluster:
                 cmds += [f"addr add {ip}/32 dev lo" for ip in lb_ips]
             _ip_batch(self.ns["lb"], cmds)
 
-        forwarding = {self.node_ns(n.name) for n in sc.cluster.nodes}
+        _ip_batch(self.ns["router"], ["link set lo up", f"addr add {router}/{prefix} dev eth0",
+                                      "link set eth0 up", "route add blackhole default"])
+
+        forwarding = {self.node_ns(n.name) for n in sc.cluster.nodes} | {self.ns["router"]}
         if lb is not None:
             forwarding.add(self.ns["lb"])
         _parallel([
