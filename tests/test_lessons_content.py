@@ -362,6 +362,17 @@ def test_05_masquerade():
     assert t.server_saw.startswith("10.244.1.1:") and t.client_saw == "10.96.0.1:8080"
 
 
+def test_05_masquerade_depends_on_kube_proxys_detector():
+    # no detector: no "! -s" rule, node-to-service keeps its address and port
+    t = run_in("scenarios/no-local-detector.yaml", "node-to-service")
+    assert t.server_saw == "192.168.1.11:40000"
+    assert not any(s.kind in ("mark", "masquerade") for s in t.steps)
+    # masqueradeAll: even the pod's connection is masqueraded on node-b
+    t = run_in("scenarios/masquerade-all.yaml", "pod-to-service")
+    assert t.server_saw.startswith("192.168.1.11:")
+    assert [s.host for s in t.steps if s.kind == "masquerade"] == ["node-b"]
+
+
 def test_06_nodeport():
     lid = "06-nodeport"
     for flow in ("to-pod-node", "to-other-node"):
