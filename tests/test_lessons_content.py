@@ -462,6 +462,22 @@ def _node_rules(lid: str, node: str) -> list[str]:
     return render_save(sim.node_ruleset(node)).splitlines()
 
 
+def test_07_replies_bypass_a_pass_through_balancer():
+    t = run("07-loadbalancer", "via-other-node")
+    links = [s.why for s in label(t, "SYN-ACK") if s.kind == "link"]
+    assert links[-1].startswith("node-b (eth0) → user")
+    assert not any(s.host == "lb" for s in label(t, "SYN-ACK"))
+
+
+def test_08_health_check_node_port():
+    t = run_in("scenarios/lb-local-policy.yaml", "via-pod-node")
+    assert t.outcome == "delivered" and t.server_saw == "192.168.1.2:40000"
+    t = run_in("scenarios/lb-local-policy.yaml", "via-other-node")
+    assert t.outcome == "timeout"
+    drop = next(s for s in t.steps if s.kind == "drop")
+    assert (drop.host, drop.hook, drop.table, drop.chain) == ("node-b", "FORWARD", "filter", "KUBE-EXTERNAL-SERVICES")
+
+
 def test_09_session_affinity():
     lid = "09-session-affinity"
     sc = scenario(str(lesson(lid).scenario))
