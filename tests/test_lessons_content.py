@@ -40,6 +40,9 @@ EXPECTED_ORDER = [
     "11-debugging-toolkit",
     "12-troubleshooting-drill",
     "13-where-next",
+    "14-where-snat-comes-from",
+    "15-conntrack-operations",
+    "16-rollouts-terminating",
 ]
 
 
@@ -652,3 +655,56 @@ def test_13_where_next():
     # what the app models: iptables mode, nat and filter tables of kube-proxy
     assert {s.table for s in t.steps if s.table} == {"nat", "filter"}
     assert "does not model nftables or IPVS" in lesson(lid).body
+
+
+def _shell(path: str, host: str):
+    from kubeflow_tui.shell import Shell
+
+    return Shell(ClusterSim(scenario(str(ROOT / path))), host)
+
+
+def _last_entry(t: Trace, host: str):
+    last = [s for s in t.steps if s.host == host][-1]
+    return last.conntrack[last.touched]
+
+
+def test_14_where_snat_comes_from():
+    lid = "14-where-snat-comes-from"
+    t = run(lid, "to-other-node")
+    assert t.server_saw.startswith("192.168.1.11:")
+    e = _last_entry(t, "node-b")
+    assert e.orig[0] == "192.168.1.2" and e.reply[1] == "192.168.1.11"  # SNATed to node-b
+    # check yourself: to-pod-node is SNATed to node-a's address on web-1's veth
+    e = _last_entry(run(lid, "to-pod-node"), "node-a")
+    assert e.orig[0] == "192.168.1.2" and e.reply[1] == "10.244.1.1"
+    assert run_in("scenarios/local-policy.yaml", "to-node-with-endpoint").server_saw == "192.168.1.2:40000"
+    assert run_in("scenarios/masquerade-all.yaml", "pod-to-service").server_saw.startswith("192.168.1.11:")
+    out = _shell("scenarios/nodeport.yaml", "node-b")
+    out.sim.run_flow("to-other-node")  # the lesson's command, after that connection
+    listing = out.run("conntrack -L -p tcp --orig-port-dst 30080").stdout
+    assert "dport=30080 src=10.244.1.5 dst=192.168.1.11" in listing
+
+
+def test_15_conntrack_operations():
+    lid = "15-conntrack-operations"
+    e = _last_entry(run(lid, "pod-other-node"), "node-b")
+    assert e.state == "TIME_WAIT" and e.line.split()[2] == "119"
+    sh = _shell("scenarios/clusterip.yaml", "node-b")
+    for cmd in ("conntrack -C", "cat /proc/sys/net/netfilter/nf_conntrack_max", "conntrack -S"):
+        assert sh.run(cmd).exit_code == 0, cmd
+    assert "insert_failed=" in sh.run("conntrack -S").stdout
+    fwd = sh.run("iptables -t filter -S KUBE-FORWARD").stdout.splitlines()
+    assert fwd[1].startswith("-A KUBE-FORWARD -m conntrack --ctstate INVALID") and fwd[1].endswith("-j DROP")
+    assert "ctstate INVALID" in sh.run("iptables -t filter -L KUBE-FORWARD -n -v").stdout
+
+
+def test_16_rollouts_terminating():
+    lid = "16-rollouts-terminating"
+    assert run(lid, "to-web").endpoint == "web-2"
+    assert run(lid, "to-solo").endpoint == "solo-1"
+    t = run(lid, "to-gone")
+    assert t.outcome == "refused"
+    rej = next(s for s in t.steps if s.kind == "reject")
+    assert "default/gone:http has no endpoints" in rej.rule and rej.host == "node-b"
+    yaml_out = _shell("scenarios/terminating.yaml", "node-b").run("kubectl get endpointslices -o yaml").stdout
+    assert re.search(r"ready: false\n\s+serving: true\n\s+terminating: true", yaml_out)
