@@ -43,6 +43,8 @@ EXPECTED_ORDER = [
     "14-where-snat-comes-from",
     "15-conntrack-operations",
     "16-rollouts-terminating",
+    "17-dns-for-services",
+    "18-networkpolicy-meets-kube-proxy",
 ]
 
 
@@ -708,3 +710,35 @@ def test_16_rollouts_terminating():
     assert "default/gone:http has no endpoints" in rej.rule and rej.host == "node-b"
     yaml_out = _shell("scenarios/terminating.yaml", "node-b").run("kubectl get endpointslices -o yaml").stdout
     assert re.search(r"ready: false\n\s+serving: true\n\s+terminating: true", yaml_out)
+
+
+def test_17_dns_for_services():
+    lid = "17-dns-for-services"
+    t = run(lid, "dns-query")
+    assert t.outcome == "delivered" and t.endpoint == "coredns-1"
+    assert "KUBE-SVC-TCOU7JCQXEZGVUNU" in {s.target for s in t.steps if s.kind == "jump"}
+    tcp = run(lid, "dns-over-tcp")
+    svc_tcp = {s.target for s in tcp.steps if s.kind == "jump" and s.target.startswith("KUBE-SVC-")}
+    assert svc_tcp and "KUBE-SVC-TCOU7JCQXEZGVUNU" not in svc_tcp
+    sh = _shell("scenarios/udp.yaml", "app")
+    assert sh.run("cat /etc/resolv.conf").stdout == (
+        "search default.svc.cluster.local svc.cluster.local cluster.local\n"
+        "nameserver 10.96.0.10\noptions ndots:5\n")
+    assert sh.run("nslookup kube-dns").exit_code != 0
+    ok = sh.run("nslookup kube-dns.kube-system")
+    assert ok.exit_code == 0 and "Address: 10.96.0.10" in ok.stdout
+
+
+def test_18_networkpolicy_sees_post_dnat_post_snat():
+    lid = "18-networkpolicy-meets-kube-proxy"
+    t = run(lid, "pod-other-node")
+    arrive = next(s for s in first_packet(t, "node-a") if s.kind == "link")
+    assert (arrive.packet.src, arrive.packet.sport, arrive.packet.dst, arrive.packet.dport) == (
+        "10.244.2.7", 40000, "10.244.1.5", 8080)
+    t = run_in("scenarios/nodeport.yaml", "to-other-node")
+    arrive = next(s for s in first_packet(t, "node-a") if s.kind == "link")
+    assert arrive.packet.src == "192.168.1.11" and arrive.packet.dst == "10.244.1.5"
+    sh = _shell("scenarios/clusterip.yaml", "node-b")
+    sh.sim.run_flow("pod-other-node")
+    listing = sh.run("conntrack -L -p tcp --orig-dst 10.96.0.1").stdout
+    assert "dst=10.96.0.1" in listing and "src=10.244.1.5 dst=10.244.2.7" in listing
