@@ -69,3 +69,23 @@ def test_masquerade_all_marks_pod_traffic_too():
 def test_a_wrong_mode_is_a_clear_error():
     with pytest.raises(ScenarioError, match=r"x\.yaml:\d+:\d+: kubeProxy.detectLocalMode"):
         with_kube_proxy("{detectLocalMode: Bridge}")
+
+
+def test_cni_style_without_host_veth_address():
+    """cluster.hostVethAddress false (Calico-like): no address on the node's end of a pod's
+    veth, so MASQUERADE out of it takes the node IP (inet_select_addr), and a process on
+    the node that talks to a local pod uses the node IP as its source."""
+    sc = load_scenario(ROOT / "scenarios" / "cni-no-veth-address.yaml")
+    assert sc.cluster.hostVethAddress is False
+    sim = ClusterSim(sc)
+    node = sim.topology.hosts["node-a"]
+    veth = node.iface("veth-web-1")
+    assert veth.address == "" and "10.244.1.1" not in node.addresses
+    assert node.source_for(node.route("10.244.1.5")) == "192.168.1.10"
+    t = sim.run_flow("hairpin")
+    masq = next(s for s in t.steps if s.kind == "masquerade")
+    assert masq.host == "node-a" and masq.packet.src == "192.168.1.10"
+    # the default keeps the gateway on the veth
+    base = load_scenario(ROOT / "scenarios" / "lesson-masquerade.yaml")
+    assert base.cluster.hostVethAddress is True
+    assert ClusterSim(base).topology.hosts["node-a"].iface("veth-web-1").address == "10.244.1.1"

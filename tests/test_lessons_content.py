@@ -378,6 +378,13 @@ def test_05_masquerade_depends_on_kube_proxys_detector():
     assert [s.host for s in t.steps if s.kind == "masquerade"] == ["node-b"]
 
 
+def test_05_the_cni_picks_the_hairpin_source():
+    t = run_in("scenarios/cni-no-veth-address.yaml", "hairpin")
+    assert t.outcome == "delivered" and t.server_saw.startswith("192.168.1.10:")
+    assert "inet 10.244.1.1" not in _shell("scenarios/cni-no-veth-address.yaml", "node-a").run("ip addr").stdout
+    assert "inet 10.244.1.1/32" in _shell("scenarios/lesson-masquerade.yaml", "node-a").run("ip addr").stdout
+
+
 def test_06_nodeport():
     lid = "06-nodeport"
     for flow in ("to-pod-node", "to-other-node"):

@@ -70,7 +70,7 @@ class Host:
 
     @property
     def addresses(self) -> list[str]:
-        return [i.address for i in self.interfaces] + list(self.extra_local)
+        return [i.address for i in self.interfaces if i.address] + list(self.extra_local)
 
     @property
     def local_addrs(self) -> frozenset[str]:
@@ -99,7 +99,12 @@ class Host:
         """The source address the kernel picks for a locally generated packet."""
         if route.src:
             return route.src
-        return self.iface(route.dev).address
+        return self.iface_address(route.dev)
+
+    def iface_address(self, dev: str) -> str:
+        """An address for packets leaving by ``dev`` (inet_select_addr): the device's own,
+        else the first global address of another device (eth0: the node IP)."""
+        return self.iface(dev).address or next(i.address for i in self.interfaces if i.address)
 
 
 @dataclass
@@ -184,7 +189,7 @@ def build_topology(sc: Scenario) -> Topology:
             if p.node != n.name:
                 continue
             dev = veth_name(p.name)
-            h.interfaces.append(Interface(dev, gw, 32, peer=p.name))
+            h.interfaces.append(Interface(dev, gw if sc.cluster.hostVethAddress else "", 32, peer=p.name))
             h.routes.append(Route(ipaddress.IPv4Network(f"{p.ip}/32"), dev, scope_link=True))
         hosts[n.name] = h
 

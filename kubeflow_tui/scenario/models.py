@@ -131,6 +131,13 @@ class Cluster(_Strict):
         json_schema_extra=_CIDR,
     )
     nodes: list[Node] = Field(min_length=1, description="The nodes (at least one)")
+    hostVethAddress: bool = Field(
+        True,
+        description="CNI style.  true (ptp- or bridge-like CNIs): the node's end of each pod "
+        "veth carries the pod gateway (first host of the podCIDR), and MASQUERADE out of a veth "
+        "uses it; false (Calico-like): the node's end has no address, the node answers the "
+        "pods' ARP for the gateway by proxy ARP, and MASQUERADE out of a veth picks the node IP",
+    )
 
     _v_cidrs = field_validator("clusterCIDR", "serviceCIDR", "nodeNetwork")(
         classmethod(lambda cls, v: _cidr(v))

@@ -6,7 +6,8 @@ The topology is CONVENTIONS.md's, exactly:
 * ``kt-<id>-n-<node>``: a node; ``eth0`` = ``<node ip>/<prefix>`` on the bridge, default route
   via the first host of the node network, ``<other podCIDR> via <other node ip>``; one
   routed point-to-point veth per pod, ``veth-<pod>`` (15 chars) carrying the pod gateway /32
-  and a ``<pod ip> dev veth-<pod> scope link`` route; ``ip_forward=1``.
+  (with ``cluster.hostVethAddress: false``: no address, ``proxy_arp=1``) and a
+  ``<pod ip> dev veth-<pod> scope link`` route; ``ip_forward=1``.
 * ``kt-<id>-p-<pod>``: a pod; ``eth0`` = ``<pod ip>/32``, ``<gateway> dev eth0 scope link``,
   ``default via <gateway>``.  A server (Python subprocess) listens on its ports.
 * ``kt-<id>-c-<client>``: an external client on the node network (routes to LoadBalancer IPs
@@ -577,8 +578,9 @@ class KernelCluster:
             for p in sc.pods:
                 if p.node == n.name:
                     v = veth_name(p.name)
-                    cmds += [f"addr add {gw}/32 dev {v}", f"link set {v} up",
-                             f"route add {p.ip} dev {v} scope link"]
+                    if sc.cluster.hostVethAddress:
+                        cmds.append(f"addr add {gw}/32 dev {v}")
+                    cmds += [f"link set {v} up", f"route add {p.ip} dev {v} scope link"]
             for other in sc.cluster.nodes:
                 if other.name != n.name:
                     cmds.append(f"route add {other.podCIDR} via {other.ip} dev eth0")
@@ -612,6 +614,17 @@ class KernelCluster:
              f"echo {1 if ns in forwarding else 0} > /proc/sys/net/ipv4/ip_forward"]
             for ns in self.namespaces
         ])
+        if not sc.cluster.hostVethAddress:
+            # Calico-like veths: no address on the node's end; the node answers the pod's
+            # ARP for its gateway by proxy ARP (the gateway is routed out of eth0, not the
+            # veth), at once (proxy_delay 0, as Calico sets it; the default delays the
+            # answer by up to 0.8 s)
+            _parallel([
+                ["ip", "netns", "exec", self.node_ns(p.node), "sh", "-c",
+                 f"echo 1 > /proc/sys/net/ipv4/conf/{veth_name(p.name)}/proxy_arp; "
+                 f"echo 0 > /proc/sys/net/ipv4/neigh/{veth_name(p.name)}/proxy_delay"]
+                for p in sc.pods
+            ])
 
         for n in sc.cluster.nodes:
             self.load_rules(n.name, self._rules_for(n.name))
