@@ -87,7 +87,7 @@ class NodeDatapath:
             now=self.now,
             recent=st.recent,
             statistic=self._statistic,
-            masquerade_source=lambda iface, h=host: h.iface(iface).address if iface else None,
+            masquerade_source=lambda iface, h=host: h.iface_address(iface) if iface else None,
         )
 
     def _statistic(self, rule: Rule, p: float) -> tuple[bool, float | None]:

@@ -488,6 +488,13 @@ class ClusterSim(NodeDatapath):
                     return _Verdict("dropped", host.name, pkt, "martian source")
                 self._note(host.name, "deliver", f"{pkt.dst} is {host.name}'s own address: the packet is delivered.", pkt)
                 return _Verdict("delivered", host.name, pkt)
+            if host.kind == "router":
+                # its only off-link route is a blackhole: discarded, no ICMP error
+                self._note(host.name, "drop",
+                           f"The node network's router ({host.primary_ip}) has no route into the cluster: "
+                           f"{pkt.dst} exists only in the nodes' rules and routes. It discards the packet "
+                           "without an ICMP error, so the client hears nothing and times out.", pkt)
+                return _Verdict("dropped", host.name, pkt, f"the router {host.primary_ip} discards packets for {pkt.dst}")
             if not host.forwarding:
                 self._note(host.name, "drop", f"{host.name} does not forward packets for {pkt.dst}.", pkt)
                 return _Verdict("dropped", host.name, pkt, f"{host.name} does not forward")
