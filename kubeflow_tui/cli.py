@@ -279,6 +279,13 @@ def _node_ruleset(scenario, node: str, restore: str):
 def cmd_rules(args: argparse.Namespace) -> int:
     scenario = _load_scenario(args.file)
     node = _pick_node(scenario, args.node)
+    if (args.proxy_mode or scenario.cluster.proxyMode) == "nftables":
+        (nft_rules_text,) = _engine("kubeflow_tui.kubeproxy.nftables", "nft_rules_text", what="nftables rules")
+        try:
+            sys.stdout.write(nft_rules_text(scenario, node, args.format))
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+        return EXIT_OK
     (generate_restore,) = _engine("kubeflow_tui.kubeproxy", "generate_restore", what="generating rules")
     restore = generate_restore(scenario, node)
     if args.format == "restore":
@@ -605,6 +612,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "iptables-restore input; list: as iptables -L -n -v --line-numbers")
     p.add_argument("--table", help="only this table (save and list)")
     p.add_argument("--chain", help="only this chain (list)")
+    p.add_argument("--proxy-mode", choices=("iptables", "nftables"),
+                   help="kube-proxy's mode (default: the scenario's cluster.proxyMode); nftables: "
+                   "save is nft list ruleset, restore is kube-proxy's nft -f input")
 
     p = sub.add_parser("trace", parents=[common], help="follow one flow rule by rule",
                        description="Follow a flow of a scenario, or one packet through a real "

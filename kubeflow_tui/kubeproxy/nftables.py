@@ -425,3 +425,24 @@ def _service_to_endpoints(tx: Transaction, info: ServicePortInfo, chain: str, en
             tx.add_rule(chain, f"ip saddr @{affinity_set(ep)} goto {ep_chain(ep)}")
     elements = " , ".join(f"{i} : goto {ep_chain(ep)}" for i, ep in enumerate(endpoints))
     tx.add_rule(chain, f"numgen random mod {len(endpoints)} vmap {{ {elements} }}")
+
+
+def nft_list_ruleset(scenario: Scenario, node_name: str, config: NftProxyConfig | None = None) -> str:
+    """``nft list ruleset`` on ``node_name`` after kube-proxy's first sync (nftables 1.0.6)."""
+    from kubeflow_tui.netfilter.nft_list import render_nft_ruleset
+
+    return render_nft_ruleset([nft_transaction(scenario, node_name, config).apply()])
+
+
+RULES_FORMATS = {"save": "nft list ruleset", "restore": "the transaction kube-proxy sends to nft -f"}
+
+
+def nft_rules_text(scenario: Scenario, node_name: str, fmt: str = "save") -> str:
+    """``kubeflow-tui rules --proxy-mode nftables``: ``save`` (``nft list ruleset``) or
+    ``restore`` (kube-proxy's ``nft -f`` input)."""
+    if fmt == "save":
+        return nft_list_ruleset(scenario, node_name)
+    if fmt == "restore":
+        return generate_nft(scenario, node_name)
+    raise ValueError(f"--format {fmt} is not available in nftables mode; use save (nft list ruleset) "
+                     "or restore (kube-proxy's nft -f input)")

@@ -255,3 +255,22 @@ class Transaction:
             else:
                 s.elements.pop(el.key, None)
         return t
+
+
+def table_as_transaction(table: NftTable) -> Transaction:
+    """A table's state as the ``add`` operations that rebuild it on an empty node: the
+    table, its sets and maps, its chains, their rules, the elements (what knftables'
+    fake ``Dump()`` prints, in the same line format)."""
+    tx = Transaction(table.family, table.name)
+    tx.add_table(table.comment)
+    for s in table.sets.values():
+        tx.add_set(s.name, s.type, is_map=s.is_map, flags=s.flags, timeout=s.timeout, comment=s.comment)
+    for c in table.chains.values():
+        tx.add_chain(c.name, type=c.type, hook=c.hook, priority=c.priority, comment=c.comment)
+    for c in table.chains.values():
+        for r in c.rules:
+            tx.add_rule(c.name, r.expr, r.comment)
+    for s in table.sets.values():
+        for el in s.elements.values():
+            tx.add_element(s.name, el.key, el.value, el.comment)
+    return tx

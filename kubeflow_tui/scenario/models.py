@@ -131,6 +131,11 @@ class Cluster(_Strict):
         json_schema_extra=_CIDR,
     )
     nodes: list[Node] = Field(min_length=1, description="The nodes (at least one)")
+    proxyMode: Literal["iptables", "nftables"] = Field(
+        "iptables",
+        description="kube-proxy's --proxy-mode: iptables (the default) or nftables (GA since "
+        "Kubernetes 1.33): which rules kube-proxy writes on every node",
+    )
 
     _v_cidrs = field_validator("clusterCIDR", "serviceCIDR", "nodeNetwork")(
         classmethod(lambda cls, v: _cidr(v))
