@@ -29,6 +29,7 @@ class NftRule:
     expr: str
     comment: str | None = None
     handle: int = 0
+    printed: str | None = None  # read from a listing: the line exactly as nft printed it
 
     def text(self) -> str:
         """The rule as written in the transaction (``EXPR comment "..."``)."""
@@ -70,6 +71,7 @@ class NftSet:
     comment: str | None = None
     elements: dict[tuple[str, ...], NftElement] = field(default_factory=dict)
     handle: int = 0
+    size: int | None = None  # as listed; None: nft's default
 
     @property
     def kind(self) -> str:

@@ -229,6 +229,9 @@ def _chain_text(c: NftChain) -> str:
     if c.comment is not None:
         lines.append(f'\t\tcomment "{c.comment}"')
     for r in c.rules:
+        if r.printed is not None:
+            lines.append("\t\t" + r.printed)
+            continue
         text = expr_text(r.expr)
         if r.comment is not None:
             text += f' comment "{r.comment}"'
@@ -245,7 +248,9 @@ def render_nft_table(table: NftTable) -> str:
     updated = {m.group(1) for c in table.chains.values() for r in c.rules for m in _UPDATED_SET.finditer(r.expr)}
     parts = []
     for s in table.sets.values():
-        size = DEFAULT_DYNAMIC_SIZE if s.name in updated and "dynamic" in s.flags else None
+        size = s.size
+        if size is None and s.name in updated and "dynamic" in s.flags:
+            size = DEFAULT_DYNAMIC_SIZE
         parts.append(_set_text(s, size))
     parts += [_chain_text(c) for c in table.chains.values()]
     head = f"table {table.family} {table.name} {{\n"

@@ -97,3 +97,23 @@ def test_a_wrong_rendering_is_caught(nft_ns: str):
     kernel = kernel_list(nft_ns, generate_nft(sc, "node-a"))
     ours = nft_list_ruleset(sc, "node-a").replace("priority dstnat - 10", "priority -110")
     assert kernel != ours
+
+
+def test_a_node_with_both_modes_parses_back(nft_ns: str):
+    """iptables-restore of the iptables rules and nft -f of the nftables ones on one node:
+    the whole ``nft list ruleset`` (iptables-nft tables included) parses and renders back."""
+    from kubeflow_tui.kubeproxy import ensure_nfacct_counters, generate_restore
+    from kubeflow_tui.netfilter import parse_nft_ruleset, render_nft_ruleset
+
+    sc = load_scenario(SCENARIO_DIR / "clusterip.yaml")
+    _run("ip", "netns", "exec", nft_ns, "nft", "flush", "ruleset")
+    ensure_nfacct_counters(nft_ns)
+    r = _run("ip", "netns", "exec", nft_ns, "iptables-restore", input=generate_restore(sc, "node-a"))
+    assert r.returncode == 0, r.stderr
+    r = _run("ip", "netns", "exec", nft_ns, "nft", "-f", "-", input=generate_nft(sc, "node-a"))
+    assert r.returncode == 0, r.stderr
+    listing = _run("ip", "netns", "exec", nft_ns, "nft", "list", "ruleset").stdout
+    tables = parse_nft_ruleset(listing, "nft list ruleset")
+    assert [t.name for t in tables] == ["filter", "nat", "kube-proxy"]
+    assert render_nft_ruleset(tables) == listing
+    assert render_nft_ruleset([tables[2]]) == nft_list_ruleset(sc, "node-a")
