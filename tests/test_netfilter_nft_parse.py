@@ -82,3 +82,14 @@ def test_errors_point_at_line_and_column(text, where, message):
         parse_nft_ruleset(text, "dump")
     assert str(exc.value).startswith(f"{where}: "), str(exc.value)
     assert message in str(exc.value)
+
+
+def test_handles_of_nft_dash_a():
+    text = ("table ip kube-proxy { # handle 35\n\tmap service-ips { # handle 51\n"
+            "\t\ttype ipv4_addr . inet_proto . inet_service : verdict\n\t}\n\n"
+            "\tchain services { # handle 26\n"
+            "\t\tip daddr . meta l4proto . th dport vmap @service-ips # handle 53\n\t}\n}\n")
+    (t,) = parse_nft_ruleset(text)
+    assert (t.sets["service-ips"].handle, t.chains["services"].handle) == (51, 26)
+    assert [(r.handle, r.expr) for r in t.chains["services"].rules] == \
+        [(53, "ip daddr . meta l4proto . th dport vmap @service-ips")]

@@ -5,6 +5,7 @@ table, the transaction that builds it and ``nft list ruleset`` as nftables 1.0.6
 from .errors import IptablesError
 from .nft import NftChain, NftElement, NftError, NftRule, NftSet, NftTable, Transaction, table_as_transaction
 from .nft_list import render_nft_ruleset, render_nft_table
+from .nft_eval import NftContext, NftEvalError, NftEvaluator, NftHit, NftOutcome
 from .nft_parse import NftParseError, parse_nft_ruleset
 from .parse import parse_iptables_save, parse_rule_args
 from .render import render_list, render_rule, render_rules_S, render_save
@@ -43,6 +44,11 @@ __all__ = [
     "NftTable",
     "Transaction",
     "table_as_transaction",
+    "NftContext",
+    "NftEvalError",
+    "NftEvaluator",
+    "NftHit",
+    "NftOutcome",
     "NftParseError",
     "parse_nft_ruleset",
     "render_nft_ruleset",

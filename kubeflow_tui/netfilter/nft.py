@@ -13,6 +13,7 @@ does and returns the resulting ``NftTable``; ``netfilter.nft_list`` prints that 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 # nft's named priorities for the ip/ip6/inet families (``nft describe`` / libnftables)
@@ -108,6 +109,30 @@ class Op:
 
     verb: str
     obj: object  # NftTable | NftChain | NftSet | NftRule | tuple[set name, NftElement]
+
+
+def anonymous_sets(expr: str) -> int:
+    """How many anonymous sets/maps nft creates for a rule: one per ``vmap { … }`` and per
+    ``{ … }`` of two or more elements (one element is compared directly; the ``{ ip saddr }``
+    of ``update @set`` is a key, not a set)."""
+    tokens = re.findall(r'"[^"]*"|[{},]|[^\s{},]+', expr)
+    count = 0
+    for i, tok in enumerate(tokens):
+        if tok != "{" or i == 0:
+            continue
+        prev = tokens[i - 1]
+        if prev.startswith("@"):
+            continue
+        if prev == "vmap":
+            count += 1
+            continue
+        depth, j, commas = 1, i + 1, 0
+        while j < len(tokens) and depth:
+            depth += {"{": 1, "}": -1}.get(tokens[j], 0)
+            commas += tokens[j] == "," and depth == 1
+            j += 1
+        count += commas > 0
+    return count
 
 
 def _q(text: str) -> str:
@@ -245,7 +270,7 @@ class Transaction:
                     del t.sets[o.name]
                 continue
             if isinstance(o, NftRule):
-                handle += 1
+                handle += 1 + anonymous_sets(o.expr)  # the kernel numbers a rule's anonymous sets first
                 t.chain(o.chain).rules.append(NftRule(o.chain, o.expr, o.comment, handle))
                 continue
             set_name, el = o

@@ -105,6 +105,15 @@ class _Reader:
         return None
 
 
+_HANDLE = re.compile(r" # handle (\d+)$")
+
+
+def _handle(line: str) -> tuple[str, int | None]:
+    """``nft -a`` appends `` # handle N``: the line without it, and N."""
+    m = _HANDLE.search(line)
+    return (line[: m.start()], int(m.group(1))) if m else (line, None)
+
+
 def _indent_col(line: str) -> int:
     return len(line) - len(line.lstrip()) + 1
 
@@ -114,6 +123,7 @@ def parse_nft_ruleset(text: str, source: str = "<input>") -> list[NftTable]:
     r = _Reader(text, source)
     tables: list[NftTable] = []
     while (line := r.next()) is not None:
+        line, _ = _handle(line)
         m = re.fullmatch(r"table (\S+) (\S+) \{", line)
         if m is None:
             raise r.error(f"expected 'table FAMILY NAME {{', got {line.strip()!r}", _indent_col(line))
@@ -129,6 +139,7 @@ def _table(r: _Reader, t: NftTable) -> NftTable:
         line = r.next()
         if line is None:
             raise r.error(f"table {t.name} is not closed with '}}'", 1, len(r.lines) or 1)
+        line, listed_handle = _handle(line)
         body = line.strip()
         if body == "}":
             return t
@@ -140,7 +151,7 @@ def _table(r: _Reader, t: NftTable) -> NftTable:
         if m is None:
             raise r.error(f"expected a set, map or chain in table {t.name}, got {body!r}", _indent_col(line))
         kind, name = m.groups()
-        handle += 1
+        handle = listed_handle if listed_handle is not None else handle + 1
         if kind == "chain":
             if name in t.chains:
                 raise r.error(f"chain {name!r} listed twice", _indent_col(line) + 6)
@@ -240,6 +251,9 @@ def _chain(r: _Reader, c: NftChain) -> NftChain:
             continue
         if body.count("{") != body.count("}"):
             raise r.error("unbalanced braces in rule", col)
+        line, listed_handle = _handle(line)
+        body = line.strip()
         printed = line[2:] if line.startswith("\t\t") else body
         expr, comment = _split_comment(body)
-        c.rules.append(NftRule(c.name, " ".join(expr.split()), comment, c.handle + len(c.rules) + 1, printed))
+        handle = listed_handle if listed_handle is not None else c.handle + len(c.rules) + 1
+        c.rules.append(NftRule(c.name, " ".join(expr.split()), comment, handle, printed))

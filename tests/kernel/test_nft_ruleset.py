@@ -117,3 +117,36 @@ def test_a_node_with_both_modes_parses_back(nft_ns: str):
     assert [t.name for t in tables] == ["filter", "nat", "kube-proxy"]
     assert render_nft_ruleset(tables) == listing
     assert render_nft_ruleset([tables[2]]) == nft_list_ruleset(sc, "node-a")
+
+
+def _kernel_handles(listing: str) -> dict[str, tuple[int, list[int]]]:
+    """``nft -a list ruleset``: every chain's, set's and map's handle, and its rules' handles."""
+    import re
+
+    out: dict[str, tuple[int, list[int]]] = {}
+    cur = None
+    for line in listing.splitlines():
+        m = re.match(r"\t(?:chain|set|map) (\S+) \{ # handle (\d+)$", line)
+        if m:
+            cur = m.group(1)
+            out[cur] = (int(m.group(2)), [])
+            continue
+        m = re.search(r" # handle (\d+)$", line)
+        if m and cur and line.startswith("\t\t"):
+            out[cur][1].append(int(m.group(1)))
+    return out
+
+
+@pytest.mark.parametrize("path, node", _params())
+def test_handles_are_the_kernels(nft_ns: str, path: Path, node: str):
+    """The handles ``nft monitor trace`` names (chains, sets, rules, with the anonymous
+    sets of a rule numbered before it) are the ones our replay of the transaction gives."""
+    from kubeflow_tui.kubeproxy.nftables import nft_transaction
+
+    sc = load_scenario(path)
+    kernel_list(nft_ns, generate_nft(sc, node))
+    listing = _run("ip", "netns", "exec", nft_ns, "nft", "-a", "list", "ruleset").stdout
+    table = nft_transaction(sc, node).apply()
+    ours = {c.name: (c.handle, [r.handle for r in c.rules]) for c in table.chains.values()}
+    ours.update({s.name: (s.handle, []) for s in table.sets.values()})
+    assert _kernel_handles(listing) == ours
