@@ -22,7 +22,7 @@ def _ev(name: str, node: str = "node-a", listed: bool = False) -> NftEvaluator:
 
 def _ctx(hook: str, pick: int = 0, **kw) -> NftContext:
     kw.setdefault("local_addrs", frozenset({"192.168.1.10", "10.244.1.1", "127.0.0.1"}))
-    return NftContext(hook, numgen=lambda chain, handle, n: (pick % n, None), **kw)
+    return NftContext(hook, numgen=lambda chain, handle, n, elements: (pick % n, None), **kw)
 
 
 def _walk(ev: NftEvaluator, hook: str, pkt: Packet, ctx: NftContext):
@@ -122,12 +122,12 @@ def test_affinity_set_is_updated_and_then_used():
     # the next connection: the affinity set sends it to the same endpoint, whatever numgen says
     again = ev.run("nat-prerouting", pkt.with_(sport=40001),
                    NftContext("prerouting", local_addrs=ctx.local_addrs, dynamic=ctx.dynamic,
-                              numgen=lambda c, h, n: (0, None)))
+                              numgen=lambda c, h, n, e: (0, None)))
     assert again.nat == first.nat
     assert not any(h.modulus for h in again.hits)
     # after the timeout the set has forgotten the client
     later = NftContext("prerouting", local_addrs=ctx.local_addrs, dynamic=ctx.dynamic, now=1e9,
-                       numgen=lambda c, h, n: (0, None))
+                       numgen=lambda c, h, n, e: (0, None))
     assert any(h.modulus for h in ev.run("nat-prerouting", pkt, later).hits)
 
 

@@ -17,10 +17,13 @@ from dataclasses import dataclass, field
 
 from ..netfilter.conntrack import ConntrackEntry, ConntrackTable, update_entry
 from ..netfilter.eval import EvalContext, Evaluator, Hit, RecentList
+from ..netfilter.nft import NftTable
+from ..netfilter.nft_eval import NftEvaluator
 from ..netfilter.packet import Packet
 from ..netfilter.rules import Rule, Ruleset
 from ..trace import ConntrackView, PacketView, Step
 from .narrate import why_hit
+from .nft_datapath import NftDatapath, hook_order
 from .topology import Host
 
 TABLE_ORDER = {
@@ -49,10 +52,14 @@ class NodeState:
     evaluator: Evaluator
     conntrack: ConntrackTable = field(default_factory=ConntrackTable)
     recent: dict[str, RecentList] = field(default_factory=dict)
+    #: kube-proxy's nftables table (nftables mode), its evaluator and its dynamic sets
+    nft: NftTable | None = None
+    nft_eval: NftEvaluator | None = None
+    nft_dynamic: dict = field(default_factory=dict)
 
 
 
-class NodeDatapath:
+class NodeDatapath(NftDatapath):
     """The per-node packet walk of ClusterSim (a mixin: it uses ``self.nodes``,
     ``self.topology``, ``self.rng``, ``self.now``, ``self._pin``, ``self._conn`` and
     appends to ``self._steps``)."""
@@ -115,7 +122,21 @@ class NodeDatapath:
         """Run the tables of one hook; returns (verdict, packet, nat, reject_with)."""
         st = self.nodes[host.name]
         nat_result = None
-        for table in tables or TABLE_ORDER[hook]:
+        order = [("iptables", t) for t in (tables or TABLE_ORDER[hook])]
+        if st.nft_eval is not None:  # nftables base chains interleave by priority
+            window = "all" if tables is None else ("before-conntrack" if tables == ("raw",) else "after-conntrack")
+            order = hook_order(hook, tables or TABLE_ORDER[hook], st.nft_eval.base_chains(hook.lower()), window)
+        for kind, table in order:
+            if kind == "nft":
+                if table.type == "nat" and (untracked or entry is None or entry.confirmed):
+                    continue  # nat chains see only a connection's first packet
+                verdict, pkt, nat, rej = self._nft_chain(host, hook, table, pkt, out_iface, entry, direction,
+                                                         untracked)
+                if verdict != "ACCEPT":
+                    return verdict, pkt, None, rej
+                if nat:
+                    nat_result = nat
+                continue
             if table not in st.ruleset.tables:
                 continue
             if table == "nat" and (untracked or entry is None or entry.confirmed):

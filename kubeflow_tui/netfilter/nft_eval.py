@@ -44,8 +44,9 @@ class NftContext:
     now: float = 0.0
     #: dynamic sets' contents: set name -> {key: expiry time}
     dynamic: dict[str, dict[tuple[str, ...], float]] = field(default_factory=dict)
-    #: numgen random mod N: (chain, handle, N) -> (value, roll or None if pinned)
-    numgen: Callable[[str, int, int], tuple[int, float | None]] | None = None
+    #: numgen random mod N: (chain, handle, N, the vmap's (value, verdict) pairs)
+    #: -> (value, roll or None if pinned)
+    numgen: Callable[[str, int, int, list], tuple[int, float | None]] | None = None
     #: masquerade: the address of the outgoing interface
     masquerade_source: Callable[[], str | None] | None = None
 
@@ -370,7 +371,7 @@ class _Rule:
         def step(p, c, s):
             if c.numgen is None:
                 raise NftEvalError("numgen needs a random source (NftContext.numgen)")
-            n, roll = c.numgen(self.chain, self.rule.handle, mod)
+            n, roll = c.numgen(self.chain, self.rule.handle, mod, elements)
             s["roll"], s["modulus"], s["pinned"] = roll, mod, roll is None
             s["lookup"], s["key"] = "numgen random", str(n)
             for ek, value in elements:
