@@ -46,9 +46,11 @@ def test_a_clusterip_flow_names_chains_handles_and_map_elements():
     lookup = next(s for s in node if s.chain == "services")
     assert (lookup.kind, lookup.rule_index) == ("goto", 53)  # handle 53, as `nft -a list ruleset` shows
     assert lookup.rule == "ip daddr . meta l4proto . th dport vmap @service-ips"
-    assert lookup.target == "10.96.0.1 . tcp . 8080 : goto service-SUSTUHLJ-default/web/tcp/http"
+    assert lookup.target == "service-SUSTUHLJ-default/web/tcp/http"
+    assert "element '10.96.0.1 . tcp . 8080 : goto service-SUSTUHLJ-default/web/tcp/http' matches" in lookup.why
     pick = next(s for s in node if s.rule.startswith("numgen random mod 3"))
-    assert pick.target.startswith("2 : goto endpoint-") and "pinned by the scenario" in pick.why
+    assert "numgen random mod 3 gave 2 (pinned by the scenario)" in pick.why
+    assert pick.target.startswith("endpoint-") and pick.target.endswith("__10.244.2.5/8080")
     dnat = next(s for s in node if s.kind == "dnat")
     assert dnat.rule == "meta l4proto tcp dnat to 10.244.2.5:8080" and dnat.packet.dst == "10.244.2.5"
     # hook order: filter-prerouting-pre-dnat (-110) before nat-prerouting (-100)

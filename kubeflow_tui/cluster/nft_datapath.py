@@ -140,11 +140,13 @@ class NftDatapath:
                 pkt = self._nft_nat(host, hook, hit, out.nat, before, entry)
                 before = pkt
                 continue
+            # target as for iptables steps: the chain jumped to, MARK, the policy; the map
+            # element that decided is named in the sentence
+            target = {"mark": "MARK", "update": ""}.get(hit.kind, hit.target)
             self._note(host.name, kind, why_nft(hit, before), hit.packet, hook=hook, table=hit.table,
                        chain=hit.chain, rule_index=hit.handle, rule=hit.rule,
                        changed=hit.packet.changed_fields(before), roll=hit.roll,
-                       probability=(1.0 / hit.modulus) if hit.modulus else None,
-                       target=hit.element or hit.target)
+                       probability=(1.0 / hit.modulus) if hit.modulus else None, target=target)
             before = hit.packet
             pkt = hit.packet
         verdict = {"accept": "ACCEPT", "drop": "DROP", "reject": "REJECT"}[out.verdict]
@@ -165,6 +167,6 @@ class NftDatapath:
             target = ip
         shown = NftHit(hit.kind, hit.table, hit.chain, hit.handle, hit.rule, pkt, target)
         self._note(host.name, hit.kind, why_nft(shown, before), pkt, hook=hook, table=hit.table, chain=hit.chain,
-                   rule_index=hit.handle, rule=hit.rule, changed=pkt.changed_fields(before), target=target,
+                   rule_index=hit.handle, rule=hit.rule, changed=pkt.changed_fields(before), target=kind,
                    touched_entry=entry)
         return pkt
