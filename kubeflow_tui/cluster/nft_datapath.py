@@ -23,6 +23,12 @@ IPTABLES_PRIORITY = {
     ("POSTROUTING", "mangle"): -150, ("POSTROUTING", "nat"): 100,
 }
 CONNTRACK_PRIORITY = -200  # nf_conntrack's own hook at PREROUTING and OUTPUT
+NAT_DST_PRIORITY = -100  # the NAT hook at PREROUTING and OUTPUT (NF_IP_PRI_NAT_DST)
+
+
+def order_priority(hook: str, kind: str, item) -> int:
+    """The priority of one ``hook_order`` item."""
+    return IPTABLES_PRIORITY[hook, item] if kind == "iptables" else item.priority
 _REJECT_WITH = "icmp-port-unreachable"  # nft's plain "reject" in the ip family
 
 
