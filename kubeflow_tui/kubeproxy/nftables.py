@@ -180,14 +180,21 @@ def nft_transaction(scenario: Scenario, node_name: str, config: NftProxyConfig |
     else:
         nets = [ipaddress.ip_network(c, strict=False) for c in cfg.nodeport_addresses]
         nodeport_ips = (node_ip,) if any(ipaddress.ip_address(node_ip) in n for n in nets) else ()
+    return transaction_for(service_ports(scenario), service_port_endpoints(scenario), node_name, node_ip,
+                           cidr, service_cidrs, nodeport_ips, cfg)
+
+
+def transaction_for(infos, eps_map, node_name: str, node_ip: str, cluster_cidr: str,
+                    service_cidrs: tuple[str, ...], nodeport_ips: tuple[str, ...] | None,
+                    cfg: NftProxyConfig | None = None) -> Transaction:
+    """The sync from kube-proxy's own view: service ports and their endpoints (what
+    ``service_ports`` / ``service_port_endpoints`` derive from a scenario)."""
+    cfg = cfg or NftProxyConfig()
     mark = cfg.masquerade_mark
     tx = Transaction(FAMILY, TABLE)
     _setup(tx, mark, service_cidrs, nodeport_ips)
-
-    infos = sorted(service_ports(scenario), key=lambda i: (str(i.name), i.name.protocol))
-    eps_map = service_port_endpoints(scenario)
-    for info in infos:
-        _service_port(tx, info, eps_map.get(info.name, []), node_name, node_ip, cfg, cidr, mark)
+    for info in sorted(infos, key=lambda i: (str(i.name), i.name.protocol)):
+        _service_port(tx, info, eps_map.get(info.name, []), node_name, node_ip, cfg, cluster_cidr, mark)
     return tx
 
 

@@ -343,18 +343,19 @@ class _Rule:
             expiry = ctx.dynamic.get(name, {}).get(key)
             if expiry is not None and expiry > ctx.now:
                 return True
-        return any(_key_match(key, ek) for ek in s.elements)
+        return _find(s.elements, key) is not None
 
     def _map_step(self, key, name: str):
         def step(p, c, s):
             m = self.table.set(name)
             k = key(p, c, s)
             s["lookup"], s["key"] = f"@{name}", " . ".join(k)
-            for ek, el in m.elements.items():
-                if _key_match(k, ek):
-                    s["element"] = " . ".join(ek) + " : " + " . ".join(el.value)
-                    return _verdict_of(" . ".join(el.value))
-            return False
+            ek = _find(m.elements, k)
+            if ek is None:
+                return False
+            el = m.elements[ek]
+            s["element"] = " . ".join(ek) + " : " + " . ".join(el.value)
+            return _verdict_of(" . ".join(el.value))
         return step
 
     def _anon_vmap_step(self, key, elements):
@@ -380,6 +381,27 @@ class _Rule:
                     return _verdict_of(value)
             return False
         return step
+
+
+def _find(elements: dict, key: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The element key that ``key`` matches: a hash look-up, as the kernel's hash sets do;
+    elements with a prefix or a range (interval sets) are scanned."""
+    if key in elements:
+        return key
+    cached = _INTERVALS.get(id(elements))
+    if cached is None or cached[0] != len(elements) or cached[1] is not elements:
+        cached = (len(elements), elements,
+                  [ek for ek in elements if any("/" in part or "-" in part for part in ek)])
+        if len(_INTERVALS) > 256:  # tables come and go with every resync
+            _INTERVALS.clear()
+        _INTERVALS[id(elements)] = cached
+    for ek in cached[2]:
+        if _key_match(key, ek):
+            return ek
+    return None
+
+
+_INTERVALS: dict[int, tuple[int, dict, list]] = {}  # a set's elements -> its interval elements
 
 
 def _verdict_of(text: str):
