@@ -279,7 +279,10 @@ def _node_ruleset(scenario, node: str, restore: str):
 def cmd_rules(args: argparse.Namespace) -> int:
     scenario = _load_scenario(args.file)
     node = _pick_node(scenario, args.node)
-    if (args.proxy_mode or scenario.cluster.proxyMode) == "nftables":
+    if args.proxy_mode and args.proxy_mode != scenario.cluster.proxyMode:
+        scenario = scenario.model_copy(update={"cluster": scenario.cluster.model_copy(
+            update={"proxyMode": args.proxy_mode})})
+    if scenario.cluster.proxyMode == "nftables":
         (nft_rules_text,) = _engine("kubeflow_tui.kubeproxy.nftables", "nft_rules_text", what="nftables rules")
         try:
             sys.stdout.write(nft_rules_text(scenario, node, args.format))
