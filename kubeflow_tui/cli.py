@@ -276,12 +276,17 @@ def _node_ruleset(scenario, node: str, restore: str):
     return ClusterSim(scenario).node_ruleset(node)
 
 
+def _with_proxy_mode(scenario, mode: str | None):
+    """The scenario with cluster.proxyMode set by --proxy-mode (unchanged without it)."""
+    if not mode or mode == scenario.cluster.proxyMode:
+        return scenario
+    return scenario.model_copy(update={"cluster": scenario.cluster.model_copy(update={"proxyMode": mode})})
+
+
 def cmd_rules(args: argparse.Namespace) -> int:
     scenario = _load_scenario(args.file)
     node = _pick_node(scenario, args.node)
-    if args.proxy_mode and args.proxy_mode != scenario.cluster.proxyMode:
-        scenario = scenario.model_copy(update={"cluster": scenario.cluster.model_copy(
-            update={"proxyMode": args.proxy_mode})})
+    scenario = _with_proxy_mode(scenario, args.proxy_mode)
     if scenario.cluster.proxyMode == "nftables":
         (nft_rules_text,) = _engine("kubeflow_tui.kubeproxy.nftables", "nft_rules_text", what="nftables rules")
         try:
@@ -372,6 +377,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
         raise CliError(
             f"no flow {args.flow!r} in scenario {scenario.name!r}; flows: {', '.join(flows) or 'none'}"
         )
+    scenario = _with_proxy_mode(scenario, args.proxy_mode)
     trace = _run_flow(scenario, args.flow, seed=args.seed, endpoint=args.endpoint)
     return _emit_trace(trace, args)
 
@@ -627,6 +633,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
     p.add_argument("--endpoint", metavar="POD", help="pin the endpoint the kernel picks")
     p.add_argument("--json", action="store_true", help="print the Trace as JSON")
+    p.add_argument("--proxy-mode", choices=("iptables", "nftables"),
+                   help="kube-proxy's mode on the nodes (default: the scenario's cluster.proxyMode)")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="also show rules that did not match, and every step's explanation")
     g = p.add_argument_group("tracing an iptables-save dump")

@@ -489,3 +489,15 @@ def test_cli_rules_proxy_mode(capsys, tmp_path):
     assert cli.main(["rules", str(path), "--format", "list"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "--format list is not available in nftables mode" in err
+
+
+def test_cli_trace_proxy_mode(capsys):
+    from kubeflow_tui import cli
+
+    assert cli.main(["trace", "clusterip", "pod-other-node", "--proxy-mode", "nftables", "-v"]) == 0
+    out = capsys.readouterr().out
+    assert "ip kube-proxy:services  #53  goto" in out
+    assert "element '10.96.0.1 . tcp . 8080 : goto service-SUSTUHLJ-default/web/tcp/http' matches" in " ".join(out.split())
+    assert "KUBE-SERVICES" not in out
+    assert cli.main(["trace", "clusterip", "pod-other-node"]) == 0
+    assert "KUBE-SERVICES" in capsys.readouterr().out

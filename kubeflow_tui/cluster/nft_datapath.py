@@ -151,8 +151,9 @@ class NftDatapath:
             target = {"mark": "MARK", "update": ""}.get(hit.kind, hit.target)
             self._note(host.name, kind, why_nft(hit, before), hit.packet, hook=hook, table=hit.table,
                        chain=hit.chain, rule_index=hit.handle, rule=hit.rule,
-                       changed=hit.packet.changed_fields(before), roll=hit.roll,
-                       probability=(1.0 / hit.modulus) if hit.modulus else None, target=target)
+                       changed=hit.packet.changed_fields(before), target=target)
+            # (numgen's roll is in the sentence: Step.roll/probability mean iptables'
+            # statistic match to the front ends)
             before = hit.packet
             pkt = hit.packet
         verdict = {"accept": "ACCEPT", "drop": "DROP", "reject": "REJECT"}[out.verdict]
