@@ -137,6 +137,11 @@ class Cluster(_Strict):
         "uses it; false (Calico-like): the node's end has no address, the node answers the "
         "pods' ARP for the gateway by proxy ARP, and MASQUERADE out of a veth picks the node IP",
     )
+    proxyMode: Literal["iptables", "nftables"] = Field(
+        "iptables",
+        description="kube-proxy's --proxy-mode: iptables (the default) or nftables (GA since "
+        "Kubernetes 1.33): which rules kube-proxy writes on every node",
+    )
 
     _v_cidrs = field_validator("clusterCIDR", "serviceCIDR", "nodeNetwork")(
         classmethod(lambda cls, v: _cidr(v))

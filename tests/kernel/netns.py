@@ -346,9 +346,9 @@ class _Monitor:
 
     GROUPS = {"trace": 0x100, "ctevents": 0x7}  # netlink groups it must have joined
 
-    def __init__(self, ns: str, kind: str):
+    def __init__(self, ns: str, kind: str, trace_argv: tuple[str, ...] = ("xtables-monitor", "--trace")):
         self.kind = kind
-        argv = ["xtables-monitor", "--trace"] if kind == "trace" else ["conntrack", "-E"]
+        argv = list(trace_argv) if kind == "trace" else ["conntrack", "-E"]
         self.out = tempfile.TemporaryFile(mode="w+")
         self.proc = subprocess.Popen(
             ["ip", "netns", "exec", ns, *argv],
@@ -484,6 +484,13 @@ class KernelCluster:
     ``rules``: a callable ``(scenario, node) -> iptables-restore text`` (e.g.
     ``kubeflow_tui.kubeproxy.generate_restore``), a mapping node -> text, or None (no rules).
     """
+
+    #: the trace monitor and its parser (nftables mode swaps in ``nft monitor trace``)
+    trace_argv: tuple[str, ...] = ("xtables-monitor", "--trace")
+
+    @staticmethod
+    def parse_trace_text(text: str) -> list[KPacket]:
+        return parse_trace(text)
 
     def __init__(self, scenario: Scenario, rules: RulesSource = None, *, timeout: float = 2.0):
         self.scenario = scenario
@@ -811,7 +818,7 @@ class KernelCluster:
         try:
             for node in self.nodes:
                 ns = self.node_ns(node)
-                monitors[node] = (_Monitor(ns, "trace"), _Monitor(ns, "ctevents"))
+                monitors[node] = (_Monitor(ns, "trace", self.trace_argv), _Monitor(ns, "ctevents"))
             _wait_ready([m for pair in monitors.values() for m in pair])
             proxy = self._lb_setup(flow)
             client = _Proc(src_ns, CLIENT_PY, proto, flow.dst_ip, str(flow.dst_port),
@@ -851,7 +858,7 @@ class KernelCluster:
                 host=node,
                 netns=self.node_ns(node),
                 trace_text=trace_text,
-                packets=parse_trace(trace_text),
+                packets=self.parse_trace_text(trace_text),
                 events_text=events_text,
                 events=parse_conntrack(events_text),
                 conntrack_open_text=opened.get(node, closed[node]),
