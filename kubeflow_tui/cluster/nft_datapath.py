@@ -134,7 +134,7 @@ class NftDatapath:
         ctx = NftContext(
             hook=hook.lower(), local_addrs=host.local_addrs, ct_state=state, ct_status=status, now=self.now,
             dynamic=st.nft_dynamic, numgen=self._nft_numgen(host),
-            masquerade_source=lambda: host.iface(out_iface).address if out_iface else None,
+            masquerade_source=lambda: host.iface_address(out_iface) if out_iface else None,
         )
         out = st.nft_eval.run(chain.name, pkt, ctx)
         before = pkt

@@ -167,9 +167,20 @@ def _port_names(info: ServicePortInfo) -> tuple[str, str, str, str]:
     return n.namespace, n.name, n.port, info.protocol
 
 
+def nft_scenario_config(scenario: Scenario, node_name: str) -> NftProxyConfig:
+    """The settings a scenario's ``kubeProxy`` block describes, for one node: the
+    local-traffic detector (``ip saddr != <clusterCIDR>``, ``<node podCIDR>`` in mode
+    NodeCIDR, none in mode None: upstream's ``localDetector.IfNotLocalNFT()``) and
+    ``masqueradeAll``, as ``kubeproxy.generate.scenario_config`` reads them for iptables."""
+    from .generate import scenario_config
+
+    ipt = scenario_config(scenario, node_name)
+    return NftProxyConfig(masquerade_all=ipt.masquerade_all, cluster_cidr=ipt.cluster_cidr)
+
+
 def nft_transaction(scenario: Scenario, node_name: str, config: NftProxyConfig | None = None) -> Transaction:
     """kube-proxy's first full sync on ``node_name``, as an nftables transaction."""
-    cfg = config or NftProxyConfig()
+    cfg = config or nft_scenario_config(scenario, node_name)
     node_ip = _node_ip(scenario, node_name)
     cidr = scenario.cluster.clusterCIDR if cfg.cluster_cidr is None else cfg.cluster_cidr
     service_cidrs = (scenario.cluster.serviceCIDR,) if cfg.service_cidrs is None else cfg.service_cidrs
