@@ -438,3 +438,39 @@ def test_random_command_lines_never_raise(fuzz_shells, words):
     assert "Traceback" not in r.stderr
     assert "internal error" not in r.stderr, (line, r.stderr)
     assert isinstance(sh.complete(line), list)
+
+
+# ---------------------------------------------------------------------- recorded from the real tools
+
+
+REAL = GOLDEN / "real"
+
+
+def _real_sessions() -> list:
+    return [pytest.param(p, id=p.stem) for p in sorted(REAL.glob("*.json"))]
+
+
+@pytest.mark.parametrize("path", _real_sessions())
+def test_real_tools_recording(path):
+    """Every line of a session recorded from the real tools in network namespaces
+    (``tests/kernel/record_shell.py``) prints the same in the simulated shell, in order:
+    stdout, stderr and exit code apart, or the terminal's interleaved text."""
+    import json
+
+    from kernel.record_shell import normalise
+
+    doc = json.loads(path.read_text())
+    sim = make_sim(doc["scenario"])
+    shells: dict[str, Shell] = {}
+    diffs = []
+    for rec in doc["commands"]:
+        sh = shells.setdefault(rec["host"], Shell(sim, rec["host"]))
+        r = sh.run(rec["line"])
+        if rec["mode"] == "tty":
+            got = {"terminal": normalise(r.terminal), "exit": r.exit_code}
+        else:
+            got = {"stdout": normalise(r.stdout), "stderr": normalise(r.stderr), "exit": r.exit_code}
+        want = {k: rec[k] for k in got}
+        if got != want:
+            diffs.append(f"{rec['host']}$ {rec['line']}\n  real: {want!r}\n  sim:  {got!r}")
+    assert not diffs, "\n".join(diffs)

@@ -201,12 +201,20 @@ class Shell:
                 r = ShellResult()
             else:
                 r = self._filter(argv, result.stdout)
-            if "2>&1" in redir:
-                r.stdout, r.stderr = r.stdout + r.stderr, ""
-            if "2>null" in redir:
-                r.stderr = ""
-            if ">null" in redir:
-                r.stdout = ""
+            # bash applies redirections left to right: `>/dev/null 2>&1` silences both,
+            # `2>&1 >/dev/null` sends stderr where stdout went before
+            fd1, fd2 = "out", "err"
+            for mark in redir.split():
+                if mark == ">null":
+                    fd1 = "null"
+                elif mark == "2>null":
+                    fd2 = "null"
+                elif mark == "2>&1":
+                    fd2 = fd1
+            streams = {"out": "", "err": "", "null": ""}
+            streams[fd1] += r.stdout
+            streams[fd2] += r.stderr
+            r.stdout, r.stderr = streams["out"], streams["err"]
             err += r.stderr
             r.stderr = ""
             trace = result.trace if result is not None else None

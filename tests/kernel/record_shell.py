@@ -1,0 +1,228 @@
+"""Record what the real tools print on this project's own rules: the shell's goldens.
+
+Record once, compare always, re-recordable::
+
+    sudo .venv/bin/python -m tests.kernel.record_shell            # every session
+    sudo .venv/bin/python -m tests.kernel.record_shell SESSION    # one of SESSIONS
+
+For each session the scenario's cluster is built in network namespaces (``netns.py``, the
+rules ``kubeflow_tui.kubeproxy.generate_restore`` writes, without the referee's TRACE
+rules), the pods answer HTTP the way the simulated servers do (``HTTP_PY``: status line,
+two headers, ``saw <client ip:port> from <pod>``), and the session's command lines run in
+order, each in the namespace of its host, under ``bash -c``:
+
+* ``pipes``: stdout and stderr captured apart (the exact streams, ``2>/dev/null`` etc.);
+* ``tty``: both on one pseudo-terminal, as a learner sees them (curl shows no progress
+  meter on a terminal, and its verbose lines interleave with the body).
+
+The result goes to ``tests/golden/shell/real/<session>.json`` with the tool versions; the
+``test_shell.py`` golden test replays the same lines in the simulated shell and compares.
+Only addresses inside the namespaces this script creates are ever contacted.  Parts that
+differ between two runs of the real tools (ephemeral source ports, conntrack timers counting
+down) are masked by ``normalise`` on both sides.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import re
+import select
+import subprocess
+import sys
+import termios
+from pathlib import Path
+
+from kubeflow_tui.kubeproxy import generate_restore
+from kubeflow_tui.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "tests" / "golden" / "shell" / "real"
+
+#: the simulated servers' answer, over HTTP (what ``kubeflow_tui.shell.net_cmd.run_curl`` models)
+HTTP_PY = r"""
+import json, socket, sys, threading
+pod, ports = sys.argv[1], json.loads(sys.argv[2])
+def conn(c, a):
+    try:
+        f = c.makefile("rb")
+        while True:
+            line = f.readline()
+            if not line:
+                break
+            if line.startswith(b"GET") or line.startswith(b"HEAD"):
+                head = line.startswith(b"HEAD")
+                while f.readline() not in (b"\r\n", b"\n", b""):
+                    pass
+                body = ("saw %s:%d from %s\n" % (a[0], a[1], pod)).encode()
+                hdr = ("HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                       "Content-Length: %d\r\n\r\n" % len(body)).encode()
+                c.sendall(hdr + (b"" if head else body))
+    except OSError:
+        pass
+    finally:
+        c.close()
+def tcp(s):
+    while True:
+        c, a = s.accept()
+        threading.Thread(target=conn, args=(c, a), daemon=True).start()
+def udp(s):
+    while True:
+        data, a = s.recvfrom(65535)
+        s.sendto(("saw %s:%d from %s\n" % (a[0], a[1], pod)).encode(), a)
+for proto, port in ports:
+    if proto == "tcp":
+        s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("0.0.0.0", port)); s.listen(64)
+    else:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", port))
+    threading.Thread(target=tcp if proto == "tcp" else udp, args=(s,), daemon=True).start()
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+#: session -> (scenario, [(host, command line, mode)]); the lines run in this order on
+#: one cluster, so a line sees what the lines before it did (rules added, connections made)
+SESSIONS: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
+    "clusterip-iptables-errors": ("clusterip", [
+        ("node-a", "iptables -t nat -L 2>/dev/null | wc -l", "pipes"),
+        ("node-a", "iptables -t nat -L --bogus 2>&1 | wc -l", "pipes"),
+        ("node-a", "iptables -t nat -L --bogus >/dev/null 2>&1", "pipes"),
+        ("node-a", "iptables --bogus", "pipes"),
+        ("node-a", "iptables -L --bogus", "pipes"),
+        ("node-a", "iptables -Lnv --bogus", "pipes"),
+        ("node-a", "iptables -A INPUT -p tcp --bogus 80 -j ACCEPT", "pipes"),
+        ("node-a", "iptables -A INPUT -j DNAT --to-destination 10.244.1.5", "pipes"),
+        ("node-a", "iptables -I INPUT 1 -j DNAT --to-destination 10.244.1.5", "pipes"),
+        ("node-a", "iptables -C INPUT -j DNAT --to-destination 10.244.1.5", "pipes"),
+        ("node-a", "iptables -t nat -A PREROUTING -j MASQUERADE", "pipes"),
+        ("node-a", "iptables -t nat -I PREROUTING -j MASQUERADE", "pipes"),
+        ("node-a", "iptables -t nat -A KUBE-SERVICES -j MASQUERADE", "pipes"),
+        ("node-a", "iptables -t nat -A OUTPUT -j SNAT --to-source 192.168.1.10", "pipes"),
+        ("node-a", "iptables -t nat -A POSTROUTING -j DNAT --to-destination 10.244.1.5", "pipes"),
+        ("node-a", "iptables -t nat -A PREROUTING -j DROP", "pipes"),
+        ("node-a", "iptables -t mangle -A INPUT -j REJECT", "pipes"),
+        ("node-a", "iptables -t raw -A PREROUTING -j REJECT", "pipes"),
+        ("node-a", "iptables -N FOO", "pipes"),
+        ("node-a", "iptables -A FOO -j DNAT --to-destination 10.244.1.5", "pipes"),
+        ("node-a", "iptables -t nat -N BAR", "pipes"),
+        ("node-a", "iptables -t nat -A BAR -j MASQUERADE", "pipes"),
+        ("node-a", "iptables -t nat -A PREROUTING -j BAR", "pipes"),
+        ("node-a", "iptables -t nat -A POSTROUTING -j BAR", "pipes"),
+        ("node-a", "iptables -t nat -A POSTROUTING -j KUBE-SERVICES", "pipes"),
+        ("node-a", "iptables -N L1", "pipes"),
+        ("node-a", "iptables -N L2", "pipes"),
+        ("node-a", "iptables -A L1 -j L2", "pipes"),
+        ("node-a", "iptables -A L2 -j L1", "pipes"),
+        ("node-a", "iptables -A INPUT -j L1", "pipes"),
+        ("node-a", "iptables -R INPUT 1 -j DNAT --to-destination 10.244.1.5", "pipes"),
+        ("node-a", "iptables -S INPUT", "pipes"),
+        ("node-a", "iptables -t nat -S POSTROUTING", "pipes"),
+    ]),
+}
+
+
+def normalise(text: str) -> str:
+    """Mask what differs between two runs of the same real command."""
+    text = re.sub(r"(saw \d+\.\d+\.\d+\.\d+):\d+", r"\1:PORT", text)
+    return text
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for tool, argv in {"iptables": ["iptables", "-V"], "conntrack": ["conntrack", "-V"],
+                       "iproute2": ["ip", "-V"], "curl": ["curl", "-V"], "kernel": ["uname", "-r"]}.items():
+        try:
+            r = subprocess.run(argv, capture_output=True, text=True, timeout=5)
+            out[tool] = (r.stdout or r.stderr).splitlines()[0].strip()
+        except (OSError, IndexError, subprocess.TimeoutExpired):
+            out[tool] = "?"
+    return out
+
+
+def _run_pipes(ns: str, line: str) -> dict:
+    r = subprocess.run(["ip", "netns", "exec", ns, "bash", "-c", line], capture_output=True, text=True,
+                       timeout=30, stdin=subprocess.DEVNULL)
+    return {"stdout": r.stdout, "stderr": r.stderr, "exit": r.returncode}
+
+
+def _run_tty(ns: str, line: str) -> dict:
+    """Both streams on one pseudo-terminal (no echo): what a terminal shows."""
+    master, slave = pty.openpty()
+    attrs = termios.tcgetattr(slave)
+    attrs[3] &= ~termios.ECHO
+    termios.tcsetattr(slave, termios.TCSANOW, attrs)
+    p = subprocess.Popen(["ip", "netns", "exec", ns, "bash", "-c", line], stdin=slave, stdout=slave,
+                         stderr=slave, start_new_session=True, env={**os.environ, "COLUMNS": "80", "TERM": "xterm"})
+    os.close(slave)
+    chunks = []
+    while True:
+        r, _, _ = select.select([master], [], [], 30)
+        if not r:
+            break
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the terminal's other side closed
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    code = p.wait(30)
+    text = b"".join(chunks).decode(errors="replace").replace("\r\n", "\n")
+    return {"terminal": text, "exit": code}
+
+
+def record(session: str) -> Path:
+    sys.path.insert(0, str(ROOT / "tests"))
+    from tests.kernel import netns as kn
+
+    scenario_name, lines = SESSIONS[session]
+    sc = load_scenario(ROOT / "scenarios" / f"{scenario_name}.yaml")
+
+    class Cluster(kn.KernelCluster):
+        def load_rules(self, node: str, text: str) -> None:  # the node's rules only: no TRACE rules
+            ns = self.node_ns(node)
+            self.tables[node] = tuple(x[1:].strip() for x in text.splitlines() if x.startswith("*"))
+            if text.strip():
+                kn._ensure_nfacct(ns, text)
+                kn._nsexec(ns, "iptables-restore", input=text)
+
+        def _start_servers(self) -> None:
+            for p in self.scenario.pods:
+                ports = self._server_ports(p)
+                if ports:
+                    proc = kn._Proc(self.pod_ns(p.name), HTTP_PY, p.name, json.dumps(ports))
+                    self._servers.append(proc)
+                    proc.expect_ready(f"server in pod {p.name}")
+
+    results = []
+    with Cluster(sc, generate_restore) as kc:
+        for host, line, mode in lines:
+            ns = kc.ns.get(f"node:{host}") or kc.ns.get(f"pod:{host}") or kc.ns[f"client:{host}"]
+            got = _run_pipes(ns, line) if mode == "pipes" else _run_tty(ns, line)
+            got = {k: normalise(v) if isinstance(v, str) else v for k, v in got.items()}
+            results.append({"host": host, "line": line, "mode": mode, **got})
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"{session}.json"
+    doc = {"scenario": scenario_name, "recorded_with": _versions(), "commands": results}
+    path.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+    return path
+
+
+def main(argv: list[str]) -> int:
+    if os.geteuid() != 0:
+        print("record_shell: needs root (network namespaces)", file=sys.stderr)
+        return 2
+    names = argv or list(SESSIONS)
+    for name in names:
+        if name not in SESSIONS:
+            print(f"record_shell: no session {name!r} (sessions: {', '.join(SESSIONS)})", file=sys.stderr)
+            return 2
+        print(record(name))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
