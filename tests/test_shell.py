@@ -354,7 +354,9 @@ def test_curl_through_dns_name_and_verbose():
     assert a.stdout.startswith("saw 10.244.1.7:") and b.stdout.startswith("saw 10.244.1.7:")
     v = pod.run("curl -v 10.96.0.1:8080")
     assert v.stderr.startswith("*   Trying 10.96.0.1:8080...\n* Connected to 10.96.0.1 (10.96.0.1) port 8080 (#0)\n")
-    assert "> GET / HTTP/1.1\n" in v.stderr and "< HTTP/1.1 200 OK\n" in v.stderr
+    # the wire's header lines keep their "\r\n"; on a terminal the body comes after the headers
+    assert "> GET / HTTP/1.1\r\n" in v.stderr and "< HTTP/1.1 200 OK\r\n" in v.stderr
+    assert v.terminal.index("< \r\n") < v.terminal.index("saw ") < v.terminal.index("* Connection #0")
 
 
 # ---------------------------------------------------------------------- shell mechanics

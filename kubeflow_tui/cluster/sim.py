@@ -19,6 +19,7 @@ from ..netfilter.packet import Packet
 from ..netfilter.rules import Ruleset
 from ..scenario.models import Flow, Scenario
 from ..trace import Step, Trace
+from .counters import Counters, Payload
 from .datapath import NodeDatapath, NodeState, _Verdict
 from .topology import Host, Route, Topology, build_topology
 
@@ -61,6 +62,9 @@ class ClusterSim(NodeDatapath):
         #: per node, the conntrack lines the last sync's clean-up deleted
         self.last_cleanup: dict[str, list[str]] = {}
         self.sync_rules()
+        #: rule, policy and interface counters, moved by every connection run (counters.py)
+        self.counters = Counters(self)
+        self._payload: Payload | None = None
         self._steps: list[Step] = []
         self._pin: str | None = None
         self._conn: _Conn | None = None
@@ -160,14 +164,19 @@ class ClusterSim(NodeDatapath):
             self.run(before, endpoint=before.endpoint)
 
     def run_adhoc(self, source: str, to: str, protocol: str = "TCP", *, source_port: int | None = None,
-                  endpoint: str | None = None) -> Trace:
-        """Run a connection that no flow names (the shell's curl and nc): ``to`` is IP:PORT."""
+                  endpoint: str | None = None, payload: Payload | None = None) -> Trace:
+        """Run a connection that no flow names (the shell's curl and nc): ``to`` is IP:PORT.
+        ``payload``: trace -> (request bytes, response bytes), for the byte counters."""
         self._adhoc_port = getattr(self, "_adhoc_port", 41000) + 1
         flow = Flow.model_validate({
             "name": "adhoc", "from": source, "to": to, "protocol": protocol.upper(),
             "sourcePort": source_port or self._adhoc_port,
         })
-        return self.run(flow, endpoint=endpoint)
+        self._payload = payload
+        try:
+            return self.run(flow, endpoint=endpoint)
+        finally:
+            self._payload = None
 
     def run(self, flow: Flow, *, endpoint: str | None = None) -> Trace:
         src_host = self._source_host(flow.from_)
@@ -180,7 +189,7 @@ class ClusterSim(NodeDatapath):
         proto = flow.protocol.lower()
         outcome, summary, conn = self._connect(src_host, flow.dst_ip, flow.dst_port, proto, flow.sourcePort, flow)
         hosts = tuple(h for h in self.topology.hosts if any(s.host == h for s in self._steps))
-        return Trace(
+        trace = Trace(
             scenario=self.scenario.name,
             flow=flow.name,
             hosts=hosts,
@@ -196,6 +205,8 @@ class ClusterSim(NodeDatapath):
                   # how long the client waits before an error arrives (ARP gives up after ~3 s)
                   "fails_after_ms": self._fails_after_ms},
         )
+        self.counters.count(trace, self._payload)
+        return trace
 
     def _route_balancer(self, flow: Flow) -> None:
         """A ``vip`` balancer sends the Service's LB IP to the node the flow names (``via``)."""

@@ -17,6 +17,7 @@ from .base import CommandError, ShellContext, ShellResult, ShellState
 from .conntrack_cmd import run_conntrack
 from .iptables_cmd import TABLES, chain_names, run_iptables, run_iptables_save
 from .kubectl_cmd import resource_names, run_kubectl
+from .sys_cmd import run_ss, run_sysctl, run_wget
 from .net_cmd import (
     dns_server,
     run_curl,
@@ -40,7 +41,11 @@ HELP_LINES = {
     "kubectl": "get svc|endpoints|endpointslices|pods|nodes|deployments [-n NS|-A] [-o wide|yaml|json], describe svc NAME, scale deployment NAME --replicas N, delete pod NAME",
     "curl": "open an HTTP connection through the cluster: curl [-v] [--connect-timeout S] [http://]HOST[:PORT][/PATH]",
     "nc": "open a TCP or UDP connection: nc [-z] [-v] [-u] [-w S] HOST PORT",
-    "ip": "addresses and routes of this host: ip addr, ip route, ip route get IP, ip link",
+    "ip": "addresses, links and routes of this host: ip addr, ip [-br] [-s] link, ip route [show table local], "
+          "ip route get IP, ip rule, ip neigh",
+    "sysctl": "kernel settings the datapath reads: sysctl net.ipv4.ip_forward, -n, -a",
+    "ss": "this host's sockets: ss -tlnp, -uan",
+    "wget": "fetch a page through the cluster: wget -qO- URL",
     "hostname": "this host's name (-I: its addresses)",
     "nslookup": "look up a Service name in the cluster DNS",
     "dig": "look up a Service name in the cluster DNS (+short for just the address)",
@@ -86,6 +91,9 @@ class Shell:
             "hostname": run_hostname,
             "nslookup": run_nslookup,
             "dig": run_dig,
+            "sysctl": run_sysctl,
+            "ss": run_ss,
+            "wget": run_wget,
         }
 
     # ------------------------------------------------------------------ public
@@ -163,13 +171,14 @@ class Shell:
                 if op == "||" and last.exit_code == 0:
                     continue
             r = self._pipeline(seg)
+            total.parts = total.chunks + r.chunks
             total.stdout += r.stdout
             total.stderr += r.stderr
             total.exit_code = r.exit_code
             total.trace = r.trace or total.trace
             total.clear = total.clear or r.clear
             if r.clear:
-                total.stdout, total.stderr = r.stdout, r.stderr
+                total.stdout, total.stderr, total.parts = r.stdout, r.stderr, r.chunks
             last = r
             if r.exit:
                 total.exit = True
@@ -271,8 +280,10 @@ class Shell:
             if r.trace is not None and self.ctx.is_node:
                 # what this node's xtables-monitor --trace and an armed conntrack -E saw
                 side_out, side_err = side_output(self.ctx, r.trace)
+                chunks = r.chunks
                 r.stdout = side_out + r.stdout
                 r.stderr += side_err
+                r.parts = [("out", side_out)] + chunks + [("err", side_err)]
             return r
         except CommandError as e:
             return ShellResult(stdout=e.stdout, stderr=e.stderr, exit_code=e.code)

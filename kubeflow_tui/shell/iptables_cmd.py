@@ -363,7 +363,7 @@ Options:
 
 def _view(ctx: ShellContext, table: str) -> Ruleset:
     """The node's ruleset for reading; a table it lacks shows as empty built-ins."""
-    rs = ctx.sim.node_ruleset(ctx.host_name)
+    rs = ctx.sim.counters.view(ctx.host_name, ctx.sim.node_ruleset(ctx.host_name))
     if table not in rs.tables:
         rs = rs.copy()
         rs.table(table)
@@ -524,6 +524,8 @@ def run_iptables(ctx: ShellContext, argv: list[str]) -> ShellResult:
             if p.rulenum is not None:
                 lines = text.splitlines()
                 text = lines[p.rulenum] + "\n" if p.rulenum < len(lines) else ""
+        if p.zero_too:  # -L -Z: list, then zero
+            _zero(ctx, p.table, p.chain)
         return ShellResult(stdout=text)
 
     base = ctx.sim.node_ruleset(ctx.host_name)
@@ -595,10 +597,8 @@ def run_iptables(ctx: ShellContext, argv: list[str]) -> ShellResult:
     elif cmd == "Z":
         if chain is not None and chain not in t.chains:
             raise CommandError(NO_CHAIN, 1)
-        for c in t.chains.values():
-            if chain is None or c.name == chain:
-                c.packets = c.bytes = 0
-                c.rules[:] = [r._replace(packets=0, bytes=0) for r in c.rules]
+        _zero(ctx, p.table, chain)
+        return ShellResult()
     elif cmd == "E":
         new = p.newname or ""
         if chain not in t.chains or t.chains[chain].builtin:
@@ -625,6 +625,21 @@ def run_iptables(ctx: ShellContext, argv: list[str]) -> ShellResult:
         t.chains[chain].policy = p.policy
     ctx.sim.set_ruleset(ctx.host_name, rs)
     return ShellResult()
+
+
+def _zero(ctx: ShellContext, table: str, chain: str | None) -> None:
+    """-Z: the counters of one chain (its rules and policy) or of every chain of the table."""
+    rs = ctx.sim.node_ruleset(ctx.host_name)
+    t = rs.tables.get(table)
+    if t is None:
+        return
+    for c in t.chains.values():
+        if chain is None or c.name == chain:
+            ctx.sim.counters.zero(ctx.host_name, table, c)
+            if c.packets or c.bytes or any(r.packets or r.bytes for r in c.rules):
+                # counters a restore with -c or -A -c set: the rules carry them themselves
+                c.packets = c.bytes = 0
+                c.rules[:] = [r._replace(packets=0, bytes=0) if r.packets or r.bytes else r for r in c.rules]
 
 
 SAVE_HELP_ERR = "Look at manual page `iptables-save.8' for more information."
@@ -663,7 +678,7 @@ def run_iptables_save(ctx: ShellContext, argv: list[str]) -> ShellResult:
             raise CommandError("Unknown arguments found on commandline", 1)
     if not ctx.is_node:
         raise CommandError("iptables-save v1.8.9 (nf_tables): " + NO_PERM, 4)
-    rs = ctx.sim.node_ruleset(ctx.host_name)
+    rs = ctx.sim.counters.view(ctx.host_name, ctx.sim.node_ruleset(ctx.host_name))
     if tables is not None:
         if tables not in TABLES:
             raise CommandError(f"Table `{tables}' does not exist", 1)

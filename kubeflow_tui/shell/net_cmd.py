@@ -222,11 +222,11 @@ def answer(trace: Trace) -> str:
     return f"saw {trace.server_saw} from {_served_by(trace)}\n"
 
 
-def _connect(ctx: ShellContext, ip: str, port: int, proto: str) -> Trace:
+def _connect(ctx: ShellContext, ip: str, port: int, proto: str, payload=None) -> Trace:
     if ctx.host is None:
         raise CommandError(f"{ctx.host_name}: this host no longer exists (it was deleted)", 1)
     try:
-        return ctx.sim.run_adhoc(source=ctx.host_name, to=f"{ip}:{port}", protocol=proto)
+        return ctx.sim.run_adhoc(source=ctx.host_name, to=f"{ip}:{port}", protocol=proto, payload=payload)
     except CommandError:
         raise
     except Exception as e:  # the engine could not judge it: say so, never a traceback
@@ -241,6 +241,11 @@ _CURL_ARG = {"-o", "--output", "-m", "--max-time", "--connect-timeout", "-X", "-
              "--resolve", "-x", "--proxy", "--retry", "-b", "--cookie", "--data-raw", "--interface",
              "--local-port", "-T", "--upload-file", "-r", "--range", "-c", "--cookie-jar"}
 _CURL_FLAGS = set("vsSIkLf4iNnqG")
+
+
+def _http_headers(body: str) -> list[str]:
+    """The simulated servers' HTTP answer: status line and two headers."""
+    return ["HTTP/1.1 200 OK", "Content-Type: text/plain; charset=utf-8", f"Content-Length: {len(body)}"]
 
 
 def _parse_url(url: str) -> tuple[str, str, int | None, str]:
@@ -355,15 +360,23 @@ def run_curl(ctx: ShellContext, argv: list[str]) -> ShellResult:
     if ip is None:
         return fail(f"curl: (6) Could not resolve host: {host}", 6,
                     [f"* Could not resolve host: {host}", "* Closing connection 0"])
-    trace = _connect(ctx, ip, port, "TCP")
+    method = "HEAD" if opts["head"] else (opts.get("-X") or opts.get("--request") or "GET")
+    hostport = host if port == 80 else f"{host}:{port}"
+    request = f"{method} {path} HTTP/1.1\r\nHost: {hostport}\r\nUser-Agent: {CURL_VERSION}\r\nAccept: */*\r\n\r\n"
+
+    def payload(t: Trace) -> tuple[int, int]:  # the HTTP exchange's bytes, for the counters
+        body = answer(t)
+        head = _http_headers(body)
+        return len(request), len("".join(h + "\r\n" for h in head) + "\r\n") + (0 if method == "HEAD" else len(body))
+
+    trace = _connect(ctx, ip, port, "TCP", payload)
     side_out = side_err = ""  # TRACE lines / conntrack events: added by the shell (core.py)
     vpre = [f"*   Trying {ip}:{port}..."]
     timeout_opt = opts.get("--connect-timeout")
     max_time = opts.get("-m") or opts.get("--max-time")
     if trace.outcome == "delivered":
         body = answer(trace)
-        status = "HTTP/1.1 200 OK"
-        headers = [status, "Content-Type: text/plain; charset=utf-8", f"Content-Length: {len(body)}"]
+        headers = _http_headers(body)
         if scheme == "https":
             r = fail("curl: (35) OpenSSL/3.0.11: error:0A00010B:SSL routines::wrong version number", 35,
                      vpre + [f"* Connected to {host} ({ip}) port {port} (#0)"])
@@ -388,16 +401,17 @@ def run_curl(ctx: ShellContext, argv: list[str]) -> ShellResult:
                     .replace("\\n", "\n"))
         err = ""
         if opts["verbose"]:
-            method = "HEAD" if opts["head"] else (opts.get("-X") or opts.get("--request") or "GET")
-            hostport = host if port == 80 else f"{host}:{port}"
-            v = vpre + [f"* Connected to {host} ({ip}) port {port} (#0)", f"> {method} {path} HTTP/1.1",
-                        f"> Host: {hostport}", f"> User-Agent: {CURL_VERSION}", "> Accept: */*", "> "]
-            v += ["< " + h for h in headers] + ["< "]
-            err = "".join(x + "\n" for x in v)
+            # curl -v shows the request and response headers as they went over the wire,
+            # each with its "\r\n"; the body goes to stdout between the headers and the last line
+            err = "".join(x + "\n" for x in vpre + [f"* Connected to {host} ({ip}) port {port} (#0)"])
+            wire = [f"> {method} {path} HTTP/1.1", f"> Host: {hostport}", f"> User-Agent: {CURL_VERSION}",
+                    "> Accept: */*", "> "] + ["< " + h for h in headers] + ["< "]
+            err += "".join(x + "\r\n" for x in wire)
             err_tail = f"* Connection #0 to host {host} left intact\n"
         else:
             err_tail = ""
-        return ShellResult(stdout=side_out + out, stderr=err + err_tail + side_err, trace=trace)
+        return ShellResult(stdout=side_out + out, stderr=err + err_tail + side_err, trace=trace,
+                           parts=[("out", side_out), ("err", err), ("out", out), ("err", err_tail + side_err)])
     limit = timeout_opt if timeout_opt is not None else max_time
     if trace.outcome in ("refused", "unreachable") and not _error_too_late(trace, limit):
         reason = "Connection refused" if trace.outcome == "refused" else "No route to host"
@@ -475,49 +489,58 @@ def run_nc(ctx: ShellContext, argv: list[str]) -> ShellResult:
                 k += 1
             continue
         args.append(tok)
-    if len(args) < 2:
+    if not args:
         raise CommandError(NC_USAGE, 1)
-    host, port_text = args[0], args[1]
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise CommandError(f"nc: port number invalid: {port_text}", 1)
-    port = int(port_text)
+    if len(args) < 2:
+        raise CommandError("nc: missing port number", 1)
+    host = args[0]
+    ports: list[int] = []
+    for port_text in args[1:]:
+        lo, dash, hi = port_text.partition("-")
+        if not lo.isdigit() or not 0 < int(lo) < 65536 or (dash and (not hi.isdigit() or not 0 < int(hi) < 65536)):
+            raise CommandError(f"nc: port number invalid: {port_text}" if not dash else
+                               f"nc: port range not valid", 1)
+        a, b = int(lo), int(hi) if dash else int(lo)
+        ports += list(range(min(a, b), max(a, b) + 1))
     proto = "udp" if udp else "tcp"
     ip, _ = resolve(ctx, host)
     if ip is None:
-        raise CommandError(f"nc: getaddrinfo for host \"{host}\" port {port}: Name or service not known", 1)
-    trace = _connect(ctx, ip, port, proto.upper())
-    side_out = side_err = ""  # TRACE lines / conntrack events: added by the shell (core.py)
-    ok_line = f"Connection to {host} {port} port [{proto}/{_service_name(port, proto)}] succeeded!\n"
+        raise CommandError(f"nc: getaddrinfo for host \"{host}\" port {ports[0]}: Name or service not known", 1)
     out = err = ""
-    code = 0
-    if udp:
-        if trace.outcome == "delivered":
+    code = 1
+    trace = None
+    for port in ports:
+        trace = _connect(ctx, ip, port, proto.upper())
+        ok_line = f"Connection to {host} {port} port [{proto}/{_service_name(port, proto)}] succeeded!\n"
+        # OpenBSD nc says what happened only with -v; the exit code is 0 if any port answered
+        if udp:
+            if trace.outcome == "delivered":
+                code = 0
+                if verbose:
+                    err += ok_line
+                if not zero:
+                    out += answer(trace)
+            elif trace.outcome != "refused":
+                code = 0
+                if verbose and zero:
+                    err += ok_line  # nothing came back: UDP cannot tell
+        elif trace.outcome == "delivered":
+            code = 0
             if verbose:
-                err = ok_line
+                err += ok_line
             if not zero:
-                out = answer(trace)
-        elif trace.outcome == "refused":
-            code = 1
-        else:
-            if verbose and zero:
-                err = ok_line  # nothing came back: UDP cannot tell
-    else:
-        if trace.outcome == "delivered":
-            if verbose:
-                err = ok_line
-            if not zero:
-                out = answer(trace)
-        elif trace.outcome in ("refused", "unreachable") and not _error_too_late(trace, wait):
-            reason = "Connection refused" if trace.outcome == "refused" else "No route to host"
-            err = f"nc: connect to {host} port {port} ({proto}) failed: {reason}\n"
-            code = 1
-        else:
-            if wait is not None:
-                err = f"nc: connect to {host} port {port} ({proto}) timed out: Operation now in progress\n"
+                out += answer(trace)
+        elif verbose:
+            if trace.outcome in ("refused", "unreachable") and not _error_too_late(trace, wait):
+                reason = "Connection refused" if trace.outcome == "refused" else "No route to host"
+                err += f"nc: connect to {host} port {port} ({proto}) failed: {reason}\n"
+            elif wait is not None:
+                err += f"nc: connect to {host} port {port} ({proto}) timed out: Operation now in progress\n"
             else:
-                err = f"nc: connect to {host} port {port} ({proto}) failed: Connection timed out\n"
-            code = 1
-    return ShellResult(stdout=side_out + out, stderr=err + side_err, exit_code=code, trace=trace)
+                err += f"nc: connect to {host} port {port} ({proto}) failed: Connection timed out\n"
+        if code == 0 and not zero:
+            break  # without -z nc talks to the first port that answers
+    return ShellResult(stdout=out, stderr=err, exit_code=code, trace=trace)
 
 
 NC_USAGE = """usage: nc [-46CDdFhklNnrStUuvZz] [-I length] [-i interval] [-M ttl]
@@ -580,12 +603,72 @@ def _route_key(r):
     return (int(r.dst.network_address), r.dst.prefixlen)
 
 
+def _local_table(ctx: ShellContext) -> str:
+    """``ip route show table local``: what the kernel adds for each address (a ``local``
+    route, and a ``broadcast`` one for a subnet wider than /31), in the fib's order."""
+    h = ctx.host
+    rows: list[tuple[int, int, int, str]] = []
+
+    def add(kind: str, dst: str, prefix: int, dev: str, scope: str, src: str) -> None:
+        net = ipaddress.IPv4Network(f"{dst}/{prefix}", strict=False)
+        shown = dst if prefix == 32 else str(net)
+        rows.append((int(net.network_address), prefix, len(rows),
+                     f"{kind} {shown} dev {dev} proto kernel scope {scope} src {src} "))
+
+    add("local", "127.0.0.0", 8, "lo", "host", "127.0.0.1")
+    add("local", "127.0.0.1", 32, "lo", "host", "127.0.0.1")
+    add("broadcast", "127.255.255.255", 32, "lo", "link", "127.0.0.1")
+    for extra in h.extra_local:
+        add("local", extra, 32, "lo", "host", extra)
+    for iface in h.interfaces:
+        add("local", iface.address, 32, iface.name, "host", iface.address)
+        if iface.prefix < 31:
+            bcast = ipaddress.IPv4Network(f"{iface.address}/{iface.prefix}", strict=False).broadcast_address
+            add("broadcast", str(bcast), 32, iface.name, "link", iface.address)
+    return "".join(r[3] + "\n" for r in sorted(rows))
+
+
+def _link_stats(ctx: ShellContext, dev: str) -> list[str]:
+    """The ``ip -s link`` block: what crossed the interface in the connections run so far."""
+    rx_b, rx_p, tx_b, tx_p = ctx.sim.counters.interface(ctx.host_name, dev)
+    return ["    RX:  bytes packets errors dropped  missed   mcast           ",
+            f"    {rx_b:>10} {rx_p:>7} {0:>6} {0:>7} {0:>7} {0:>7} ",
+            "    TX:  bytes packets errors dropped carrier collsns           ",
+            f"    {tx_b:>10} {tx_p:>7} {0:>6} {0:>7} {0:>7} {0:>7} "]
+
+
+def _neigh_text(ctx: ShellContext, brief: bool) -> str:
+    """``ip neigh``: the hosts this one resolved with ARP to send the connections run so
+    far, most recent first; REACHABLE (a moment after use, before the kernel's timers
+    make it STALE)."""
+    hosts = ctx.sim.topology.hosts
+    out = []
+    for dev, other in reversed(list(ctx.sim.counters.neighbours.get(ctx.host_name, {}))):
+        h = hosts.get(other)
+        if h is None:
+            continue
+        their = next((i for i in h.interfaces if i.peer == ctx.host_name), None) or next(
+            (i for i in h.interfaces if i.name == "eth0"), None)
+        if their is None:
+            continue
+        addr = their.address
+        mac = _mac(h.name + their.name)
+        out.append(f"{addr:<16} {dev:<16} {mac} REACHABLE " if brief else f"{addr} dev {dev} lladdr {mac} REACHABLE ")
+    return "".join(x + "\n" for x in out)
+
+
+IP_RULES = "0:\tfrom all lookup local\n32766:\tfrom all lookup main\n32767:\tfrom all lookup default\n"
+
+
 def run_ip(ctx: ShellContext, argv: list[str]) -> ShellResult:
     args = list(argv)
-    brief = False
+    brief = stats = False
     while args and args[0].startswith("-"):
         opt = args.pop(0)
-        if opt in ("-4", "-s", "-d", "-c", "-color", "--color", "-details"):
+        if opt in ("-s", "-stats", "-statistics"):
+            stats = True
+            continue
+        if opt in ("-4", "-d", "-c", "-color", "--color", "-details"):
             continue
         if opt in ("-br", "-brief", "--brief"):
             brief = True
@@ -602,7 +685,8 @@ def run_ip(ctx: ShellContext, argv: list[str]) -> ShellResult:
     obj = args.pop(0)
     objs = {"address": ("a", "ad", "add", "addr", "addre", "addres", "address"),
             "route": ("r", "ro", "rou", "rout", "route"),
-            "link": ("l", "li", "lin", "link"), "help": ("help",)}
+            "link": ("l", "li", "lin", "link"), "help": ("help",),
+            "rule": ("ru", "rul", "rule"), "neighbour": ("n", "ne", "nei", "neig", "neigh", "neighbor", "neighbour")}
     which = next((k for k, v in objs.items() if obj in v), None)
     if which is None:
         raise CommandError(f'Object "{obj}" is unknown, try "ip help".', 255)
@@ -623,14 +707,44 @@ def run_ip(ctx: ShellContext, argv: list[str]) -> ShellResult:
             if dev not in ["lo"] + [i.name for i in ctx.host.interfaces]:
                 raise CommandError(f'Device "{dev}" does not exist.', 1)
         return ShellResult(stdout=_addr_text(ctx, dev, brief))
+    if which == "rule":
+        if sub not in ("show", "list", "ls", "s", "sh", "l", "lst"):
+            if sub in ("add", "del", "delete", "flush"):
+                raise CommandError("RTNETLINK answers: Operation not permitted", 2)
+            raise CommandError(f'Command "{sub}" is unknown, try "ip rule help".', 255)
+        return ShellResult(stdout=IP_RULES)
+    if which == "neighbour":
+        if sub not in ("show", "list", "ls", "s", "sh", "l", "lst"):
+            if sub in ("add", "del", "delete", "flush", "change", "replace"):
+                raise CommandError("RTNETLINK answers: Operation not permitted", 2)
+            raise CommandError(f'Command "{sub}" is unknown, try "ip neigh help".', 255)
+        return ShellResult(stdout=_neigh_text(ctx, brief))
     if which == "link":
+        if sub not in ("show", "list", "ls", "s", "sh", "l", "lst"):
+            if sub in ("add", "del", "delete", "set", "change"):
+                raise CommandError("RTNETLINK answers: Operation not permitted", 2)
+            args = [sub] + args
+        dev = None
+        if args:
+            dev = args[1] if args[0] == "dev" and len(args) > 1 else args[0]
+            if dev not in ["lo"] + [i.name for i in ctx.host.interfaces]:
+                raise CommandError(f'Device "{dev}" does not exist.', 1)
         out = []
         for n, (name, lines) in enumerate(_iface_rows(ctx), 1):
+            if dev is not None and name.split("@")[0] != dev:
+                continue
             if name == "lo":
-                out.append(f"{n}: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000")
+                flags, state, mtu = "<LOOPBACK,UP,LOWER_UP>", "UNKNOWN", 65536
             else:
-                out.append(f"{n}: {name}: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default qlen 1000")
+                flags, state, mtu = "<BROADCAST,MULTICAST,UP,LOWER_UP>", "UP", 1500
+            if brief:
+                mac = lines[0].split()[1]
+                out.append(f"{name:<16} {state:<14} {mac} {flags} ")
+                continue
+            out.append(f"{n}: {name}: {flags} mtu {mtu} qdisc noqueue state {state} mode DEFAULT group default qlen 1000")
             out.append(lines[0])
+            if stats:
+                out += _link_stats(ctx, name.split("@")[0])
         return ShellResult(stdout="".join(x + "\n" for x in out))
     # route
     if sub == "get":
@@ -653,6 +767,18 @@ def run_ip(ctx: ShellContext, argv: list[str]) -> ShellResult:
         if sub in ("add", "del", "delete", "flush", "change", "replace", "append"):
             raise CommandError("RTNETLINK answers: Operation not permitted", 2)
         raise CommandError(f'Command "{sub}" is unknown, try "ip route help".', 255)
+    if args[:1] == ["table"]:
+        if len(args) < 2:
+            raise CommandError('Command line is not complete. Try option "help"', 255)
+        table = args[1]
+        if table in ("local", "255"):
+            return ShellResult(stdout=_local_table(ctx))
+        if table == "default" or table == "253":
+            return ShellResult()
+        if table not in ("main", "254"):
+            if table.isdigit():
+                return ShellResult()
+            raise CommandError(f'Error: argument "{table}" is wrong: table id value is invalid\n', 255)
     routes = sorted(ctx.host.routes, key=_route_key)
     return ShellResult(stdout="".join(r.text() + "\n" for r in routes))
 

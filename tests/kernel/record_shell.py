@@ -74,7 +74,7 @@ def udp(s):
 for proto, port in ports:
     if proto == "tcp":
         s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("0.0.0.0", port)); s.listen(64)
+        s.bind(("0.0.0.0", port)); s.listen(4096)  # as a Go server: somaxconn
     else:
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", port))
     threading.Thread(target=tcp if proto == "tcp" else udp, args=(s,), daemon=True).start()
@@ -120,12 +120,59 @@ SESSIONS: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
         ("node-a", "iptables -S INPUT", "pipes"),
         ("node-a", "iptables -t nat -S POSTROUTING", "pipes"),
     ]),
+    "clusterip-tools": ("clusterip", [
+        ("node-a", "ip rule", "pipes"),
+        ("node-a", "conntrack -S", "pipes"),
+        ("node-a", "conntrack -L -t 100", "pipes"),
+        ("node-a", "conntrack -L -o xml", "pipes"),
+        ("client-b", "curl http://10.96.0.1:8080/", "tty"),
+        ("client-b", "curl -v http://10.96.0.1:8080/", "tty"),
+        ("client-b", "curl -sv http://10.96.0.1:8080/ 2>/dev/null", "pipes"),
+        ("client-b", "curl -sI http://10.96.0.1:8080/", "pipes"),
+        ("client-b", "curl -v http://10.244.1.5:9999/", "tty"),
+        ("client-b", "curl http://10.244.1.5:9999/", "tty"),
+        ("client-b", "wget -qO- http://10.96.0.1:8080/", "pipes"),
+        ("node-b", "conntrack -F", "pipes"),
+        ("client-b", "curl -s http://10.96.0.1:8080/", "pipes"),
+        ("node-b", "conntrack -L -o xml", "pipes"),
+        ("node-b", "conntrack -L -o extended", "pipes"),
+        ("node-b", "conntrack -L -o id", "pipes"),
+        ("node-a", "ip -br link", "pipes"),
+        ("node-a", "ip route show table local", "pipes"),
+        ("node-a", "ip -s link show lo", "pipes"),
+        ("node-a", "sysctl net.ipv4.ip_forward", "pipes"),
+        ("node-a", "sysctl net.ipv4.conf.all.route_localnet net.ipv4.ip_forward", "pipes"),
+        ("node-a", "ss -tln", "tty"),
+        ("web-1", "ss -tln", "tty"),
+        ("web-1", "ss -uln", "tty"),
+        ("web-1", "ss -tlnp | grep -c LISTEN", "pipes"),
+        ("node-a", "sysctl -n net.ipv4.ip_forward", "pipes"),
+        ("node-a", "sysctl net.foo", "pipes"),
+        ("web-1", "sysctl net.ipv4.ip_forward", "pipes"),
+        ("client-b", "wget -qO- http://10.244.1.5:9999/", "pipes"),
+        ("client-b", "nc -z 10.96.0.1 8080", "pipes"),
+        ("client-b", "nc -zv 10.96.0.1 8080", "pipes"),
+        ("client-b", "nc -z 10.244.1.5 9999", "pipes"),
+        ("client-b", "nc -zv 10.244.1.5 9999", "pipes"),
+        ("client-b", "nc -zv 10.244.1.5 8079-8081", "pipes"),
+        ("client-b", "nc -z 10.244.1.5", "pipes"),
+    ]),
 }
 
 
 def normalise(text: str) -> str:
     """Mask what differs between two runs of the same real command."""
     text = re.sub(r"(saw \d+\.\d+\.\d+\.\d+):\d+", r"\1:PORT", text)
+    # a client's ephemeral source port (Linux picks it from 32768-60999)
+    text = re.sub(r"((?:sport|dport)=|<(?:sport|dport)>)(3276[89]|327[7-9]\d|32[89]\d\d|3[3-9]\d{3}|[45]\d{4}|60\d{3})\b",
+                  r"\1EPHEMERAL", text)
+    text = re.sub(r"<id>\d+</id>", "<id>ID</id>", text)
+    text = re.sub(r"\bid=\d+", "id=ID", text)
+    # connect() failing at once: curl's millisecond count is 0 or 1 depending on the clock
+    text = re.sub(r"after \d ms", "after 0 ms", text)
+    # the namespaces' eth0 is a veth (eth0@ifN) standing in for a node's NIC; MACs are random
+    text = re.sub(r"\beth0@if\d+( *)", lambda m: "eth0" + " " * (len(m.group(0)) - 4 if m.group(1) else 0), text)
+    text = re.sub(r"\b(?!00:00:00:00:00:00|ff:ff:ff:ff:ff:ff)[0-9a-f]{2}(?::[0-9a-f]{2}){5}\b", "MAC", text)
     return text
 
 
@@ -142,9 +189,10 @@ def _versions() -> dict[str, str]:
 
 
 def _run_pipes(ns: str, line: str) -> dict:
-    r = subprocess.run(["ip", "netns", "exec", ns, "bash", "-c", line], capture_output=True, text=True,
-                       timeout=30, stdin=subprocess.DEVNULL)
-    return {"stdout": r.stdout, "stderr": r.stderr, "exit": r.returncode}
+    r = subprocess.run(["ip", "netns", "exec", ns, "bash", "-c", line], capture_output=True,
+                       timeout=30, stdin=subprocess.DEVNULL)  # bytes: a "\r" the tool wrote stays
+    return {"stdout": r.stdout.decode(errors="replace"), "stderr": r.stderr.decode(errors="replace"),
+            "exit": r.returncode}
 
 
 def _run_tty(ns: str, line: str) -> dict:
@@ -199,6 +247,8 @@ def record(session: str) -> Path:
 
     results = []
     with Cluster(sc, generate_restore) as kc:
+        for node in kc.nodes:  # what kube-proxy sets on its node (localhost NodePorts)
+            kn._nsexec(kc.node_ns(node), "sysctl", "-qw", "net.ipv4.conf.all.route_localnet=1")
         for host, line, mode in lines:
             ns = kc.ns.get(f"node:{host}") or kc.ns.get(f"pod:{host}") or kc.ns[f"client:{host}"]
             got = _run_pipes(ns, line) if mode == "pipes" else _run_tty(ns, line)
