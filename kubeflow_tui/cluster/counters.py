@@ -86,29 +86,43 @@ class Counters:
         sizes = (payload or default_payload)(trace)
         for step in trace.steps:
             size = packet_size(step, sizes)
-            if step.kind == "link" and len(step.link) == 2:
-                self._count_link(step.link[0], step.link[1], size + ETHERNET)
-                continue
-            st = self.sim.nodes.get(step.host)
-            if st is None or not step.table:
-                continue
-            if step.kind == "policy":
-                c = self.policies.setdefault((step.host, step.table, step.chain), [0, 0])
-                c[0] += 1
-                c[1] += size
-                continue
-            if step.rule_index <= 0 or step.kind == "no-match":
-                continue
-            t = st.ruleset.tables.get(step.table)
-            chain = t.chains.get(step.chain) if t is not None else None
-            if chain is None or step.rule_index > len(chain.rules):
-                continue
-            rule = chain.rules[step.rule_index - 1]
-            c = self.rules.get(id(rule))
-            if c is None or c[0] is not rule:
-                c = self.rules[id(rule)] = [rule, 0, 0]
-            c[1] += 1
-            c[2] += size
+            n = 1
+            if step.packet.proto == "tcp" and step.packet_label in ("request", "response"):
+                data = sizes[0] if step.packet_label == "request" else sizes[1]
+                if not data:
+                    continue  # nothing to send (nc -z): no such segment
+                # quick-ack mode at a connection's start: the receiver acknowledges each data
+                # segment at once with a bare ACK (52 bytes) that takes the same path through
+                # the rules as the data (the server's ACK of the request goes the response's
+                # way, the client's ACK of the response the request's way)
+                n = 2
+            for k in range(n):
+                self._count_step(step, size if k == 0 else TCP_DATA_HEADER)
+
+    def _count_step(self, step: "Step", size: int) -> None:
+        if step.kind == "link" and len(step.link) == 2:
+            self._count_link(step.link[0], step.link[1], size + ETHERNET)
+            return
+        st = self.sim.nodes.get(step.host)
+        if st is None or not step.table:
+            return
+        if step.kind == "policy":
+            c = self.policies.setdefault((step.host, step.table, step.chain), [0, 0])
+            c[0] += 1
+            c[1] += size
+            return
+        if step.rule_index <= 0 or step.kind == "no-match":
+            return
+        t = st.ruleset.tables.get(step.table)
+        chain = t.chains.get(step.chain) if t is not None else None
+        if chain is None or step.rule_index > len(chain.rules):
+            return
+        rule = chain.rules[step.rule_index - 1]
+        c = self.rules.get(id(rule))
+        if c is None or c[0] is not rule:
+            c = self.rules[id(rule)] = [rule, 0, 0]
+        c[1] += 1
+        c[2] += size
 
     def _count_link(self, a: str, b: str, size: int) -> None:
         hosts = self.sim.topology.hosts

@@ -524,8 +524,9 @@ def run_iptables(ctx: ShellContext, argv: list[str]) -> ShellResult:
             if p.rulenum is not None:
                 lines = text.splitlines()
                 text = lines[p.rulenum] + "\n" if p.rulenum < len(lines) else ""
-        if p.zero_too:  # -L -Z: list, then zero
+        if p.zero_too:  # -L -Z: list, then zero (and say so)
             _zero(ctx, p.table, p.chain)
+            text += f"Zeroing chain `{p.chain}'\n" if p.chain else "Zeroing all chains\n"
         return ShellResult(stdout=text)
 
     base = ctx.sim.node_ruleset(ctx.host_name)

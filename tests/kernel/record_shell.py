@@ -157,6 +157,22 @@ SESSIONS: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
         ("client-b", "nc -zv 10.244.1.5 8079-8081", "pipes"),
         ("client-b", "nc -z 10.244.1.5", "pipes"),
     ]),
+    # counters as the kernel moves them: one curl from a pod on node-b to the ClusterIP
+    "clusterip-counters": ("clusterip", [
+        ("node-b", "iptables -t nat -L KUBE-SERVICES -n -v", "pipes"),
+        ("client-b", "curl -s http://10.96.0.1:8080/", "pipes"),
+        ("node-b", "iptables -t nat -L KUBE-SERVICES -n -v", "pipes"),
+        ("node-b", "iptables -t nat -L -n -v -x", "pipes"),
+        ("node-b", "iptables -L -n -v -x", "pipes"),
+        ("node-a", "iptables -L FORWARD -n -v -x", "pipes"),
+        ("node-a", "iptables -t nat -L PREROUTING -n -v -x", "pipes"),
+        ("node-b", "iptables -t nat -S -v", "pipes"),
+        ("node-b", "iptables-save -c -t filter | grep -v '^#'", "pipes"),
+        ("node-b", "iptables -t nat -Z KUBE-SERVICES", "pipes"),
+        ("node-b", "iptables -t nat -L KUBE-SERVICES -n -v", "pipes"),
+        ("node-b", "iptables -t nat -L POSTROUTING -n -v -Z", "pipes"),
+        ("node-b", "iptables -t nat -L POSTROUTING -n -v", "pipes"),
+    ]),
 }
 
 
