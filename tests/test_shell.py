@@ -476,3 +476,62 @@ def test_real_tools_recording(path):
         if got != want:
             diffs.append(f"{rec['host']}$ {rec['line']}\n  real: {want!r}\n  sim:  {got!r}")
     assert not diffs, "\n".join(diffs)
+
+
+# ---------------------------------------------------------------------- issue 13: what no real tool here can show
+
+
+def test_kubectl_lists_sorted_and_the_other_resource_types():
+    sh = shell()
+    pods = sh.run("kubectl get pods").stdout.splitlines()
+    assert [ln.split()[0] for ln in pods[1:]] == ["client-a", "client-b", "web-1"]
+    assert sh.run("kubectl get events").stderr == "No resources found in default namespace.\n"
+    assert sh.run("kubectl get networkpolicy").stderr == "No resources found in default namespace.\n"
+    cm = sh.run("kubectl get cm -n kube-system")
+    assert cm.stdout.splitlines()[1].split() == ["kube-root-ca.crt", "1", "5m"]
+    both = sh.run("kubectl get svc,ep").stdout
+    assert "service/web " in both and "\n\nNAME " in both and "endpoints/web   10.244.1.5:8080" in both
+
+
+def test_kubectl_jsonpath():
+    sh = shell()
+    assert sh.run("kubectl get svc web -o jsonpath={.spec.clusterIP}").stdout == "10.96.0.1"
+    r = sh.run("""kubectl get pods -o jsonpath='{range .items[*]}{.metadata.name}{"\\t"}{.status.podIP}{"\\n"}{end}'""")
+    assert r.stdout == "client-a\t10.244.1.7\nclient-b\t10.244.2.7\nweb-1\t10.244.1.5\n", r.stderr
+    assert sh.run("kubectl get pods -o jsonpath={.items[*].metadata.name}").stdout == "client-a client-b web-1"
+
+
+def test_kubectl_describe_endpoints_and_logs():
+    sh = shell()
+    d = sh.run("kubectl describe endpoints web").stdout
+    assert "  Addresses:          10.244.1.5\n" in d and "    http  8080  TCP\n" in d
+    assert sh.run("kubectl logs web-1").exit_code == 0
+    assert sh.run("kubectl logs nope").stderr == 'Error from server (NotFound): pods "nope" not found\n'
+
+
+def test_counters_move_with_each_connection_and_zero():
+    sim = make_sim()
+    node = Shell(sim, "node-b")
+    pod = Shell(sim, "client-b")
+    line = "iptables -t nat -L KUBE-SERVICES -n -v -x"
+    assert node.run(line).stdout.splitlines()[2].split()[:2] == ["0", "0"]
+    for _ in range(3):
+        assert pod.run("curl -s 10.96.0.1:8080").exit_code == 0
+    assert node.run(line).stdout.splitlines()[2].split()[:2] == ["3", "180"]  # 3 SYNs of 60 bytes
+    # nc -z sends no data: SYN, SYN-ACK, ACK, FIN, FIN-ACK, ACK cross node-b's FORWARD chain
+    before = node.run("iptables -L FORWARD -n -v -x").stdout.splitlines()[3].split()[0]
+    pod.run("nc -z 10.96.0.1 8080")
+    after = node.run("iptables -L FORWARD -n -v -x").stdout.splitlines()[3].split()[0]
+    assert int(after) - int(before) == 6
+    assert node.run("iptables -t nat -Z").exit_code == 0
+    assert node.run(line).stdout.splitlines()[2].split()[:2] == ["0", "0"]
+    save = node.run("iptables-save -c -t nat").stdout
+    assert "[0:0] -A KUBE-SERVICES -d 10.96.0.1/32" in save
+
+
+def test_redirections_keep_what_they_do_not_redirect():
+    sh = shell()
+    assert sh.run("iptables -t nat -L 2>/dev/null | wc -l").stdout.strip() != "0"
+    r = sh.run("iptables --bogus 2>&1 >/dev/null")
+    assert r.output.startswith('iptables v1.8.9 (nf_tables): unknown option "--bogus"')
+    assert sh.run("iptables --bogus >/dev/null 2>&1").output == ""

@@ -510,7 +510,8 @@ def run_nc(ctx: ShellContext, argv: list[str]) -> ShellResult:
     code = 1
     trace = None
     for port in ports:
-        trace = _connect(ctx, ip, port, proto.upper())
+        # -z: connect and close, no data (the counters see no data segments)
+        trace = _connect(ctx, ip, port, proto.upper(), (lambda t: (0, 0)) if zero and not udp else None)
         ok_line = f"Connection to {host} {port} port [{proto}/{_service_name(port, proto)}] succeeded!\n"
         # OpenBSD nc says what happened only with -v; the exit code is 0 if any port answered
         if udp:
