@@ -535,3 +535,20 @@ def test_redirections_keep_what_they_do_not_redirect():
     r = sh.run("iptables --bogus 2>&1 >/dev/null")
     assert r.output.startswith('iptables v1.8.9 (nf_tables): unknown option "--bogus"')
     assert sh.run("iptables --bogus >/dev/null 2>&1").output == ""
+
+
+def test_tcpdump_replays_the_last_connection_on_this_host():
+    sim = make_sim()
+    node = Shell(sim, "node-a")
+    idle = node.run("tcpdump -nn")
+    assert idle.stdout == "" and idle.stderr.endswith("^C\n0 packets captured\n0 packets received by filter\n"
+                                                      "0 packets dropped by kernel\n")
+    Shell(sim, "client-b").run("curl -s 10.96.0.1:8080")
+    r = node.run("tcpdump -i veth-web-1 -nn -t")
+    lines = r.stdout.splitlines()
+    # node-a only forwards: web-1 sees the DNATed packets, the reply before conntrack undoes it
+    assert lines[0].startswith("IP 10.244.2.7.41001 > 10.244.1.5.8080: Flags [S], seq ")
+    assert lines[1].startswith("IP 10.244.1.5.8080 > 10.244.2.7.41001: Flags [S.], ")
+    assert len(lines) == 10 and r.terminal.index("listening on veth-web-1") < r.terminal.index("IP 10.244")
+    assert node.run("tcpdump -nn udp").stdout == ""
+    assert node.run("tcpdump -i eth9").stderr.startswith("tcpdump: eth9: No such device exists")

@@ -23,6 +23,7 @@ replaced (``-R``) or rewritten by a kube-proxy sync starts from 0, as in the ker
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
@@ -79,11 +80,15 @@ class Counters:
     links: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     #: host -> (interface, neighbour host) it sent to, most recent last (``ip neigh``)
     neighbours: dict[str, dict[tuple[str, str], None]] = field(default_factory=dict)
+    #: the last connections run, with their payload sizes and wall-clock time (tcpdump)
+    recent: list[tuple["Trace", tuple[int, int], float, bool]] = field(default_factory=list)
 
     # ------------------------------------------------------------------ counting
 
     def count(self, trace: "Trace", payload: Payload | None = None) -> None:
         sizes = (payload or default_payload)(trace)
+        # (a payload function with ``http = True`` says the bytes were an HTTP exchange)
+        self.recent = self.recent[-19:] + [(trace, sizes, time.time(), bool(getattr(payload, "http", False)))]
         for step in trace.steps:
             size = packet_size(step, sizes)
             n = 1
@@ -176,6 +181,11 @@ class Counters:
         for r in chain.rules:
             self.rules.pop(id(r), None)
         self.policies.pop((node, table, chain.name), None)
+
+
+def iface_towards(host, other: str) -> str:
+    """The interface of ``host`` that leads to the neighbour ``other``."""
+    return _iface_towards(host, other)
 
 
 def _iface_towards(host, other: str) -> str:

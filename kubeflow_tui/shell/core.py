@@ -18,6 +18,7 @@ from .conntrack_cmd import run_conntrack
 from .iptables_cmd import TABLES, chain_names, run_iptables, run_iptables_save
 from .kubectl_cmd import resource_names, run_kubectl
 from .sys_cmd import run_ss, run_sysctl, run_wget
+from .tcpdump_cmd import run_tcpdump
 from .net_cmd import (
     dns_server,
     run_curl,
@@ -46,6 +47,7 @@ HELP_LINES = {
     "sysctl": "kernel settings the datapath reads: sysctl net.ipv4.ip_forward, -n, -a",
     "ss": "this host's sockets: ss -tlnp, -uan",
     "wget": "fetch a page through the cluster: wget -qO- URL",
+    "tcpdump": "the packets of the last connection on this host: tcpdump -i any|eth0|veth-... -nn -c N -e [host H] [port P] [tcp|udp]",
     "hostname": "this host's name (-I: its addresses)",
     "nslookup": "look up a Service name in the cluster DNS",
     "dig": "look up a Service name in the cluster DNS (+short for just the address)",
@@ -94,6 +96,7 @@ class Shell:
             "sysctl": run_sysctl,
             "ss": run_ss,
             "wget": run_wget,
+            "tcpdump": run_tcpdump,
         }
 
     # ------------------------------------------------------------------ public

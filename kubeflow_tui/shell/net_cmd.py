@@ -369,6 +369,7 @@ def run_curl(ctx: ShellContext, argv: list[str]) -> ShellResult:
         head = _http_headers(body)
         return len(request), len("".join(h + "\r\n" for h in head) + "\r\n") + (0 if method == "HEAD" else len(body))
 
+    payload.http = True
     trace = _connect(ctx, ip, port, "TCP", payload)
     side_out = side_err = ""  # TRACE lines / conntrack events: added by the shell (core.py)
     vpre = [f"*   Trying {ip}:{port}..."]

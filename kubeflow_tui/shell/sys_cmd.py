@@ -232,6 +232,7 @@ def run_wget(ctx: ShellContext, argv: list[str]) -> ShellResult:
         return len(request), len(f"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n"
                                  f"Content-Length: {len(body)}\r\n\r\n") + len(body)
 
+    payload.http = True
     trace = _connect(ctx, ip, port, "TCP", payload)
     if trace.outcome != "delivered":
         return ShellResult(exit_code=4, trace=trace)

@@ -84,7 +84,7 @@ sys.stdin.read()
 
 #: session -> (scenario, [(host, command line, mode)]); the lines run in this order on
 #: one cluster, so a line sees what the lines before it did (rules added, connections made)
-SESSIONS: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
+SESSIONS: dict[str, tuple[str, list[tuple]]] = {
     "clusterip-iptables-errors": ("clusterip", [
         ("node-a", "iptables -t nat -L 2>/dev/null | wc -l", "pipes"),
         ("node-a", "iptables -t nat -L --bogus 2>&1 | wc -l", "pipes"),
@@ -176,12 +176,34 @@ SESSIONS: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
 }
 
 
+#: a line run in the real namespace while another command makes traffic, and the line the
+#: simulated shell runs instead (there tcpdump shows the last connection that crossed the host)
+_TCPDUMP = ("(timeout 5 tcpdump {opts} -l >/tmp/kft-td.out 2>/tmp/kft-td.err &); sleep 1; "
+            "ip netns exec {{ns:client-b}} curl -s http://10.96.0.1:8080/ >/dev/null; sleep 1; "
+            "cat /tmp/kft-td.out; cat /tmp/kft-td.err >&2; rm -f /tmp/kft-td.out /tmp/kft-td.err")
+SESSIONS["clusterip-tcpdump"] = ("clusterip", [
+    ("node-b", _TCPDUMP.format(opts="-i eth0 -nn -c 10 tcp"), "pipes",
+     "kubectl exec client-b -- curl -s http://10.96.0.1:8080/ >/dev/null; tcpdump -i eth0 -nn -c 10 tcp"),
+    ("node-b", _TCPDUMP.format(opts="-i any -nn -c 6 -e tcp"), "pipes",
+     "kubectl exec client-b -- curl -s http://10.96.0.1:8080/ >/dev/null; tcpdump -i any -nn -c 6 -e tcp"),
+    ("node-b", _TCPDUMP.format(opts="-i any -n -c 4 tcp port 8080 and host 10.244.1.5"), "pipes",
+     "kubectl exec client-b -- curl -s http://10.96.0.1:8080/ >/dev/null; tcpdump -i any -n -c 4 tcp port 8080 and host 10.244.1.5"),
+])
+
+
 def normalise(text: str) -> str:
     """Mask what differs between two runs of the same real command."""
     text = re.sub(r"(saw \d+\.\d+\.\d+\.\d+):\d+", r"\1:PORT", text)
     # a client's ephemeral source port (Linux picks it from 32768-60999)
     text = re.sub(r"((?:sport|dport)=|<(?:sport|dport)>)(3276[89]|327[7-9]\d|32[89]\d\d|3[3-9]\d{3}|[45]\d{4}|60\d{3})\b",
                   r"\1EPHEMERAL", text)
+    text = re.sub(r"(\d+\.\d+\.\d+\.\d+\.)(3276[89]|327[7-9]\d|32[89]\d\d|3[3-9]\d{3}|[45]\d{4}|60\d{3})\b",
+                  r"\1EPHEMERAL", text)
+    # tcpdump: clock, random initial sequence numbers and TCP timestamps
+    text = re.sub(r"^\d\d:\d\d:\d\d\.\d{6} ", "TIME ", text, flags=re.M)
+    text = re.sub(r"\b(seq|ack) \d{5,}", r"\1 ISN", text)
+    text = re.sub(r"TS val \d+ ecr (\d+)", lambda m: "TS val TS ecr " + ("0" if m.group(1) == "0" else "TS"), text)
+    text = re.sub(r"\d+ packets? received by filter", "N packets received by filter", text)
     text = re.sub(r"<id>\d+</id>", "<id>ID</id>", text)
     text = re.sub(r"\bid=\d+", "id=ID", text)
     # connect() failing at once: curl's millisecond count is 0 or 1 depending on the clock
@@ -265,11 +287,16 @@ def record(session: str) -> Path:
     with Cluster(sc, generate_restore) as kc:
         for node in kc.nodes:  # what kube-proxy sets on its node (localhost NodePorts)
             kn._nsexec(kc.node_ns(node), "sysctl", "-qw", "net.ipv4.conf.all.route_localnet=1")
-        for host, line, mode in lines:
+        for host, line, mode, *sim_line in lines:
             ns = kc.ns.get(f"node:{host}") or kc.ns.get(f"pod:{host}") or kc.ns[f"client:{host}"]
-            got = _run_pipes(ns, line) if mode == "pipes" else _run_tty(ns, line)
+            real = re.sub(r"\{ns:([^}]+)\}", lambda m: kc.ns.get(f"pod:{m.group(1)}") or kc.ns[f"node:{m.group(1)}"],
+                          line)
+            got = _run_pipes(ns, real) if mode == "pipes" else _run_tty(ns, real)
             got = {k: normalise(v) if isinstance(v, str) else v for k, v in got.items()}
-            results.append({"host": host, "line": line, "mode": mode, **got})
+            rec = {"host": host, "line": sim_line[0] if sim_line else line, "mode": mode, **got}
+            if sim_line:
+                rec["real_line"] = line
+            results.append(rec)
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"{session}.json"
     doc = {"scenario": scenario_name, "recorded_with": _versions(), "commands": results}
