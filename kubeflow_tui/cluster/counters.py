@@ -189,6 +189,8 @@ def iface_towards(host, other: str) -> str:
 
 
 def _iface_towards(host, other: str) -> str:
+    if other == host.name:
+        return "lo"
     for i in host.interfaces:
         if i.peer == other:
             return i.name

@@ -13,6 +13,7 @@ at PREROUTING, as in the kernel).  Every decision is recorded as a Trace step.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 
 from ..netfilter.conntrack import ConntrackEntry, ConntrackTable, update_entry
@@ -21,7 +22,7 @@ from ..netfilter.packet import Packet
 from ..netfilter.rules import Rule, Ruleset
 from ..trace import ConntrackView, PacketView, Step
 from .narrate import why_hit
-from .topology import Host
+from .topology import Host, Route
 
 TABLE_ORDER = {
     "PREROUTING": ("raw", "mangle", "nat"),
@@ -272,6 +273,18 @@ class NodeDatapath:
         verdict, pkt, _, rej = self._walk(host, hook, pkt, in_iface, out_iface, None, "", False, ("raw",))
         if verdict != "ACCEPT":
             return self._stop(host, verdict, pkt, rej), pkt, None, "", False
+        looped = getattr(self, "_looped", None)
+        if in_iface == "lo" and looped is not None:
+            # nf_conntrack_in: "Previously seen (loopback or untracked)? Ignore." The packet
+            # still carries the entry it got in OUTPUT: no new look-up, and the nat table,
+            # whose bindings were made in OUTPUT/POSTROUTING, is not walked again
+            self._looped = None
+            entry, direction = looped
+            self._note(host.name, "conntrack-hit" if direction == "ORIGINAL" else "conntrack-reverse",
+                       "Back in from lo: the packet still carries the conntrack entry it got on its way out, "
+                       "so conntrack does not look it up again and the nat table is not walked again.",
+                       pkt, touched_entry=entry)
+            return None, pkt, entry, direction, False
         entry, direction, is_new, reason = self._conntrack_in(host, pkt)
         if reason:
             self._note(host.name, "drop", reason, pkt)
@@ -324,16 +337,32 @@ class NodeDatapath:
         if not is_new:
             pkt = self._ct_translate(host, "POSTROUTING", pkt, entry, direction, "src")
         self._confirm(host, pkt, entry, is_new)
+        if out_iface == "lo":
+            self._looped = (entry, direction)
         return _Verdict("forwarded", next_hop, pkt, out_iface)
 
+    @staticmethod
+    def _out_route(host: Host, dst: str):
+        """The route of a locally generated packet: the local table first (an address of
+        this host goes out of ``lo`` and comes back in through PREROUTING and INPUT), then
+        the main table."""
+        if dst in host.local_addrs:
+            return Route(ipaddress.IPv4Network(f"{dst}/32"), "lo", src=dst)
+        return host.route(dst)
+
     def _node_output(self, host: Host, pkt: Packet) -> _Verdict:
-        route = host.route(pkt.dst)
+        route = self._out_route(host, pkt.dst)
         if route is None:
             self._note(host.name, "drop", f"{host.name} has no route to {pkt.dst}.", pkt)
             return _Verdict("unreachable", host.name, pkt, f"no route to {pkt.dst}")
         out_iface = route.dev
-        self._note(host.name, "route", f"Routing (locally generated): out of {out_iface}, source {pkt.src}.",
-                   pkt, hook="OUTPUT")
+        if out_iface == "lo":
+            self._note(host.name, "route", f"Routing (locally generated): {pkt.dst} is an address of {host.name}: "
+                       "the local table sends it out of lo; it comes back in through PREROUTING and INPUT.",
+                       pkt, hook="OUTPUT")
+        else:
+            self._note(host.name, "route", f"Routing (locally generated): out of {out_iface}, source {pkt.src}.",
+                       pkt, hook="OUTPUT")
         dst_before = pkt.dst  # before conntrack's DNAT too: any change of destination means a new route
         stopped, pkt, entry, direction, is_new = self._track(host, "OUTPUT", pkt, None, out_iface)
         if stopped is not None:
@@ -343,7 +372,7 @@ class NodeDatapath:
         if verdict != "ACCEPT":
             return self._stop(host, verdict, pkt, rej)
         if pkt.dst != dst_before:
-            route = host.route(pkt.dst)
+            route = self._out_route(host, pkt.dst)
             if route is None:
                 return _Verdict("unreachable", host.name, pkt, f"no route to {pkt.dst}")
             out_iface = route.dev

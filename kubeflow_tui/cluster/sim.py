@@ -370,6 +370,14 @@ class ClusterSim(NodeDatapath):
                 return _Verdict("unreachable", host.name, pkt, f"{host.name} has no route to {pkt.dst}")
             out_iface, next_hop = route.dev, route.via or pkt.dst
         for _ in range(MAX_HOPS):
+            if out_iface == "lo" and host.kind == "node":
+                # the loopback: the packet leaves and re-enters the same node
+                self._note(host.name, "link", f"{host.name} (lo) → {host.name} (lo)", pkt, link=(host.name, host.name))
+                v = self._node_receive(host, pkt, "lo")
+                if v.status != "forwarded":
+                    return v
+                out_iface, pkt, next_hop = v.detail, v.packet, v.host
+                continue
             iface = host.iface(out_iface)
             nxt = self.topology.neighbour(host, iface, next_hop)
             if nxt is None:
