@@ -8,6 +8,7 @@ what the server answered or the client's error, as curl 7.88.1 / netcat-openbsd 
 
 from __future__ import annotations
 
+import datetime as _dt
 import ipaddress
 import re
 import zlib
@@ -851,51 +852,147 @@ def run_nslookup(ctx: ShellContext, argv: list[str]) -> ShellResult:
     return ShellResult(stdout=head + f"Name:\t{fq}\nAddress: {ip}\n\n")
 
 
+DIG_VERSION = "9.18.49-1~deb12u3-Debian"
+
+
+def _dig_field(cols: list[tuple[str, int]]) -> str:
+    """BIND's master-file columns: each field then, before the next, tabs to that field's
+    column (tab stops every 8), or one space when the text already reaches it."""
+    out = ""
+    col = 0
+    for k, (text, to) in enumerate(cols):
+        if k:
+            if col >= to:
+                out += " "
+                col += 1
+            else:
+                n = to // 8 - col // 8
+                out += "\t" * n
+                col = (to // 8) * 8
+        out += text
+        col += len(text)
+    return out
+
+
+def _dig_rr(name: str, rtype: str, data: str) -> str:
+    return _dig_field([(name, 0), ("30", 24), ("IN", 32), (rtype, 40), (data, 48)])
+
+
+def _wire_len(name: str) -> int:
+    return len(name.rstrip(".")) + 2
+
+
 def run_dig(ctx: ShellContext, argv: list[str]) -> ShellResult:
-    short = search = False
+    """dig 9.18 against the cluster DNS, as CoreDNS's kubernetes plugin answers:
+    authoritative, no recursion, TTL 30, NXDOMAIN with the zone's SOA, names compressed."""
+    short = search = reverse = False
+    sections = {"question": True, "answer": True, "authority": True, "additional": True, "comments": True,
+                "cmd": True, "stats": True}
     names = []
     qtype = "A"
-    for a in argv:
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        i += 1
         if a == "+short":
             short = True
-        elif a == "+search":
-            search = True
+        elif a in ("+search", "+nosearch"):
+            search = a == "+search"
+        elif a == "+noall":
+            sections = dict.fromkeys(sections, False)
+        elif a == "+all":
+            sections = dict.fromkeys(sections, True)
+        elif a.startswith("+no") and a[3:] in sections:
+            sections[a[3:]] = False
+        elif a.startswith("+") and a[1:] in sections:
+            sections[a[1:]] = True
         elif a.startswith("+") or a.startswith("@"):
             continue
-        elif a.upper() in ("A", "AAAA", "SRV", "PTR", "ANY", "CNAME", "TXT", "MX", "NS"):
+        elif a == "-x" and i < len(argv):
+            reverse = True
+            names.append(argv[i])
+            i += 1
+        elif a.upper() in ("A", "AAAA", "SRV", "PTR", "ANY", "CNAME", "TXT", "MX", "NS", "SOA"):
             qtype = a.upper()
         elif a.startswith("-"):
+            if a in ("-t", "-p", "-b", "-c", "-q") and i < len(argv):
+                if a == "-t":
+                    qtype = argv[i].upper()
+                i += 1
             continue
         else:
             names.append(a)
     name = names[0] if names else "."
+    banner = ["", f"; <<>> DiG {DIG_VERSION} <<>> {' '.join(argv)}", ";; global options: +cmd"]
     if not uses_cluster_dns(ctx):
         msg = ";; communications error to 127.0.0.53#53: timed out\n" * 3
-        return ShellResult(stdout=("" if short else "\n; <<>> DiG 9.18.24-1-Debian <<>> " + " ".join(argv) + "\n;; global options: +cmd\n")
-                           + msg + ";; no servers could be reached\n", exit_code=9)
-    ip, fq = resolve(ctx, name, search=search)
-    if qtype != "A":
-        ip = None
-    if short:
-        return ShellResult(stdout=f"{ip}\n" if ip else "")
-    server = dns_server(ctx)
-    qname = (fq if ip else name).rstrip(".") + "."
-    status = "NOERROR" if ip else "NXDOMAIN"
-    qid = zlib.crc32(qname.encode()) & 0xFFFF
-    lines = ["", f"; <<>> DiG 9.18.24-1-Debian <<>> {' '.join(argv)}", ";; global options: +cmd", ";; Got answer:",
-             f";; ->>HEADER<<- opcode: QUERY, status: {status}, id: {qid}",
-             f";; flags: qr aa rd; QUERY: 1, ANSWER: {1 if ip else 0}, AUTHORITY: {0 if ip else 1}, ADDITIONAL: 1",
-             ";; WARNING: recursion requested but not available", "", ";; OPT PSEUDOSECTION:",
-             "; EDNS: version: 0, flags:; udp: 1232", ";; QUESTION SECTION:", f";{qname}\t\t\tIN\t{qtype}", ""]
-    if ip:
-        lines += [";; ANSWER SECTION:", f"{qname} 30\tIN\tA\t{ip}", ""]
+        return ShellResult(stdout=msg + ("" if short or not sections["cmd"] else "\n".join(banner) + "\n")
+                           + ";; no servers could be reached\n", exit_code=9)
+    records = _records(ctx)
+    answers: list[tuple[str, str, str]] = []
+    if reverse:
+        try:
+            ipaddress.IPv4Address(name)
+        except ValueError:
+            raise CommandError(f"Invalid IP address {name}", 10) from None
+        qname = ".".join(reversed(name.split("."))) + ".in-addr.arpa."
+        qtype = "PTR"
+        owners = sorted(n for n, ip in records.items() if ip == name and n.count(".") >= 4)
+        if owners:
+            answers.append((qname, "PTR", owners[0] + "."))
     else:
-        lines += [";; AUTHORITY SECTION:",
-                  f"{CLUSTER_DOMAIN}.\t\t30\tIN\tSOA\tns.dns.{CLUSTER_DOMAIN}. hostmaster.{CLUSTER_DOMAIN}. "
-                  "1700000000 7200 1800 86400 30", ""]
-    lines += [";; Query time: 0 msec", f";; SERVER: {server}#53({server}) (UDP)",
-              ";; WHEN: Mon Jan 01 00:00:00 UTC 2024", f";; MSG SIZE  rcvd: {len(qname) + (62 if ip else 120)}", ""]
-    return ShellResult(stdout="\n".join(lines) + "\n")
+        ip, fq = resolve(ctx, name, search=search)
+        qname = (fq if ip else name).rstrip(".") + "."
+        if ip and qtype == "A":
+            answers.append((qname, "A", ip))
+    exists = bool(answers) or (not reverse and resolve(ctx, name, search=search)[0] is not None)
+    status = "NOERROR" if exists else "NXDOMAIN"
+    if short:
+        return ShellResult(stdout="".join(a[2] + "\n" for a in answers))
+    server = dns_server(ctx)
+    qid = zlib.crc32(qname.encode()) & 0xFFFF
+    zone = CLUSTER_DOMAIN + "."
+    lines: list[str] = []
+    if sections["cmd"]:
+        lines += banner
+    if sections["comments"]:
+        lines.append(";; Got answer:")
+        if qname.lower().endswith(".local."):
+            lines += [";; WARNING: .local is reserved for Multicast DNS",
+                      ";; You are currently testing what happens when an mDNS query is leaked to DNS"]
+        lines += [f";; ->>HEADER<<- opcode: QUERY, status: {status}, id: {qid}",
+                  f";; flags: qr aa rd; QUERY: 1, ANSWER: {len(answers)}, AUTHORITY: {0 if answers else 1}, "
+                  "ADDITIONAL: 1",
+                  ";; WARNING: recursion requested but not available", "", ";; OPT PSEUDOSECTION:",
+                  "; EDNS: version: 0, flags:; udp: 1232"]
+    if sections["question"]:
+        if sections["comments"]:
+            lines.append(";; QUESTION SECTION:")
+        lines.append(";" + _dig_field([(qname, 0), ("IN", 32), (qtype, 40)])[0:])
+        if sections["comments"]:
+            lines.append("")
+    if answers and sections["answer"]:
+        if sections["comments"]:
+            lines.append(";; ANSWER SECTION:")
+        lines += [_dig_rr(n, t, d) for n, t, d in answers]
+        if sections["comments"]:
+            lines.append("")
+    if not answers and sections["authority"]:
+        if sections["comments"]:
+            lines.append(";; AUTHORITY SECTION:")
+        lines.append(_dig_rr(zone, "SOA", f"ns.dns.{zone} hostmaster.{zone} 1700000000 7200 1800 86400 30"))
+        if sections["comments"]:
+            lines.append("")
+    if sections["stats"]:
+        size = 12 + _wire_len(qname) + 4 + 11
+        for n, t, d in answers:
+            size += 2 + 10 + (4 if t == "A" else _wire_len(d))
+        if not answers:
+            size += 2 + 10 + (len("ns.dns") + 1 + 2) + (len("hostmaster") + 1 + 2) + 20
+        stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%a %b %d %H:%M:%S UTC %Y")
+        lines += [";; Query time: 0 msec", f";; SERVER: {server}#53({server}) (UDP)", f";; WHEN: {stamp}",
+                  f";; MSG SIZE  rcvd: {size}", ""]
+    return ShellResult(stdout="".join(x + "\n" for x in lines))
 
 
 def _error_too_late(trace, limit) -> bool:

@@ -82,6 +82,55 @@ print("ready", flush=True)
 sys.stdin.read()
 """
 
+#: cluster DNS as CoreDNS's kubernetes plugin answers it (what ``net_cmd.run_dig`` models):
+#: authoritative, no recursion, TTL 30, NXDOMAIN with the zone's SOA, EDNS udp 1232, no
+#: cookie; argv: the listen address, then JSON {name: ip}
+DNS_PY = r"""
+import json, socket, struct, sys
+listen, records = sys.argv[1], json.loads(sys.argv[2])
+ptr = {".".join(reversed(ip.split("."))) + ".in-addr.arpa": n for n, ip in records.items()}
+ZONE = "cluster.local"
+QNAME = [""]
+def name_bytes(n):
+    # compressed against the question's name (offset 12), as CoreDNS answers
+    labels = [p for p in n.rstrip(".").split(".") if p]
+    q = [p for p in QNAME[0].split(".") if p]
+    for k in range(len(labels)):
+        suffix = labels[k:]
+        if len(suffix) <= len(q) and [x.lower() for x in q[len(q) - len(suffix):]] == [x.lower() for x in suffix]:
+            off = 12 + sum(len(x) + 1 for x in q[:len(q) - len(suffix)])
+            return b"".join(bytes([len(p)]) + p.encode() for p in labels[:k]) + struct.pack("!H", 0xC000 | off)
+    return b"".join(bytes([len(p)]) + p.encode() for p in labels) + b"\0"
+def read_name(d, i):
+    parts = []
+    while d[i]:
+        parts.append(d[i + 1:i + 1 + d[i]].decode()); i += 1 + d[i]
+    return ".".join(parts), i + 1
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((listen, 53))
+print("ready", flush=True)
+while True:
+    d, a = s.recvfrom(4096)
+    qid, flags, qd, an, ns, ar = struct.unpack("!6H", d[:12])
+    qname, i = read_name(d, 12)
+    qtype, qclass = struct.unpack("!HH", d[i:i + 4])
+    question = d[12:i + 4]
+    QNAME[0] = qname
+    q = qname.lower()
+    answers, auth = [], []
+    if qtype == 1 and q in records:
+        answers.append(name_bytes(q) + struct.pack("!HHIH", 1, 1, 30, 4) + socket.inet_aton(records[q]))
+    elif qtype == 12 and q in ptr:
+        rd = name_bytes(ptr[q])
+        answers.append(name_bytes(q) + struct.pack("!HHIH", 12, 1, 30, len(rd)) + rd)
+    rcode = 0 if answers or (q in records or q in ptr) else 3
+    if not answers:
+        soa = name_bytes("ns.dns." + ZONE) + name_bytes("hostmaster." + ZONE) + struct.pack("!5I", 1700000000, 7200, 1800, 86400, 30)
+        auth.append(name_bytes(ZONE) + struct.pack("!HHIH", 6, 1, 30, len(soa)) + soa)
+    opt = b"\0" + struct.pack("!HHIH", 41, 1232, 0, 0) if ar else b""
+    hdr = struct.pack("!6H", qid, 0x8400 | (flags & 0x0100) | rcode, 1, len(answers), len(auth), 1 if ar else 0)
+    s.sendto(hdr + question + b"".join(answers) + b"".join(auth) + opt, a)
+"""
+
 #: session -> (scenario, [(host, command line, mode)]); the lines run in this order on
 #: one cluster, so a line sees what the lines before it did (rules added, connections made)
 SESSIONS: dict[str, tuple[str, list[tuple]]] = {
@@ -191,6 +240,19 @@ SESSIONS["clusterip-tcpdump"] = ("clusterip", [
 ])
 
 
+SESSIONS["clusterip-dig"] = ("clusterip", [
+    ("client-b", "dig web.default.svc.cluster.local", "pipes"),
+    ("client-b", "dig +short web.default.svc.cluster.local", "pipes"),
+    ("client-b", "dig +noall +answer web.default.svc.cluster.local", "pipes"),
+    ("client-b", "dig nope.default.svc.cluster.local", "pipes"),
+    ("client-b", "dig -x 10.96.0.1", "pipes"),
+    ("client-b", "dig +short -x 10.96.0.1", "pipes"),
+    ("client-b", "dig +search web", "pipes"),
+    ("client-b", "dig +short +search web", "pipes"),
+])
+DNS_SESSIONS = {"clusterip-dig"}
+
+
 def normalise(text: str) -> str:
     """Mask what differs between two runs of the same real command."""
     text = re.sub(r"(saw \d+\.\d+\.\d+\.\d+):\d+", r"\1:PORT", text)
@@ -205,6 +267,11 @@ def normalise(text: str) -> str:
     text = re.sub(r"TS val \d+ ecr (\d+)", lambda m: "TS val TS ecr " + ("0" if m.group(1) == "0" else "TS"), text)
     text = re.sub(r"\d+ packets? received by filter", "N packets received by filter", text)
     text = re.sub(r"<id>\d+</id>", "<id>ID</id>", text)
+    # dig: query id, clock, the build's version
+    text = re.sub(r"(status: \w+, id: )\d+", r"\1ID", text)
+    text = re.sub(r";; WHEN: .*", ";; WHEN: DATE", text)
+    text = re.sub(r";; Query time: \d+ msec", ";; Query time: 0 msec", text)
+    text = re.sub(r"DiG 9\.18\.[\w.~+-]+", "DiG 9.18", text)
     text = re.sub(r"\bid=\d+", "id=ID", text)
     # connect() failing at once: curl's millisecond count is 0 or 1 depending on the clock
     text = re.sub(r"after \d ms", "after 0 ms", text)
@@ -287,6 +354,27 @@ def record(session: str) -> Path:
     with Cluster(sc, generate_restore) as kc:
         for node in kc.nodes:  # what kube-proxy sets on its node (localhost NodePorts)
             kn._nsexec(kc.node_ns(node), "sysctl", "-qw", "net.ipv4.conf.all.route_localnet=1")
+        dns_dirs = []
+        if session in DNS_SESSIONS:
+            # cluster DNS for the pods: a responder on kube-dns' address in each pod's own
+            # namespace, and the pod's resolv.conf (ip netns exec bind-mounts /etc/netns/NS/)
+            from kubeflow_tui.cluster import ClusterSim
+            from kubeflow_tui.shell import Shell
+            probe = Shell(ClusterSim(sc), sc.pods[0].name).ctx
+            from kubeflow_tui.shell.net_cmd import _records, dns_server, search_path
+            server, records = dns_server(probe), _records(probe)
+            for p in sc.pods:
+                ns = kc.pod_ns(p.name)
+                kn._nsexec(ns, "ip", "addr", "add", f"{server}/32", "dev", "lo")
+                proc = kn._Proc(ns, DNS_PY, server, json.dumps(records))
+                kc._servers.append(proc)
+                proc.expect_ready(f"dns in pod {p.name}")
+                d = Path("/etc/netns") / ns
+                d.mkdir(parents=True, exist_ok=True)
+                pod_ctx = Shell(ClusterSim(sc), p.name).ctx
+                (d / "resolv.conf").write_text(f"search {' '.join(search_path(pod_ctx))}\nnameserver {server}\n"
+                                               "options ndots:5\n")
+                dns_dirs.append(d)
         for host, line, mode, *sim_line in lines:
             ns = kc.ns.get(f"node:{host}") or kc.ns.get(f"pod:{host}") or kc.ns[f"client:{host}"]
             real = re.sub(r"\{ns:([^}]+)\}", lambda m: kc.ns.get(f"pod:{m.group(1)}") or kc.ns[f"node:{m.group(1)}"],
@@ -297,6 +385,9 @@ def record(session: str) -> Path:
             if sim_line:
                 rec["real_line"] = line
             results.append(rec)
+        for d in dns_dirs:
+            (d / "resolv.conf").unlink(missing_ok=True)
+            d.rmdir()
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"{session}.json"
     doc = {"scenario": scenario_name, "recorded_with": _versions(), "commands": results}
