@@ -3,7 +3,8 @@
 ``random_scenario(seed)`` builds a valid scenario: 1-3 nodes, two or three Services of mixed
 types (ClusterIP, NodePort, LoadBalancer with a ``vip`` or ``proxy`` balancer), TCP and UDP
 ports, named and numeric targetPorts, ``externalTrafficPolicy: Local``, ``sessionAffinity:
-ClientIP``, ``loadBalancerSourceRanges``; ready, not-ready and terminating endpoints; and
+ClientIP``, ``loadBalancerSourceRanges``; ready, not-ready and terminating endpoints, some
+declaring no ``ports`` (they listen on the numeric targetPort: (d), one rule for both); and
 flows from pods, from nodes' host networks (to Services, to NodePorts on other nodes and on
 their own address) and from an external client.
 
@@ -11,8 +12,8 @@ Cases whose kernel/simulator disagreement is known and open (issue 13 (a)-(e)) a
 generated, each for its stated reason, so that a failure here is a new disagreement:
 
 * (a) UDP from a node's own process to a Service with no ready endpoint (EPERM on send);
-* (b)/(c) a balancer in front of a Service with no ready endpoint;
-* (d) a selected pod without the Service's numeric targetPort among its ``ports``;
+* (b)/(c) a balancer in front of a Service with no ready endpoint, or a proxy balancer sending
+  an ``externalTrafficPolicy: Local`` Service to a node without a local endpoint;
 * (e) a pod calling another node's NodePort (the connection may come back to its node);
 * a node calling an LB IP without a balancer route (ARP for a router that does not exist).
 """
@@ -67,8 +68,11 @@ def random_scenario(seed: int) -> Scenario:
             elif k > 0 and state < 0.25:
                 extra["terminating"] = True
                 extra["ready"] = False
+            # a pod may declare no ports (then it listens on the Services' numeric targetPort)
+            declared = named or rng.random() < 0.7
             eps.append(new_pod(f"{app}-{k + 1}", {"app": app},
-                               [{"name": "srv", "containerPort": target, "protocol": proto}], **extra))
+                               [{"name": "srv", "containerPort": target, "protocol": proto}] if declared else [],
+                               **extra))
         port: dict[str, Any] = {"name": "srv", "port": rng.choice([80, 8080, 53, 443]), "protocol": proto,
                                 "targetPort": "srv" if named else target}
         svc: dict[str, Any] = {"name": f"svc{s}", "type": stype, "clusterIP": f"10.96.{s}.{rng.randint(2, 250)}",
@@ -122,7 +126,17 @@ def random_scenario(seed: int) -> Scenario:
             flows.append({"name": f"own-np-{svc['name']}", "from": via["name"], "to": f"{via['ip']}:{p['nodePort']}",
                           "protocol": proto, "sourcePort": sport})
         if svc["type"] == "LoadBalancer":
-            flows.append({"name": f"user-lb-{svc['name']}", "from": "user", "to": f"{svc['loadBalancerIP']}:{p['port']}",
-                          "protocol": proto, "via": rng.choice(nodes)["name"]})
+            vias = nodes
+            if lb_style == "proxy" and svc.get("externalTrafficPolicy") == "Local":
+                # (b): a proxy balancer whose backend connection fails has already accepted
+                # the client's: only nodes with a ready local endpoint
+                app = svc["selector"]["app"]
+                local = {q["node"] for q in pods if q["labels"].get("app") == app and q.get("ready", True)
+                         and not q.get("terminating")}
+                vias = [n for n in nodes if n["name"] in local]
+            if vias:
+                flows.append({"name": f"user-lb-{svc['name']}", "from": "user",
+                              "to": f"{svc['loadBalancerIP']}:{p['port']}", "protocol": proto,
+                              "via": rng.choice(vias)["name"]})
     data["flows"] = flows
     return Scenario.model_validate(data)
