@@ -23,6 +23,7 @@ from .net_cmd import (
     dns_server,
     run_curl,
     run_dig,
+    run_host,
     run_hostname,
     run_ip,
     run_nc,
@@ -50,7 +51,8 @@ HELP_LINES = {
     "tcpdump": "the packets of the last connection on this host: tcpdump -i any|eth0|veth-... -nn -c N -e [host H] [port P] [tcp|udp]",
     "hostname": "this host's name (-I: its addresses)",
     "nslookup": "look up a Service name in the cluster DNS",
-    "dig": "look up a Service name in the cluster DNS (+short for just the address)",
+    "dig": "look up a name in the cluster DNS: dig NAME, +short, +search, +noall +answer, -x IP",
+    "host": "look up a name or an address in the cluster DNS: host NAME, host IP",
     "help": "this list",
     "history": "the commands typed in this session",
     "clear": "clear the screen",
@@ -97,6 +99,7 @@ class Shell:
             "ss": run_ss,
             "wget": run_wget,
             "tcpdump": run_tcpdump,
+            "host": run_host,
         }
 
     # ------------------------------------------------------------------ public

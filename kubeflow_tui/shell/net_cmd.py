@@ -995,6 +995,35 @@ def run_dig(ctx: ShellContext, argv: list[str]) -> ShellResult:
     return ShellResult(stdout="".join(x + "\n" for x in lines))
 
 
+def run_host(ctx: ShellContext, argv: list[str]) -> ShellResult:
+    """``host NAME|IP`` (bind9-host 9.18): A (then AAAA and MX, which the cluster DNS has
+    none of), or the PTR of an address."""
+    args = [a for a in argv if not a.startswith("-")]
+    if not args:
+        raise CommandError("Usage: host [-aCdilrTvVw] [-c class] [-N ndots] [-t type] [-W time]\n"
+                           "            [-R number] [-m flag] [-p port] hostname [server]", 1)
+    name = args[0]
+    if not uses_cluster_dns(ctx):
+        return ShellResult(stdout=";; communications error to 127.0.0.53#53: timed out\n" * 2
+                           + ";; no servers could be reached\n", exit_code=1)
+    try:
+        ipaddress.IPv4Address(name)
+        is_ip = True
+    except ValueError:
+        is_ip = False
+    records = _records(ctx)
+    if is_ip:
+        rev = ".".join(reversed(name.split("."))) + ".in-addr.arpa"
+        owners = sorted(n for n, ip in records.items() if ip == name and n.count(".") >= 4)
+        if not owners:
+            return ShellResult(stdout=f"Host {rev}. not found: 3(NXDOMAIN)\n", exit_code=1)
+        return ShellResult(stdout=f"{rev} domain name pointer {owners[0]}.\n")
+    ip, fq = resolve(ctx, name)
+    if ip is None:
+        return ShellResult(stdout=f"Host {name} not found: 3(NXDOMAIN)\n", exit_code=1)
+    return ShellResult(stdout=f"{fq} has address {ip}\n")
+
+
 def _error_too_late(trace, limit) -> bool:
     """An error the network sends only after a while (ARP gives up after about 3 s) never
     reaches a client whose own time limit ends first: it sees a timeout instead."""

@@ -249,6 +249,11 @@ SESSIONS["clusterip-dig"] = ("clusterip", [
     ("client-b", "dig +short -x 10.96.0.1", "pipes"),
     ("client-b", "dig +search web", "pipes"),
     ("client-b", "dig +short +search web", "pipes"),
+    ("client-b", "host web", "pipes"),
+    ("client-b", "host web.default", "pipes"),
+    ("client-b", "host nope", "pipes"),
+    ("client-b", "host 10.96.0.1", "pipes"),
+    ("client-b", "host 10.96.0.99", "pipes"),
 ])
 DNS_SESSIONS = {"clusterip-dig"}
 
