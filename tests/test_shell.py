@@ -552,3 +552,16 @@ def test_tcpdump_replays_the_last_connection_on_this_host():
     assert len(lines) == 10 and r.terminal.index("listening on veth-web-1") < r.terminal.index("IP 10.244")
     assert node.run("tcpdump -nn udp").stdout == ""
     assert node.run("tcpdump -i eth9").stderr.startswith("tcpdump: eth9: No such device exists")
+
+
+def test_watch_shows_one_screen_and_host_looks_up_names():
+    sh = shell()
+    r = sh.run("watch -n 1 conntrack -C")
+    title = r.stdout.splitlines()[0]
+    assert title.startswith("Every 1.0s: conntrack -C ") and " node-a: " in title and len(title) == 80
+    assert r.stdout.splitlines()[1:] == ["", "0"]
+    assert sh.run("watch -t conntrack -C").stdout == "0\n"
+    assert sh.history[-1] == "watch -t conntrack -C"
+    pod = shell(host="client-b")
+    assert pod.run("host web").stdout == "web.default.svc.cluster.local has address 10.96.0.1\n"
+    assert pod.run("host nope").exit_code == 1

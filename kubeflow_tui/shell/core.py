@@ -53,6 +53,7 @@ HELP_LINES = {
     "nslookup": "look up a Service name in the cluster DNS",
     "dig": "look up a name in the cluster DNS: dig NAME, +short, +search, +noall +answer, -x IP",
     "host": "look up a name or an address in the cluster DNS: host NAME, host IP",
+    "watch": "one screen of a command as watch shows it: watch -n 1 'iptables -t nat -L -n -v'",
     "help": "this list",
     "history": "the commands typed in this session",
     "clear": "clear the screen",
@@ -279,6 +280,8 @@ class Shell:
         try:
             if name == "kubectl" and args[:1] == ["exec"]:
                 r = self._kubectl_exec(args[1:])
+            elif name == "watch":
+                r = self._watch(list(args))
             elif fn is not None:
                 r = fn(self.ctx, args)
             else:
@@ -296,6 +299,53 @@ class Shell:
         except Exception as e:
             return ShellResult(stderr=f"{name}: internal error of the simulator: {type(e).__name__}: {e}\n",
                                exit_code=1)
+
+    def _watch(self, args: list[str]) -> ShellResult:
+        """``watch [-n S] [-t] [-d] CMD``: one screen of it (procps watch's title line, then
+        the command's output); the simulated shell does not repeat it."""
+        interval, title = 2.0, True
+        while args and args[0].startswith("-"):
+            a = args.pop(0)
+            if a in ("-n", "--interval") and args:
+                try:
+                    interval = max(float(args.pop(0)), 0.1)
+                except ValueError:
+                    return ShellResult(stderr="watch: failed to parse argument\n", exit_code=1)
+            elif a.startswith("-n") and len(a) > 2:
+                try:
+                    interval = max(float(a[2:]), 0.1)
+                except ValueError:
+                    return ShellResult(stderr="watch: failed to parse argument\n", exit_code=1)
+            elif a in ("-t", "--no-title"):
+                title = False
+            elif a in ("-d", "--differences", "-x", "--exec", "-c", "--color", "-b", "--beep"):
+                pass
+            elif a == "--":
+                break
+            else:
+                return ShellResult(stderr=f"watch: invalid option -- '{a.lstrip('-')[:1]}'\n", exit_code=1)
+        if not args:
+            return ShellResult(stderr="\nUsage:\n watch [options] command\n", exit_code=1)
+        line = " ".join(args)
+        r = self._run_inner(line)
+        head = ""
+        if title:
+            import time as _time
+
+            left = f"Every {interval:.1f}s: {line}"
+            right = f"{self.host}: {_time.strftime('%a %b %e %H:%M:%S %Y', _time.gmtime())}"
+            width = 80
+            if len(left) + 1 + len(right) > width:
+                left = left[:max(width - len(right) - 4, 0)] + "..."
+            head = left + " " * max(width - len(left) - len(right), 1) + right + "\n\n"
+        return ShellResult(stdout=head + r.stdout + r.stderr, exit_code=0)
+
+    def _run_inner(self, line: str) -> ShellResult:
+        saved = list(self.state.history)
+        try:
+            return self._run(line)
+        finally:
+            self.state.history[:] = saved
 
     def _kubectl_exec(self, args: list[str]) -> ShellResult:
         """``kubectl exec [-it] POD [-c C] [-n NS] -- CMD ...``: run CMD in the pod."""
