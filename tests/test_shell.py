@@ -565,3 +565,16 @@ def test_watch_shows_one_screen_and_host_looks_up_names():
     pod = shell(host="client-b")
     assert pod.run("host web").stdout == "web.default.svc.cluster.local has address 10.96.0.1\n"
     assert pod.run("host nope").exit_code == 1
+
+
+def test_a_node_calling_itself_goes_through_lo():
+    sim = ClusterSim(load_scenario(ROOT / "tests" / "kernel" / "fixtures" / "own-address.yaml"))
+    sh = Shell(sim, "node-a")
+    assert sh.run("nc -z 192.168.0.2 30000").exit_code == 1  # KUBE-NODEPORTS accepts; nothing listens
+    lines = sh.run("tcpdump -i any -nn -t").stdout.splitlines()
+    assert lines[0].startswith("lo    In  IP 192.168.0.2.41001 > 192.168.0.2.30000: Flags [S], ")
+    isn = int(lines[0].split("seq ")[1].split(",")[0])
+    assert "mss 65495" in lines[0]  # the loopback's MTU
+    assert lines[1].endswith(f"Flags [R.], seq 0, ack {isn + 1}, win 0, length 0")
+    counts = sh.run("iptables -L KUBE-NODEPORTS -n -v -x").stdout.splitlines()[2].split()
+    assert counts[:3] == ["1", "60", "ACCEPT"]

@@ -29,8 +29,11 @@ try:
 except Exception:  # pragma: no cover
     SERVICE_BY_PORT = {}
 
-#: what this machine's kernel advertised (recorded): SYN windows, scale, later windows
+#: what this machine's kernel advertised (recorded): MSS, SYN windows, scale, later windows;
+#: on lo (MTU 65536) the MSS and the windows are the loopback's (recorded too)
 WIN_SYN, WIN_SYNACK, WSCALE, WIN_CLIENT, WIN_SERVER = 64240, 65160, 10, 63, 64
+LINK = {"mss": 1460, "syn": WIN_SYN, "synack": WIN_SYNACK, "client": WIN_CLIENT, "server": WIN_SERVER}
+LOOPBACK = {"mss": 65495, "syn": 65495, "synack": 65483, "client": 64, "server": 64}
 HTTP_PORTS = (80, 8080, 3128)
 VERBOSE = "tcpdump: verbose output suppressed, use -v[v]... for full protocol decode\n"
 
@@ -165,17 +168,19 @@ def _logical_packets(trace, sizes: tuple[int, int]) -> list[tuple[str, list]]:
 
 
 def _tcp_tail(kind: str, first_dir: bool, c_isn: int, s_isn: int, tc: int, ts: int, req: int, resp: int,
-              http: bool, ports: tuple[int, int]) -> tuple[str, int]:
+              http: bool, ports: tuple[int, int], link: dict = LINK) -> tuple[str, int]:
     """The text after "a > b: " and the IP length, for one logical TCP packet."""
+    WIN_SYN, WIN_SYNACK, WIN_CLIENT, WIN_SERVER, mss = (link["syn"], link["synack"], link["client"],
+                                                        link["server"], link["mss"])
     opts = f"options [nop,nop,TS val {{a}} ecr {{b}}]"
     decode = http and (ports[0] in HTTP_PORTS or ports[1] in HTTP_PORTS)
     client = {"a": tc, "b": ts}
     server = {"a": ts, "b": tc}
     if kind == "SYN":
-        return (f"Flags [S], seq {c_isn}, win {WIN_SYN}, options [mss 1460,sackOK,TS val {tc} ecr 0,nop,"
+        return (f"Flags [S], seq {c_isn}, win {WIN_SYN}, options [mss {mss},sackOK,TS val {tc} ecr 0,nop,"
                 f"wscale {WSCALE}], length 0", 60)
     if kind == "SYN-ACK":
-        return (f"Flags [S.], seq {s_isn}, ack {c_isn + 1}, win {WIN_SYNACK}, options [mss 1460,sackOK,TS val "
+        return (f"Flags [S.], seq {s_isn}, ack {c_isn + 1}, win {WIN_SYNACK}, options [mss {mss},sackOK,TS val "
                 f"{ts} ecr {tc},nop,wscale {WSCALE}], length 0", 60)
     if kind == "RST":
         return f"Flags [R.], seq 0, ack {c_isn + 1}, win 0, length 0", 40
@@ -229,15 +234,17 @@ def _packets(ctx: ShellContext, iface: str) -> tuple[list[_Pkt], float]:
                 if iface != "any" and dev != iface:
                     continue
                 pv = s.packet
+                looped = a == b  # out of lo and back in: one packet, seen as "In" on lo
                 if tcp:
                     tail, ip_len = _tcp_tail(kind, True, c_isn, s_isn, tc0, ts0, sizes[0], sizes[1], http,
-                                             (pv.sport, pv.dport))
+                                             (pv.sport, pv.dport), LOOPBACK if looped else LINK)
                 else:
                     n = sizes[1] if pv.direction == "reply" else sizes[0]
                     tail, ip_len = (f"UDP, length {n}", 28 + n) if pv.proto == "udp" else (
                         f"{pv.proto.upper()}, length {n}", 28 + n)
                 out.append(_Pkt(src=pv.src, dst=pv.dst, proto=pv.proto, sport=pv.sport, dport=pv.dport,
-                                iface=dev, direction="Out" if me == a else "In", text_tail=tail, ip_len=ip_len,
+                                iface=dev, direction="Out" if me == a and not looped else "In",
+                                text_tail=tail, ip_len=ip_len,
                                 src_host=a, dst_host=b))
         if out:
             return out, when
