@@ -14,7 +14,6 @@ generated, each for its stated reason, so that a failure here is a new disagreem
 * (a) UDP from a node's own process to a Service with no ready endpoint (EPERM on send);
 * (b)/(c) a balancer in front of a Service with no ready endpoint, or a proxy balancer sending
   an ``externalTrafficPolicy: Local`` Service to a node without a local endpoint;
-* (e) a pod calling another node's NodePort (the connection may come back to its node);
 * a node calling an LB IP without a balancer route (ARP for a router that does not exist).
 """
 
@@ -118,6 +117,9 @@ def random_scenario(seed: int) -> Scenario:
             flows.append({"name": f"node-{svc['name']}", "from": node["name"], "to": to, "protocol": proto,
                           "sourcePort": sport})
         if svc["type"] != "ClusterIP":
+            # a pod calling a node's NodePort (the endpoint may be back on the pod's node)
+            flows.append({"name": f"pod-np-{svc['name']}", "from": client["name"],
+                          "to": f"{rng.choice(nodes)['ip']}:{p['nodePort']}", "protocol": proto})
             via = rng.choice(nodes)
             flows.append({"name": f"user-np-{svc['name']}", "from": "user", "to": f"{via['ip']}:{p['nodePort']}",
                           "protocol": proto})

@@ -1,4 +1,6 @@
-"""A node calling its own address: routed via ``lo`` back into PREROUTING and INPUT.
+"""Paths that cross one node twice: a node calling its own address (routed via ``lo`` back
+into PREROUTING and INPUT) and a pod calling another node's NodePort whose endpoint is back
+on the pod's node (issue 13 (e)).
 
 kube-proxy's TestTracePackets case "ACCEPT (NodePortHealthCheck)" (192.168.0.2 ->
 192.168.0.2:30000 from the node) expects filter ``KUBE-NODEPORTS ... ACCEPT``; the kernel
@@ -30,6 +32,23 @@ def own_cluster():
     require_kernel()
     with KernelCluster(SCENARIO, generate_restore, timeout=1.0) as kc:
         yield kc
+
+
+TWICE = load_scenario(Path(__file__).parent / "fixtures" / "node-crossed-twice.yaml")
+
+
+def test_a_node_crossed_twice_agrees_with_the_kernel():
+    require_kernel()
+    flow = TWICE.flows[0].name
+    with KernelCluster(TWICE, generate_restore, timeout=1.0) as kc:
+        res = kc.run_chain([flow])[-1]
+    assert res.outcome == "delivered", res.summary()
+    trace = ClusterSim(TWICE).run(TWICE.flow(flow), endpoint=res.server)
+    mismatches = compare_flow(TWICE, flow, res, trace)
+    assert mismatches == [], "\n".join(mismatches)
+    # node-a's SYN: once towards node-b, once back to web-1
+    syn_links = [s.link for s in trace.steps if s.packet_no == 0 and s.kind == "link"]
+    assert syn_links == [("client", "node-a"), ("node-a", "node-b"), ("node-b", "node-a"), ("node-a", "web-1")]
 
 
 @pytest.mark.parametrize("flow", [f.name for f in SCENARIO.flows])
