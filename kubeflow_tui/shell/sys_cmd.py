@@ -139,6 +139,20 @@ def run_ss(ctx: ShellContext, argv: list[str]) -> ShellResult:
                 backlog = "4096" if proto == "tcp" else "0"
                 shown = str(port) if numeric else _SS_NAMES.get(port, str(port))
                 rows.append((proto, state, "0", backlog, "0.0.0.0", shown, "0.0.0.0", "*"))
+    if tcp and all_:
+        # the client closes first: its socket waits in TIME-WAIT for 60 s (tcp_fin_timeout
+        # is not it: TCP_TIMEWAIT_LEN); `ss -tn` without -a does not list TIME-WAIT
+        import time as _time
+
+        now = _time.time()
+        for trace, _sizes, when, _http in ctx.sim.counters.recent:
+            first = trace.steps[0] if trace.steps else None
+            if (first is None or first.host != ctx.host_name or first.packet.proto != "tcp"
+                    or trace.outcome != "delivered" or now - when > 60):
+                continue
+            pk = first.packet
+            rows.append(("tcp", "TIME-WAIT", "0", "0", pk.src, str(pk.sport), pk.dst,
+                         str(pk.dport) if numeric else _SS_NAMES.get(pk.dport, str(pk.dport))))
     netid = tcp and udp
     ws = max([5] + [len(r[1]) for r in rows])
     wla = max([13] + [len(r[4]) for r in rows])
