@@ -351,6 +351,15 @@ class ClusterSim(NodeDatapath):
             text = (f"The reply arrived from {v.packet.src}:{v.packet.sport}, but the client talked to "
                     f"{conn.client_tuple[2]}:{conn.client_tuple[3]}: no socket expects it, the client's kernel "
                     "answers with a RST and the connection times out.")
+        if v.host == src.name and v.packet.proto == "tcp" and "RST" not in v.packet.flags:
+            # the client's kernel answers the unexpected segment with a RST, which crosses the
+            # nodes on its way back to the sender (their conntrack sees it: CLOSE); then the
+            # client, still waiting for its own answer, times out
+            saved = conn.packet_no, conn.label, conn.direction
+            conn.packet_no, conn.label, conn.direction = conn.packet_no + 1, "RST", "original"
+            rst = Packet(v.packet.dst, v.packet.src, "tcp", v.packet.dport, v.packet.sport, flags=("RST",))
+            self._send(src, rst)
+            conn.packet_no, conn.label, conn.direction = saved
         self._note(v.host, "timeout", text, v.packet)
         return "timeout", text, conn
 
