@@ -177,6 +177,12 @@ class NodeDatapath:
         """Conntrack's look-up at PREROUTING/OUTPUT: (entry, direction, new?, drop reason)."""
         st = self.nodes[host.name]
         entry, direction = st.conntrack.lookup(pkt)
+        flags = set(pkt.flags)
+        if entry is None and pkt.proto == "tcp" and (flags & {"RST", "FIN"} or {"SYN", "ACK"} <= flags):
+            # nf_conntrack_proto_tcp: a SYN-ACK, FIN or RST that opens nothing known is
+            # INVALID (tcp_conntracks from NONE: sIV); no entry, the nat table is skipped,
+            # and rules matching --ctstate INVALID see it (kube-proxy's KUBE-FORWARD drops it)
+            return None, "", False, ""
         if entry is None:
             if st.conntrack.full:
                 return None, "", False, "nf_conntrack: table full, dropping packet"
@@ -222,9 +228,11 @@ class NodeDatapath:
                    why, pkt, touched_entry=entry)
         return entry, direction, False, ""
 
-    def _ct_translate(self, host: Host, hook: str, pkt: Packet, entry: ConntrackEntry, direction: str,
+    def _ct_translate(self, host: Host, hook: str, pkt: Packet, entry: ConntrackEntry | None, direction: str,
                       manip: str) -> Packet:
         """Apply a known connection's NAT: manip "dst" at PREROUTING/OUTPUT, "src" at POSTROUTING/INPUT."""
+        if entry is None:  # an INVALID packet: no connection, no NAT
+            return pkt
         before = pkt
         if direction == "ORIGINAL":
             if manip == "dst" and entry.dnat:
