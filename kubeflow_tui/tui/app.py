@@ -14,9 +14,9 @@ from __future__ import annotations
 import gc
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 
 from kubeflow_tui.progress import Progress
@@ -48,10 +48,23 @@ class KubeflowApp(App[int]):
     VERTICAL_BREAKPOINTS = [(0, "-tiny-h"), (20, "-tall")]
     COMMANDS = App.COMMANDS | {_commands_provider}
     BINDINGS = [
-        Binding("question_mark", "help", "Help"),
-        Binding("t", "toggle_theme", "Theme"),
-        Binding("q", "quit", "Quit"),
-        Binding("o", "open_scenario", "Open", show=False),
+        Binding("question_mark,f1", "help", "Help", tooltip="Every key, where you are and elsewhere",
+                id="app.help"),
+        Binding("q", "quit", "Quit", tooltip="Quit (your progress is saved)", id="app.quit"),
+        Binding("t", "toggle_theme", "Theme", tooltip="Light / dark theme", id="app.theme", show=False),
+        Binding("o", "open_scenario", "Open", tooltip="Open a scenario file", id="app.open", show=False),
+    ]
+    #: where the help screen looks for the keys of the places the learner is not in now
+    #: (module, class): each class's own BINDINGS, titled by its HELP_TITLE
+    HELP_PLACES = [
+        ("kubeflow_tui.tui.screens.home", "HomeScreen"),
+        ("kubeflow_tui.tui.screens.flow", "FlowScreen"),
+        ("kubeflow_tui.tui.screens.lesson", "LessonScreen"),
+        ("kubeflow_tui.tui.widgets.shell_pane", "ShellInput"),
+        ("kubeflow_tui.tui.screens.ruleset", "RulesetScreen"),
+        ("kubeflow_tui.tui.screens.quiz", "QuestionPanel"),
+        ("kubeflow_tui.tui.screens.quiz", "QuizScreen"),
+        ("kubeflow_tui.tui.screens.case", "CaseScreen"),
     ]
 
     def __init__(
@@ -326,11 +339,47 @@ class KubeflowApp(App[int]):
         quizzes.open_interview(self)
 
     # ------------------------------------------------------------------ actions
+    def help_text(self, screen: Screen) -> str:
+        """The help screen's text: the keys that work on ``screen`` now, then the keys of
+        the other places (all read from the bindings)."""
+        from importlib import import_module
+
+        from kubeflow_tui.tui import keys
+        from kubeflow_tui.tui.widgets.shell_pane import HELP_EXTRA
+
+        sections = keys.active_sections(screen)
+        here = {title for title, _ in sections}
+        for module, name in self.HELP_PLACES:
+            cls = getattr(import_module(module), name)
+            title = keys.title_of(cls)
+            rows = keys.class_rows(self, cls)
+            if title not in here and rows:
+                here.add(title)
+                sections.append((title, rows))
+        text = keys.help_text(sections, notes={"Shell pane (s)": HELP_EXTRA})
+        return text + ("\nctrl+p opens the command palette: every action here, the lessons and the scenarios.\n"
+                       "The packet, the rules and conntrack come from the engine's trace; the app only shows them.")
+
     def action_help(self) -> None:
         from kubeflow_tui.tui.screens.common import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(self.help_text(self.screen)))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The command palette's actions: every binding active on ``screen`` (by its
+        tooltip, with its keys), then Textual's own commands."""
+        from functools import partial
+
+        from kubeflow_tui.tui import keys
+
+        for _title, rows in keys.active_sections(screen):
+            for row in rows:
+                if row.enabled:
+                    yield SystemCommand(row.what, f"key: {row.keys}", partial(self.run_action, row.action, row.node))
+        for command in super().get_system_commands(screen):
+            if command.title != "Quit":  # (q is one of the bindings above)
+                yield command
 
     def action_toggle_theme(self) -> None:
         self.theme = DARK if "light" in (self.theme or "") else LIGHT

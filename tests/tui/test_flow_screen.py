@@ -163,8 +163,17 @@ async def test_help_opens_with_question_mark(make_app, size):
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         text = screen_text(app)
-        assert "play / pause" in text and "next step" in text
+        assert "The lesson list" in text and "Troubleshooting cases" in text  # the keys of where we are
+        help_text = app.screen.text  # and of the other places, from their bindings
+        assert "Play / pause the flow" in help_text and "Next step of the packet" in help_text
         await pilot.press("escape")
+        assert isinstance(app.screen, HomeScreen)
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("end")
+        await pilot.pause()
+        assert "the app only shows them" in screen_text(app)  # the last line can be read
+        await pilot.press("f1")
         assert isinstance(app.screen, HomeScreen)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 
 import pytest
 from helpers import fast_press
@@ -38,7 +37,6 @@ async def test_random_keys(make_app, start, size):
     app = make_app(path, start="auto" if then == "lesson" else "home")
     rng = random.Random(f"{start}-{size}")
     keys = [rng.choice(KEYS) for _ in range(1000)]
-    t0 = time.monotonic()
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         await pilot.pause()
@@ -55,4 +53,3 @@ async def test_random_keys(make_app, start, size):
         if isinstance(app.screen, HomeScreen):
             await pilot.press("question_mark")
             assert app.screen.__class__.__name__ == "HelpScreen"
-    assert time.monotonic() - t0 < 20

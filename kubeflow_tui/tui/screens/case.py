@@ -39,10 +39,11 @@ class CaseScreen(Screen[CaseSession]):
     """``CaseScreen(case | path | CaseSession, *, seed=None, record_key=None)``."""
 
     DEFAULT_CSS = CASE_CSS
+    HELP_TITLE = "Troubleshooting case"
     BINDINGS = [
-        Binding("escape", "leave", "Back"),
-        Binding("f3", "hint", "Hint"),
-        Binding("f2", "focus_answer", "Diagnose"),
+        Binding("escape", "leave", "Back", tooltip="Leave the case (the attempt so far is kept)", id="case.leave"),
+        Binding("f3", "hint", "Hint", tooltip="Show the next hint (or type hint)", id="case.hint"),
+        Binding("f2", "focus_answer", "Diagnose", tooltip="Go to the diagnosis question", id="case.diagnose"),
     ]
 
     def __init__(self, case: Case | CaseSession | str | Path, *, seed: int | None = None,

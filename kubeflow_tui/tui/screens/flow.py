@@ -16,6 +16,7 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from kubeflow_tui.tui import keys
 from kubeflow_tui.tui.screens.breakpoints import TooSmall, apply_breakpoints
 from kubeflow_tui.tui.screens.flow_view import PANEL_TITLES, PANELS, FlowView
 
@@ -36,35 +37,38 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0)  # steps per second
-#: actions that must not run while the learner types in the shell
-TYPING_BLOCKS = {"step", "play", "jump", "speed", "reroll", "endpoint", "pick_flow", "ruleset", "panel",
-                 "shell", "quiz", "predict", "lesson", "help", "toggle_theme", "quit", "open_scenario"}
 
 
 class FlowScreen(Screen):
     """Step through one flow of a scenario."""
 
+    HELP_TITLE = "Stepping through a flow"
     BINDINGS = [
-        Binding("right,l", "step(1)", "Next", priority=True),
-        Binding("left,h", "step(-1)", "Prev", show=False, priority=True),
-        Binding("space", "play", "Play", priority=True),
-        Binding("plus,equals_sign", "speed(1)", "Faster", show=False),
-        Binding("minus,underscore", "speed(-1)", "Slower", show=False),
-        Binding("home,g", "jump('start')", "Start", show=False, priority=True),
-        Binding("end,G", "jump('end')", "End", show=False, priority=True),
-        Binding("s", "shell", "Shell"),
-        Binding("y", "predict", "Predict"),
-        Binding("z", "quiz", "Quiz"),
-        Binding("f", "pick_flow", "Flow"),
-        Binding("n", "ruleset", "Rules"),
-        Binding("r", "reroll", "New seed", show=False),
-        Binding("e", "endpoint", "Endpoint", show=False),
-        Binding("1", "panel(0)", show=False),
-        Binding("2", "panel(1)", show=False),
-        Binding("3", "panel(2)", show=False),
-        Binding("4", "panel(3)", show=False),
-        Binding("5", "panel(4)", show=False),
-        Binding("escape,backspace", "back", "Back", show=False),
+        Binding("right,l", "step(1)", "Next", tooltip="Next step of the packet", id="flow.next", priority=True),
+        Binding("left,h", "step(-1)", "Prev", tooltip="Previous step", id="flow.prev", show=False, priority=True),
+        Binding("space", "play", "Play", tooltip="Play / pause the flow", id="flow.play", priority=True),
+        Binding("plus,equals_sign", "speed(1)", "Faster", tooltip="Play faster", id="flow.faster", show=False),
+        Binding("minus,underscore", "speed(-1)", "Slower", tooltip="Play slower", id="flow.slower", show=False),
+        Binding("home,g", "jump('start')", "Start", tooltip="Jump to the first step", id="flow.start", show=False,
+                priority=True),
+        Binding("end,G", "jump('end')", "End", tooltip="Jump to the last step", id="flow.end", show=False,
+                priority=True),
+        Binding("s", "shell", "Shell", tooltip="Shell on this cluster: iptables, conntrack, kubectl, curl …",
+                id="flow.shell"),
+        Binding("y", "predict", "Predict", tooltip="Predict mode on/off: stop before each decisive step and guess",
+                id="flow.predict", show=False),
+        Binding("z", "quiz", "Quiz", tooltip="Quiz on these flows", id="flow.quiz", show=False),
+        Binding("f", "pick_flow", "Flow", tooltip="Pick another flow of this scenario", id="flow.pick", show=False),
+        Binding("n", "ruleset", "Rules", tooltip="This node's full ruleset (iptables-save), searchable",
+                id="flow.ruleset", show=False),
+        Binding("r", "reroll", "New seed", tooltip="Run the flow again with a new seed (another random endpoint)",
+                id="flow.reroll", show=False),
+        Binding("e", "endpoint", "Endpoint", tooltip="Run the flow again with an endpoint you choose",
+                id="flow.endpoint", show=False),
+        *[Binding(str(i + 1), f"panel({i})", f"Panel {i + 1}", tooltip=f"Show panel {i + 1} (the numbered tabs)",
+                  id=f"flow.panel{i + 1}", show=False, group=keys.PANELS) for i in range(5)],
+        Binding("escape,backspace", "back", "Back", tooltip="Back to the lesson list (from the shell: to the flow)",
+                id="flow.back", show=False),
     ]
 
     def __init__(
@@ -276,8 +280,8 @@ class FlowScreen(Screen):
         return isinstance(self.focused, ShellInput)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in TYPING_BLOCKS and self._typing():
-            return False  # the key goes to the shell's input
+        if self._typing() and action != "back":
+            return False  # while the learner types in the shell, the keys are the shell's (esc leaves)
         return True
 
     # ------------------------------------------------------------------ actions

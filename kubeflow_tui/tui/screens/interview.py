@@ -26,9 +26,10 @@ class InterviewScreen(Screen[InterviewSession]):
     """``InterviewScreen(session=None, *, seed=None, count=10, minutes=10.0)``."""
 
     DEFAULT_CSS = QUIZ_CSS + "#iv-brief { color: $text-muted; margin: 0 0 1 0; }"
+    HELP_TITLE = "Interview practice"
     BINDINGS = [
-        Binding("n", "next", "Next"),
-        Binding("escape", "leave", "Back"),
+        Binding("n", "next", "Next", tooltip="Next question (enter too, once answered)", id="interview.next"),
+        Binding("escape", "leave", "Back", tooltip="Leave the interview", id="interview.leave"),
     ]
 
     def __init__(self, session: InterviewSession | None = None, *, seed: int | None = None,

@@ -16,9 +16,12 @@ if TYPE_CHECKING:
 class LessonScreen(FlowScreen):
     """A lesson: its Markdown beside (wide) or in a tab (narrow) of the live flow."""
 
+    HELP_TITLE = "A lesson and its flows"
     BINDINGS = [
-        Binding("right_square_bracket", "lesson(1)", "Next lesson", show=False),
-        Binding("left_square_bracket", "lesson(-1)", "Prev lesson", show=False),
+        Binding("right_square_bracket", "lesson(1)", "Next lesson", tooltip="Open the next lesson",
+                id="lesson.next", show=False),
+        Binding("left_square_bracket", "lesson(-1)", "Prev lesson", tooltip="Open the previous lesson",
+                id="lesson.prev", show=False),
     ]
 
     def __init__(self, lesson: "Lesson", scenario: Any = None, *, flow: str | None = None, start_step: int = 0,

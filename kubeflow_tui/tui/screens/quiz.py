@@ -22,6 +22,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
+from kubeflow_tui.tui import keys
 from kubeflow_tui.quiz.model import Question, Result, Score, grade
 
 QUIZ_CSS = """
@@ -37,7 +38,16 @@ QuestionPanel .q-feedback.-wrong { color: $warning; }
 
 
 class QuestionPanel(Vertical):
-    """A question, its options and, once answered, the explanation."""
+    """A question, its options and, once answered, the explanation.
+
+    The number keys answer: ``2`` picks option 2 (the options are labelled ``1)`` ...)."""
+
+    HELP_TITLE = "Answering a question"
+    BINDINGS = [
+        Binding(str(n), f"answer_number({n})", f"Option {n}", tooltip=f"Answer option {n}",
+                id=f"question.option{n}", show=False, group=keys.OPTIONS)
+        for n in range(1, 10)
+    ]
 
     class Answered(Message):
         def __init__(self, panel: "QuestionPanel", question: Question, result: Result) -> None:
@@ -73,6 +83,17 @@ class QuestionPanel(Vertical):
         fb.update("")
         fb.set_classes("q-feedback")
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "answer_number":
+            n = parameters[0] if parameters else 0
+            return (self.question is not None and self.result is None
+                    and isinstance(n, int) and 1 <= n <= len(self.question.options))
+        return True
+
+    def action_answer_number(self, n: int) -> None:
+        self.query_one(OptionList).highlighted = n - 1
+        self.answer(n - 1)
+
     def answer(self, choice: int) -> Result | None:
         if self.question is None or self.result is not None:
             return None
@@ -101,9 +122,10 @@ class QuizScreen(Screen[Score]):
     """``QuizScreen(questions, *, title="Quiz", record_key=None)``; dismissed with the Score."""
 
     DEFAULT_CSS = QUIZ_CSS
+    HELP_TITLE = "Quizzes"
     BINDINGS = [
-        Binding("n", "next", "Next"),
-        Binding("escape", "leave", "Back"),
+        Binding("n", "next", "Next", tooltip="Next question (enter too, once answered)", id="quiz.next"),
+        Binding("escape", "leave", "Back", tooltip="Leave the quiz (the answers so far are kept)", id="quiz.leave"),
     ]
 
     def __init__(self, questions: Sequence[Question], *, title: str = "Quiz",
@@ -214,9 +236,11 @@ class PredictScreen(ModalScreen[Result | None]):
     #predict-reveal { margin: 1 0 0 0; }
     #predict-hint { color: $text-muted; }
     """
+    HELP_TITLE = "Predict mode"
     BINDINGS = [
-        Binding("escape", "skip", "Skip"),
-        Binding("n", "go_on", "Continue", show=False),
+        Binding("escape", "skip", "Skip", tooltip="Skip this prediction", id="predict.skip"),
+        Binding("n", "go_on", "Continue", tooltip="Continue the flow (enter too, once answered)",
+                id="predict.continue", show=False),
     ]
 
     def __init__(self, question: Question, *, reveal: str = "", number: int = 0, total: int = 0) -> None:
@@ -279,9 +303,10 @@ class CommandQuizScreen(Screen[Score]):
     #cq-prompt { margin: 0 0 1 0; }
     #cq-hint { color: $text-muted; }
     """
+    HELP_TITLE = "Command questions"
     BINDINGS = [
-        Binding("escape", "leave", "Back"),
-        Binding("f3", "hint", "Hint"),
+        Binding("escape", "leave", "Back", tooltip="Leave the questions", id="commands.leave"),
+        Binding("f3", "hint", "Hint", tooltip="Show the next hint (or type hint)", id="commands.hint"),
     ]
 
     def __init__(self, questions: Sequence[object], make_sim: Callable[[], object], *, title: str = "Commands",
