@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 
 import pytest
-from helpers import fast_press
+from helpers import fast_press, settle
 
-from kubeflow_tui.tui.screens.flow import LessonScreen
+from kubeflow_tui.tui.screens.lesson import LessonScreen
 from kubeflow_tui.tui.screens.home import HomeScreen
 
 # every key the app binds, plus noise; not q / ctrl+q / ctrl+c (they quit, by design), and
@@ -38,8 +38,7 @@ async def test_random_keys(make_app, start, size):
     rng = random.Random(f"{start}-{size}")
     keys = [rng.choice(KEYS) for _ in range(1000)]
     async with app.run_test(size=size) as pilot:
-        await pilot.pause()
-        await pilot.pause()
+        await settle(pilot)
         if then == "lesson":
             assert isinstance(app.screen, LessonScreen)
         if then == "n":

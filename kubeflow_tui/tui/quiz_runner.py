@@ -1,4 +1,5 @@
-"""Quizzes, troubleshooting cases and the interview, as the app runs them.
+"""Runs the quizzes, troubleshooting cases and the interview for the app: when a lesson's
+quiz is offered, which questions a quiz asks, which screen opens.
 
 The app's methods of the same names call these (``KubeflowApp.open_quiz`` ...): the code
 is imported when a quiz is near, not when the app starts.

@@ -1,4 +1,7 @@
-"""The body of the flow and lesson screens: narration, packet header, and the panels."""
+"""The body of the flow and lesson screens: narration, packet header, and the panels.
+
+``FlowView`` holds no state of its own: its reactives are bound to the screen's
+(``FlowScreen.compose``: ``data_bind``), and its watchers redraw the widgets."""
 
 from __future__ import annotations
 
@@ -7,7 +10,8 @@ from typing import TYPE_CHECKING, Any, Callable
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Container, Vertical, VerticalScroll
-from textual.css.query import NoMatches
+from textual.message import Message
+from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Tab, Tabs
 
@@ -20,41 +24,45 @@ if TYPE_CHECKING:
 PANELS = ("lesson", "chain", "topology", "conntrack", "shell")
 PANEL_TITLES = {"lesson": "Lesson", "chain": "Chain walk", "topology": "Topology", "conntrack": "Conntrack",
                 "shell": "Shell"}
+SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0)  # steps per second (FlowScreen.speed_i indexes this)
 
 
 class FlowView(Vertical):
     """Narration + packet header, always visible; the panels below them.
 
     Below 120 columns one panel shows at a time (tabs); from 120 columns all panels
-    are laid out in a grid.  One set of widgets either way: CSS decides.
-
-    The view is composed before the engine has run (``pending``): the first frame shows
-    the lesson text and the panels with a "tracing…" placeholder, and ``show`` fills
-    them in when the screen has its Trace.  Only the panels that the first frame shows
-    are composed; the hidden ones are mounted just after it (``mount_hidden_panels``).
+    are laid out in a grid.  One set of widgets either way: CSS decides.  The panels the
+    first frame does not show are mounted just after it.
     """
 
-    #: show a preview of the lesson's first screen until Textual's Markdown is loaded
-    PREVIEW_LESSON = True
+    class PanelChosen(Message):
+        """The learner clicked a panel's tab."""
+
+        def __init__(self, panel: str) -> None:
+            super().__init__()
+            self.panel = panel
+
+    trace: reactive[Trace | None] = reactive(None, always_update=True, init=False)
+    index: reactive[int] = reactive(0, init=False)
+    playing: reactive[bool] = reactive(False, init=False)
+    speed_i: reactive[int] = reactive(2, init=False)
+    pending: reactive[bool] = reactive(True, init=False)
+    heading: reactive[str] = reactive("", init=False)
+    scenario: reactive[Any] = reactive(None, always_update=True, init=False)
+    panel: reactive[str] = reactive("", init=False)
 
     def __init__(self, *, lesson_markdown: str | None = None, shell: Callable[[], tuple[Any, Any]] | None = None,
-                 title: str = "", pending: bool = False, **kw: Any) -> None:
+                 **kw: Any) -> None:
         """``shell`` gives the shell pane's (get the live cluster, reset it) when the pane is
         made (after the first frame: it asks the engine)."""
         super().__init__(**kw)
         self.lesson_markdown = lesson_markdown
         self.shell = shell
-        self.title = title
-        self.pending = pending
         self.panels = [p for p in PANELS if p != "lesson" or lesson_markdown is not None]
         self._hidden: list[str] = []  # panels not mounted yet
-        self._state: tuple[Trace | None, int, Any] = (None, 0, None)  # the last ``show``
-        self._hidden_mounting = False
-        # the parts, kept at hand: a DOM query (parsing its selector) costs more than the
-        # update it serves, and these run before the first frame
         self._panel_widgets: dict[str, Widget] = {}
         self._step_widgets: dict[str, Any] = {}  # chain, topology, conntrack: what draws a step
-        self._narration = Narration(id="narration", title=title)
+        self._narration = Narration(id="narration")
         self._packet = PacketHeader(id="packet")
         self._tabs: Tabs | None = None
         self._container: Container | None = None
@@ -64,8 +72,7 @@ class FlowView(Vertical):
         return "chain" if "chain" in self.panels and self.lesson_markdown is None else self.panels[0]
 
     def compose(self) -> ComposeResult:
-        first = self.first_panel
-        self._narration.pending = self._packet.pending = self.pending
+        first = self.panel or self.first_panel
         yield self._narration
         yield self._packet
         self._tabs = Tabs(*[Tab(f"{i + 1} {PANEL_TITLES[p]}", id=f"tab-{p}") for i, p in enumerate(self.panels)],
@@ -109,9 +116,9 @@ class FlowView(Vertical):
         if step is not None:
             self._step_widgets[name] = step
             step.pending = self.pending
-            step.trace, step.index, step.scenario = self._state
-            if self._hidden_mounting:  # mounted after the view was shown: draw it once
-                self.call_after_refresh(self._redraw_step, step)  # its parts are mounted
+            step.trace, step.index, step.scenario = self.trace, self.index, self.scenario
+            if self.is_mounted:  # mounted after the first frame: draw it once its parts are mounted
+                self.call_after_refresh(self._redraw_step, step)
         return widget
 
     @staticmethod
@@ -120,27 +127,21 @@ class FlowView(Vertical):
             step.redraw()
 
     def on_mount(self) -> None:
-        # (the panels and tabs were made showing the first panel)
+        self._show()
         self.call_after_refresh(self.mount_hidden_panels)
 
     def mount_hidden_panels(self) -> None:
         """Mount the panels the first frame did not show, each in its place (idempotent)."""
-        if not self._hidden or not self.is_attached:
+        if not self._hidden or not self.is_attached or self._container is None:
             return
         hidden, self._hidden = self._hidden, []
-        container = self._container
-        if container is None:
-            return
-        active = self.active_panel
-        self._hidden_mounting = True
         for name in hidden:
-            widget = self._panel(name, active=name == active)
+            widget = self._panel(name, active=name == self.panel)
             earlier = [p for p in self.panels[: self.panels.index(name)] if p in self._panel_widgets]
             if earlier:  # (always: the first panel is in the first frame)
-                container.mount(widget, after=self._panel_widgets[earlier[-1]])
+                self._container.mount(widget, after=self._panel_widgets[earlier[-1]])
             else:
-                container.mount(widget, before=0)
-        self._hidden_mounting = False
+                self._container.mount(widget, before=0)
 
     # ------------------------------------------------------------------ the lesson text
     def _first_lesson_text(self) -> Widget:
@@ -149,7 +150,7 @@ class FlowView(Vertical):
         from kubeflow_tui.tui.widgets.markdown_subset import FIRST_LINES, first_blocks
 
         text = self.lesson_markdown or ""
-        blocks = first_blocks(text, max(FIRST_LINES, self.app.size.height)) if self.PREVIEW_LESSON else None
+        blocks = first_blocks(text, max(FIRST_LINES, self.app.size.height))
         if blocks:
             from kubeflow_tui.tui.widgets.lesson_preview import LessonPreview
 
@@ -158,19 +159,17 @@ class FlowView(Vertical):
 
         return LessonMarkdown(text, id="lesson-md")
 
-    def load_lesson_markdown(self) -> None:
+    def load_lesson_text(self) -> None:
         """Soon: the real Markdown widget in place of the preview (the screen calls this once
         the engine has traced the first flow, so that the panels fill in first)."""
         if self.lesson_markdown is not None:
             self.call_after_refresh(self._replace_lesson_preview)
 
     async def _replace_lesson_preview(self) -> None:
-        """The real Markdown widget in place of the preview, swapped in one frame once its
-        first blocks are mounted (they look the same)."""
-        try:
-            preview = self.query_one("#lesson-preview")
-        except NoMatches:
+        found = self.query("#lesson-preview")
+        if not found:
             return
+        preview = found.first()
         from kubeflow_tui.tui.widgets.lesson_markdown import LessonMarkdown
 
         markdown = LessonMarkdown(self.lesson_markdown or "", id="lesson-md")
@@ -184,56 +183,62 @@ class FlowView(Vertical):
         await preview.remove()
 
     # ------------------------------------------------------------------ panels
-    def _mounted_panels(self) -> list[Widget]:
-        return [self._panel_widgets[p] for p in self.panels if p in self._panel_widgets]
-
-    def select_panel(self, name: str) -> None:
-        if name not in self.panels or not self.is_mounted:
+    def watch_panel(self, name: str) -> None:
+        if name not in self.panels:
             return
-        try:
-            self._select(name)
-        except NoMatches:
-            pass
-
-    def _select(self, name: str) -> None:
-        for w in self._mounted_panels():
+        for w in self._panel_widgets.values():
             w.set_class(w.id == name, "-active")
-        tabs = self._tabs
-        if tabs is not None and tabs.active != f"tab-{name}":
-            tabs.active = f"tab-{name}"
+        if self._tabs is not None and self._tabs.active != f"tab-{name}":
+            self._tabs.active = f"tab-{name}"
+        widget = self._panel_widgets.get(name)
+        if widget is not None and hasattr(widget, "after_redraw"):  # redrawn while hidden: it could not scroll
+            self.call_after_refresh(widget.after_redraw)
+        topo = self._step_widgets.get("topology")
+        if name == "topology" and topo is not None and topo.trace is not None:
+            # laid out to its panel's width: a panel hidden since the screen opened has none yet
+            self.call_after_refresh(topo.redraw)
 
     @property
     def active_panel(self) -> str:
-        active = (self._tabs.active if self._tabs is not None else "") or ""
-        return active.removeprefix("tab-")
+        return self.panel
 
     @on(Tabs.TabActivated)
     def _tab(self, event: Tabs.TabActivated) -> None:
         event.stop()
         name = (event.tab.id or "").removeprefix("tab-")
-        for w in self._mounted_panels():
-            w.set_class(w.id == name, "-active")
-        widget = self._panel_widgets.get(name)
-        if widget is None:
-            return
-        if hasattr(widget, "after_redraw"):  # a panel redrawn while hidden could not scroll
-            self.call_after_refresh(widget.after_redraw)
-        topo = self._step_widgets.get("topology")
-        if name == "topology" and topo is not None and topo.trace is not None:
-            # The topology is laid out to its panel's width; a panel hidden since the
-            # screen opened has no width yet (and gets no Resize when shown): redraw it
-            # once it has one.
-            self.call_after_refresh(topo.redraw)
+        if name != self.panel:
+            self.post_message(self.PanelChosen(name))
 
     # ------------------------------------------------------------------ showing a step
-    def show(self, trace: Trace | None, index: int, scenario: Any, *, title: str, playing: bool, speed: float,
-             pending: bool = False) -> None:
-        self.pending = pending
-        self._state = (trace, index, scenario)
-        if not self.is_attached:
-            return
+    def watch_trace(self) -> None:
+        self._show()
+
+    def watch_index(self) -> None:
+        self._show()
+
+    def watch_playing(self) -> None:
+        self._show_narration()
+
+    def watch_speed_i(self) -> None:
+        self._show_narration()
+
+    def watch_heading(self) -> None:
+        self._show_narration()
+
+    def watch_pending(self) -> None:
+        self._show()
+
+    def _show_narration(self) -> None:
         nar = self._narration
-        nar.title, nar.playing, nar.speed = title, playing, speed
-        for w in (nar, self._packet, *self._step_widgets.values()):
-            w.pending = pending
-            w.show(trace, index, scenario)
+        nar.title, nar.playing, nar.speed = self.heading, self.playing, SPEEDS[self.speed_i]
+        nar.pending = self.pending
+        if nar.is_mounted:
+            nar.show(self.trace, self.index, self.scenario)
+
+    def _show(self) -> None:
+        if not self.is_mounted:
+            return
+        self._show_narration()
+        for w in (self._packet, *self._step_widgets.values()):
+            w.pending = self.pending
+            w.show(self.trace, self.index, self.scenario)
