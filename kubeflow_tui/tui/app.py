@@ -81,8 +81,8 @@ class KubeflowApp(App[int]):
         self._lesson_errors: list[str] = []
         self.progress = progress if progress is not None else Progress.load()
         self.start = start
-        self._announced_done: set[str] = set()
-        self._quiz_offered: set[str] = set()
+        self.announced_done: set[str] = set()
+        self.quiz_offered: set[str] = set()
         self._start_error: tuple[str, str] | None = None
         self._gc_paused = False  # (see run_async)
         theme = self.progress.data.get("theme")

@@ -203,7 +203,6 @@ class FlowScreen(Screen):
     @on(Traced)
     def _traced(self, message: Traced) -> None:
         message.stop()
-        first = not self.loaded_once
         self.loaded_once = True
         self.scenario, self.flows = message.scenario, message.flows
         if message.trace is None:  # the scenario only (the flow failed)
@@ -218,8 +217,6 @@ class FlowScreen(Screen):
         self.busy = False
         if message.then is not None:
             message.then(message.trace)
-        if first:
-            self.query_one(FlowView).load_lesson_text()
 
     @on(EngineFailed)
     def _engine_failed(self, message: EngineFailed) -> None:

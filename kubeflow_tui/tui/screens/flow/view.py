@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Container, Vertical, VerticalScroll
 from textual.message import Message
@@ -92,7 +92,7 @@ class FlowView(Vertical):
         widget: Widget
         step: Any = None  # the widget that draws this panel's part of a step
         if name == "lesson":
-            widget = VerticalScroll(self._first_lesson_text(), id="lesson", classes=classes)
+            widget = VerticalScroll(id="lesson", classes=classes)  # (its text: after the first frame)
         elif name == "chain":
             from kubeflow_tui.tui.widgets.chain_walk import ChainWalk
 
@@ -128,6 +128,10 @@ class FlowView(Vertical):
 
     def on_mount(self) -> None:
         self._show()
+        lesson = self._panel_widgets.get("lesson")
+        if lesson is not None:
+            lesson.loading = True
+            self._import_lesson_text()
         self.call_after_refresh(self.mount_hidden_panels)
 
     def mount_hidden_panels(self) -> None:
@@ -144,43 +148,31 @@ class FlowView(Vertical):
                 self._container.mount(widget, before=0)
 
     # ------------------------------------------------------------------ the lesson text
-    def _first_lesson_text(self) -> Widget:
-        """The lesson text of the first frame: a preview of its first screen when the
-        Markdown allows one (see ``lesson_preview``), else the Markdown widget itself."""
-        from kubeflow_tui.tui.widgets.markdown_subset import FIRST_LINES, first_blocks
+    class LessonTextReady(Message):
+        """The lesson's Markdown widget can be made (its module is imported)."""
 
-        text = self.lesson_markdown or ""
-        blocks = first_blocks(text, max(FIRST_LINES, self.app.size.height))
-        if blocks:
-            from kubeflow_tui.tui.widgets.lesson_preview import LessonPreview
+    @work(thread=True, exit_on_error=False)
+    def _import_lesson_text(self) -> None:
+        """Import Textual's Markdown (and markdown-it) in a thread: the largest cost of the
+        screen, which the first frame (the panel loading) need not wait for."""
+        import kubeflow_tui.tui.widgets.lesson_markdown  # noqa: F401
 
-            return LessonPreview(blocks, id="lesson-preview")
+        self.post_message(self.LessonTextReady())
+
+    @on(LessonTextReady)
+    async def _mount_lesson_text(self, message: LessonTextReady) -> None:
+        """The Markdown parses in a thread once mounted and then mounts its blocks.  The
+        panel takes the focus, so that ↑↓ pgup pgdn scroll the text at once."""
+        message.stop()
+        panel = self._panel_widgets.get("lesson")
+        if panel is None or not panel.is_attached:
+            return
         from kubeflow_tui.tui.widgets.lesson_markdown import LessonMarkdown
 
-        return LessonMarkdown(text, id="lesson-md")
-
-    def load_lesson_text(self) -> None:
-        """Soon: the real Markdown widget in place of the preview (the screen calls this once
-        the engine has traced the first flow, so that the panels fill in first)."""
-        if self.lesson_markdown is not None:
-            self.call_after_refresh(self._replace_lesson_preview)
-
-    async def _replace_lesson_preview(self) -> None:
-        found = self.query("#lesson-preview")
-        if not found:
-            return
-        preview = found.first()
-        from kubeflow_tui.tui.widgets.lesson_markdown import LessonMarkdown
-
-        markdown = LessonMarkdown(self.lesson_markdown or "", id="lesson-md")
-        markdown.display = False
-        await self._panel_widgets["lesson"].mount(markdown, after=preview)
-        if not (preview.is_attached and markdown.is_attached):
-            return
-        with self.app.batch_update():
-            preview.display = False
-            markdown.display = True
-        await preview.remove()
+        await panel.mount(LessonMarkdown(self.lesson_markdown or "", id="lesson-md"))
+        panel.loading = False
+        if self.panel == "lesson" and self.screen.focused is None:
+            panel.focus()
 
     # ------------------------------------------------------------------ panels
     def watch_panel(self, name: str) -> None:
