@@ -248,6 +248,7 @@ class KubeflowApp(App[int]):
             self.switch_screen(HomeScreen())
 
     def go_home(self) -> None:
+        self.clear_notifications()  # (they were about the screen left)
         self._leave_flow()
 
     def on_screen_failed(self, message: messages.ScreenFailed) -> None:

@@ -66,6 +66,9 @@ class HomeScreen(Screen):
     def on_screen_resume(self) -> None:
         self.refresh_list()
 
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.refresh_list)
+
     def refresh_list(self) -> None:
         ol = self.query_one("#lesson-list", OptionList)
         keep = ol.highlighted
@@ -73,11 +76,13 @@ class HomeScreen(Screen):
         prog = self.kapp.progress
         opts: list[Option] = []
         width = max((len(l.title) for l in self.kapp.lessons), default=20)
+        # the room the list gives a title: its width less the mark, number, minutes, borders
+        room = max(20, (ol.size.width or self.app.size.width - 2) - 20)
         for i, lesson in enumerate(self.kapp.lessons):
             status = prog.status(lesson.id)
             mark = MARKS.get(status, "·")
             num = lesson.number or f"{i + 1:02d}"
-            w = min(width, 44)
+            w = min(width, room)
             title = lesson.title if len(lesson.title) <= w else lesson.title[: w - 1] + "…"
             label = f"{mark} {num}  {title.ljust(w)}  {lesson.minutes:>3} min"
             opts.append(Option(label, id=lesson.id))

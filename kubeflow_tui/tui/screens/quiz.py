@@ -28,7 +28,7 @@ from kubeflow_tui.quiz.model import Question, Result, Score, grade
 QUIZ_CSS = """
 QuestionPanel { height: auto; }
 QuestionPanel .q-prompt { margin: 0 0 1 0; }
-QuestionPanel OptionList { height: auto; max-height: 12; }
+QuestionPanel OptionList { height: auto; max-height: 24; scrollbar-size-vertical: 0; }
 QuestionPanel .q-feedback { margin: 1 0 0 0; color: $text-muted; }
 QuestionPanel .q-feedback.-right { color: $success; }
 QuestionPanel .q-feedback.-wrong { color: $warning; }
@@ -82,6 +82,7 @@ class QuestionPanel(Vertical):
         fb = self.query_one(".q-feedback", Static)
         fb.update("")
         fb.set_classes("q-feedback")
+        self.call_after_refresh(ol.scroll_visible, animate=False)  # every option in view
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "answer_number":
@@ -103,6 +104,7 @@ class QuestionPanel(Vertical):
         fb.set_classes(["q-feedback", "-right" if self.result.correct else "-wrong"])
         ol = self.query_one(OptionList)
         ol.highlighted = self.result.answer_index
+        self.call_after_refresh(fb.scroll_visible, animate=False)  # the verdict and its explanation
         self.post_message(self.Answered(self, self.question, self.result))
         return self.result
 
@@ -217,8 +219,27 @@ class QuizScreen(Screen[Score]):
                 pass
 
     def action_leave(self) -> None:
-        if self.is_current:
-            self.dismiss(self.score)
+        if not self.is_current:
+            return
+        if self.position < len(self.questions) and self.score.total:
+            self._record_attempt()
+        self.dismiss(self.score)
+
+    def _record_attempt(self) -> None:
+        """Left half-way: keep the answers so far (right of all the quiz's questions, so a
+        half-done quiz never counts as passed) and what to review."""
+        if not self.record_key or self._recorded:
+            return
+        self._recorded = True
+        from kubeflow_tui.quiz.record import record_result
+
+        try:
+            record_result(self.record_key, right=self.score.right, total=len(self.questions),
+                          review=self.score.review(), progress=getattr(self.app, "progress", None))
+        except Exception:
+            pass
+        self.notify(f"Left after {self.score.total} of {len(self.questions)} questions "
+                    f"({self.score.right} right): saved.", timeout=4)
 
 
 class PredictScreen(ModalScreen[Result | None]):
@@ -330,7 +351,7 @@ class CommandQuizScreen(Screen[Score]):
         with Vertical(classes="quiz-body"):
             yield Static("", classes="quiz-head", id="cq-head")
             yield Static("", id="cq-prompt")
-            yield RichLog(id="cq-log", wrap=True, markup=False, highlight=False)
+            yield RichLog(id="cq-log", wrap=True, markup=False, highlight=False, min_width=20)
             yield Input(placeholder="type the command, enter to check (hint: f3 or type hint)", id="cq-input")
             yield Static("enter check · f3 hint · after a right answer enter goes on · esc leave", id="cq-hint")
         yield Footer()

@@ -41,6 +41,8 @@ class FlowScreen(Screen):
     """Step through one flow of a scenario."""
 
     HELP_TITLE = "Stepping through a flow"
+    #: the panel shown first has the focus: ↑↓ pgup pgdn scroll the lesson text at once
+    AUTO_FOCUS = "#panels > .panel.-active"
     BINDINGS = [
         Binding("right,l", "step(1)", "Next", tooltip="Next step of the packet", id="flow.next", priority=True),
         Binding("left,h", "step(-1)", "Prev", tooltip="Previous step", id="flow.prev", show=False, priority=True),

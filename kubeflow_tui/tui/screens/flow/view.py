@@ -161,8 +161,7 @@ class FlowView(Vertical):
 
     @on(LessonTextReady)
     async def _mount_lesson_text(self, message: LessonTextReady) -> None:
-        """The Markdown parses in a thread once mounted and then mounts its blocks.  The
-        panel takes the focus, so that ↑↓ pgup pgdn scroll the text at once."""
+        """The Markdown parses in a thread once mounted and then mounts its blocks."""
         message.stop()
         panel = self._panel_widgets.get("lesson")
         if panel is None or not panel.is_attached:
@@ -172,7 +171,7 @@ class FlowView(Vertical):
         await panel.mount(LessonMarkdown(self.lesson_markdown or "", id="lesson-md"))
         panel.loading = False
         if self.panel == "lesson" and self.screen.focused is None:
-            panel.focus()
+            panel.focus()  # (it could not take the focus while loading): ↑↓ pgup pgdn scroll the text
 
     # ------------------------------------------------------------------ panels
     def watch_panel(self, name: str) -> None:
