@@ -68,7 +68,7 @@ class FlowScreen(Screen):
         *[Binding(str(i + 1), f"panel({i})", f"Panel {i + 1}", tooltip=f"Show panel {i + 1} (the numbered tabs)",
                   id=f"flow.panel{i + 1}", show=False, group=keys.PANELS) for i in range(5)],
         Binding("escape,backspace", "back", "Back", tooltip="Back to the lesson list (from the shell: to the flow)",
-                id="flow.back", show=False),
+                id="flow.back"),
     ]
 
     #: the Trace shown (None until the engine has run)
