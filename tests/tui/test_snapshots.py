@@ -18,6 +18,15 @@ from conftest import REPO
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
 
+async def _steady(pilot) -> None:
+    """No blinking cursor (its phase would differ from run to run), and the logs rewrapped
+    to their final width."""
+    for field in pilot.app.screen.query("Input"):
+        field.cursor_blink = False
+    for _ in range(3):
+        await settle(pilot, 0.05)
+
+
 async def _lesson_text_loaded(pilot) -> None:
     for _ in range(100):
         await settle(pilot, 0.02)
@@ -75,13 +84,17 @@ class TestFlowPanels:
 
 
 class TestShell:
-    @pytest.mark.parametrize("size", SIZES)
+    # 80x24 only: at 120x40 the shell is the docked pane shown on demand, and in a headless
+    # test run its log gets no Resize when shown, so the SVG would show it empty (in a real
+    # terminal it draws: looked at in tmux at 120x40)
+    @pytest.mark.parametrize("size", SIZES[:1])
     def test_shell_pane(self, snap_compare, make_real_app, size):
         async def run_before(pilot):
             await settle(pilot)
             await press(pilot, "s")
             pilot.app.focused.value = "iptables -t nat -S KUBE-SERVICES"
             await press(pilot, "enter")
+            await _steady(pilot)
 
         app = make_real_app(str(REPO / "scenarios" / "clusterip.yaml"))
         assert snap_compare(app, terminal_size=size, run_before=run_before)
@@ -111,5 +124,6 @@ class TestQuiz:
             await press(pilot, "f2")
             q = pilot.app.screen.session.question
             await press(pilot, str(q.answer_index + 1))
+            await _steady(pilot)
 
         assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
