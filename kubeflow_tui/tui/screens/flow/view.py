@@ -131,7 +131,7 @@ class FlowView(Vertical):
         lesson = self._panel_widgets.get("lesson")
         if lesson is not None:
             lesson.loading = True
-            self._import_lesson_text()
+            self.call_after_refresh(self._import_lesson_text)  # (the thread starts after the first frame)
         self.call_after_refresh(self.mount_hidden_panels)
 
     def mount_hidden_panels(self) -> None:
