@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import time
 from pathlib import Path
 
 import pytest
@@ -384,12 +383,10 @@ def test_any_text_gives_a_ruleset_or_iptables_error(text):
         pass
 
 
-def test_parse_speed_kube_proxy_dump():
-    """A tenth of the 10,000 Services x 3 endpoints dump (the whole one parses in about
-    1.6 s CPU on the development machine, see the report); keep a generous bound."""
+def test_a_kube_proxy_shaped_dump_parses_whole():
+    """A tenth of the benchmark's 10,000 Services x 3 endpoints dump: every rule arrives.
+    (Its speed is measured in benchmarks/bench.py, against iptables-restore --test.)"""
     text = _load_kube_dump().kube_proxy_dump(1000, 3)
-    start = time.process_time()
     rs = parse_iptables_save(text)
-    elapsed = time.process_time() - start
-    assert sum(len(c.rules) for c in rs.tables["nat"].chains.values()) > 10_000
-    assert elapsed < 1.0, elapsed
+    rules = [ln for ln in text.splitlines() if ln.startswith("-A ")]
+    assert sum(len(c.rules) for t in rs.tables.values() for c in t.chains.values()) == len(rules)
