@@ -32,6 +32,7 @@ EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
+TEACHER_TOKEN_ENV = "KUBEFLOW_TUI_TEACHER_TOKEN"
 LESSON_SUFFIXES = (".md",)
 
 
@@ -487,10 +488,13 @@ def _offline_templates() -> Path:
     return out
 
 
-def serve_command(path: str | None, no_color: bool) -> str:
+def serve_command(path: str | None, no_color: bool, class_name: str | None = None) -> str:
     argv = [sys.executable, "-m", "kubeflow_tui"]
     if no_color:
         argv.append("--no-color")
+    argv.append("open")
+    if class_name:
+        argv += ["--class", class_name]
     if path:
         argv.append(str(Path(path).resolve()) if Path(path).exists() else path)
     return shlex.join(argv)
@@ -503,16 +507,41 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise CliError(
             "serve needs the 'serve' extra: pip install 'kubeflow-tui[serve]'"
         ) from None
-    command = serve_command(args.path, no_color_wanted(args))
     console = make_console(args, stderr=True)
+    class_name = args.class_name
+    if class_name:
+        from kubeflow_tui.classroom import Classroom, ClassroomError
+
+        try:
+            classroom = Classroom(class_name)
+            classroom.ensure()
+        except (ClassroomError, OSError) as exc:
+            raise CliError(f"--class: {exc}") from None
+        console.print(f"class {classroom.name!r}: each student signs in with a name and a "
+                      f"passphrase; progress kept apart under {classroom.folder}")
+    if args.teacher_token is not None:
+        if not class_name:
+            raise CliError("--teacher-token needs --class (the class the teacher looks at)")
+        if len(args.teacher_token) < 12:
+            raise CliError("--teacher-token: use at least 12 characters")
+        # The app processes textual-serve starts inherit this environment; a token on
+        # their command line would show in `ps` to every user of the machine.
+        os.environ[TEACHER_TOKEN_ENV] = args.teacher_token
+    command = serve_command(args.path, no_color_wanted(args), class_name)
     public_url = args.public_url
-    if public_url is None and args.host in ("0.0.0.0", "::", ""):
-        # The page names its script and websocket by absolute URL: 0.0.0.0 would send every
-        # browser to itself.
-        console.print(
-            f"[yellow]note:[/] browsers on other machines need --public-url "
-            f"http://<this machine's address>:{args.port}"
-        )
+    if args.host in ("0.0.0.0", "::", ""):
+        if public_url is None:
+            # The page names its script and websocket by absolute URL: 0.0.0.0 would send
+            # every browser to itself.
+            console.print(
+                f"[yellow]note:[/] browsers on other machines need --public-url "
+                f"http://<this machine's address>:{args.port}"
+            )
+        if not class_name:
+            console.print(
+                "[yellow]warning:[/] serving every address without --class: everyone who "
+                "reaches this port shares one progress file. Use --class NAME for a class."
+            )
     server = Server(
         command,
         host=args.host,
@@ -539,6 +568,12 @@ def cmd_open(args: argparse.Namespace) -> int:
     (run_app,) = _engine("kubeflow_tui.tui.app", "run_app", what="the app")
     result = run_app(path=path)
     return result if isinstance(result, int) else EXIT_OK
+
+
+def cmd_class(args: argparse.Namespace) -> int:
+    from kubeflow_tui.cli_classroom import cmd_class as run_class_command
+
+    return run_class_command(args)
 
 
 def cmd_paths(args: argparse.Namespace) -> int:
@@ -570,6 +605,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "serve": cmd_serve,
     "paths": cmd_paths,
     "open": cmd_open,
+    "class": cmd_class,
 }
 
 
@@ -649,6 +685,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--public-url", metavar="URL",
                    help="the address browsers use, e.g. http://192.0.2.7:8000 "
                    "(needed with --host 0.0.0.0)")
+    p.add_argument("--class", dest="class_name", metavar="NAME",
+                   help="serve a class: each browser session signs in with a student name and "
+                   "passphrase, and each student's progress is kept apart")
+    p.add_argument("--teacher-token", metavar="TOKEN",
+                   help="with --class: signing in with this token as the name opens the "
+                   "teacher's live view of the class")
+
+    from kubeflow_tui.cli_classroom import add_parser as add_class_parser
+
+    add_class_parser(sub, common)
 
     p = sub.add_parser("paths", parents=[common], help="where the shipped lessons and scenarios are")
     p.add_argument("which", nargs="?", choices=("lessons", "scenarios"))
