@@ -488,13 +488,18 @@ def _offline_templates() -> Path:
     return out
 
 
-def serve_command(path: str | None, no_color: bool, class_name: str | None = None) -> str:
+def serve_command(path: str | None, no_color: bool, class_name: str | None = None, *,
+                  plain: bool = False, high_contrast: bool = False) -> str:
     argv = [sys.executable, "-m", "kubeflow_tui"]
     if no_color:
         argv.append("--no-color")
     argv.append("open")
     if class_name:
         argv += ["--class", class_name]
+    if plain:
+        argv.append("--plain-app")  # the plain session in a Textual app: a browser needs one
+    if high_contrast:
+        argv.append("--high-contrast")
     if path:
         argv.append(str(Path(path).resolve()) if Path(path).exists() else path)
     return shlex.join(argv)
@@ -527,7 +532,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # The app processes textual-serve starts inherit this environment; a token on
         # their command line would show in `ps` to every user of the machine.
         os.environ[TEACHER_TOKEN_ENV] = args.teacher_token
-    command = serve_command(args.path, no_color_wanted(args), class_name)
+    command = serve_command(args.path, no_color_wanted(args), class_name,
+                            plain=args.plain, high_contrast=args.high_contrast)
     public_url = args.public_url
     if args.host in ("0.0.0.0", "::", ""):
         if public_url is None:
@@ -558,6 +564,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_open(args: argparse.Namespace) -> int:
+    if args.plain or args.plain_app or args.class_name:
+        from kubeflow_tui.cli_classroom import open_plain_or_class
+
+        return open_plain_or_class(args)
     path = args.path
     if path is not None and not Path(path).exists():
         from kubeflow_tui.resources import find_scenario
@@ -624,6 +634,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     parser.add_argument("--no-color", action="store_true", default=False,
                         help="no colour (the NO_COLOR environment variable does the same)")
+    parser.add_argument("--plain", action="store_true", default=False,
+                        help="plain mode for screen readers: linear text, one line per change, "
+                        "every action a typed command")
+    parser.add_argument("--high-contrast", action="store_true", default=False,
+                        help="a black-and-white theme with yellow focus")
+    access = argparse.ArgumentParser(add_help=False)
+    access.add_argument("--plain", action="store_true", default=argparse.SUPPRESS,
+                        help="plain mode for screen readers (linear text, typed commands)")
+    access.add_argument("--high-contrast", action="store_true", default=argparse.SUPPRESS,
+                        help="a black-and-white theme with yellow focus")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("validate", parents=[common], help="check scenario and lesson files",
@@ -678,7 +698,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("progress", parents=[common], help="show or export your progress")
     p.add_argument("--export", choices=("json", "csv"))
 
-    p = sub.add_parser("serve", parents=[common], help="serve the app to browsers (classrooms)")
+    p = sub.add_parser("serve", parents=[common, access], help="serve the app to browsers (classrooms)")
     p.add_argument("path", nargs="?", metavar="PATH", help="scenario or lesson to open")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
@@ -699,8 +719,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("paths", parents=[common], help="where the shipped lessons and scenarios are")
     p.add_argument("which", nargs="?", choices=("lessons", "scenarios"))
 
-    p = sub.add_parser("open", parents=[common], help="open the app (the default)")
+    p = sub.add_parser("open", parents=[common, access], help="open the app (the default)")
     p.add_argument("path", nargs="?", metavar="PATH", help="scenario or lesson to open")
+    p.add_argument("--class", dest="class_name", metavar="NAME", help=argparse.SUPPRESS)
+    p.add_argument("--plain-app", action="store_true", help=argparse.SUPPRESS)
     return parser
 
 

@@ -51,3 +51,39 @@ def cmd_class(args: argparse.Namespace) -> int:
                       r.last_active.replace("T", " ") or "-")
     make_console(args).print(table)
     return EXIT_OK
+
+
+def open_plain_or_class(args: argparse.Namespace) -> int:
+    """``kubeflow-tui --plain`` (line mode on this terminal), ``open --plain-app`` (plain
+    mode in a Textual app, for ``serve --plain``), and ``open --class NAME`` (a served
+    class: sign in first)."""
+    import os
+
+    from kubeflow_tui.cli import EXIT_OK, CliError
+    from kubeflow_tui.progress import Progress
+
+    classroom = None
+    if args.class_name:
+        from kubeflow_tui.classroom import Classroom, ClassroomError
+
+        try:
+            classroom = Classroom(args.class_name)
+        except ClassroomError as exc:
+            raise CliError(f"--class: {exc}") from None
+    if args.plain and not args.plain_app:
+        from kubeflow_tui.plain import run_plain
+
+        if classroom is not None:
+            raise CliError("--plain on a terminal is for one learner; a class uses 'serve --class NAME --plain'")
+        return run_plain(progress=Progress.load())
+    if args.no_color:
+        os.environ["NO_COLOR"] = "1"  # Textual reads it
+    if args.plain_app:
+        from kubeflow_tui.tui.plain_app import PlainApp
+
+        app = PlainApp(progress=None if classroom else Progress.load(), classroom=classroom,
+                       high_contrast=args.high_contrast)
+        result = app.run()
+        return result if isinstance(result, int) else EXIT_OK
+    raise CliError("--class opens the app for a served class; the full app's sign-in comes with "
+                   "'serve --class NAME' (use --plain meanwhile)")
