@@ -532,6 +532,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # The app processes textual-serve starts inherit this environment; a token on
         # their command line would show in `ps` to every user of the machine.
         os.environ[TEACHER_TOKEN_ENV] = args.teacher_token
+    from kubeflow_tui import session_limits
+
+    if args.session_memory < 64:
+        raise CliError("--session-memory: at least 64 MiB")
+    os.environ[session_limits.ENV] = f"{args.session_memory},,"  # each app process applies them
     command = serve_command(args.path, no_color_wanted(args), class_name,
                             plain=args.plain, high_contrast=args.high_contrast)
     public_url = args.public_url
@@ -564,6 +569,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_open(args: argparse.Namespace) -> int:
+    if os.environ.get("KUBEFLOW_TUI_SESSION_LIMITS") is not None:  # set by `serve`
+        from kubeflow_tui import session_limits
+
+        session_limits.apply()
     if args.plain or args.plain_app or args.class_name:
         from kubeflow_tui.cli_classroom import open_plain_or_class
 
@@ -708,6 +717,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--class", dest="class_name", metavar="NAME",
                    help="serve a class: each browser session signs in with a student name and "
                    "passphrase, and each student's progress is kept apart")
+    p.add_argument("--session-memory", type=int, default=2048, metavar="MIB",
+                   help="memory one browser session may use before it alone fails (default 2048)")
     p.add_argument("--teacher-token", metavar="TOKEN",
                    help="with --class: signing in with this token as the name opens the "
                    "teacher's live view of the class")
