@@ -2,8 +2,8 @@
 
 ``kubeflow-tui`` alone (or with a scenario or lesson path) opens the app; the subcommands
 check scenario files, print a node's rules, trace a flow as text or JSON, and serve the app
-to a browser.  The engine is imported lazily inside each command, so ``--help`` and
-``--version`` are instant and one unfinished part never breaks the others.
+to a browser.  Each command imports the engine parts it uses when it runs, so ``--help``,
+``--version`` and the app's start import none of them here.
 
 Exit codes: 0 ok, 2 a usage error or a problem with the input (one line on stderr, never a
 traceback), 70 an internal error (a short message and the path of a crash log), 130 ^C.
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import importlib
 import ipaddress
 import json
 import os
@@ -21,7 +20,7 @@ import shlex
 import sys
 import traceback
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 from kubeflow_tui import __version__
 
@@ -40,29 +39,7 @@ class CliError(Exception):
     """A problem with what the user asked for: printed as one line, exit 2."""
 
 
-class NotAvailable(CliError):
-    """A command whose engine part is not there yet."""
-
-
 # --------------------------------------------------------------------------- helpers
-
-
-def _engine(module: str, *names: str, what: str) -> list[Any]:
-    """Import ``names`` from ``module``; NotAvailable if that part is not written yet.
-
-    Only a missing ``module`` (or a missing name in it) counts as "not available": an import
-    error *inside* an existing module is a bug and propagates to the crash handler.
-    """
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and (module == exc.name or module.startswith(exc.name + ".")):
-            raise NotAvailable(f"{what} is not available yet ({module} is missing)") from None
-        raise
-    missing = [n for n in names if not hasattr(mod, n)]
-    if missing:
-        raise NotAvailable(f"{what} is not available yet ({module} has no {', '.join(missing)})")
-    return [getattr(mod, n) for n in names]
 
 
 def _user_error_types() -> tuple[type[BaseException], ...]:
@@ -109,8 +86,8 @@ def make_console(args: argparse.Namespace | None = None, *, stderr: bool = False
 def _load_scenario(ref: str):
     """Load a scenario from a path or the name of a shipped scenario."""
     from kubeflow_tui.resources import find_scenario
+    from kubeflow_tui.scenario import load_scenario
 
-    (load_scenario,) = _engine("kubeflow_tui.scenario", "load_scenario", what="loading scenarios")
     return load_scenario(find_scenario(ref))
 
 
@@ -124,7 +101,8 @@ def _pick_node(scenario, wanted: str | None) -> str:
 
 
 def _run_flow(scenario, flow: str, *, seed: int | None, endpoint: str | None):
-    (run_flow,) = _engine("kubeflow_tui.cluster", "run_flow", what="tracing flows")
+    from kubeflow_tui.cluster import run_flow
+
     return run_flow(scenario, flow, seed=seed, endpoint=endpoint)
 
 
@@ -179,7 +157,8 @@ def _validate_case(path: Path, deep: bool) -> tuple[list[str], str]:
 
 
 def _validate_scenario(path: Path, deep: bool) -> tuple[list[str], str]:
-    (load_scenario,) = _engine("kubeflow_tui.scenario", "load_scenario", what="validating scenarios")
+    from kubeflow_tui.scenario import load_scenario
+
     try:
         sc = load_scenario(path)
     except _user_error_types() as exc:
@@ -190,9 +169,8 @@ def _validate_scenario(path: Path, deep: bool) -> tuple[list[str], str]:
     )
     problems: list[str] = []
     if deep:
-        (generate_restore,) = _engine(
-            "kubeflow_tui.kubeproxy", "generate_restore", what="generating rules"
-        )
+        from kubeflow_tui.kubeproxy import generate_restore
+
         for node in sc.cluster.nodes:
             try:
                 generate_restore(sc, node.name)
@@ -201,8 +179,6 @@ def _validate_scenario(path: Path, deep: bool) -> tuple[list[str], str]:
         for flow in sc.flows:
             try:
                 _run_flow(sc, flow.name, seed=None, endpoint=None)
-            except NotAvailable:
-                raise
             except Exception as exc:  # noqa: BLE001
                 problems.append(f"{path}: flow {flow.name}: {type(exc).__name__}: {exc}")
     return problems, info
@@ -212,10 +188,8 @@ def _validate_lessons(paths: list[Path]) -> tuple[dict[Path, list[str]], str]:
     """Problems per lesson file (checked together: titles must differ between lessons)."""
     if not paths:
         return {}, ""
-    try:
-        (validate,) = _engine("kubeflow_tui.lessons", "validate", what="validating lessons")
-    except NotAvailable:
-        return {p: [] for p in paths}, "skipped: the lesson checker is not available yet"
+    from kubeflow_tui.lessons import validate
+
     problems: dict[Path, list[str]] = {p: [] for p in paths}
     for message in validate(paths):
         owner = next((p for p in paths if message.startswith(f"{p}:")), paths[0])
@@ -254,7 +228,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    (render_schema,) = _engine("kubeflow_tui.scenario", "render_schema", what="the scenario schema")
+    from kubeflow_tui.scenario import render_schema
+
     text = render_schema()
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
@@ -266,32 +241,22 @@ def cmd_schema(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- rules
 
 
-def _node_ruleset(scenario, node: str, restore: str):
-    """The node's whole ruleset as the kernel holds it: the simulator's view when the
-    cluster part is there, else kube-proxy's restore input parsed on its own."""
-    try:
-        (ClusterSim,) = _engine("kubeflow_tui.cluster", "ClusterSim", what="the cluster model")
-    except NotAvailable:
-        (parse,) = _engine("kubeflow_tui.netfilter", "parse_iptables_save", what="parsing rules")
-        return parse(restore, source=f"{node} (kube-proxy restore input)")
-    return ClusterSim(scenario).node_ruleset(node)
-
-
 def cmd_rules(args: argparse.Namespace) -> int:
     scenario = _load_scenario(args.file)
     node = _pick_node(scenario, args.node)
-    (generate_restore,) = _engine("kubeflow_tui.kubeproxy", "generate_restore", what="generating rules")
+    from kubeflow_tui.cluster import ClusterSim
+    from kubeflow_tui.kubeproxy import generate_restore
+    from kubeflow_tui.netfilter import render_list, render_save
+
     restore = generate_restore(scenario, node)
     if args.format == "restore":
         sys.stdout.write(restore if restore.endswith("\n") else restore + "\n")
         return EXIT_OK
-    ruleset = _node_ruleset(scenario, node, restore)
+    ruleset = ClusterSim(scenario).node_ruleset(node)  # the whole ruleset, as the kernel holds it
     if args.format == "save":
-        (render_save,) = _engine("kubeflow_tui.netfilter", "render_save", what="rendering rules")
         tables = [args.table] if args.table else None
         sys.stdout.write(render_save(ruleset, tables))
         return EXIT_OK
-    (render_list,) = _engine("kubeflow_tui.netfilter", "render_list", what="listing rules")
     tables = [args.table] if args.table else list(ruleset.tables)
     for i, table in enumerate(tables):
         if table not in ruleset.tables:
@@ -330,9 +295,10 @@ def _trace_dump(args: argparse.Namespace) -> int:
     src = _ip(args.src, "--src")
     dst, dport = _ip_port(args.dst, "--dst")
     text = sys.stdin.read() if args.iptables_save == "-" else Path(args.iptables_save).read_text()
-    (parse,) = _engine("kubeflow_tui.netfilter", "parse_iptables_save", what="parsing rules")
-    ruleset = parse(text, source=args.iptables_save)
     from kubeflow_tui.cluster import trace_dump
+    from kubeflow_tui.netfilter import parse_iptables_save
+
+    ruleset = parse_iptables_save(text, source=args.iptables_save)
 
     node_ip = _ip(args.node_ip, "--node-ip")
     trace = trace_dump(ruleset, src, dst, dport, proto=args.proto, sport=args.sport, node_ip=node_ip,
@@ -367,7 +333,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
     return _emit_trace(trace, args)
 
 
-# --------------------------------------------------------------------------- not yet
+# --------------------------------------------------------------------------- shell, quiz, progress
 
 
 def cmd_shell(args: argparse.Namespace) -> int:
@@ -403,58 +369,22 @@ def _resolve_quiz_path(text: str) -> str:
     raise CliError(f"quiz: no such file, shipped scenario or case: {text!r}")
 
 
-def progress_rows() -> tuple[list[dict[str, Any]], str]:
-    """One row per lesson (and per lesson id in the progress file that no longer exists),
-    plus a notice from the progress store (e.g. a damaged file it moved aside)."""
-    (Progress,) = _engine("kubeflow_tui.progress", "Progress", what="progress")
-    (discover,) = _engine("kubeflow_tui.lessons", "discover", what="the lesson list")
+def cmd_progress(args: argparse.Namespace) -> int:
+    from kubeflow_tui import progress_report
+    from kubeflow_tui.lessons import discover
+    from kubeflow_tui.progress import Progress
+
     progress = Progress.load()
     lessons, _errors = discover()
-    ids = [lesson.id for lesson in lessons]
-    titles = {lesson.id: lesson.title for lesson in lessons}
-    ids += [i for i in progress.data.get("lessons", {}) if i not in titles]
-    rows = []
-    for lesson_id in ids:
-        entry = progress.lesson(lesson_id)
-        rows.append(
-            {
-                "lesson": lesson_id,
-                "title": titles.get(lesson_id, ""),
-                "status": entry.get("status", "") or "not started",
-                "flows_done": len(entry.get("flows_done", [])),
-                "flow": entry.get("flow", ""),
-                "step": entry.get("step", ""),
-                "updated": entry.get("updated", ""),
-            }
-        )
-    return rows, progress.notice
-
-
-def cmd_progress(args: argparse.Namespace) -> int:
-    rows, notice = progress_rows()
-    if notice:
-        print(f"{PROG}: {notice}", file=sys.stderr)
+    rows = progress_report.lesson_rows(progress, lessons)
+    if progress.notice:
+        print(f"{PROG}: {progress.notice}", file=sys.stderr)
     if args.export == "json":
-        sys.stdout.write(json.dumps({"lessons": rows}, indent=2) + "\n")
-        return EXIT_OK
-    if args.export == "csv":
-        import csv
-
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["lesson"])
-        writer.writeheader()
-        writer.writerows(rows)
-        return EXIT_OK
-    from rich.table import Table
-
-    table = Table("lesson", "title", "status", "flows done", "updated", box=None)
-    style = {"done": "green", "started": "yellow"}
-    for r in rows:
-        table.add_row(
-            r["lesson"], r["title"], f"[{style.get(r['status'], 'dim')}]{r['status']}[/]",
-            str(r["flows_done"]), r["updated"],
-        )
-    console = make_console(args)
-    console.print(table if rows else "no lessons found")
+        sys.stdout.write(progress_report.to_json(progress, rows))
+    elif args.export == "csv":
+        sys.stdout.write(progress_report.to_csv(rows))
+    else:
+        progress_report.render(progress, rows, make_console(args))
     return EXIT_OK
 
 
@@ -584,7 +514,8 @@ def cmd_open(args: argparse.Namespace) -> int:
         path = str(find_scenario(path))
     if no_color_wanted(args):
         os.environ["NO_COLOR"] = "1"  # Textual reads it
-    (run_app,) = _engine("kubeflow_tui.tui.app", "run_app", what="the app")
+    from kubeflow_tui.tui.app import run_app
+
     result = run_app(path=path)
     return result if isinstance(result, int) else EXIT_OK
 

@@ -23,7 +23,7 @@ from typing import Iterable
 from rich.console import Console, RenderableType
 from rich.text import Text
 
-from kubeflow_tui.trace import PacketView, Step, Trace
+from kubeflow_tui.trace import PacketView, Step, Trace, error_text
 
 #: Kinds whose ``why`` is printed by default (the rest only with ``verbose``).
 EXPLAINED_KINDS = frozenset(
@@ -40,6 +40,7 @@ EXPLAINED_KINDS = frozenset(
         "conntrack-reverse",
         "conntrack-invalid",
         "deliver",
+        "socket-error",
         "timeout",
         "route",
     }
@@ -55,11 +56,15 @@ REWRITE_LABELS = {
     "conntrack-reverse": "conntrack reverses the NAT",
 }
 
+#: Styles of ``Trace.ending`` (and of the older ``outcome`` words).
 OUTCOME_STYLES = {
     "delivered": "bold green",
+    "rejected": "bold yellow",
     "refused": "bold yellow",
     "dropped": "bold red",
+    "timed-out": "bold red",
     "timeout": "bold red",
+    "unreachable": "bold red",
 }
 
 KIND_STYLES = {
@@ -72,6 +77,7 @@ KIND_STYLES = {
     "drop": "bold red",
     "reject": "bold red",
     "timeout": "bold red",
+    "socket-error": "bold yellow",
     "conntrack-invalid": "bold red",
     "conntrack-new": "cyan",
     "conntrack-hit": "cyan",
@@ -150,6 +156,10 @@ def _verdict(step: Step) -> str:
         return k.upper() if k != "return" else "RETURN"
     if k == "link" and step.link:
         return f"{step.link[0]} → {step.link[1]}"
+    if k == "socket-error":
+        return f"error {error_text(step.error)}"
+    if k == "timeout" and step.error:
+        return f"timeout {error_text(step.error)}"
     return k
 
 
@@ -177,6 +187,8 @@ def step_lines(step: Step, before: PacketView | None, *, verbose: bool = False) 
     if step.kind == "send":
         head.append(f"  {packet_text(step.packet)}")
     lines: list[RenderableType] = [_indented(head, len(INDENT))]
+    if step.kind == "socket-error" and (step.packet.proto == "icmp" or "RST" in step.packet.flags):
+        lines.append(_indented(f"{step.packet_label}  {packet_text(step.packet)}", DETAIL, "bold"))
     if step.rule:
         lines.append(_indented(step.rule, DETAIL, "dim" if step.kind == "no-match" else ""))
     stat = _statistic(step)
@@ -206,11 +218,17 @@ def header_lines(trace: Trace) -> list[Text]:
     t = Text()
     pair(t, "scenario", trace.scenario)
     pair(t, "flow", trace.flow)
-    pair(t, "outcome", trace.outcome, OUTCOME_STYLES.get(trace.outcome, "bold"))
+    pair(t, "ending", trace.ending.replace("-", " "), OUTCOME_STYLES.get(trace.ending, "bold"))
     t2 = Text()
+    if trace.error:
+        pair(t2, "client's socket", error_text(trace.error), OUTCOME_STYLES.get(trace.ending, "bold"))
+        out_error = [t2]
+        t2 = Text()
+    else:
+        out_error = []
     pair(t2, "endpoint", trace.endpoint or "-")
     pair(t2, "seed", "-" if trace.seed is None else str(trace.seed))
-    out = [t, t2]
+    out = [t, *out_error, t2]
     if trace.server_saw or trace.client_saw:
         t3 = Text()
         if trace.server_saw:

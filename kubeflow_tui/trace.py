@@ -37,9 +37,52 @@ STEP_KINDS = (
     "conntrack-reverse",  # reply direction: conntrack undoes the NAT
     "conntrack-confirm",  # the new entry is confirmed as the packet leaves the host
     "conntrack-invalid",  # the packet does not fit any entry's state
-    "deliver",  # the packet reaches a socket (or is answered with an error)
+    "deliver",  # the packet reaches a socket
+    "socket-error",  # an ICMP error or a RST reached the client: its socket reports ``Step.error``
     "timeout",  # nothing answers: the sender gives up
 )
+
+#: How a connection ends (``Trace.ending``), named for what happened to it.
+ENDINGS = {
+    "delivered": "the connection worked: the server's answers reached the client",
+    "rejected": "a host answered with an error: a REJECT rule's ICMP error (by default port "
+    "unreachable) or TCP reset, or the server's kernel's RST (UDP: ICMP port unreachable) "
+    "because nothing listens on the port",
+    "dropped": "a host discarded a packet without a word (a DROP rule or policy, a martian "
+    "source, a full conntrack table, a host that does not forward): the client hears nothing",
+    "timed-out": "nothing was dropped, but no answer reached the client's socket (the reply "
+    "went to another host, or came from an address the client never talked to)",
+    "unreachable": "routing failed: no route, or nobody answers ARP for the next hop and the "
+    "kernel sends ICMP host unreachable",
+}
+
+#: What the client's socket reports (``Trace.error``, ``Step.error``), as strerror() words it.
+ERRORS = {
+    "ECONNREFUSED": "Connection refused",
+    "ECONNRESET": "Connection reset by peer",
+    "ETIMEDOUT": "Connection timed out",
+    "EHOSTUNREACH": "No route to host",
+    "ENETUNREACH": "Network is unreachable",
+    "ENOPROTOOPT": "Protocol not available",
+}
+
+#: ``Trace.outcome`` (the older, coarser word, kept for JSON readers) for each ending.
+OUTCOME_OF_ENDING = {
+    "delivered": "delivered",
+    "rejected": "refused",
+    "dropped": "timeout",
+    "timed-out": "timeout",
+    "unreachable": "unreachable",
+}
+_ENDING_OF_OUTCOME = {"delivered": "delivered", "refused": "rejected", "timeout": "timed-out",
+                      "unreachable": "unreachable", "dropped": "dropped"}
+
+
+def error_text(errno_name: str) -> str:
+    """``ECONNREFUSED`` -> ``Connection refused (ECONNREFUSED)``; "" for ""."""
+    if not errno_name:
+        return ""
+    return f"{ERRORS.get(errno_name, errno_name)} ({errno_name})"
 
 
 @dataclass(frozen=True)
@@ -95,6 +138,7 @@ class Step:
     probability: float | None = None  # statistic random: the probability as the kernel keeps it
     target: str = ""  # next chain or target name (jump/goto/dnat ...)
     link: tuple[str, str] = ()  # (from host, to host) for kind == "link"
+    error: str = ""  # kind "socket-error"/"timeout": the errno the client's socket reports (see ERRORS)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -125,13 +169,26 @@ class Trace:
     flow: str  # flow name
     hosts: tuple[str, ...]  # every host the trace mentions, in topology order
     steps: tuple[Step, ...]
-    outcome: str  # "delivered" | "refused" | "dropped" | "timeout"
+    #: the older, coarser word: "delivered" | "refused" | "timeout" | "unreachable" (a
+    #: single-packet dump trace may also say "dropped"); ``ending`` says what happened
+    outcome: str
     summary: str  # one sentence: what happened to the connection
     seed: int | None = None
     endpoint: str = ""  # the endpoint (pod name) chosen, "" if none
     server_saw: str = ""  # "ip:port" the server saw as the client's address
     client_saw: str = ""  # "ip:port" the client saw as the reply's source
     meta: dict[str, Any] = field(default_factory=dict)
+    #: how the connection ended, one of ENDINGS: delivered, rejected, dropped, timed-out,
+    #: unreachable (left empty, e.g. in a Trace built by hand or read from older JSON, it is
+    #: the closest word for ``outcome``)
+    ending: str = ""
+    #: the errno the client's socket reports ("" when it reports none, e.g. delivered, or a
+    #: UDP client that simply hears nothing), one of ERRORS
+    error: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.ending:
+            object.__setattr__(self, "ending", _ENDING_OF_OUTCOME.get(self.outcome, self.outcome))
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -162,6 +219,8 @@ class Trace:
             "flow": self.flow,
             "hosts": list(self.hosts),
             "outcome": self.outcome,
+            "ending": self.ending,
+            "error": self.error,
             "summary": self.summary,
             "seed": self.seed,
             "endpoint": self.endpoint,
@@ -188,6 +247,8 @@ class Trace:
             server_saw=data.get("server_saw", ""),
             client_saw=data.get("client_saw", ""),
             meta=data.get("meta", {}),
+            ending=data.get("ending", ""),
+            error=data.get("error", ""),
         )
 
     @classmethod

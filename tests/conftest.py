@@ -72,6 +72,13 @@ def require_kernel() -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True)
+def _private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test writes the learner's real progress file: the data directory is a fresh
+    temporary one (a test or fixture may point it elsewhere)."""
+    monkeypatch.setenv("KUBEFLOW_TUI_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+
+
 @pytest.fixture
 def kernel() -> None:
     """Use in a test that needs the real kernel (same as the ``kernel`` marker)."""

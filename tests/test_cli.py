@@ -6,7 +6,6 @@ trace renderer is tested on a hand-built Trace, so it needs no engine at all.
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 import subprocess
@@ -48,16 +47,6 @@ GOOD_SCENARIO = textwrap.dedent(
       - {name: to-service, from: client, to: "10.96.0.1:8080"}
     """
 )
-
-
-def _needs(module: str, *names: str) -> None:
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError:
-        pytest.skip(f"{module} is not written yet")
-    for n in names:
-        if not hasattr(mod, n):
-            pytest.skip(f"{module}.{n} is not written yet")
 
 
 def _one_error_line(err: str) -> str:
@@ -204,7 +193,6 @@ def test_unknown_flow_lists_the_flows(capsys, fake_engine):
 
 
 def test_unknown_endpoint(capsys, tmp_path):
-    _needs("kubeflow_tui.cluster", "run_flow")
     good = tmp_path / "good.yaml"
     good.write_text(GOOD_SCENARIO)
     assert cli.main(["trace", str(good), "to-service", "--endpoint", "web-9"]) == 2
@@ -212,7 +200,6 @@ def test_unknown_endpoint(capsys, tmp_path):
 
 
 def test_trace_real_scenario(capsys, tmp_path):
-    _needs("kubeflow_tui.cluster", "run_flow")
     good = tmp_path / "good.yaml"
     good.write_text(GOOD_SCENARIO)
     assert cli.main(["trace", str(good), "to-service", "--json"]) == 0
@@ -223,8 +210,6 @@ def test_trace_real_scenario(capsys, tmp_path):
 
 
 def test_rules_formats(capsys, tmp_path):
-    _needs("kubeflow_tui.kubeproxy", "generate_restore")
-    _needs("kubeflow_tui.netfilter", "render_save", "render_list")
     good = tmp_path / "good.yaml"
     good.write_text(GOOD_SCENARIO)
     assert cli.main(["rules", str(good), "--format", "restore"]) == 0
@@ -273,7 +258,6 @@ def test_crash_prints_a_short_message_and_a_log(capsys, monkeypatch, tmp_path):
 
 
 def test_scenario_error_is_clean(capsys, tmp_path):
-    _needs("kubeflow_tui.scenario", "load_scenario")
     bad = tmp_path / "bad.yaml"
     bad.write_text(GOOD_SCENARIO.replace("ip: 10.244.1.5", "ip: 10.244.1.500"))
     assert cli.main(["validate", str(bad)]) == 2
@@ -282,7 +266,6 @@ def test_scenario_error_is_clean(capsys, tmp_path):
 
 
 def test_validate_good_scenario(capsys, tmp_path):
-    _needs("kubeflow_tui.scenario", "load_scenario")
     good = tmp_path / "good.yaml"
     good.write_text(GOOD_SCENARIO)
     assert cli.main(["validate", str(good)]) == 0
@@ -291,7 +274,6 @@ def test_validate_good_scenario(capsys, tmp_path):
 
 
 def test_validate_shipped_material(capsys):
-    _needs("kubeflow_tui.scenario", "load_scenario")
     from kubeflow_tui import resources
 
     paths = []
@@ -436,3 +418,39 @@ def test_quiz_finds_shipped_scenarios_and_cases_by_name(capsys, monkeypatch):
         assert capsys.readouterr().out.startswith("Case: The pod is Running, the Service refuses")
     assert cli.main(["quiz", "nosuch"]) == 2
     assert "quiz: no such file, shipped scenario or case: 'nosuch'" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- start-up stays light
+
+_PROBE = r"""
+import sys, types
+ENGINE = ("kubeflow_tui.scenario", "kubeflow_tui.kubeproxy", "kubeflow_tui.netfilter",
+          "kubeflow_tui.cluster", "kubeflow_tui.trace", "kubeflow_tui.quiz", "kubeflow_tui.shell",
+          "pydantic", "yaml", "textual")
+def loaded():
+    return sorted(m for m in sys.modules if m.split(".")[0] in ("pydantic", "yaml", "textual")
+                  or m.startswith(ENGINE))
+from kubeflow_tui import cli
+if sys.argv[1] == "help":
+    try:
+        cli.main(["--help"])
+    except SystemExit:
+        pass
+else:  # the app launch: a stand-in app records what was imported when it started
+    seen = []
+    app = types.ModuleType("kubeflow_tui.tui.app")
+    app.run_app = lambda path=None: seen.append(loaded()) or 0
+    sys.modules["kubeflow_tui.tui"] = types.ModuleType("kubeflow_tui.tui")
+    sys.modules["kubeflow_tui.tui.app"] = app
+    assert cli.main([]) == 0 and seen
+print("LOADED", loaded())
+"""
+
+
+@pytest.mark.parametrize("what", ["help", "app"])
+def test_help_and_the_app_launch_import_no_engine(what, tmp_path):
+    out = subprocess.run([sys.executable, "-c", _PROBE, what], capture_output=True, text=True,
+                         cwd=tmp_path, timeout=60)
+    assert out.returncode == 0, out.stderr
+    line = next(ln for ln in out.stdout.splitlines() if ln.startswith("LOADED"))
+    assert line == "LOADED []"

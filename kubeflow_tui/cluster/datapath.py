@@ -36,10 +36,13 @@ TABLE_ORDER = {
 class _Verdict:
     """What became of one packet."""
 
-    status: str  # delivered | rejected | dropped | unreachable | refused
+    status: str  # delivered | forwarded | rejected | dropped | unreachable
     host: str = ""
     packet: Packet | None = None
     detail: str = ""
+    #: rejected: the REJECT rule's --reject-with; unreachable: "host-unreachable" (ARP gave
+    #: up), "net-unreachable" (a forwarding host has no route) or "" (the sender has none)
+    error_kind: str = ""
 
 
 
@@ -303,8 +306,10 @@ class NodeDatapath:
             return _Verdict("delivered", host.name, pkt)
         route = host.route(pkt.dst)
         if route is None:
-            self._note(host.name, "drop", f"Routing: {host.name} has no route to {pkt.dst}.", pkt)
-            return _Verdict("unreachable", host.name, pkt, f"{host.name} has no route to {pkt.dst}")
+            self._note(host.name, "drop", f"Routing: {host.name} has no route to {pkt.dst}: the kernel drops "
+                       "the packet and answers the sender with an ICMP net unreachable.", pkt)
+            return _Verdict("unreachable", host.name, pkt, f"{host.name} has no route to {pkt.dst}",
+                            "net-unreachable")
         out_iface = route.dev
         self._note(host.name, "route",
                    f"Routing: {pkt.dst} is not local; forward it out of {out_iface}"
@@ -353,7 +358,7 @@ class NodeDatapath:
 
     def _stop(self, host: Host, verdict: str, pkt: Packet, reject_with: str) -> _Verdict:
         if verdict == "REJECT":
-            return _Verdict("rejected", host.name, pkt, f"{host.name} rejected it ({reject_with})")
+            return _Verdict("rejected", host.name, pkt, f"{host.name} rejected it ({reject_with})", reject_with)
         return _Verdict("dropped", host.name, pkt, f"{host.name} dropped it")
 
     # ------------------------------------------------------------------ steps
@@ -361,7 +366,8 @@ class NodeDatapath:
     def _note(self, host: str, kind: str, why: str, pkt: Packet, *, hook: str = "", table: str = "",
               chain: str = "", rule_index: int = 0, rule: str = "", changed: tuple = (), roll=None,
               probability=None, target: str = "", link: tuple = (), touched_entry: ConntrackEntry | None = None,
-              extra_entry: ConntrackEntry | None = None, extra_event: str = "new") -> None:
+              extra_entry: ConntrackEntry | None = None, extra_event: str = "new", error: str = "",
+              label: str | None = None, direction: str | None = None) -> None:
         conn = self._conn
         entries: list[ConntrackEntry] = []
         st = self.nodes.get(host)
@@ -378,9 +384,9 @@ class NodeDatapath:
                 kind=kind,
                 why=why,
                 packet=PacketView(pkt.src, pkt.dst, pkt.proto, pkt.sport, pkt.dport, pkt.mark, tuple(pkt.flags),
-                                  conn.direction if conn else "original"),
+                                  direction or (conn.direction if conn else "original")),
                 packet_no=conn.packet_no if conn else 0,
-                packet_label=conn.label if conn else "",
+                packet_label=label if label is not None else (conn.label if conn else ""),
                 hook=hook,
                 table=table,
                 chain=chain,
@@ -393,6 +399,7 @@ class NodeDatapath:
                 probability=probability,
                 target=target,
                 link=tuple(link),
+                error=error,
             )
         )
 

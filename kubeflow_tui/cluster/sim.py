@@ -18,11 +18,25 @@ from ..netfilter.eval import Evaluator
 from ..netfilter.packet import Packet
 from ..netfilter.rules import Ruleset
 from ..scenario.models import Flow, Scenario
-from ..trace import Step, Trace
+from ..trace import OUTCOME_OF_ENDING, Step, Trace, error_text
 from .datapath import NodeDatapath, NodeState, _Verdict
 from .topology import Host, Route, Topology, build_topology
 
 MAX_HOPS = 16
+
+#: REJECT's --reject-with: the packet it sends back, the errno a TCP client's socket gets
+#: (the kernel's icmp_err_convert; a RST in SYN_SENT is ECONNREFUSED), and whether the
+#: error is "hard" (a connected UDP socket reports only those)
+REJECT_WITH = {
+    "icmp-net-unreachable": ("ICMP net unreachable", "ENETUNREACH", False),
+    "icmp-host-unreachable": ("ICMP host unreachable", "EHOSTUNREACH", False),
+    "icmp-port-unreachable": ("ICMP port unreachable", "ECONNREFUSED", True),
+    "icmp-proto-unreachable": ("ICMP protocol unreachable", "ENOPROTOOPT", True),
+    "icmp-net-prohibited": ("ICMP net prohibited", "ENETUNREACH", True),
+    "icmp-host-prohibited": ("ICMP host prohibited", "EHOSTUNREACH", True),
+    "icmp-admin-prohibited": ("ICMP administratively prohibited", "EHOSTUNREACH", True),
+    "tcp-reset": ("RST", "ECONNREFUSED", True),
+}
 
 
 class FlowError(Exception):
@@ -42,7 +56,8 @@ class _Conn:
     packet_no: int = 0
     label: str = ""
     direction: str = "original"
-
+    ending: str = "delivered"  # one of trace.ENDINGS
+    error: str = ""  # the errno the client's socket reports
 
 
 class ClusterSim(NodeDatapath):
@@ -187,6 +202,8 @@ class ClusterSim(NodeDatapath):
             steps=tuple(self._steps),
             outcome=outcome,
             summary=summary,
+            ending=conn.ending,
+            error=conn.error,
             seed=self.seed,
             endpoint=conn.server if conn.server in self.topology.hosts and
             self.topology.hosts[conn.server].kind == "pod" else "",
@@ -304,20 +321,88 @@ class ClusterSim(NodeDatapath):
         outer.server = inner.server
         outer.server_saw = inner.server_saw
         outer.client_saw = f"{pkt.dst}:{pkt.dport}" if outcome == "delivered" else ""
+        # the error is the balancer's (its connection to the node); the client's own
+        # connection was accepted by the balancer, which closes it: its socket sees no errno
+        outer.ending, outer.error = inner.ending, ""
         return (outcome, f"Through the proxy balancer: {summary}", outer)
 
     def _fail(self, v: _Verdict, conn: _Conn, no: int):
-        outcome = {"rejected": "refused", "dropped": "timeout", "unreachable": "unreachable"}.get(v.status, v.status)
-        text = {
-            "refused": f"{conn.client} got 'connection refused': {v.detail}",
-            "timeout": f"{conn.client} timed out: {v.detail}",
-            "unreachable": f"{conn.client} got 'no route to host': {v.detail}",
-        }.get(outcome, v.detail)
-        self._note(conn.client, "timeout" if outcome == "timeout" else "deliver", text,
-                   v.packet)
-        return outcome, text, conn
+        """A packet of the connection ended on the way: say how, and what the client sees."""
+        ending = {"rejected": "rejected", "dropped": "dropped", "unreachable": "unreachable"}[v.status]
+        conn.ending = ending
+        tcp = conn.proto == "tcp"
+        if conn.direction == "reply":
+            # the error (if any) goes back to the server, which sent the packet
+            conn.error = "ETIMEDOUT" if tcp else ""
+            text = (f"{conn.client} hears no answer: the {conn.label} from the server was {v.status} "
+                    f"({v.detail}); " + ("the client's TCP retransmits, then gives up: "
+                                        f"{error_text(conn.error)}." if tcp else "the client gives up waiting."))
+            self._note(conn.client, "timeout", text, v.packet, error=conn.error)
+            return OUTCOME_OF_ENDING[ending], text, conn
+        if v.status == "dropped":
+            conn.error = "ETIMEDOUT" if tcp else ""
+            text = (f"{conn.client} timed out: {v.detail}. Nothing comes back"
+                    + (f"; the client's TCP retransmits, then gives up: {error_text(conn.error)}." if tcp
+                       else "; the client gives up waiting."))
+            self._note(conn.client, "timeout", text, v.packet, error=conn.error)
+            return "timeout", text, conn
+        if v.status == "rejected":
+            label, errno_name, hard = REJECT_WITH.get(v.error_kind, REJECT_WITH["icmp-port-unreachable"])
+            what = f"the REJECT rule on {v.host} answers the {conn.label} with an {label}"
+        elif v.error_kind == "":
+            # the sender itself has no route: connect()/send() fail at once, no packet
+            label, errno_name, hard = "", "ENETUNREACH", True
+            what = f"{v.host} has no route to {v.packet.dst}"
+        elif v.error_kind == "net-unreachable":
+            label, errno_name, hard = "ICMP net unreachable", "ENETUNREACH", False
+            what = f"{v.host} has no route to {v.packet.dst} and answers with an {label}"
+        else:
+            label, errno_name, hard = "ICMP host unreachable", "EHOSTUNREACH", False
+            what = f"on {v.host} nobody answers ARP, and the kernel sends an {label}"
+        if not tcp and not hard:
+            # udp_err: a connected UDP socket reports only hard errors
+            conn.error = ""
+            text = (f"{conn.client} hears nothing: {what}, but a UDP socket reports only hard errors "
+                    "and this one is not; the client gives up waiting.")
+            self._note(conn.client, "timeout", text, v.packet)
+            return OUTCOME_OF_ENDING[ending], text, conn
+        if tcp and label == "RST" and no > 0:
+            errno_name = "ECONNRESET"  # tcp_reset: a RST on an established connection
+        conn.error = errno_name
+        pkt = self._error_packet(v, conn, label)
+        if not label:
+            text = f"{conn.client} cannot send: {what}; the call fails at once with {error_text(errno_name)}."
+        elif tcp and no > 0 and label != "RST":
+            text = (f"{what[0].upper()}{what[1:]}; it reaches {conn.client}. The connection is established, "
+                    f"so TCP keeps the error until its retransmissions give up, then reports "
+                    f"{error_text(errno_name)}.")
+        else:
+            text = f"{what[0].upper()}{what[1:]}; it reaches {conn.client}, {_fails(tcp, errno_name)}"
+        self._note(conn.client, "socket-error", text, pkt, error=errno_name, label=label or conn.label,
+                   direction="reply" if label else conn.direction)
+        how = f"{label} from {v.host}" if label else f"no route on {v.host}"
+        return OUTCOME_OF_ENDING[ending], f"{conn.client} got {error_text(errno_name)}: {how}.", conn
+
+    def _error_packet(self, v: _Verdict, conn: _Conn, label: str) -> Packet:
+        """The RST or ICMP error as it reaches the client (the rejected packet when there is none)."""
+        client_ip, sport, dst_ip, dport = conn.client_tuple
+        if not label:
+            return v.packet
+        if label == "RST":
+            # nf_send_reset answers from the address the packet was for; conntrack un-NATs it
+            return Packet(dst_ip, client_ip, "tcp", dport, sport, flags=("RST", "ACK"))
+        host = self.topology.hosts[v.host]
+        if v.packet.src in host.local_addrs:
+            src = v.packet.src  # the sender's own kernel: the error stays on the host
+        elif v.packet.dst in host.local_addrs:
+            src = v.packet.dst  # icmp_send answers from the address the packet was for
+        else:
+            route = host.route(v.packet.src)  # else from the address of the route back
+            src = host.source_for(route) if route else host.primary_ip
+        return Packet(src, client_ip, "icmp")
 
     def _refused_by_server(self, host: Host, pkt: Packet, conn: _Conn):
+        conn.ending = "rejected"
         if pkt.proto == "tcp":
             why = (f"Nothing listens on {pkt.proto} port {pkt.dport} in {host.name}: its kernel answers "
                    "with a TCP RST, and the client sees 'connection refused'.")
@@ -325,22 +410,36 @@ class ClusterSim(NodeDatapath):
             why = (f"Nothing listens on udp port {pkt.dport} in {host.name}: its kernel answers with ICMP "
                    "port unreachable.")
         self._note(host.name, "reject", why, pkt)
+        client_ip, sport, dst_ip, dport = conn.client_tuple
         if pkt.proto == "tcp":
             conn.packet_no, conn.label, conn.direction = conn.packet_no + 1, "RST", "reply"
             rst = Packet(pkt.dst, pkt.src, "tcp", pkt.dport, pkt.sport, flags=("RST", "ACK"))
             v = self._send(host, rst, reply=True)
-            if v.status == "delivered":
-                conn.client_saw = f"{v.packet.src}:{v.packet.sport}"
-        return "refused", f"{conn.client} got 'connection refused' from {host.name}: nothing listens on port {pkt.dport}.", conn
+            if v.status != "delivered":
+                return self._fail(v, conn, conn.packet_no)
+            conn.client_saw = f"{v.packet.src}:{v.packet.sport}"
+            label, arrived = "RST", v.packet
+        else:
+            # the entry was confirmed on the way in, so the ICMP error is RELATED to it and
+            # conntrack gives its outer source back the address the client asked for
+            label, arrived = "ICMP port unreachable", Packet(dst_ip, client_ip, "icmp")
+        conn.error = "ECONNREFUSED"
+        self._note(conn.client, "socket-error",
+                   f"The {label} from {host.name} reaches {conn.client}, {_fails(pkt.proto == 'tcp', conn.error)}",
+                   arrived, error=conn.error, label=label, direction="reply")
+        return ("refused", f"{conn.client} got {error_text(conn.error)}: {label} from {host.name}, where "
+                f"nothing listens on port {pkt.dport}.", conn)
 
     def _astray(self, v: _Verdict, conn: _Conn, src: Host):
+        conn.ending = "timed-out"
+        conn.error = "ETIMEDOUT" if conn.proto == "tcp" else ""
         if v.host != src.name:
             text = f"The reply went to {v.host}, not back to {src.name}: the client never hears back and times out."
         else:
             text = (f"The reply arrived from {v.packet.src}:{v.packet.sport}, but the client talked to "
                     f"{conn.client_tuple[2]}:{conn.client_tuple[3]}: no socket expects it, the client's kernel "
                     "answers with a RST and the connection times out.")
-        self._note(v.host, "timeout", text, v.packet)
+        self._note(v.host, "timeout", text, v.packet, error=conn.error)
         return "timeout", text, conn
 
     # ------------------------------------------------------------------ packets
@@ -366,7 +465,8 @@ class ClusterSim(NodeDatapath):
                            f"No host answers ARP for {next_hop} on {out_iface}: after about 3 s the kernel "
                            "gives up and sends the source an ICMP host unreachable ('No route to host').", pkt)
                 self._fails_after_ms = 3000  # three ARP probes, one second apart
-                return _Verdict("unreachable", host.name, pkt, f"nobody answers ARP for {next_hop}")
+                return _Verdict("unreachable", host.name, pkt, f"nobody answers ARP for {next_hop}",
+                                "host-unreachable")
             in_iface = self._in_iface(nxt, host, iface)
             self._note(nxt.name, "link", f"{host.name} ({out_iface}) → {nxt.name} ({in_iface})", pkt,
                        link=(host.name, nxt.name))
@@ -410,6 +510,14 @@ class ClusterSim(NodeDatapath):
                 if i.peer == from_host.name:
                     return i.name
         return "eth0"
+
+
+def _fails(tcp: bool, errno_name: str) -> str:
+    """How the client's kernel hands the error to the program (the end of a sentence)."""
+    if tcp:
+        return f"whose kernel fails the connection: {error_text(errno_name)}."
+    # udp_err: only a connected UDP socket hears of it, at its next send or receive
+    return f"whose kernel fails the (connected) UDP socket's next receive: {error_text(errno_name)}."
 
 
 def run_flow(scenario: Scenario, flow: str, *, seed: int | None = None, endpoint: str | None = None) -> Trace:

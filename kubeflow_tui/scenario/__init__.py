@@ -7,6 +7,7 @@ the JSON Schema export.
 '10.96.0.1:8080'
 """
 
+from .crosscheck import cross_check
 from .errors import ErrorDetail, ScenarioError
 from .loader import MAX_ALIASES, MAX_BYTES, MAX_DEPTH, MAX_NODES, load_scenario, load_scenario_text
 from .models import (
@@ -21,7 +22,6 @@ from .models import (
     Scenario,
     Service,
     ServicePort,
-    cross_check,
 )
 from .schema import SCHEMA_PATH, render_schema, scenario_json_schema, write_schema_file
 

@@ -4,7 +4,7 @@ PyYAML's safe loader only composes the node graph; the loader builds the plain d
 itself so that it can remember each value's position, refuse duplicate keys, merge
 keys and unknown tags, and bound what aliases may expand to.  pydantic validates the
 data strictly (YAML already gives real ints and booleans: ``port: "8080"`` is an
-error), then :func:`~kubeflow_tui.scenario.models.cross_check` checks references.
+error), then :func:`~kubeflow_tui.scenario.crosscheck.cross_check` checks references.
 Every pydantic error is mapped back to the YAML node it came from.
 """
 
