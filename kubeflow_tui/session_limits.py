@@ -6,9 +6,12 @@ to itself first (``serve`` sets ``KUBEFLOW_TUI_SESSION_LIMITS``):
 * address space capped (``RLIMIT_AS``, default 2048 MiB): a session that runs away with
   memory gets MemoryError in its own process, never the machine's OOM killer choosing;
 * niceness +5: the server and the other sessions keep the CPU first;
-* a watchdog thread: a process that kept a CPU busy for a whole window (default 60 s of
-  90% or more) is stuck (a learner's session spends its time waiting for keys), so it
-  says so on stderr and ends.
+* a watchdog thread: the app calls :func:`beat` from its event loop every second; a loop
+  that has not beaten for a whole window (default 60 s) is stuck, whatever share of the
+  CPU it gets on a crowded server.  Before the first beat (or in a process that never
+  beats) a process that kept a CPU busy for the whole window (90% or more) counts as
+  stuck too: a learner's session spends its time waiting for keys.  A stuck session says
+  so on stderr and ends.
 
 Stdlib only.
 """
@@ -37,21 +40,41 @@ def parse(value: str) -> tuple[int, float, float]:
     return memory, window, share
 
 
+_active = False
+_last_beat: float | None = None
+
+
+def active() -> bool:
+    """True once :func:`apply` ran in this process (the app then calls :func:`beat`)."""
+    return _active
+
+
+def beat() -> None:
+    """The event loop is alive (called every second from the app's loop)."""
+    global _last_beat
+    _last_beat = time.monotonic()
+
+
+def _stuck(message: str) -> None:
+    sys.stderr.write(f"kubeflow-tui: {message}; ending this session\n")
+    sys.stderr.flush()
+    os._exit(EXIT_STUCK)
+
+
 def _watchdog(window: float, share: float, tick: float) -> None:
     samples: list[tuple[float, float]] = []
     while True:
         time.sleep(tick)
         now, cpu = time.monotonic(), time.process_time()
+        last = _last_beat
+        if last is not None and now - last >= window:
+            _stuck(f"the app did not respond for {now - last:.0f} s")
         samples.append((now, cpu))
         while len(samples) > 2 and now - samples[1][0] >= window:
             samples.pop(0)
         t0, c0 = samples[0]
         if now - t0 >= window and (cpu - c0) / (now - t0) >= share:
-            sys.stderr.write(
-                f"kubeflow-tui: this session kept a CPU busy for {now - t0:.0f} s; ending it\n"
-            )
-            sys.stderr.flush()
-            os._exit(EXIT_STUCK)
+            _stuck(f"it kept a CPU busy for {now - t0:.0f} s")
 
 
 def apply(value: str | None = None) -> tuple[int, float, float]:
@@ -66,6 +89,8 @@ def apply(value: str | None = None) -> tuple[int, float, float]:
         os.nice(5)
     except OSError:
         pass
+    global _active
+    _active = True
     threading.Thread(target=_watchdog, args=(window, share, min(5.0, window / 4)),
                      name="session-watchdog", daemon=True).start()
     return memory, window, share

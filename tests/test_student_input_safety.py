@@ -183,10 +183,36 @@ def _child(code: str, limits: str, timeout: float = 60) -> subprocess.CompletedP
                           text=True, timeout=timeout, cwd=PACKAGE.parent)
 
 
-def test_a_stuck_session_ends_itself():
-    done = _child("while True: pass", "256,2,0.5")
+def test_a_stuck_app_ends_itself():
+    # the app's loop beat once, then something blocked it: however little CPU the spin
+    # gets on a crowded machine, the missing beats end the session
+    done = _child("session_limits.beat()\nwhile True: pass", "256,2,0.99")
+    assert done.returncode == 75
+    assert "the app did not respond for" in done.stderr
+
+
+def test_a_busy_process_that_never_beats_ends_itself():
+    # (needs most of a CPU for 2 s: a share of 0.3 holds on a loaded machine too)
+    done = _child("while True: pass", "256,2,0.3")
     assert done.returncode == 75
     assert "kept a CPU busy" in done.stderr
+
+
+def test_the_plain_app_beats(monkeypatch):
+    from kubeflow_tui import session_limits
+    from kubeflow_tui.tui.plain_app import PlainApp
+
+    monkeypatch.setattr(session_limits, "_active", True)
+    monkeypatch.setattr(session_limits, "_last_beat", None)
+
+    async def run():
+        app = PlainApp()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause(1.3)
+    import asyncio
+
+    asyncio.run(run())
+    assert session_limits._last_beat is not None
 
 
 def test_a_session_that_hogs_memory_fails_alone():

@@ -55,6 +55,10 @@ class PlainApp(App[int]):
         yield Input(id="cmd", placeholder="type a command and press Enter (help lists them)")
 
     def on_mount(self) -> None:
+        from kubeflow_tui import session_limits
+
+        if session_limits.active():  # served: tell the watchdog the loop is alive
+            self.set_interval(1.0, session_limits.beat)
         if self.high_contrast:
             self.register_theme(high_contrast_theme())
             self.theme = HIGH_CONTRAST
