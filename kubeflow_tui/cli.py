@@ -310,6 +310,10 @@ def _emit_trace(trace, args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(trace.to_json() + "\n")
         return EXIT_OK
+    if args.format == "ladder" or args.svg:
+        from kubeflow_tui.render_ladder import emit
+
+        return emit(trace, args, make_console(args))
     from kubeflow_tui.render_trace import print_trace
 
     print_trace(trace, make_console(args), verbose=args.verbose)
@@ -352,6 +356,10 @@ def cmd_quiz(args: argparse.Namespace) -> int:
     from kubeflow_tui.quiz.runner import run_quiz
 
     path = _resolve_quiz_path(args.file)
+    if getattr(args, "export", None):
+        from kubeflow_tui.quiz.runner import export_quiz
+
+        return export_quiz(path, args.export, sys.stdout, seed=args.seed)
     return run_quiz(path, sys.stdin, sys.stdout, seed=args.seed)
 
 
@@ -557,6 +565,11 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "open": cmd_open,
     "class": cmd_class,
 }
+# practice and cases generate (their own module, kubeflow_tui/cli_practice.py)
+from kubeflow_tui.cli_practice import COMMANDS as _practice_commands  # noqa: E402
+from kubeflow_tui.cli_practice import register as _register_practice  # noqa: E402
+
+COMMANDS.update(_practice_commands)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -610,6 +623,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
     p.add_argument("--endpoint", metavar="POD", help="pin the endpoint the kernel picks")
     p.add_argument("--json", action="store_true", help="print the Trace as JSON")
+    p.add_argument("--format", choices=("text", "ladder"),
+                   help="text: hook by hook, rule by rule (the default); ladder: a sequence diagram of the connection (the default with --svg)")
+    p.add_argument("--svg", metavar="OUT.svg", help="write the picture (the ladder unless --format text) to OUT.svg instead of printing it")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="also show rules that did not match, and every step's explanation")
     g = p.add_argument_group("tracing an iptables-save dump")
@@ -634,6 +650,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="questions about a scenario's flows, or a troubleshooting case (answers on stdin)")
     p.add_argument("file", metavar="FILE", help="scenario or case file, or a shipped one's name")
     p.add_argument("--seed", type=int, help="seed for the question order and options")
+    p.add_argument("--export", choices=("json", "md"),
+                   help="print the quiz as a worksheet with its answer key instead of asking it")
+
+    _register_practice(sub, common)
 
     p = sub.add_parser("progress", parents=[common], help="show or export your progress")
     p.add_argument("--export", choices=("json", "csv"))

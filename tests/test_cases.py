@@ -111,18 +111,18 @@ def test_symptom_is_verified_by_running_the_flow():
 
 
 def test_run_quiz_on_a_case_file():
-    path = ROOT / "cases" / "09-rule-deleted.yaml"
+    path = ROOT / "cases" / "09-one-node-no-route.yaml"
     case = load_case(path)
     script = "hint\niptables -t nat -L KUBE-SERVICES -n\nanswer\n" \
         f"{case.model.diagnosis.answer + 1}\n{case.model.fix.commands[0].command}\ncheck\n"
     out = io.StringIO()
     assert run_quiz(path, io.StringIO(script), out) == 0
     text = out.getvalue()
-    assert "Hint 1:" in text and "KUBE-NODEPORTS" in text and "Right." in text
-    assert "Fixed:" in text and "Score: 2/2" in text and "case solved" in text
+    assert "Hint 1 (-10 points):" in text and "KUBE-NODEPORTS" in text and "Right." in text
+    assert "Fixed:" in text and "Score: 90/100 (2/2 steps, 1 hint)" in text and "case solved" in text
     from kubeflow_tui.quiz.record import recorded
 
-    assert recorded("case:09-rule-deleted")["solved"] is True
+    assert recorded("case:09-one-node-no-route")["solved"] is True
 
 
 def test_case_screen_with_pilot():
@@ -137,7 +137,7 @@ async def _drive_case_screen():
 
     from kubeflow_tui.tui.screens.case import CaseScreen
 
-    case = load_case(ROOT / "cases" / "01-not-ready.yaml")
+    case = load_case(ROOT / "cases" / "01-web-refuses.yaml")
     screen = CaseScreen(case)
 
     class Host(App):
@@ -166,3 +166,87 @@ async def _drive_case_screen():
         assert screen.session.diagnosis_result is not None
         assert screen.session.diagnosis_result.correct and screen.session.solved
         assert "Right." in str(screen.query_one(".q-feedback").render())
+
+
+# ------------------------------------------------------------------ incidents
+
+
+@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+def test_an_incident_starts_with_what_a_user_reports_only(path):
+    case = load_case(path)
+    fault_words = set((case.model.fault or "").split("-")) - {"", "to", "no", "one"}
+    assert case.model.fault, "a shipped case records its fault kind"
+    for word in fault_words:
+        assert word not in path.stem and word not in case.title.lower(), (word, path.stem, case.title)
+    out = io.StringIO()
+    assert run_quiz(path, io.StringIO(""), out) == 0
+    before = out.getvalue().split("Score:")[0]
+    assert case.title in before and case.model.symptom.text.strip() in before
+    summary = case.model.summary.strip()
+    assert not summary or summary not in before
+    assert case.model.diagnosis.explanation.strip()[:40] not in before
+    session = CaseSession(case)
+    assert session.symptom_trace.summary not in before
+
+
+def test_giving_up_reveals_the_cause_and_scores_no_diagnosis():
+    path = ROOT / "cases" / "02-refused-since-rollout.yaml"
+    case = load_case(path)
+    out = io.StringIO()
+    run_quiz(path, io.StringIO("hint\ngive up\nkubectl label pod web-1 app=web --overwrite\ncheck\n"), out)
+    text = out.getvalue()
+    after = text.split("give up")[-1] if "give up" in text else text
+    assert case.model.summary.strip()[:40] in text and "Diagnosis:" in text
+    assert "Fixed:" in text and "Score: 50/100" in text and "case solved" not in after
+
+
+@pytest.mark.parametrize("name,commands", [
+    # every real fix counts: the check re-runs the failing connection on the learner's cluster
+    ("02-refused-since-rollout", ["kubectl patch svc web -p '{\"spec\":{\"selector\":{\"app\":\"web-v2\"}}}'"]),
+    ("02-refused-since-rollout", ["kubectl label pods -l app=web-v2 app=web --overwrite"]),
+    ("02-refused-since-rollout", ["kubectl patch pod web-1 --type merge -p '{\"metadata\":{\"labels\":{\"app\":\"web\"}}}'"]),
+    ("03-refused-endpoint-listed", ["kubectl patch svc web --type json -p "
+                                    "'[{\"op\":\"replace\",\"path\":\"/spec/ports/0/targetPort\",\"value\":8080}]'"]),
+    ("04-refused-pod-ready", ["kubectl patch svc web -p '{\"spec\":{\"ports\":[{\"port\":8080,\"targetPort\":8080}]}}'"]),
+    ("07-dns-lookups-fail", ["conntrack -F"]),
+    ("10-new-connections-hang", ["conntrack -D -p tcp --orig-src 10.244.2.10"]),
+])
+def test_other_real_fixes_count(name, commands):
+    case = load_case(ROOT / "cases" / f"{name}.yaml")
+    session = CaseSession(case)
+    for c in commands:
+        r = session.run(c)
+        assert r.exit_code == 0, (c, r.stdout, r.stderr)
+    ok, trace = session.check_fix()
+    assert ok, (trace.summary if trace else session.fix_error)
+
+
+@pytest.mark.parametrize("name,commands", [
+    ("02-refused-since-rollout", ["kubectl rollout restart deployment/web"]),  # the new pods keep app=web-v2
+    ("01-web-refuses", ["kubectl rollout restart deployment web"]),
+    ("05-nodeport-one-node", ["kubectl label pod web-1 zone=b"]),
+    ("09-one-node-no-route", ["conntrack -F"]),
+])
+def test_a_command_that_fixes_nothing_does_not_solve(name, commands):
+    case = load_case(ROOT / "cases" / f"{name}.yaml")
+    session = CaseSession(case)
+    for c in commands:
+        assert session.run(c).exit_code == 0, c
+    if session.has_fix:
+        ok, _ = session.check_fix()
+        assert not ok
+    assert not session.solved
+
+
+def test_hints_cost_points():
+    case = load_case(ROOT / "cases" / "09-one-node-no-route.yaml")
+    scores = []
+    for hints in (0, 2):
+        s = CaseSession(case)
+        for _ in range(hints):
+            s.next_hint()
+        s.answer(case.model.diagnosis.answer)
+        s.run(case.model.fix.commands[0].command, case.model.fix.commands[0].host)
+        s.check_fix()
+        scores.append(s.score)
+    assert scores == [100, 100 - 2 * CaseSession.HINT_COST]

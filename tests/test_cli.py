@@ -402,7 +402,7 @@ def test_validate_checks_case_files(capsys, tmp_path):
     assert cli.main(["validate", str(bad)]) == 2
     err = capsys.readouterr().err
     assert f"{bad}:1:1: scenario: missing required key 'scenario'" in err
-    shipped = Path(__file__).resolve().parents[1] / "cases" / "01-not-ready.yaml"
+    shipped = Path(__file__).resolve().parents[1] / "cases" / "01-web-refuses.yaml"
     assert cli.main(["validate", "--deep", str(shipped)]) == 0
     assert "case: " in capsys.readouterr().out
 
@@ -413,9 +413,9 @@ def test_quiz_finds_shipped_scenarios_and_cases_by_name(capsys, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))
     assert cli.main(["quiz", "clusterip"]) == 0
     assert capsys.readouterr().out.startswith("Quiz: clusterip")
-    for ref in ("01-not-ready", "01-not-ready.yaml"):
+    for ref in ("01-web-refuses", "01-web-refuses.yaml"):
         assert cli.main(["quiz", ref]) == 0
-        assert capsys.readouterr().out.startswith("Case: The pod is Running, the Service refuses")
+        assert capsys.readouterr().out.startswith("Incident: client can't reach web: connection refused")
     assert cli.main(["quiz", "nosuch"]) == 2
     assert "quiz: no such file, shipped scenario or case: 'nosuch'" in capsys.readouterr().err
 

@@ -49,7 +49,7 @@ def _run(sc, flow):
     return sim.run_flow(flow), ctx
 
 
-def _truth(q: Question, trace) -> str:
+def _truth(q: Question, trace, ctx=None) -> str:
     """The right answer recomputed from the Trace alone, as the option text."""
     s = trace.steps[q.step_index]
     if q.kind == "next-chain":
@@ -69,6 +69,24 @@ def _truth(q: Question, trace) -> str:
         return f"{s.probability:.11f}"
     if q.kind == "verdict":
         return s.kind.upper() + ":"
+    if q.kind == "decider":
+        assert s.kind in ("dnat", "reject", "drop")
+        return f"{s.hook} · {s.table} · {s.chain} on {s.host}"
+    if q.kind == "nat-packet":
+        sent = {t.packet_no: t.packet_label for t in trace.steps if t.kind == "send"}
+        natted = sorted({t.packet_no for t in trace.steps if t.host == q.host and t.table == "nat"})
+        return f"Only the {sent[natted[0]]}" if len(natted) == 1 else "The "
+    if q.kind == "conntrack-node":
+        assert s.kind == "conntrack-confirm"
+        r = s.conntrack[s.touched].reply
+        return f"{s.host}: reply src={r[0]} dst={r[1]} sport={r[2]} dport={r[3]}"
+    if q.kind == "server-source":
+        masq = [t for t in trace.steps if t.packet_no == 0 and t.kind in ("masquerade", "snat")]
+        ip = trace.server_saw.rsplit(":", 1)[0]
+        return f"{ip}: {masq[0].host} masquerades" if masq else f"{ip}: its own address"
+    if q.kind == "pick-chance":
+        seps = {t for t in ctx.targets[s.host][s.chain] if t.startswith("KUBE-SEP-")}
+        return f"1/{len(seps)} "
     raise AssertionError(q.kind)
 
 
@@ -82,7 +100,7 @@ def test_generated_questions_have_one_right_option_that_agrees_with_the_trace(sc
         assert 0 <= q.answer_index < len(q.options)
         assert q.explanation and 0 <= q.step_index < len(trace.steps)
         assert (q.scenario, q.flow) == (trace.scenario, trace.flow)
-        truth = _truth(q, trace)
+        truth = _truth(q, trace, ctx)
         agree = [i for i, o in enumerate(q.options) if o == truth or o.startswith(truth)]
         assert agree == [q.answer_index], (q.prompt, q.options, truth)
         if q.kind == "next-chain":  # distractors are chains of the same node's ruleset
@@ -285,9 +303,10 @@ def test_interview_times_out():
 def test_run_quiz_on_a_scenario(tmp_path):
     path = ROOT / "scenarios" / "multi-endpoint.yaml"
     sc = load_scenario(path)
-    from kubeflow_tui.quiz import questions_for_scenario
+    from kubeflow_tui.quiz.runner import quiz_for_file
 
-    qs = questions_for_scenario(sc)
+    _, _, key, qs = quiz_for_file(path)
+    assert key == f"quiz:{sc.name}" and 6 <= len(qs) <= 10
     answers = "".join(f"{q.answer_index + 1}\n" for q in qs)
     out = io.StringIO()
     assert run_quiz(path, io.StringIO("x\n9\n" + answers), out) == 0

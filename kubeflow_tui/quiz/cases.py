@@ -147,8 +147,11 @@ class Fix(_Strict):
 
 
 class CaseModel(_Strict):
-    title: str = Field(min_length=1)
-    summary: str = ""
+    title: str = Field(min_length=1, description="What a user reports, naming no cause "
+                       "(\"checkout can't reach payments\")")
+    summary: str = Field("", description="The cause, shown only after the diagnosis or giving up")
+    fault: str | None = Field(None, description="The fault's kind (kubeflow_tui.quiz.practice.FAULTS); "
+                              "never shown before the case is over")
     difficulty: int = Field(1, ge=1, le=3)
     scenario: str = Field(min_length=1, description="Scenario file (relative to the case) or shipped name")
     seed: int | None = None
@@ -351,8 +354,8 @@ def list_cases() -> list[Path]:
 
 
 def find_case(ref: str) -> Path | None:
-    """A shipped case by id: its file stem (``09-rule-deleted``), the stem without its
-    number (``rule-deleted``), either with ``.yaml``; None when no case has that name."""
+    """A shipped case by id: its file stem (``09-one-node-no-route``), the stem without its
+    number (``one-node-no-route``), either with ``.yaml``; None when no case has that name."""
     name = ref[:-5] if ref.endswith(".yaml") else ref
     for c in list_cases():
         if c.stem == name or re.sub(r"^\d+-", "", c.stem) == name:
@@ -387,6 +390,8 @@ class CaseSession:
         self.hints_shown = 0
         self.diagnosis_result: Result | None = None
         self.fix_trace: Trace | None = None
+        self.fix_error = ""
+        self.gave_up = False
         self._checks = 0
 
     # -- state
@@ -406,8 +411,9 @@ class CaseSession:
                 sim.conntrack_cleanup = a.conntrackCleanup
             elif a.shell is not None:
                 from ..shell import Shell
+                from ..shell.kubectl_fix import install
 
-                r = Shell(sim, a.host).run(a.shell)
+                r = install(Shell(sim, a.host)).run(a.shell)
                 if r.exit_code != 0:
                     raise CaseError.single(str(self.case.path), f"setup command {a.shell!r} on {a.host} "
                                            f"failed: {(r.stderr or r.stdout).strip()}")
@@ -421,9 +427,11 @@ class CaseSession:
     def shell(self, host: str | None = None) -> Any:
         from ..shell import Shell
 
+        from ..shell.kubectl_fix import install
+
         h = host or self.host
         if h not in self._shells:
-            self._shells[h] = Shell(self.sim, h)
+            self._shells[h] = install(Shell(self.sim, h))
         return self._shells[h]
 
     def run(self, line: str, host: str | None = None) -> Any:
@@ -444,6 +452,43 @@ class CaseSession:
         self.diagnosis_result = grade(self.question, choice)
         return self.diagnosis_result
 
+    def give_up(self) -> str:
+        """Stop guessing: the diagnosis counts as wrong; returns what :meth:`reveal` says."""
+        self.gave_up = True
+        return self.reveal()
+
+    @property
+    def revealed(self) -> bool:
+        """The cause may be shown: the diagnosis was answered, or the learner gave up."""
+        return self.gave_up or self.diagnosis_result is not None
+
+    def reveal(self) -> str:
+        """The cause: the right diagnosis, its explanation, the case's summary and what the
+        failing connection really did (only once :attr:`revealed`)."""
+        if not self.revealed:
+            return ""
+        d = self.case.model.diagnosis
+        parts = [f"Diagnosis: {d.options[d.answer]}", d.explanation.strip()]
+        if self.case.model.summary:
+            parts.append(f"What happened: {self.case.model.summary.strip()}")
+        parts.append(f"The failing connection: {self.symptom_trace.summary}")
+        return "\n".join(parts)
+
+    #: points a case is worth, what a hint costs
+    POINTS = 100
+    HINT_COST = 10
+
+    @property
+    def score(self) -> int:
+        """0-100: the diagnosis (40, or all 100 when the case has no fix to make) and the fix
+        (60), less 10 per hint taken; giving up scores the diagnosis 0."""
+        diag = 40 if self.has_fix else self.POINTS
+        got = diag if (self.diagnosis_result is not None and self.diagnosis_result.correct
+                       and not self.gave_up) else 0
+        if self.fixed:
+            got += self.POINTS - diag
+        return max(0, got - self.HINT_COST * self.hints_shown) if got else 0
+
     @property
     def has_fix(self) -> bool:
         return self.case.model.fix is not None
@@ -457,8 +502,14 @@ class CaseSession:
         self._checks += 1
         if port is None:  # a fresh source port, as a new curl would pick
             port = 42000 + self._checks
-        self.fix_trace = self.sim.run(flow.model_copy(update={"sourcePort": port}),
-                                      endpoint=flow.endpoint)
+        self.fix_error = ""
+        try:
+            self.fix_trace = self.sim.run(flow.model_copy(update={"sourcePort": port}),
+                                          endpoint=flow.endpoint if flow.endpoint in self.sim.topology.hosts
+                                          else None)
+        except Exception as e:  # noqa: BLE001 - e.g. the flow's client pod was deleted
+            self.fix_trace = None
+            self.fix_error = f"{fix.check.flow} cannot run on this cluster: {e}"
         return self.fixed, self.fix_trace
 
     @property

@@ -22,6 +22,12 @@ class QuizContext:
     dnat_targets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: host -> its own addresses
     addresses: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: host -> nat chain -> (target, probability or None) of each rule with a
+    #: ``-m statistic`` or no match that picks an endpoint (the ``recent`` affinity
+    #: rules are left out), in rule order: what endpoint choice is made of
+    picks: Mapping[str, Mapping[str, tuple[tuple[str, float | None], ...]]] = field(default_factory=dict)
+    #: host -> nat chain -> True when the chain has sessionAffinity's ``-m recent --rcheck`` rules
+    affinity: Mapping[str, Mapping[str, bool]] = field(default_factory=dict)
 
     def all_dnat_targets(self) -> list[str]:
         out: list[str] = []
@@ -37,6 +43,8 @@ def context_from_sim(sim: Any) -> QuizContext:
     chains: dict[str, dict[str, tuple[str, ...]]] = {}
     targets: dict[str, dict[str, tuple[str, ...]]] = {}
     dnat: dict[str, tuple[str, ...]] = {}
+    picks: dict[str, dict[str, tuple[tuple[str, float | None], ...]]] = {}
+    affinity: dict[str, dict[str, bool]] = {}
     for name, st in getattr(sim, "nodes", {}).items():
         tables = st.ruleset.tables
         chains[name] = {t: tuple(tab.chains) for t, tab in tables.items()}
@@ -53,9 +61,34 @@ def context_from_sim(sim: Any) -> QuizContext:
                             found.append(opt.value)
         targets[name] = tmap
         dnat[name] = tuple(found)
+        picks[name], affinity[name] = _endpoint_picks(nat)
     addresses: dict[str, tuple[str, ...]] = {}
     topo = getattr(sim, "topology", None)
     if topo is not None:
         for name, host in topo.hosts.items():
             addresses[name] = tuple(host.addresses)
-    return QuizContext(chains=chains, targets=targets, dnat_targets=dnat, addresses=addresses)
+    return QuizContext(chains=chains, targets=targets, dnat_targets=dnat, addresses=addresses,
+                       picks=picks, affinity=affinity)
+
+
+def _endpoint_picks(nat: Any) -> tuple[dict[str, tuple[tuple[str, float | None], ...]], dict[str, bool]]:
+    picks: dict[str, tuple[tuple[str, float | None], ...]] = {}
+    aff: dict[str, bool] = {}
+    if nat is None:
+        return picks, aff
+    for cname, chain in nat.chains.items():
+        if not cname.startswith(("KUBE-SVC-", "KUBE-SVL-")):
+            continue
+        out: list[tuple[str, float | None]] = []
+        for r in chain.rules:
+            if not (r.target or "").startswith("KUBE-SEP-"):
+                continue
+            if r.match("recent") is not None:
+                aff[cname] = True
+                continue
+            st = r.match("statistic")
+            opt = st.get("--probability") if st is not None else None
+            out.append((r.target, float(opt.value) if opt is not None else None))
+        picks[cname] = tuple(out)
+        aff.setdefault(cname, False)
+    return picks, aff

@@ -15,14 +15,19 @@ from typing import Iterable
 
 from ..trace import ConntrackView, PacketView, Step, Trace
 from .context import EMPTY, QuizContext
-from .model import Question, assemble, endpoint, packet_text, rng_for
+from .model import Question, assemble, cite, endpoint, packet_text, rng_for
 
 BUILTIN_CHAINS = frozenset({"PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"})
 SERVICE_PREFIXES = ("KUBE-SVC-", "KUBE-SVL-", "KUBE-EXT-", "KUBE-FW-", "KUBE-SEP-")
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
 
-#: every kind generate_questions can produce, in the order a lesson meets them
-KINDS = ("next-chain", "probability", "dnat", "masquerade", "conntrack-entry", "reply-source", "verdict")
+#: every kind generate_questions can produce, in the order a lesson meets them: the reading
+#: ones, then the families that need reasoning (:mod:`kubeflow_tui.quiz.reasoning`)
+KINDS = ("next-chain", "probability", "dnat", "masquerade", "conntrack-entry", "reply-source", "verdict",
+         "decider", "nat-packet", "conntrack-node", "server-source", "pick-chance")
+#: the kinds that need more than one run of the engine (a scenario, not a trace):
+#: :func:`kubeflow_tui.quiz.reasoning.scenario_reasoning_questions`
+SCENARIO_KINDS = ("counterfactual", "compare")
 
 
 # ------------------------------------------------------------------ small readers
@@ -49,14 +54,17 @@ def _qid(trace: Trace, kind: str, index: int) -> str:
 
 
 def _make(trace: Trace, kind: str, index: int, host: str, prompt: str, answer: str,
-          tiers: list[Iterable[str]], explanation: str, seed: int | None) -> Question | None:
+          tiers: list[Iterable[str]], explanation: str, seed: int | None, target: str = "") -> Question | None:
     qid = _qid(trace, kind, index)
     assembled = assemble(answer, tiers, rng_for(seed, qid))
     if assembled is None:
         return None
     options, answer_index = assembled
-    return Question(qid, kind, prompt, options, answer_index, explanation.strip(), index,
-                    trace.scenario, trace.flow, host)
+    expl = explanation.strip()
+    if 0 <= index < len(trace.steps):
+        expl += "\n" + cite(trace.steps[index])
+    return Question(qid, kind, prompt, options, answer_index, expl, index,
+                    trace.scenario, trace.flow, host, target or f"{host} {index}")
 
 
 def _tuple_text(t: tuple) -> str:
@@ -101,13 +109,16 @@ def q_next_chain(trace: Trace, i: int, ctx: QuizContext = EMPTY, seed: int | Non
     if s.chain in BUILTIN_CHAINS:
         return None  # PREROUTING -> KUBE-SERVICES is the same for every packet: nothing to ask
     exclude = {s.chain, s.target} | _later_targets(trace, s) | BUILTIN_CHAINS
+    # the best distractors are the chain's own other jump targets (its neighbours: the
+    # other Services' chains from KUBE-SERVICES, the other endpoints from a KUBE-SVC
+    # chain), then chains of the same family on the node; never chains of another hook
+    neighbours = [c for c in ctx.targets.get(s.host, {}).get(s.chain, ())
+                  if c and c.startswith("KUBE-") and c not in exclude]
     node_chains = [c for c in ctx.chains.get(s.host, {}).get(s.table, ()) if c not in exclude]
-    trace_chains = []
-    for t in trace.steps:
-        if t.host == s.host and t.table == s.table:
-            trace_chains += [c for c in (t.chain, t.target) if c and c.startswith("KUBE-") and c not in exclude]
     fam = _family(s.target)
-    same_family = [c for c in node_chains + trace_chains if _family(c) == fam]
+    same_family = [c for c in node_chains if _family(c) == fam]
+    if fam in SERVICE_PREFIXES:
+        same_family += [c for c in node_chains if c.startswith(SERVICE_PREFIXES) and c not in same_family]
     verb = "Jump to" if s.kind == "jump" else "Go to"
     fmt = (lambda c: f"{verb} {c}") if predict else (lambda c: c)
     where = f"{s.table} {s.chain}" + (f" ({s.hook})" if s.hook else "")
@@ -118,7 +129,7 @@ def q_next_chain(trace: Trace, i: int, ctx: QuizContext = EMPTY, seed: int | Non
                   "Which chain does it jump to next?")
     expl = s.why + (f"\nThe rule: {s.rule}" if s.rule else "")
     return _make(trace, "next-chain", i, s.host, prompt, fmt(s.target),
-                 [map(fmt, same_family), map(fmt, node_chains), map(fmt, trace_chains)], expl, seed)
+                 [map(fmt, neighbours), map(fmt, same_family)], expl, seed, target=s.chain)
 
 
 def q_dnat(trace: Trace, i: int, ctx: QuizContext = EMPTY, seed: int | None = None, *,
@@ -145,9 +156,11 @@ def q_dnat(trace: Trace, i: int, ctx: QuizContext = EMPTY, seed: int | None = No
         prompt = (f"On {s.host}, the {_label(s)} {packet_text(before)} has entered {s.table} {s.chain}. "
                   "What happens next?")
     else:
+        # the rule's text is not quoted: its --to-destination is the answer
         prompt = (f"On {s.host}, the {_label(s)} {packet_text(before)} matches rule {s.rule_index} of "
-                  f"{s.table} {s.chain}:\n  {s.rule}\nWhat is its destination after this rule?")
-    return _make(trace, "dnat", i, s.host, prompt, fmt(answer), tiers, s.why, seed)
+                  f"{s.table} {s.chain}. What is its destination after this rule?")
+    expl = s.why + (f"\nThe rule: {s.rule}" if s.rule else "")
+    return _make(trace, "dnat", i, s.host, prompt, fmt(answer), tiers, expl, seed, target=pre)
 
 
 def _first_dnat(trace: Trace, host: str) -> Step | None:
@@ -189,7 +202,8 @@ def q_masquerade(trace: Trace, host: str, ctx: QuizContext = EMPTY, seed: int | 
     else:
         prompt = (f"On {host}, the {_label(post[0])} {packet_text(before)} is about to leave "
                   "(nat POSTROUTING). Will it be masqueraded, and to which address?")
-    return _make(trace, "masquerade", index, host, prompt, answer, tiers, expl, seed)
+    return _make(trace, "masquerade", index, host, prompt, answer, tiers, expl, seed,
+                 target=f"{host} {before.src}")
 
 
 def q_conntrack_entry(trace: Trace, host: str, ctx: QuizContext = EMPTY,
@@ -218,7 +232,8 @@ def q_conntrack_entry(trace: Trace, host: str, ctx: QuizContext = EMPTY,
               f"Which entry does `conntrack -L` show on {host} now?")
     expl = (confirm.why + f"\nThe first tuple is the packet as it arrived ({_tuple_text(o)}); the second "
             f"is what a reply will look like ({_tuple_text(r)}), NAT included.")
-    return _make(trace, "conntrack-entry", confirm.index, host, prompt, answer, [cands], expl, seed)
+    return _make(trace, "conntrack-entry", confirm.index, host, prompt, answer, [cands], expl, seed,
+                 target=f"{host} {o[0]}>{o[1]}:{o[3]}")
 
 
 def q_reply_source(trace: Trace, ctx: QuizContext = EMPTY, seed: int | None = None) -> Question | None:
@@ -243,7 +258,8 @@ def q_reply_source(trace: Trace, ctx: QuizContext = EMPTY, seed: int | None = No
               f"What source address does {client} see on the reply, and what rewrites it?")
     expl = (step.why + "\nThe nat table only sees a connection's first packet; every reply is "
             "translated from the conntrack entry the first packet created.")
-    return _make(trace, "reply-source", step.index, step.host, prompt, answer, tiers, expl, seed)
+    return _make(trace, "reply-source", step.index, step.host, prompt, answer, tiers, expl, seed,
+                 target=f"{client} {to}")
 
 
 def q_probability(trace: Trace, i: int, ctx: QuizContext = EMPTY, seed: int | None = None) -> Question | None:
@@ -261,7 +277,7 @@ def q_probability(trace: Trace, i: int, ctx: QuizContext = EMPTY, seed: int | No
     expl = (f"With n endpoints, the i-th rule takes 1/(n-i+1) of the packets that reach it, so each "
             f"endpoint gets 1/n overall: here 1/{n - k + 1}. kube-proxy writes %0.10f, the kernel keeps "
             f"round(p*2^31) and iptables-save prints {answer}.\n{s.why}")
-    return _make(trace, "probability", i, s.host, prompt, answer, [others], expl, seed)
+    return _make(trace, "probability", i, s.host, prompt, answer, [others], expl, seed, target=f"{s.chain} {k}")
 
 
 VERDICTS = {
@@ -282,7 +298,7 @@ def q_verdict(trace: Trace, i: int, ctx: QuizContext = EMPTY, seed: int | None =
               + ("What happens next?" if predict else "What does this chain do with it?"))
     expl = s.why + f"\nThe rule: {s.rule}"
     return _make(trace, "verdict", i, s.host, prompt, VERDICTS[s.kind],
-                 [[v for k, v in VERDICTS.items() if k != s.kind]], expl, seed)
+                 [[v for k, v in VERDICTS.items() if k != s.kind]], expl, seed, target=f"{s.table} {s.chain}")
 
 
 # ------------------------------------------------------------------ all of them
@@ -327,6 +343,9 @@ def generate_questions(trace: Trace, *, seed: int | None = None, context: QuizCo
             out.append(q_conntrack_entry(trace, host, ctx, seed))
     if "reply-source" in want:
         out.append(q_reply_source(trace, ctx, seed))
+    from .reasoning import reasoning_questions
+
+    out += [q for q in reasoning_questions(trace, seed=seed, context=ctx) if q.kind in want]
     qs = [q for q in out if q is not None]
     qs.sort(key=lambda q: (q.step_index, KINDS.index(q.kind)))
     return qs

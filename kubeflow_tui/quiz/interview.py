@@ -17,6 +17,7 @@ from typing import Any, Callable
 from .context import context_from_sim
 from .generate import KINDS, generate_questions
 from .model import Question, Result, Score, grade
+from .reasoning import scenario_reasoning_questions
 
 
 def random_scenario(rng: random.Random, *, name: str | None = None) -> Any:
@@ -115,12 +116,17 @@ class InterviewSession:
         for i in range(max_scenarios):
             sc = random_scenario(self.rng, name=f"interview-{i + 1}")
             brief = describe_scenario(sc)
+            flows = {f.name: f for f in sc.flows}
             for f in sc.flows:
                 sim = ClusterSim(sc)
                 ctx = context_from_sim(sim)
                 trace = sim.run_flow(f.name)
                 pool += [InterviewItem(q, f"{brief}\nFlow: {f.from_} → {f.to}.")
                          for q in generate_questions(trace, seed=self.seed, context=ctx)]
+            # the questions that need the engine to run again: counterfactuals, compare, affinity
+            for q in scenario_reasoning_questions(sc, seed=self.seed):
+                f = flows.get(q.flow)
+                pool.append(InterviewItem(q, brief + (f"\nFlow: {f.from_} → {f.to}." if f else "")))
             if len(pool) >= 4 * count and len({it.question.kind for it in pool}) >= min(5, len(KINDS)):
                 break
         self.rng.shuffle(pool)
@@ -159,6 +165,17 @@ class InterviewSession:
         self.score.add(item.question, result)
         self.position += 1
         return result
+
+    def summary_data(self) -> dict:
+        """The session as plain data for the progress file (also when time ran out)."""
+        topics: dict[str, dict[str, int]] = {}
+        for q, r in self.score.results:
+            t = topics.setdefault(q.topic, {"right": 0, "total": 0})
+            t["total"] += 1
+            t["right"] += int(r.correct)
+        return {"seed": self.seed, "right": self.score.right, "total": self.score.total,
+                "questions": len(self.items), "unanswered": len(self.items) - self.position,
+                "seconds": int(self.elapsed), "topics": topics, "review": self.score.review()}
 
     def report(self) -> str:
         unanswered = len(self.items) - self.position

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 from ..trace import PacketView
 
@@ -21,6 +21,13 @@ TOPICS: dict[str, str] = {
     "conntrack-reverse": "reply un-NAT by conntrack (not an SNAT rule)",
     "command": "debugging commands: iptables -t nat -L/-S, iptables-save, conntrack -L",
     "diagnosis": "troubleshooting a broken Service",
+    "conntrack-node": "which node's conntrack holds a connection's NAT, and its reply tuple",
+    "server-source": "what source the server sees: masquerade (KUBE-MARK-MASQ + KUBE-POSTROUTING) or none",
+    "decider": "the hook, table and chain where a packet's fate is decided",
+    "nat-packet": "the nat table sees only a connection's first packet; conntrack does the rest",
+    "counterfactual": "predicting the cluster's behaviour after a change (rules, traffic policy, placement)",
+    "compare": "why one flow is masqueraded and another is not (which chain jumps to KUBE-MARK-MASQ)",
+    "pick-chance": "endpoint choice: overall chances from -m statistic, and sessionAffinity's recent match",
 }
 
 
@@ -43,10 +50,18 @@ class Question:
     scenario: str
     flow: str
     host: str = ""
+    #: what the question is about (a chain, a host, a change ...): a quiz never asks two
+    #: questions of the same family about the same target (:func:`~kubeflow_tui.quiz.flow.select_questions`)
+    target: str = ""
 
     @property
     def answer(self) -> str:
         return self.options[self.answer_index]
+
+    @property
+    def family(self) -> str:
+        """The question family (the same as ``kind``)."""
+        return self.kind
 
     @property
     def topic(self) -> str:
@@ -158,6 +173,13 @@ def assemble(
     options = picked + [answer]
     rng.shuffle(options)
     return tuple(options), options.index(answer)
+
+
+def cite(step: Any) -> str:
+    """The step that proves an answer, as an explanation's last line:
+    ``(step 8 on node-b: PREROUTING nat KUBE-SEP-…)``."""
+    where = " ".join(x for x in (step.hook, step.table, step.chain) if x)
+    return f"(step {step.index} on {step.host}" + (f": {where}" if where else "") + ")"
 
 
 def endpoint(ip: str, port: int) -> str:

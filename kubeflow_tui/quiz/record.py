@@ -1,47 +1,62 @@
 """Recording quiz, case and interview results in the learner's progress file.
 
-A thin adapter over :mod:`kubeflow_tui.progress`: if ``Progress`` grows a
-``record_quiz(key, right, total, ...)`` method it is used; until then results go under
-``progress.data["quizzes"][key]`` (the progress loader keeps unknown top-level keys),
-written with ``Progress.save()`` (atomic).  Errors never reach the learner as
-exceptions: they end up in ``Progress.notice``.
+A thin layer over :class:`kubeflow_tui.progress.Progress`: a finished quiz or case is a
+result (``Progress.record_quiz``) with its per-topic counts and anything else the front
+end keeps beside it (a case's hints used); one left half-way is an attempt
+(``Progress.save_attempt``: the answers so far, so the score so far).  Errors never
+reach the learner as exceptions: they end up in ``Progress.notice``.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 
+def _progress(progress: Any) -> Any:
+    from ..progress import Progress
+
+    return progress if progress is not None else Progress.load()
+
+
 def record_result(key: str, *, right: int, total: int, solved: bool | None = None,
-                  review: list[str] | None = None, progress: Any = None) -> Any:
-    """Store the latest and best score for ``key`` (e.g. ``quiz:clusterip``, ``case:wrong-target-port``)."""
-    try:
-        from ..progress import Progress
-    except ImportError:  # pragma: no cover - progress is part of the app
-        return None
-    prog = progress if progress is not None else Progress.load()
-    if hasattr(prog, "record_quiz"):
-        prog.record_quiz(key, right=right, total=total, solved=solved, review=review or [])
-        return prog
-    quizzes = prog.data.setdefault("quizzes", {})
-    if not isinstance(quizzes, dict):
-        quizzes = prog.data["quizzes"] = {}
-    entry = quizzes.setdefault(key, {})
-    entry.update({"right": right, "total": total, "updated": time.strftime("%Y-%m-%dT%H:%M:%S")})
-    entry["attempts"] = int(entry.get("attempts", 0)) + 1
-    if total and right / total >= entry.get("best", 0):
-        entry["best"] = right / total
-    if solved is not None:
-        entry["solved"] = bool(solved) or bool(entry.get("solved"))
-    if review is not None:
-        entry["review"] = list(review)
+                  review: list[str] | None = None, progress: Any = None,
+                  topics: dict[str, Any] | None = None, extra: dict[str, Any] | None = None) -> Any:
+    """Store the latest and best score for ``key`` (e.g. ``quiz:clusterip``, ``case:01-web-refuses``).
+
+    ``topics`` (per topic ``{"right": n, "total": m}``) and ``extra`` (plain values, e.g. a
+    case's hints used) are kept beside the score of the latest attempt."""
+    prog = _progress(progress)
+    prog.record_quiz(key, right=right, total=total, solved=solved, review=review or [],
+                     save=False)
+    entry = prog.quizzes[key]
+    if topics is not None:
+        entry.topics = topics
+    for name, value in (extra or {}).items():
+        setattr(entry, name, value)
+    prog.save()
+    return prog
+
+
+def record_attempt(key: str, answers: list[dict[str, Any]], *, questions: int,
+                   topics: dict[str, Any] | None = None, progress: Any = None) -> Any:
+    """Keep a quiz left half-way: ``answers`` as ``{"question", "choice", "correct",
+    "topic"}`` dicts, ``questions`` the quiz's length."""
+    prog = _progress(progress)
+    attempt = prog.save_attempt(key, answers, total=questions, save=False)
+    if topics is not None:
+        attempt.topics = topics
     prog.save()
     return prog
 
 
 def recorded(key: str, progress: Any = None) -> dict[str, Any]:
-    from ..progress import Progress
+    """The finished result under ``key`` ({} if none)."""
+    return _progress(progress).quiz(key)
 
-    prog = progress if progress is not None else Progress.load()
-    return dict(prog.data.get("quizzes", {}).get(key, {}))
+
+def recorded_attempt(key: str, progress: Any = None) -> dict[str, Any]:
+    """The attempt left half-way under ``key`` ({} if none), with its score so far."""
+    attempt = _progress(progress).attempt(key)
+    if attempt is None:
+        return {}
+    return {**attempt.as_dict(), "right": attempt.right, "answered": attempt.answered}

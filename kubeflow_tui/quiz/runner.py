@@ -12,14 +12,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import IO, Any
 
-from .model import Question, Score, grade
+from .model import Question
 
 QUIT = ("q", "quit")
 
 
-def _ask(question: Question, number: int, total: int, stdin: IO[str], stdout: IO[str]) -> int | None:
+def _ask(question: Question, number: int, total: int, stdin: IO[str], stdout: IO[str],
+         again: bool = False) -> int | None:
     """Print a question, read a choice (0-based); None at end of input or on quit."""
-    stdout.write(f"\nQuestion {number}/{total}  [{question.flow}]\n{question.prompt}\n")
+    head = f"Question {number}/{total}" + ("  (again)" if again else "")
+    stdout.write(f"\n{head}  [{question.flow}]\n{question.prompt}\n")
     for i, opt in enumerate(question.options, 1):
         stdout.write(f"  {i}) {opt}\n")
     while True:
@@ -37,12 +39,6 @@ def _ask(question: Question, number: int, total: int, stdin: IO[str], stdout: IO
         stdout.write(f"Please type a number from 1 to {len(question.options)} (q quits).\n")
 
 
-def _feedback(question: Question, choice: int, score: Score, stdout: IO[str]) -> None:
-    result = grade(question, choice)
-    score.add(question, result)
-    stdout.write(result.feedback + f"\n(replay step {result.step_index} to see it happen)\n")
-
-
 def questions_for_scenario(scenario: Any, *, seed: int | None = None) -> list[Question]:
     """Generated questions for every flow of a scenario (each flow on a fresh cluster)."""
     from ..cluster import ClusterSim
@@ -57,42 +53,95 @@ def questions_for_scenario(scenario: Any, *, seed: int | None = None) -> list[Qu
     return out
 
 
-def _run_scenario(path: Path, stdin: IO[str], stdout: IO[str], seed: int | None) -> int:
+def quiz_for_file(path: Path, *, seed: int | None = None) -> tuple[str, str, str, list[Question]]:
+    """(title, description, progress key, questions) of the quiz a scenario or lesson file gives."""
+    from .flow import lesson_questions
+
+    if path.suffix == ".md":
+        from .. import lessons as lessons_mod
+        from ..scenario import load_scenario
+
+        lesson = lessons_mod.parse_lesson(path)
+        scenario = load_scenario(lesson.scenario)
+        mc, _ = lessons_mod.authored_questions(lesson, scenario)
+        qs = lesson_questions(scenario, list(lesson.flows) or None, seed=seed, extra=mc)
+        title = f"Lesson {lesson.number} quiz" if lesson.number else f"Quiz: {lesson.title}"
+        return title, "", f"lesson:{lesson.id}", qs
     from ..scenario import load_scenario
 
     scenario = load_scenario(path)
-    questions = questions_for_scenario(scenario, seed=seed)
-    stdout.write(f"Quiz: {scenario.name} ({len(questions)} questions)\n")
-    if scenario.description:
-        stdout.write(scenario.description.strip() + "\n")
-    score = Score()
-    for n, q in enumerate(questions, 1):
-        choice = _ask(q, n, len(questions), stdin, stdout)
+    return (f"Quiz: {scenario.name}", scenario.description.strip(), f"quiz:{scenario.name}",
+            lesson_questions(scenario, seed=seed))
+
+
+def _run_scenario(path: Path, stdin: IO[str], stdout: IO[str], seed: int | None) -> int:
+    from .flow import QuizRun
+
+    title, description, key, questions = quiz_for_file(path, seed=seed)
+    stdout.write(f"{title} ({len(questions)} questions; a wrong answer comes back later)\n")
+    if description:
+        stdout.write(description + "\n")
+    run = QuizRun(questions)
+    number = 0
+    while not run.finished:
+        q = run.current()
+        again = run.is_retry
+        if not again:
+            number += 1
+        choice = _ask(q, number, len(questions), stdin, stdout, again)
         if choice is None:
             break
-        _feedback(q, choice, score, stdout)
-    stdout.write("\n" + score.summary() + "\n")
-    _record(f"quiz:{scenario.name}", right=score.right, total=score.total, review=score.review())
+        result = run.answer(choice)
+        stdout.write(result.feedback + "\n")
+    stdout.write("\n" + run.summary() + "\n")
+    _save(run, key)
     return 0
 
 
-CASE_HELP = ("Type shell commands to investigate (they run on {host}); `host NAME` switches host, "
-             "`hint` shows a hint, `answer` shows the diagnosis question, a number answers it, "
-             "`check` tests your fix, `quit` ends.\n")
+def _save(run: Any, key: str) -> None:
+    try:
+        run.save(key)
+    except Exception:  # progress must never break a quiz
+        pass
+
+
+def export_quiz(path: str | Path, fmt: str, stdout: IO[str], *, seed: int | None = None) -> int:
+    """``kubeflow-tui quiz FILE --export json|md``: the quiz as a worksheet with its key."""
+    from .cases import CaseError, is_case_file
+    from .flow import export_json, export_markdown
+
+    if is_case_file(path):
+        raise CaseError.single(str(path), "a troubleshooting case has no worksheet: export a scenario or a lesson")
+    title, _, _, questions = quiz_for_file(Path(path), seed=seed)
+    stdout.write(export_json(questions) if fmt == "json" else export_markdown(questions, title))
+    return 0
+
+
+CASE_HELP = ("You are on {host}. Type shell commands to investigate and to fix the cluster "
+             "(kubectl get/describe/label/patch/scale/rollout restart, iptables, conntrack, curl ...); "
+             "`host NAME` switches host, `hint` shows a hint (-{cost} points), `answer` shows the "
+             "diagnosis question and a number answers it, `check` re-runs the failing connection, "
+             "`give up` shows the cause, `quit` ends.\n")
 
 
 def _run_case(path: Path, stdin: IO[str], stdout: IO[str], seed: int | None) -> int:
-    from .cases import CaseSession, load_case
+    from .cases import load_case
 
-    session = CaseSession(load_case(path), seed=seed)
-    case = session.case
+    case = load_case(path)
+    return play_case(case, stdin, stdout, seed=seed, key=f"case:{case.id}")
+
+
+def play_case(case: Any, stdin: IO[str], stdout: IO[str], *, seed: int | None = None,
+              key: str | None = None) -> int:
+    """An incident: the learner sees what a user reports, investigates, answers and fixes.
+    The result is recorded under ``key`` (none: not recorded)."""
+    from .cases import CaseSession
+
+    session = CaseSession(case, seed=seed)
     q = session.question
-    stdout.write(f"Case: {case.title}\n")
-    if case.model.summary:
-        stdout.write(case.model.summary.strip() + "\n")
-    stdout.write(f"Symptom: {case.model.symptom.text.strip()}\n({session.symptom_trace.summary})\n")
-    stdout.write(CASE_HELP.format(host=session.host))
-    fixing = False
+    stdout.write(f"Incident: {case.title}\n")
+    stdout.write(f"Reported: {case.model.symptom.text.strip()}\n")
+    stdout.write(CASE_HELP.format(host=session.host, cost=session.HINT_COST))
     while True:
         stdout.write(f"{session.host}$ ")
         stdout.flush()
@@ -101,35 +150,61 @@ def _run_case(path: Path, stdin: IO[str], stdout: IO[str], seed: int | None) -> 
             stdout.write("\n")
             break
         text = line.strip()
-        low = text.lower()
+        low = " ".join(text.lower().split())
         if not text:
             continue
         if low in QUIT:
             break
         if low == "hint":
             h = session.next_hint()
-            stdout.write((f"Hint {session.hints_shown}: {h}" if h else "No more hints.") + "\n")
+            stdout.write((f"Hint {session.hints_shown} (-{session.HINT_COST} points): {h}" if h
+                          else "No more hints.") + "\n")
         elif low.startswith("host "):
-            session.host = text.split(None, 1)[1].strip()
+            name = text.split(None, 1)[1].strip()
+            try:
+                session.shell(name)
+            except ValueError as e:
+                stdout.write(f"{e}\n")
+                continue
+            session.host = name
             stdout.write(f"Commands now run on {session.host}.\n")
         elif low in ("answer", "diagnose"):
             stdout.write(q.prompt + "\n" + "".join(f"  {i}) {o}\n" for i, o in enumerate(q.options, 1)))
-        elif low.isdigit() and not fixing:
+        elif low.isdigit():
+            if session.revealed:
+                stdout.write("The diagnosis is answered already.\n")
+                continue
             k = int(low)
             if not 1 <= k <= len(q.options):
                 stdout.write(f"Please type a number from 1 to {len(q.options)}.\n")
                 continue
             result = session.answer(k - 1)
-            stdout.write(result.feedback + "\n")
+            stdout.write(("Right." if result.correct else "Not quite.") + "\n" + session.reveal() + "\n")
+            if not session.has_fix or session.fixed:
+                break
+            stdout.write("Now fix the cluster with shell commands, then type `check`.\n")
+        elif low in ("give up", "giveup", "reveal"):
+            stdout.write(session.give_up() + "\n")
+            if not session.has_fix or session.fixed:
+                break
+            stdout.write("You can still fix the cluster, then type `check`.\n")
+        elif low in ("check", "verify"):
             if not session.has_fix:
-                break
-            fixing = True
-            stdout.write("Now fix it with shell commands, then type `check`.\n")
-        elif low == "check":
+                stdout.write("This case has no fix to make in the shell: answer the diagnosis.\n")
+                continue
             ok, trace = session.check_fix()
-            stdout.write(("Fixed: " if ok else "Not yet: ") + (trace.summary if trace else "") + "\n")
-            if ok and session.diagnosis_result is not None:
-                break
+            if session.fix_error:
+                stdout.write(f"Not yet: {session.fix_error}\n")
+            elif ok:
+                stdout.write("Fixed: the connection that failed works now.\n"
+                             + (f"({trace.summary})\n" if session.revealed and trace else ""))
+                if session.revealed:
+                    break
+                stdout.write("Now say what was wrong: type `answer`.\n")
+            else:
+                stdout.write("Not yet: the connection still fails the same way.\n" if trace and
+                             trace.outcome == case.model.symptom.outcome else
+                             f"Not yet: the connection now ends '{trace.outcome if trace else '?'}'.\n")
         else:
             r = session.run(text)
             stdout.write(r.stdout)
@@ -137,8 +212,14 @@ def _run_case(path: Path, stdin: IO[str], stdout: IO[str], seed: int | None) -> 
             if getattr(r, "exit", False):
                 break
     right, total = session.points
-    stdout.write(f"\nScore: {right}/{total}" + (" — case solved." if session.solved else "") + "\n")
-    _record(f"case:{case.id}", right=right, total=total, solved=session.solved)
+    stdout.write(f"\nScore: {session.score}/{session.POINTS} ({right}/{total} steps"
+                 + (f", {session.hints_shown} hint{'s' if session.hints_shown != 1 else ''}" if session.hints_shown else "")
+                 + ")" + (" — case solved." if session.solved else "") + "\n")
+    if key:
+        _record(key, right=right, total=total, solved=session.solved,
+                extra={"score": session.score, "hints": session.hints_shown, "gave_up": session.gave_up})
+    if session.revealed and case.model.fault:
+        stdout.write(f"(fault: {case.model.fault})\n")
     return 0
 
 

@@ -98,4 +98,4 @@ def test_validate_names_a_case_that_does_not_exist(tmp_path):
                       "case: no-such-case\n---\n# x\n")
     errors = validate([lesson])
     assert len(errors) == 1
-    assert errors[0].startswith(f"{lesson}:1: case: no case named 'no-such-case' (cases: 01-not-ready,")
+    assert errors[0].startswith(f"{lesson}:1: case: no case named 'no-such-case' (cases: 01-web-refuses,")

@@ -1,0 +1,470 @@
+"""The kubectl verbs that repair a cluster: ``label``, ``patch`` and ``rollout restart``.
+
+They change the scenario (the API server's state) and kube-proxy resyncs every node, as
+``scale`` and ``delete`` do.  :func:`install` wraps a shell's ``kubectl`` so these verbs
+are handled here and every other verb goes to the original command.
+
+* ``kubectl label pod NAME|-l SEL KEY=VALUE... KEY- [--overwrite]`` → ``pod/web-1 labeled``
+* ``kubectl patch svc NAME -p JSON [--type strategic|merge|json]`` → ``service/web patched``
+  (spec: selector, ports, type, externalTrafficPolicy, internalTrafficPolicy,
+  loadBalancerSourceRanges, sessionAffinity, externalIPs); ``kubectl patch pod NAME -p``
+  with ``metadata.labels``
+* ``kubectl scale deployment NAME --replicas=N``: as the shell's own scale, but a
+  Deployment scaled to 0 is remembered (with its pod template), so it is still listed by
+  ``kubectl get deployments`` (0/0) and can be scaled up again
+* ``kubectl rollout restart deployment/NAME`` → new pods (new names and addresses) built
+  from the Deployment's template, as the ReplicaSet controller does; a pod that was not
+  Ready stays not Ready (the cause is in its template, not in the old pod)
+
+``kubectl edit`` opens an editor, which this shell has not: it says so and points at patch.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+from .base import CommandError, ShellContext, ShellResult
+
+Command = Callable[[ShellContext, list[str]], ShellResult]
+
+_POD = ("po", "pod", "pods")
+_SVC = ("svc", "service", "services")
+_DEPLOY = ("deploy", "deployment", "deployments", "deployment.apps", "deployments.apps")
+#: Service spec fields a patch may change, and the model's name for each
+_SVC_FIELDS = ("selector", "ports", "type", "externalTrafficPolicy", "internalTrafficPolicy",
+               "loadBalancerSourceRanges", "sessionAffinity", "externalIPs", "loadBalancerIP")
+
+
+def install(shell: Any) -> Any:
+    """Give ``shell`` (a :class:`~kubeflow_tui.shell.Shell`) the repairing kubectl verbs."""
+    inner = shell.commands.get("kubectl")
+    if inner is not None and not getattr(inner, "_repairs", False):
+        shell.commands["kubectl"] = with_repairs(inner)
+    return shell
+
+
+def with_repairs(inner: Command) -> Command:
+    def kubectl(ctx: ShellContext, argv: list[str]) -> ShellResult:
+        argv = _verb_first(argv)
+        verb = argv[0] if argv else ""
+        if verb == "label":
+            return _label(ctx, argv[1:])
+        if verb == "patch":
+            return _patch(ctx, argv[1:])
+        if verb == "rollout":
+            return _rollout(ctx, argv[1:])
+        if verb == "scale":
+            return _scale(ctx, argv[1:], inner)
+        if verb == "get" and len(argv) > 1 and argv[1].split("/")[0] in _DEPLOY:
+            return _get_deployments(ctx, argv, inner)
+        if verb == "edit":
+            raise CommandError("error: kubectl edit needs an editor, which this shell has not; "
+                               "use kubectl patch (or kubectl label) instead", 1)
+        return inner(ctx, argv)
+
+    kubectl._repairs = True  # type: ignore[attr-defined]
+    return kubectl
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _verb_first(argv: list[str]) -> list[str]:
+    """``kubectl -n kube-system scale ...`` → ``scale -n kube-system ...``."""
+    if not argv or not argv[0].startswith("-"):
+        return argv
+    for k, tok in enumerate(argv):
+        if not tok.startswith("-") and k > 0 and argv[k - 1] not in ("-n", "--namespace", "-o", "--output"):
+            return [tok] + argv[:k] + argv[k + 1:]
+    return argv
+
+
+def _split(argv: list[str], flags_with_value: tuple[str, ...]) -> tuple[list[str], dict[str, str], set[str]]:
+    pos: list[str] = []
+    values: dict[str, str] = {}
+    switches: set[str] = set()
+    i = 0
+    while i < len(argv):
+        tok = argv[i]
+        i += 1
+        if tok.startswith("--") and "=" in tok:
+            k, v = tok.split("=", 1)
+            values[k] = v
+        elif tok in flags_with_value:
+            if i >= len(argv):
+                raise CommandError(f"error: flag needs an argument: {tok}", 1)
+            values[tok] = argv[i]
+            i += 1
+        elif tok.startswith("-") and len(tok) > 1:
+            switches.add(tok)
+        else:
+            pos.append(tok)
+    return pos, values, switches
+
+
+def _ns(values: dict[str, str]) -> str:
+    return values.get("-n") or values.get("--namespace") or "default"
+
+
+def _target(pos: list[str]) -> tuple[str, list[str]]:
+    """``pod web-1`` or ``pod/web-1``: (resource word, names); the rest of pos follows."""
+    if not pos:
+        raise CommandError("error: You must provide one or more resources by argument or filename.", 1)
+    if "/" in pos[0]:
+        res, name = pos[0].split("/", 1)
+        return res, [name]
+    return pos[0], pos[1:]
+
+
+def set_scenario(sim: Any, scenario: Any) -> None:
+    """The API server's state changed: revalidate it, rebuild the topology, resync kube-proxy."""
+    from ..cluster.topology import build_topology
+    from ..scenario.models import Scenario
+
+    try:
+        checked = Scenario.model_validate(scenario.model_dump(by_alias=True, exclude_none=True))
+    except Exception as e:  # noqa: BLE001 - reported as the API server would
+        msg = str(e).splitlines()
+        detail = "; ".join(m.strip() for m in msg[1:3]) if len(msg) > 1 else str(e)
+        raise CommandError(f"The request is invalid: {detail}", 1) from None
+    sim.scenario = checked
+    sim.topology = build_topology(checked)
+    sim.sync_rules()
+
+
+# ------------------------------------------------------------------ label
+
+
+def _label(ctx: ShellContext, argv: list[str]) -> ShellResult:
+    pos, values, switches = _split(argv, ("-n", "--namespace", "-l", "--selector"))
+    overwrite = "--overwrite" in switches or values.get("--overwrite") == "true"
+    selector = values.get("-l") or values.get("--selector")
+    if not pos:
+        raise CommandError("error: one or more resources must be specified as <resource> <name> or "
+                           "<resource>/<name>", 1)
+    res, rest = _target(pos)
+    if res not in _POD:
+        raise CommandError(f"error: labelling {res} is not simulated here (pods are: a Service selects "
+                           "pods by their labels)", 1)
+    names = [w for w in rest if "=" not in w and not w.endswith("-")]
+    changes = [w for w in rest if "=" in w or w.endswith("-")]
+    if not changes:
+        raise CommandError("error: at least one label update is required", 1)
+    sets: dict[str, str] = {}
+    removes: list[str] = []
+    for c in changes:
+        if "=" in c:
+            k, v = c.split("=", 1)
+            sets[k] = v
+        else:
+            removes.append(c[:-1])
+    ns = _ns(values)
+    sc = ctx.sim.scenario
+    from .kubectl_cmd import _label_match
+
+    if selector is not None:
+        chosen = [p for p in sc.pods if p.namespace == ns and _label_match(p.labels, selector)]
+        if not chosen:
+            return ShellResult(stderr=f"No resources found in {ns} namespace.\n")
+    else:
+        if not names:
+            raise CommandError("error: resource(s) were provided, but no name was specified", 1)
+        chosen = []
+        for n in names:
+            p = next((p for p in sc.pods if p.name == n and p.namespace == ns), None)
+            if p is None:
+                raise CommandError(f'Error from server (NotFound): pods "{n}" not found', 1)
+            chosen.append(p)
+    out = ""
+    new = {p.name: p for p in sc.pods}
+    for p in chosen:
+        labels = dict(p.labels)
+        for k, v in sets.items():
+            if k in labels and labels[k] != v and not overwrite:
+                raise CommandError(f"error: '{k}' already has a value ({labels[k]}), and --overwrite is false", 1)
+        before = dict(labels)
+        labels.update(sets)
+        for k in removes:
+            labels.pop(k, None)
+        new[p.name] = p.model_copy(update={"labels": labels})
+        word = "unlabeled" if removes and not sets else "labeled"
+        out += f"pod/{p.name} {word}\n" if labels != before else f"pod/{p.name} not labeled\n"
+    set_scenario(ctx.sim, sc.model_copy(update={"pods": [new[p.name] for p in sc.pods]}))
+    return ShellResult(stdout=out)
+
+
+# ------------------------------------------------------------------ patch
+
+
+def _merge(base: Any, patch: Any, *, strategic: bool, key: str = "") -> Any:
+    """JSON merge patch (RFC 7386); strategic: lists of ports merge by ``port``."""
+    if isinstance(patch, dict) and isinstance(base, dict):
+        out = dict(base)
+        for k, v in patch.items():
+            if v is None:
+                out.pop(k, None)
+            else:
+                out[k] = _merge(base.get(k), v, strategic=strategic, key=k)
+        return out
+    if strategic and key == "ports" and isinstance(patch, list) and isinstance(base, list):
+        out = [dict(p) for p in base]
+        for item in patch:
+            if not isinstance(item, dict) or "port" not in item:
+                raise CommandError('The request is invalid: ports: a strategic merge patch item needs "port"', 1)
+            for i, p in enumerate(out):
+                if p.get("port") == item["port"]:
+                    out[i] = _merge(p, item, strategic=True)
+                    break
+            else:
+                out.append(item)
+        return out
+    return patch
+
+
+def _json_patch(doc: dict, ops: Any) -> dict:
+    if not isinstance(ops, list):
+        raise CommandError("error: unable to parse the json patch: expected a list of operations", 1)
+    doc = json.loads(json.dumps(doc))
+    for op in ops:
+        if not isinstance(op, dict) or op.get("op") not in ("add", "replace", "remove") or "path" not in op:
+            raise CommandError(f"error: this shell applies add, replace and remove operations, got {op!r}", 1)
+        parts = [p.replace("~1", "/").replace("~0", "~") for p in str(op["path"]).split("/")[1:]]
+        if not parts:
+            raise CommandError("error: a json patch path must name a field", 1)
+        cur: Any = doc
+        for p in parts[:-1]:
+            try:
+                cur = cur[int(p)] if isinstance(cur, list) else cur[p]
+            except (KeyError, IndexError, ValueError):
+                raise CommandError(f'The request is invalid: the path "{op["path"]}" does not exist', 1) from None
+        last = parts[-1]
+        try:
+            if op["op"] == "remove":
+                if isinstance(cur, list):
+                    cur.pop(int(last))
+                else:
+                    del cur[last]
+            elif isinstance(cur, list):
+                if last == "-":
+                    cur.append(op.get("value"))
+                elif op["op"] == "add":
+                    cur.insert(int(last), op.get("value"))
+                else:
+                    cur[int(last)] = op.get("value")
+            else:
+                if op["op"] == "replace" and last not in cur:
+                    raise KeyError(last)
+                cur[last] = op.get("value")
+        except (KeyError, IndexError, ValueError):
+            raise CommandError(f'The request is invalid: the path "{op["path"]}" does not exist', 1) from None
+    return doc
+
+
+def _svc_spec(svc: Any) -> dict:
+    spec = {"selector": dict(svc.selector) if svc.selector is not None else None,
+            "ports": [{"name": p.name, "port": p.port, "protocol": p.protocol, "targetPort": p.target,
+                       **({"nodePort": p.nodePort} if p.nodePort else {})} for p in svc.ports],
+            "type": svc.type, "externalTrafficPolicy": svc.externalTrafficPolicy,
+            "internalTrafficPolicy": svc.internalTrafficPolicy,
+            "loadBalancerSourceRanges": list(svc.loadBalancerSourceRanges),
+            "sessionAffinity": svc.sessionAffinity, "externalIPs": list(svc.externalIPs),
+            "loadBalancerIP": svc.loadBalancerIP}
+    return {k: v for k, v in spec.items() if v is not None}
+
+
+def _patch(ctx: ShellContext, argv: list[str]) -> ShellResult:
+    pos, values, _ = _split(argv, ("-n", "--namespace", "-p", "--patch", "--type"))
+    body = values.get("-p") or values.get("--patch")
+    if body is None:
+        raise CommandError("error: must specify --patch or --patch-file containing the contents of the patch", 1)
+    kind = values.get("--type", "strategic")
+    if kind not in ("strategic", "merge", "json"):
+        raise CommandError(f'error: --type must be one of [json merge strategic], not "{kind}"', 1)
+    try:
+        patch = json.loads(body)
+    except json.JSONDecodeError:
+        try:
+            import yaml
+
+            patch = yaml.safe_load(body)
+        except Exception:  # noqa: BLE001
+            raise CommandError(f"error: unable to parse \"{body}\": yaml: did not find expected node content", 1) from None
+    res, names = _target(pos)
+    if len(names) != 1:
+        raise CommandError("error: patch takes one resource name", 1)
+    name, ns = names[0], _ns(values)
+    sc = ctx.sim.scenario
+    if res in _SVC:
+        svc = next((s for s in sc.services if s.name == name and s.namespace == ns), None)
+        if svc is None:
+            raise CommandError(f'Error from server (NotFound): services "{name}" not found', 1)
+        doc = {"spec": _svc_spec(svc)}
+        new = _json_patch(doc, patch) if kind == "json" else _merge(doc, patch, strategic=kind == "strategic")
+        extra = set(new) - {"spec", "metadata"}
+        unknown = extra | {f"spec.{k}" for k in set(new.get("spec") or {}) - set(_SVC_FIELDS)}
+        if unknown:
+            raise CommandError(f'Error from server (BadRequest): the simulated Service has no field '
+                               f'"{sorted(unknown)[0]}" (it keeps: {", ".join(_SVC_FIELDS)})', 1)
+        spec = new.get("spec") or {}
+        if spec == doc["spec"]:
+            return ShellResult(stdout=f"service/{name} patched (no change)\n")
+        update = {k: spec.get(k) for k in _SVC_FIELDS if k in spec or k in doc["spec"]}
+        if "ports" in update:
+            update["ports"] = [{k: v for k, v in p.items() if k in ("name", "port", "protocol", "targetPort",
+                                                                   "nodePort")} for p in update["ports"] or []]
+        data = svc.model_dump(by_alias=True, exclude_none=True)
+        for k, v in update.items():
+            if v is None:
+                data.pop(k, None)
+            else:
+                data[k] = v
+        from ..scenario.models import Service
+
+        try:
+            changed = Service.model_validate(data)
+        except Exception as e:  # noqa: BLE001
+            first = str(e).splitlines()
+            raise CommandError(f'The Service "{name}" is invalid: {" ".join(x.strip() for x in first[1:3])}', 1) from None
+        set_scenario(ctx.sim, sc.model_copy(update={"services": [changed if s is svc else s for s in sc.services]}))
+        return ShellResult(stdout=f"service/{name} patched\n")
+    if res in _POD:
+        pod = next((p for p in sc.pods if p.name == name and p.namespace == ns), None)
+        if pod is None:
+            raise CommandError(f'Error from server (NotFound): pods "{name}" not found', 1)
+        doc = {"metadata": {"labels": dict(pod.labels)}}
+        new = _json_patch(doc, patch) if kind == "json" else _merge(doc, patch, strategic=kind == "strategic")
+        if set(new) != {"metadata"} or set(new["metadata"]) - {"labels"}:
+            raise CommandError("Error from server (BadRequest): this shell patches a pod's metadata.labels only", 1)
+        labels = new["metadata"].get("labels") or {}
+        if labels == pod.labels:
+            return ShellResult(stdout=f"pod/{name} patched (no change)\n")
+        set_scenario(ctx.sim, sc.model_copy(update={"pods": [
+            p.model_copy(update={"labels": {str(k): str(v) for k, v in labels.items()}}) if p is pod else p
+            for p in sc.pods]}))
+        return ShellResult(stdout=f"pod/{name} patched\n")
+    raise CommandError(f"error: patching {res} is not simulated here (services and pods are)", 1)
+
+
+# ------------------------------------------------------------------ rollout restart
+
+
+def _rollout(ctx: ShellContext, argv: list[str]) -> ShellResult:
+    pos, values, _ = _split(argv, ("-n", "--namespace"))
+    if not pos or pos[0] != "restart":
+        raise CommandError("error: this shell knows `kubectl rollout restart deployment/NAME`", 1)
+    res, names = _target(pos[1:])
+    if res not in _DEPLOY:
+        raise CommandError(f'error: {res} "{names[0] if names else ""}" restarting is not supported here '
+                           "(deployments are)", 1)
+    if not names:
+        raise CommandError("error: resource(s) were provided, but no name was specified", 1)
+    from ..cluster.events import EventError, _free_ip, _replica_name
+
+    sc = ctx.sim.scenario
+    ns = _ns(values)
+    out = ""
+    pods = list(sc.pods)
+    for name in names:
+        members = [p for p in pods if p.deployment == name and p.namespace == ns]
+        if not members:
+            raise CommandError(f'Error from server (NotFound): deployments.apps "{name}" not found', 1)
+        taken = {p.name for p in pods}
+        used = {p.ip for p in pods}
+        for old in members:
+            new_name = _replica_name(name, taken)
+            taken.add(new_name)
+            try:
+                ip = _free_ip(sc, old.node, used)
+            except EventError as e:
+                raise CommandError(f"error: {e}", 1) from None
+            used.add(ip)
+            pods[pods.index(old)] = old.model_copy(update={"name": new_name, "ip": ip, "terminating": False})
+        out += f"deployment.apps/{name} restarted\n"
+    set_scenario(ctx.sim, sc.model_copy(update={"pods": pods}))
+    return ShellResult(stdout=out)
+
+
+# ------------------------------------------------------------------ scale to zero and back
+
+
+def _zero(sim: Any) -> dict[tuple[str, str], Any]:
+    """Deployments scaled to 0 on this cluster: (namespace, name) -> a pod of its template."""
+    store = getattr(sim, "_zero_deployments", None)
+    if store is None:
+        store = {}
+        sim._zero_deployments = store
+    return store
+
+
+def _scale(ctx: ShellContext, argv: list[str], inner: Command) -> ShellResult:
+    pos, values, _ = _split(argv, ("-n", "--namespace", "--replicas"))
+    replicas = values.get("--replicas")
+    if replicas is None or not pos:
+        return inner(ctx, ["scale"] + argv)
+    res, names = _target(pos)
+    ns = _ns(values)
+    if res not in _DEPLOY or len(names) != 1 or not replicas.isdigit():
+        return inner(ctx, ["scale"] + argv)
+    name, n = names[0], int(replicas)
+    sc = ctx.sim.scenario
+    members = [p for p in sc.pods if p.deployment == name and p.namespace == ns]
+    zero = _zero(ctx.sim)
+    if members:
+        if n == 0:
+            zero[(ns, name)] = members[0]
+        return inner(ctx, ["scale"] + argv)
+    template = zero.get((ns, name))
+    if template is None:
+        return inner(ctx, ["scale"] + argv)  # its NotFound
+    if n == 0:
+        return ShellResult(stdout=f"deployment.apps/{name} scaled\n")
+    if n > 100:
+        raise CommandError("error: the simulator allows at most 100 replicas", 1)
+    from ..cluster.events import EventError, _free_ip, _replica_name
+
+    pods = list(sc.pods)
+    taken = {p.name for p in pods}
+    used = {p.ip for p in pods}
+    nodes = [nd.name for nd in sc.cluster.nodes]
+    for k in range(n):
+        node = template.node if k == 0 else nodes[k % len(nodes)]
+        pname = _replica_name(name, taken)
+        taken.add(pname)
+        try:
+            ip = _free_ip(sc, node, used)
+        except EventError as e:
+            raise CommandError(f"error: {e}", 1) from None
+        used.add(ip)
+        pods.append(template.model_copy(update={"name": pname, "node": node, "ip": ip, "terminating": False}))
+    set_scenario(ctx.sim, sc.model_copy(update={"pods": pods}))
+    del zero[(ns, name)]
+    return ShellResult(stdout=f"deployment.apps/{name} scaled\n")
+
+
+def _get_deployments(ctx: ShellContext, argv: list[str], inner: Command) -> ShellResult:
+    """``kubectl get deployments``: also the Deployments scaled to 0 (READY 0/0)."""
+    r = inner(ctx, argv)
+    pos, values, switches = _split(argv[1:], ("-n", "--namespace", "-o", "--output", "-l", "--selector"))
+    all_ns = bool(switches & {"-A", "--all-namespaces"})
+    if values.get("-o") or values.get("--output") or values.get("-l") or values.get("--selector") \
+            or any(t.startswith("-o") for t in switches):
+        return r
+    res, names = _target(pos)
+    ns = _ns(values)
+    extra = [(n_s, d) for (n_s, d) in _zero(ctx.sim) if (all_ns or n_s == ns) and (not names or d in names)]
+    if not extra:
+        return r
+    from .base import align_table
+
+    rows: list[list[str]] = []
+    for line in r.stdout.splitlines()[1:]:
+        rows.append(line.split())
+    for n_s, d in extra:
+        rows.append(([n_s] if all_ns else []) + [d, "0/0", "0", "0", "5m"])
+    header = (["NAMESPACE"] if all_ns else []) + ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+    rows.sort(key=lambda row: tuple(row[:2]) if all_ns else (row[0],))
+    found = {d for _, d in extra}
+    err = "".join(line + "\n" for line in r.stderr.splitlines()
+                  if not line.startswith("No resources found") and not any(f'"{d}" not found' in line for d in found))
+    return ShellResult(stdout=align_table([header] + rows), stderr=err, exit_code=1 if err else 0)
