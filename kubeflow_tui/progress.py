@@ -174,6 +174,7 @@ class Progress(BaseModel):
     quizzes: dict[str, QuizResult] = Field(default_factory=dict)
     attempts: dict[str, Attempt] = Field(default_factory=dict)  # unfinished, by quiz key
     interviews: list[InterviewSummary] = Field(default_factory=list)  # oldest first
+    seconds: int = 0  # time spent in the app, summed over sessions
 
     _path: Path = PrivateAttr(default_factory=lambda: data_dir() / FILENAME)
     _notice: str = PrivateAttr(default="")
@@ -383,6 +384,13 @@ class Progress(BaseModel):
     def drop_attempt(self, key: str, *, save: bool = True) -> None:
         if self.attempts.pop(key, None) is not None and save:
             self.save()
+
+    def add_time(self, seconds: float, *, save: bool = True) -> None:
+        """Count ``seconds`` more of time spent in the app (a session's length, at its end)."""
+        if seconds > 0:
+            self.seconds += int(round(seconds))
+            if save:
+                self.save()
 
     # ------------------------------------------------------------------ interviews
     def record_interview(self, summary: InterviewSummary | dict[str, Any], *, save: bool = True) -> InterviewSummary:

@@ -164,3 +164,14 @@ def test_scale_to_zero_and_back(shell):
     assert table.splitlines()[1].split() == ["web", "0/0", "0", "0", "5m"]
     assert shell.run("kubectl scale deployment web --replicas=2").stdout == "deployment.apps/web scaled\n"
     assert shell.run("kubectl get deployments").stdout.splitlines()[1].split()[:2] == ["web", "2/2"]
+
+
+def test_practice_counts_a_streak(tmp_path):
+    from kubeflow_tui.progress import Progress
+    from kubeflow_tui.quiz.record import record_result
+
+    prog = Progress.load(tmp_path)
+    for solved in (True, True, False, True):
+        record_result("practice", right=1, total=1, solved=solved, progress=prog, streak=True)
+    entry = Progress.load(tmp_path).quiz("practice")
+    assert (entry["streak"], entry["best_streak"], entry["attempts"]) == (1, 2, 4)

@@ -186,3 +186,13 @@ def test_reset_one_lesson_or_everything(tmp_path):
     q.reset()
     r = Progress.load(tmp_path)
     assert (r.lessons, r.quizzes, r.last) == ({}, {}, None)
+
+
+def test_time_spent_adds_up_and_survives_a_reload(tmp_path):
+    from kubeflow_tui.progress import Progress
+
+    p = Progress.load(tmp_path)
+    p.add_time(61.4)
+    p.add_time(-5)  # a clock that went backwards adds nothing
+    p.add_time(30)
+    assert Progress.load(tmp_path).seconds == 91

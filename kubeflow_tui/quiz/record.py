@@ -20,12 +20,16 @@ def _progress(progress: Any) -> Any:
 
 def record_result(key: str, *, right: int, total: int, solved: bool | None = None,
                   review: list[str] | None = None, progress: Any = None,
-                  topics: dict[str, Any] | None = None, extra: dict[str, Any] | None = None) -> Any:
+                  topics: dict[str, Any] | None = None, extra: dict[str, Any] | None = None,
+                  streak: bool = False) -> Any:
     """Store the latest and best score for ``key`` (e.g. ``quiz:clusterip``, ``case:01-web-refuses``).
 
     ``topics`` (per topic ``{"right": n, "total": m}``) and ``extra`` (plain values, e.g. a
-    case's hints used) are kept beside the score of the latest attempt."""
+    case's hints used) are kept beside the score of the latest attempt.  With ``streak``
+    (practice incidents) ``streak`` counts the incidents solved in a row, ending at this
+    one (0 after one not solved), and ``best_streak`` the longest run so far."""
     prog = _progress(progress)
+    before = prog.quiz(key)
     prog.record_quiz(key, right=right, total=total, solved=solved, review=review or [],
                      save=False)
     entry = prog.quizzes[key]
@@ -33,6 +37,10 @@ def record_result(key: str, *, right: int, total: int, solved: bool | None = Non
         entry.topics = topics
     for name, value in (extra or {}).items():
         setattr(entry, name, value)
+    if streak:
+        run = int(before.get("streak", 0)) + 1 if solved else 0
+        entry.streak = run
+        entry.best_streak = max(run, int(before.get("best_streak", 0)))
     prog.save()
     return prog
 

@@ -217,7 +217,8 @@ def play_case(case: Any, stdin: IO[str], stdout: IO[str], *, seed: int | None = 
                  + ")" + (" — case solved." if session.solved else "") + "\n")
     if key:
         _record(key, right=right, total=total, solved=session.solved,
-                extra={"score": session.score, "hints": session.hints_shown, "gave_up": session.gave_up})
+                extra={"score": session.score, "hints": session.hints_shown, "gave_up": session.gave_up},
+                streak=key == "practice")
     if session.revealed and case.model.fault:
         stdout.write(f"(fault: {case.model.fault})\n")
     return 0
