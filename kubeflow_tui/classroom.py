@@ -208,13 +208,17 @@ class StudentReport:
     quiz_score: str = ""  # right/total summed over the latest attempt of every quiz
     best_quiz_ratio: float = 0.0  # mean of the best ratio per quiz
     cases_solved: int = 0
+    practice_streak: int = 0  # practice incidents solved in a row, ending with the latest
+    best_practice_streak: int = 0
+    minutes: int = 0  # time spent in the app
     last_active: str = ""
     review: list[str] = field(default_factory=list)
 
 
 REPORT_FIELDS = [
     "student", "lessons_done", "lessons_started", "quizzes_passed", "quiz_score",
-    "best_quiz_ratio", "cases_solved", "last_active", "review",
+    "best_quiz_ratio", "cases_solved", "practice_streak", "best_practice_streak", "minutes",
+    "last_active", "review",
 ]
 
 
@@ -244,6 +248,10 @@ def student_report(student: Student) -> StudentReport:
             if key.startswith("case:"):
                 row.cases_solved += bool(entry.get("solved"))
                 continue
+            if key == "practice":
+                row.practice_streak = int(entry.get("streak", 0))
+                row.best_practice_streak = int(entry.get("best_streak", 0))
+                continue
             r, t = int(entry.get("right", 0)), int(entry.get("total", 0))
             right, total = right + r, total + t
             if t:
@@ -252,6 +260,7 @@ def student_report(student: Student) -> StudentReport:
             review.extend(str(x) for x in entry.get("review", []) or [])
     row.quiz_score = f"{right}/{total}" if total else ""
     row.best_quiz_ratio = round(sum(ratios) / len(ratios), 3) if ratios else 0.0
+    row.minutes = round(int(progress.data.get("seconds", 0) or 0) / 60)
     row.last_active = max(stamps) if stamps else ""
     row.review = sorted(set(review))
     return row
@@ -278,12 +287,13 @@ def format_report(rows: list[StudentReport], fmt: str) -> str:
         return buf.getvalue()
     if fmt == "md":
         head = ["student", "lessons done", "started", "quizzes passed", "score",
-                "best ratio", "cases solved", "last active"]
+                "best ratio", "cases solved", "practice streak", "minutes", "last active"]
         lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for r in rows:
             cells = [r.student.replace("|", "\\|"), str(r.lessons_done), str(r.lessons_started),
                      str(r.quizzes_passed), r.quiz_score or "-", f"{r.best_quiz_ratio:.0%}",
-                     str(r.cases_solved), r.last_active or "-"]
+                     str(r.cases_solved), str(r.practice_streak), str(r.minutes),
+                     r.last_active or "-"]
             lines.append("| " + " | ".join(cells) + " |")
         return "\n".join(lines) + "\n"
     raise ClassroomError(f"unknown report format {fmt!r} (csv, json or md)")

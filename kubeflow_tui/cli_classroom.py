@@ -42,13 +42,14 @@ def cmd_class(args: argparse.Namespace) -> int:
         return EXIT_OK
     from rich.table import Table
 
-    table = Table("student", "done", "started", "quizzes", "score", "cases", "last active",
+    table = Table("student", "done", "started", "quizzes", "score", "cases", "streak", "min",
+                  "last active",
                   box=None, title=f"class {classroom.name}: {len(rows)} students",
                   title_justify="left")
     for r in rows:
         table.add_row(r.student, str(r.lessons_done), str(r.lessons_started),
                       str(r.quizzes_passed), r.quiz_score or "-", str(r.cases_solved),
-                      r.last_active.replace("T", " ") or "-")
+                      str(r.practice_streak), str(r.minutes), r.last_active.replace("T", " ") or "-")
     make_console(args).print(table)
     return EXIT_OK
 

@@ -77,6 +77,11 @@ def _class_with_two(tmp_path) -> Classroom:
     ann.mark("02-clusterip")
     ann.record_quiz("lesson:01-one-linux-host", right=4, total=5, review=["conntrack"])
     ann.record_quiz("case:web-down", right=1, total=1, solved=True)
+    ann.add_time(600)
+    from kubeflow_tui.quiz.record import record_result
+
+    for solved in (True, True, True):
+        record_result("practice", right=1, total=1, solved=solved, progress=ann, streak=True)
     bob = room.sign_in("Bob, Jr.", "banana").progress()
     bob.mark("01-one-linux-host")
     bob.record_quiz("lesson:01-one-linux-host", right=1, total=5)
@@ -90,6 +95,7 @@ def test_report_rows(tmp_path):
     ann, bob, cleo = rows
     assert (ann.lessons_done, ann.lessons_started, ann.quizzes_passed, ann.quiz_score,
             ann.cases_solved, ann.review) == (1, 1, 1, "4/5", 1, ["conntrack"])
+    assert (ann.practice_streak, ann.best_practice_streak, ann.minutes) == (3, 3, 10)
     assert (bob.lessons_done, bob.lessons_started, bob.quizzes_passed, bob.quiz_score) == (0, 1, 0, "1/5")
     assert (cleo.lessons_done, cleo.quiz_score, cleo.last_active) == (0, "", "")
 
@@ -101,6 +107,7 @@ def test_report_formats(tmp_path):
     assert json.loads(format_report(rows, "json"))["students"][0]["cases_solved"] == 1
     md = format_report(rows, "md").splitlines()
     assert md[0].startswith("| student | lessons done") and md[2].startswith("| Ann | 1 | 1 | 1 | 4/5 |")
+    assert md[2].endswith(" | 1 | 3 | 10 | " + rows[0].last_active + " |")
 
 
 def test_cli_report(tmp_path, monkeypatch, capsys):

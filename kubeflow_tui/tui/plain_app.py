@@ -49,6 +49,7 @@ class PlainApp(App[int]):
         self.session = PlainSession(progress)
         self.classroom = classroom
         self.high_contrast = high_contrast
+        self._started: float | None = None  # when the learner's session began
 
     def compose(self) -> ComposeResult:
         yield RichLog(id="out", wrap=True, markup=False, highlight=False, auto_scroll=True)
@@ -79,7 +80,17 @@ class PlainApp(App[int]):
         self.write_lines([f"Signed in as {who.name}."])
         self._start()
 
+    def on_unmount(self) -> None:
+        # time spent counts for the class report
+        if self.session.progress is not None and self._started is not None:
+            import time
+
+            self.session.progress.add_time(time.monotonic() - self._started)
+
     def _start(self) -> None:
+        import time
+
+        self._started = time.monotonic()
         self.write_lines(self.session.greeting())
         cmd = self.query_one("#cmd", Input)
         cmd.cursor_blink = False  # nothing on screen moves by itself in plain mode

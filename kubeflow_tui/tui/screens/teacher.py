@@ -9,7 +9,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 REFRESH_S = 5.0
-COLUMNS = ("student", "done", "started", "quizzes", "score", "cases", "last active")
+COLUMNS = ("student", "done", "started", "quizzes", "score", "cases", "streak", "min",
+           "last active")
 
 
 class TeacherScreen(Screen):
@@ -48,6 +49,7 @@ class TeacherScreen(Screen):
         for r in rows:
             table.add_row(r.student, str(r.lessons_done), str(r.lessons_started),
                           str(r.quizzes_passed), r.quiz_score or "-", str(r.cases_solved),
+                          str(r.practice_streak), str(r.minutes),
                           r.last_active.replace("T", " ") or "-")
         self.query_one("#teacher-title", Static).update(
             f"Class {self.classroom.name}: {len(rows)} student{'s' if len(rows) != 1 else ''} "
