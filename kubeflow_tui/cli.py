@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from kubeflow_tui import __version__
+from kubeflow_tui.cli_import import add_parser as add_import_parser
+from kubeflow_tui.cli_import import cmd_import
 
 PROG = "kubeflow-tui"
 EXIT_OK = 0
@@ -241,9 +243,25 @@ def cmd_schema(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- rules
 
 
+def _with_proxy_mode(scenario, mode: str | None):
+    """The scenario with cluster.proxyMode set by --proxy-mode (unchanged without it)."""
+    if not mode or mode == scenario.cluster.proxyMode:
+        return scenario
+    return scenario.model_copy(update={"cluster": scenario.cluster.model_copy(update={"proxyMode": mode})})
+
+
 def cmd_rules(args: argparse.Namespace) -> int:
     scenario = _load_scenario(args.file)
     node = _pick_node(scenario, args.node)
+    scenario = _with_proxy_mode(scenario, args.proxy_mode)
+    if scenario.cluster.proxyMode == "nftables":
+        from kubeflow_tui.kubeproxy.nftables import nft_rules_text
+
+        try:
+            sys.stdout.write(nft_rules_text(scenario, node, args.format))
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+        return EXIT_OK
     from kubeflow_tui.cluster import ClusterSim
     from kubeflow_tui.kubeproxy import generate_restore
     from kubeflow_tui.netfilter import render_list, render_save
@@ -333,6 +351,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
         raise CliError(
             f"no flow {args.flow!r} in scenario {scenario.name!r}; flows: {', '.join(flows) or 'none'}"
         )
+    scenario = _with_proxy_mode(scenario, args.proxy_mode)
     trace = _run_flow(scenario, args.flow, seed=args.seed, endpoint=args.endpoint)
     return _emit_trace(trace, args)
 
@@ -564,6 +583,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "paths": cmd_paths,
     "open": cmd_open,
     "class": cmd_class,
+    "import": cmd_import,
 }
 # practice and cases generate (their own module, kubeflow_tui/cli_practice.py)
 from kubeflow_tui.cli_practice import COMMANDS as _practice_commands  # noqa: E402
@@ -614,6 +634,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "iptables-restore input; list: as iptables -L -n -v --line-numbers")
     p.add_argument("--table", help="only this table (save and list)")
     p.add_argument("--chain", help="only this chain (list)")
+    p.add_argument("--proxy-mode", choices=("iptables", "nftables"),
+                   help="kube-proxy's mode (default: the scenario's cluster.proxyMode); nftables: "
+                   "save is nft list ruleset, restore is kube-proxy's nft -f input")
 
     p = sub.add_parser("trace", parents=[common], help="follow one flow rule by rule",
                        description="Follow a flow of a scenario, or one packet through a real "
@@ -626,6 +649,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "ladder"),
                    help="text: hook by hook, rule by rule (the default); ladder: a sequence diagram of the connection (the default with --svg)")
     p.add_argument("--svg", metavar="OUT.svg", help="write the picture (the ladder unless --format text) to OUT.svg instead of printing it")
+    p.add_argument("--proxy-mode", choices=("iptables", "nftables"),
+                   help="kube-proxy's mode on the nodes (default: the scenario's cluster.proxyMode)")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="also show rules that did not match, and every step's explanation")
     g = p.add_argument_group("tracing an iptables-save dump")
@@ -680,6 +705,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("paths", parents=[common], help="where the shipped lessons and scenarios are")
     p.add_argument("which", nargs="?", choices=("lessons", "scenarios"))
+
+    add_import_parser(sub, common)
 
     p = sub.add_parser("open", parents=[common, access], help="open the app (the default)")
     p.add_argument("path", nargs="?", metavar="PATH", help="scenario or lesson to open")

@@ -8,7 +8,7 @@ A lesson file looks like::
     flows: [pod-to-service]              # flow names of that scenario, in teaching order
     minutes: 10
     quiz: quizzes/01.yaml                # optional: authored questions (see below)
-    case: 09-one-node-no-route               # optional: a troubleshooting case under cases/
+    case: 09-one-client-hangs               # optional: a troubleshooting case under cases/
     ---
     # Markdown body ...
 
@@ -25,7 +25,7 @@ of items, each one of
   ``host`` defaults to the node of the lesson's first flow;
 * ``standard`` -- the standard command questions of the scenario.
 
-``case:`` names a case by file stem (``09-one-node-no-route``), by stem without its number
+``case:`` names a case by file stem (``09-one-client-hangs``), by stem without its number
 (``one-node-no-route``) or by path, or is a list of them; the case(s) are offered after the quiz.
 
 Lessons are ordered by file name (``01-…``, ``02-…``).  Stdlib and yaml only (yaml is
@@ -458,7 +458,7 @@ def case_paths(lesson: Lesson) -> list[Path]:
     out: list[Path] = []
     for r in refs:
         if not isinstance(r, str) or not r:
-            raise QuizSpecError(f"{lesson.path}:1: case: must be a case id such as 09-one-node-no-route, or a list")
+            raise QuizSpecError(f"{lesson.path}:1: case: must be a case id such as 09-one-client-hangs, or a list")
         f = _find_file(r, lesson) or find_case(r)
         if f is None:
             known = ", ".join(c.stem for c in list_cases()) or "none"

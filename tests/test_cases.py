@@ -111,7 +111,7 @@ def test_symptom_is_verified_by_running_the_flow():
 
 
 def test_run_quiz_on_a_case_file():
-    path = ROOT / "cases" / "09-one-node-no-route.yaml"
+    path = ROOT / "cases" / "09-one-client-hangs.yaml"
     case = load_case(path)
     script = "hint\niptables -t nat -L KUBE-SERVICES -n\nanswer\n" \
         f"{case.model.diagnosis.answer + 1}\n{case.model.fix.commands[0].command}\ncheck\n"
@@ -122,7 +122,7 @@ def test_run_quiz_on_a_case_file():
     assert "Fixed:" in text and "Score: 90/100 (2/2 steps, 1 hint)" in text and "case solved" in text
     from kubeflow_tui.quiz.record import recorded
 
-    assert recorded("case:09-one-node-no-route")["solved"] is True
+    assert recorded("case:09-one-client-hangs")["solved"] is True
 
 
 def test_case_screen_with_pilot():
@@ -225,7 +225,7 @@ def test_other_real_fixes_count(name, commands):
     ("02-refused-since-rollout", ["kubectl rollout restart deployment/web"]),  # the new pods keep app=web-v2
     ("01-web-refuses", ["kubectl rollout restart deployment web"]),
     ("05-nodeport-one-node", ["kubectl label pod web-1 zone=b"]),
-    ("09-one-node-no-route", ["conntrack -F"]),
+    ("09-one-client-hangs", ["conntrack -F"]),
 ])
 def test_a_command_that_fixes_nothing_does_not_solve(name, commands):
     case = load_case(ROOT / "cases" / f"{name}.yaml")
@@ -239,7 +239,7 @@ def test_a_command_that_fixes_nothing_does_not_solve(name, commands):
 
 
 def test_hints_cost_points():
-    case = load_case(ROOT / "cases" / "09-one-node-no-route.yaml")
+    case = load_case(ROOT / "cases" / "09-one-client-hangs.yaml")
     scores = []
     for hints in (0, 2):
         s = CaseSession(case)

@@ -40,6 +40,11 @@ EXPECTED_ORDER = [
     "11-debugging-toolkit",
     "12-troubleshooting-drill",
     "13-where-next",
+    "14-where-snat-comes-from",
+    "15-conntrack-operations",
+    "16-rollouts-terminating",
+    "17-dns-for-services",
+    "18-networkpolicy-meets-kube-proxy",
 ]
 
 
@@ -162,6 +167,10 @@ def test_quoted_chain_names_exist(lid):
     """A full KUBE-SVC-/SEP-/EXT-/FW-/SVL- name in a lesson is one the engine generates."""
     l = lesson(lid)
     rules = "\n".join(r for p in scenario_paths(l) for r in rules_text(p))
+    # a real cluster's Services, named for comparison (their hash, computed here)
+    from kubeflow_tui.kubeproxy import service_chain_name
+    rules += "\n" + service_chain_name("KUBE-SVC-", "default/kubernetes:https", "tcp")
+    rules += "\n" + service_chain_name("KUBE-SVC-", "kube-system/kube-dns:dns", "udp")
     for name in set(re.findall(r"KUBE-(?:SVC|SEP|EXT|FW|SVL)-[A-Z0-9]{16}", l.body)):
         if lid == "10-kube-proxy-controller":
             continue  # chains that appear after the timeline's events: checked below
@@ -171,13 +180,14 @@ def test_quoted_chain_names_exist(lid):
 @pytest.mark.parametrize("lid", EXPECTED_ORDER)
 def test_quoted_rules_are_real(lid):
     """Each ``-A …`` rule in a code block matches a rule the engine generates
-    (``…`` elides text).  Blocks starting with a ``# …seed…`` line quote the seed article."""
+    (``…`` elides text).  Blocks whose first line is a ``# … (not what kube-proxy writes)``
+    comment show the common simplified picture a lesson corrects."""
     l = lesson(lid)
     rules = [r for p in scenario_paths(l) for r in rules_text(p)]
     if lid == "10-kube-proxy-controller":
         rules += list(_scale_rules_after_events())
     for block in code_blocks(l):
-        if block and block[0].startswith("#") and "seed" in block[0]:
+        if block and block[0].startswith("#") and "not what kube-proxy writes" in block[0]:
             continue
         for line in joined(block):
             if not line.startswith("-A "):
@@ -257,7 +267,7 @@ def test_02_clusterip():
     syn_b = first_packet(t, "node-b")
     path = t.chain_path("node-b", 0)
     # PREROUTING jumps to KUBE-SERVICES for everything; the Service match is there,
-    # and it goes through KUBE-SVC before KUBE-SEP (the seed article skips KUBE-SVC)
+    # and it goes through KUBE-SVC before KUBE-SEP (the simplified picture skips KUBE-SVC)
     assert path[:4] == ["nat:PREROUTING", "nat:KUBE-SERVICES", "nat:KUBE-SVC-CDGGSHYLG3RE2FKL",
                         "nat:KUBE-SEP-AFGSLHOD2HFNCBX4"]
     pre = next(s for s in syn_b if s.chain == "PREROUTING" and s.kind == "jump")
@@ -357,6 +367,24 @@ def test_05_masquerade():
     assert t.server_saw.startswith("10.244.1.1:") and t.client_saw == "10.96.0.1:8080"
 
 
+def test_05_masquerade_depends_on_kube_proxys_detector():
+    # no detector: no "! -s" rule, node-to-service keeps its address and port
+    t = run_in("scenarios/no-local-detector.yaml", "node-to-service")
+    assert t.server_saw == "192.168.1.11:40000"
+    assert not any(s.kind in ("mark", "masquerade") for s in t.steps)
+    # masqueradeAll: even the pod's connection is masqueraded on node-b
+    t = run_in("scenarios/masquerade-all.yaml", "pod-to-service")
+    assert t.server_saw.startswith("192.168.1.11:")
+    assert [s.host for s in t.steps if s.kind == "masquerade"] == ["node-b"]
+
+
+def test_05_the_cni_picks_the_hairpin_source():
+    t = run_in("scenarios/cni-no-veth-address.yaml", "hairpin")
+    assert t.outcome == "delivered" and t.server_saw.startswith("192.168.1.10:")
+    assert "inet 10.244.1.1" not in _shell("scenarios/cni-no-veth-address.yaml", "node-a").run("ip addr").stdout
+    assert "inet 10.244.1.1/32" in _shell("scenarios/lesson-masquerade.yaml", "node-a").run("ip addr").stdout
+
+
 def test_06_nodeport():
     lid = "06-nodeport"
     for flow in ("to-pod-node", "to-other-node"):
@@ -444,6 +472,22 @@ def test_08_traffic_policy_local():
 def _node_rules(lid: str, node: str) -> list[str]:
     sim = ClusterSim(scenario(str(lesson(lid).scenario)))
     return render_save(sim.node_ruleset(node)).splitlines()
+
+
+def test_07_replies_bypass_a_pass_through_balancer():
+    t = run("07-loadbalancer", "via-other-node")
+    links = [s.why for s in label(t, "SYN-ACK") if s.kind == "link"]
+    assert links[-1].startswith("node-b (eth0) → user")
+    assert not any(s.host == "lb" for s in label(t, "SYN-ACK"))
+
+
+def test_08_health_check_node_port():
+    t = run_in("scenarios/lb-local-policy.yaml", "via-pod-node")
+    assert t.outcome == "delivered" and t.server_saw == "192.168.1.2:40000"
+    t = run_in("scenarios/lb-local-policy.yaml", "via-other-node")
+    assert t.outcome == "timeout"
+    drop = next(s for s in t.steps if s.kind == "drop")
+    assert (drop.host, drop.hook, drop.table, drop.chain) == ("node-b", "FORWARD", "filter", "KUBE-EXTERNAL-SERVICES")
 
 
 def test_09_session_affinity():
@@ -591,7 +635,8 @@ def test_12_troubleshooting_drill_cases():
     current = None
     for line in table:
         if line.endswith(":"):
-            current = {"refused:": "refused", "timeout:": "timeout", "no route to host:": "unreachable"}[line]
+            current = {"refused:": "refused", "timeout:": "timeout", "no route to host:": "unreachable",
+                       "works, but:": "delivered"}[line]
         else:
             group[line.split()[0]] = current
     assert sorted(group) == have
@@ -603,6 +648,15 @@ def test_12_troubleshooting_drill_cases():
     assert not any(s.kind == "dnat" for s in t.steps)
     rej = next(s for s in t.steps if s.kind == "reject")
     assert (rej.table, rej.chain, rej.hook, rej.host) == ("filter", "KUBE-SERVICES", "FORWARD", "node-b")
+    # a port the Service lacks: no DNAT, no REJECT; the router drops it, a timeout
+    t = run(lid, "port-not-in-service")
+    assert t.outcome == "timeout"
+    assert not any(s.kind in ("dnat", "reject") for s in t.steps)
+    last_drop = [s for s in t.steps if s.kind == "drop"][-1]
+    assert last_drop.host == "router" and "192.168.1.1" in last_drop.why
+    from kubeflow_tui.shell import Shell
+    out = Shell(ClusterSim(scenario(str(l.scenario))), "node-b").run("ip route get 10.96.0.1").stdout
+    assert out.startswith("10.96.0.1 via 192.168.1.1 dev eth0")
 
 
 def test_13_where_next():
@@ -611,3 +665,88 @@ def test_13_where_next():
     # what the app models: iptables mode, nat and filter tables of kube-proxy
     assert {s.table for s in t.steps if s.table} == {"nat", "filter"}
     assert "does not model nftables or IPVS" in lesson(lid).body
+
+
+def _shell(path: str, host: str):
+    from kubeflow_tui.shell import Shell
+
+    return Shell(ClusterSim(scenario(str(ROOT / path))), host)
+
+
+def _last_entry(t: Trace, host: str):
+    last = [s for s in t.steps if s.host == host][-1]
+    return last.conntrack[last.touched]
+
+
+def test_14_where_snat_comes_from():
+    lid = "14-where-snat-comes-from"
+    t = run(lid, "to-other-node")
+    assert t.server_saw.startswith("192.168.1.11:")
+    e = _last_entry(t, "node-b")
+    assert e.orig[0] == "192.168.1.2" and e.reply[1] == "192.168.1.11"  # SNATed to node-b
+    # check yourself: to-pod-node is SNATed to node-a's address on web-1's veth
+    e = _last_entry(run(lid, "to-pod-node"), "node-a")
+    assert e.orig[0] == "192.168.1.2" and e.reply[1] == "10.244.1.1"
+    assert run_in("scenarios/local-policy.yaml", "to-node-with-endpoint").server_saw == "192.168.1.2:40000"
+    assert run_in("scenarios/masquerade-all.yaml", "pod-to-service").server_saw.startswith("192.168.1.11:")
+    out = _shell("scenarios/nodeport.yaml", "node-b")
+    out.sim.run_flow("to-other-node")  # the lesson's command, after that connection
+    listing = out.run("conntrack -L -p tcp --orig-port-dst 30080").stdout
+    assert "dport=30080 src=10.244.1.5 dst=192.168.1.11" in listing
+
+
+def test_15_conntrack_operations():
+    lid = "15-conntrack-operations"
+    e = _last_entry(run(lid, "pod-other-node"), "node-b")
+    assert e.state == "TIME_WAIT" and e.line.split()[2] == "119"
+    sh = _shell("scenarios/clusterip.yaml", "node-b")
+    for cmd in ("conntrack -C", "cat /proc/sys/net/netfilter/nf_conntrack_max", "conntrack -S"):
+        assert sh.run(cmd).exit_code == 0, cmd
+    assert "insert_failed=" in sh.run("conntrack -S").stdout
+    fwd = sh.run("iptables -t filter -S KUBE-FORWARD").stdout.splitlines()
+    assert fwd[1].startswith("-A KUBE-FORWARD -m conntrack --ctstate INVALID") and fwd[1].endswith("-j DROP")
+    assert "ctstate INVALID" in sh.run("iptables -t filter -L KUBE-FORWARD -n -v").stdout
+
+
+def test_16_rollouts_terminating():
+    lid = "16-rollouts-terminating"
+    assert run(lid, "to-web").endpoint == "web-2"
+    assert run(lid, "to-solo").endpoint == "solo-1"
+    t = run(lid, "to-gone")
+    assert t.outcome == "refused"
+    rej = next(s for s in t.steps if s.kind == "reject")
+    assert "default/gone:http has no endpoints" in rej.rule and rej.host == "node-b"
+    yaml_out = _shell("scenarios/terminating.yaml", "node-b").run("kubectl get endpointslices -o yaml").stdout
+    assert re.search(r"ready: false\n\s+serving: true\n\s+terminating: true", yaml_out)
+
+
+def test_17_dns_for_services():
+    lid = "17-dns-for-services"
+    t = run(lid, "dns-query")
+    assert t.outcome == "delivered" and t.endpoint == "coredns-1"
+    assert "KUBE-SVC-TCOU7JCQXEZGVUNU" in {s.target for s in t.steps if s.kind == "jump"}
+    tcp = run(lid, "dns-over-tcp")
+    svc_tcp = {s.target for s in tcp.steps if s.kind == "jump" and s.target.startswith("KUBE-SVC-")}
+    assert svc_tcp and "KUBE-SVC-TCOU7JCQXEZGVUNU" not in svc_tcp
+    sh = _shell("scenarios/udp.yaml", "app")
+    assert sh.run("cat /etc/resolv.conf").stdout == (
+        "search default.svc.cluster.local svc.cluster.local cluster.local\n"
+        "nameserver 10.96.0.10\noptions ndots:5\n")
+    assert sh.run("nslookup kube-dns").exit_code != 0
+    ok = sh.run("nslookup kube-dns.kube-system")
+    assert ok.exit_code == 0 and "Address: 10.96.0.10" in ok.stdout
+
+
+def test_18_networkpolicy_sees_post_dnat_post_snat():
+    lid = "18-networkpolicy-meets-kube-proxy"
+    t = run(lid, "pod-other-node")
+    arrive = next(s for s in first_packet(t, "node-a") if s.kind == "link")
+    assert (arrive.packet.src, arrive.packet.sport, arrive.packet.dst, arrive.packet.dport) == (
+        "10.244.2.7", 40000, "10.244.1.5", 8080)
+    t = run_in("scenarios/nodeport.yaml", "to-other-node")
+    arrive = next(s for s in first_packet(t, "node-a") if s.kind == "link")
+    assert arrive.packet.src == "192.168.1.11" and arrive.packet.dst == "10.244.1.5"
+    sh = _shell("scenarios/clusterip.yaml", "node-b")
+    sh.sim.run_flow("pod-other-node")
+    listing = sh.run("conntrack -L -p tcp --orig-dst 10.96.0.1").stdout
+    assert "dst=10.96.0.1" in listing and "src=10.244.1.5 dst=10.244.2.7" in listing

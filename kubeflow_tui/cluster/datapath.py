@@ -17,10 +17,13 @@ from dataclasses import dataclass, field
 
 from ..netfilter.conntrack import ConntrackEntry, ConntrackTable, update_entry
 from ..netfilter.eval import EvalContext, Evaluator, Hit, RecentList
+from ..netfilter.nft import NftTable
+from ..netfilter.nft_eval import NftEvaluator
 from ..netfilter.packet import Packet
 from ..netfilter.rules import Rule, Ruleset
 from ..trace import ConntrackView, PacketView, Step
 from .narrate import why_hit
+from .nft_datapath import NAT_DST_PRIORITY, NftDatapath, hook_order, order_priority
 from .topology import Host
 
 TABLE_ORDER = {
@@ -52,10 +55,14 @@ class NodeState:
     evaluator: Evaluator
     conntrack: ConntrackTable = field(default_factory=ConntrackTable)
     recent: dict[str, RecentList] = field(default_factory=dict)
+    #: kube-proxy's nftables table (nftables mode), its evaluator and its dynamic sets
+    nft: NftTable | None = None
+    nft_eval: NftEvaluator | None = None
+    nft_dynamic: dict = field(default_factory=dict)
 
 
 
-class NodeDatapath:
+class NodeDatapath(NftDatapath):
     """The per-node packet walk of ClusterSim (a mixin: it uses ``self.nodes``,
     ``self.topology``, ``self.rng``, ``self.now``, ``self._pin``, ``self._conn`` and
     appends to ``self._steps``)."""
@@ -87,7 +94,7 @@ class NodeDatapath:
             now=self.now,
             recent=st.recent,
             statistic=self._statistic,
-            masquerade_source=lambda iface, h=host: h.iface(iface).address if iface else None,
+            masquerade_source=lambda iface, h=host: h.iface_address(iface) if iface else None,
         )
 
     def _statistic(self, rule: Rule, p: float) -> tuple[bool, float | None]:
@@ -118,7 +125,29 @@ class NodeDatapath:
         """Run the tables of one hook; returns (verdict, packet, nat, reject_with)."""
         st = self.nodes[host.name]
         nat_result = None
-        for table in tables or TABLE_ORDER[hook]:
+        order = [("iptables", t) for t in (tables or TABLE_ORDER[hook])]
+        pending_nat = False
+        if st.nft_eval is not None:  # nftables base chains interleave by priority
+            window = "all" if tables is None else ("before-conntrack" if tables == ("raw",) else "after-conntrack")
+            order = hook_order(hook, tables or TABLE_ORDER[hook], st.nft_eval.base_chains(hook.lower()), window)
+            # a known connection's destination NAT happens in the NAT hook (priority -100),
+            # so base chains before it (filter-prerouting-pre-dnat, -110) see the old address
+            pending_nat = (hook in ("PREROUTING", "OUTPUT") and window == "after-conntrack"
+                           and entry is not None and entry.confirmed)
+        for kind, table in order:
+            if pending_nat and order_priority(hook, kind, table) >= NAT_DST_PRIORITY:
+                pkt = self._ct_translate(host, hook, pkt, entry, direction, "dst")
+                pending_nat = False
+            if kind == "nft":
+                if table.type == "nat" and (untracked or entry is None or entry.confirmed):
+                    continue  # nat chains see only a connection's first packet
+                verdict, pkt, nat, rej = self._nft_chain(host, hook, table, pkt, out_iface, entry, direction,
+                                                         untracked)
+                if verdict != "ACCEPT":
+                    return verdict, pkt, None, rej
+                if nat:
+                    nat_result = nat
+                continue
             if table not in st.ruleset.tables:
                 continue
             if table == "nat" and (untracked or entry is None or entry.confirmed):
@@ -132,6 +161,8 @@ class NodeDatapath:
             if out.nat:
                 nat_result = out.nat
                 pkt = self._apply_nat(host, hook, pkt, out.nat, entry, out.hits[-1])
+        if pending_nat:
+            pkt = self._ct_translate(host, hook, pkt, entry, direction, "dst")
         return "ACCEPT", pkt, nat_result, ""
 
     def _record_hits(self, host: Host, hook: str, hits: list[Hit], before: Packet) -> None:
@@ -279,7 +310,8 @@ class NodeDatapath:
         if reason:
             self._note(host.name, "drop", reason, pkt)
             return _Verdict("dropped", host.name, pkt, reason), pkt, None, "", False
-        if not is_new:
+        if not is_new and self.nodes[host.name].nft_eval is None:
+            # (with nftables base chains, _walk applies it at the NAT hook's priority)
             pkt = self._ct_translate(host, hook, pkt, entry, direction, "dst")
         return None, pkt, entry, direction, is_new
 

@@ -63,8 +63,10 @@ class _Conn:
 class ClusterSim(NodeDatapath):
     """A running cluster: topology, per-node rules, conntrack and recent lists."""
 
-    def __init__(self, scenario: Scenario, seed: int | None = None):
+    def __init__(self, scenario: Scenario, seed: int | None = None, *, proxy_mode: str | None = None):
         self.scenario = scenario
+        #: kube-proxy's mode on every node: iptables or nftables (default: the scenario's)
+        self.proxy_mode = proxy_mode or scenario.cluster.proxyMode
         self.seed = scenario.seed if seed is None else seed
         self.rng = random.Random(self.seed)
         self.now = 1000.0
@@ -83,9 +85,16 @@ class ClusterSim(NodeDatapath):
     # ------------------------------------------------------------------ rules
 
     def restore_text(self, node: str) -> str:
+        """The node's iptables rules (none in nftables mode: kube-proxy writes no iptables)."""
         from ..kubeproxy import generate_restore
 
+        if self.proxy_mode == "nftables":
+            return ""
         return generate_restore(self.scenario, node)
+
+    def nft_table(self, node: str):
+        """kube-proxy's ``ip kube-proxy`` table on the node (nftables mode), else None."""
+        return self.nodes[node].nft
 
     def sync_rules(self) -> dict[str, str]:
         """Recompute every node's rules from the scenario (kube-proxy's resync).
@@ -101,8 +110,23 @@ class ClusterSim(NodeDatapath):
         for name in self.topology.node_names:
             ruleset = parse_iptables_save(self.restore_text(name), source=f"kube-proxy rules for {name}")
             old = self.nodes.get(name)
+            nft = None
+            if self.proxy_mode == "nftables":
+                from ..kubeproxy.nftables import nft_transaction
+                from ..netfilter.nft_eval import NftEvaluator
+                from ..netfilter.nft_list import render_nft_ruleset
+
+                nft = nft_transaction(self.scenario, name).apply()
             if old is None:
-                self.nodes[name] = NodeState(ruleset, Evaluator(ruleset))
+                self.nodes[name] = st = NodeState(ruleset, Evaluator(ruleset))
+                if nft is not None:
+                    st.nft, st.nft_eval = nft, NftEvaluator(nft)
+                continue
+            if nft is not None:
+                before = render_nft_ruleset([old.nft]).splitlines(keepends=True) if old.nft else []
+                after = render_nft_ruleset([nft]).splitlines(keepends=True)
+                diffs[name] = "".join(difflib.unified_diff(before, after, f"{name} before", f"{name} after"))
+                old.nft, old.nft_eval = nft, NftEvaluator(nft)
                 continue
             before = render_save(old.ruleset, header=False).splitlines(keepends=True)
             after = render_save(ruleset, header=False).splitlines(keepends=True)
@@ -488,6 +512,13 @@ class ClusterSim(NodeDatapath):
                     return _Verdict("dropped", host.name, pkt, "martian source")
                 self._note(host.name, "deliver", f"{pkt.dst} is {host.name}'s own address: the packet is delivered.", pkt)
                 return _Verdict("delivered", host.name, pkt)
+            if host.kind == "router":
+                # its only off-link route is a blackhole: discarded, no ICMP error
+                self._note(host.name, "drop",
+                           f"The node network's router ({host.primary_ip}) has no route into the cluster: "
+                           f"{pkt.dst} exists only in the nodes' rules and routes. It discards the packet "
+                           "without an ICMP error, so the client hears nothing and times out.", pkt)
+                return _Verdict("dropped", host.name, pkt, f"the router {host.primary_ip} discards packets for {pkt.dst}")
             if not host.forwarding:
                 self._note(host.name, "drop", f"{host.name} does not forward packets for {pkt.dst}.", pkt)
                 return _Verdict("dropped", host.name, pkt, f"{host.name} does not forward")

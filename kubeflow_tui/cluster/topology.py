@@ -60,7 +60,7 @@ class Route:
 @dataclass
 class Host:
     name: str
-    kind: str  # "node" | "pod" | "client" | "lb"
+    kind: str  # "node" | "pod" | "client" | "lb" | "router"
     interfaces: list[Interface] = field(default_factory=list)
     routes: list[Route] = field(default_factory=list)
     extra_local: list[str] = field(default_factory=list)  # addresses on lo (LB VIP in proxy style)
@@ -70,7 +70,7 @@ class Host:
 
     @property
     def addresses(self) -> list[str]:
-        return [i.address for i in self.interfaces] + list(self.extra_local)
+        return [i.address for i in self.interfaces if i.address] + list(self.extra_local)
 
     @property
     def local_addrs(self) -> frozenset[str]:
@@ -99,7 +99,12 @@ class Host:
         """The source address the kernel picks for a locally generated packet."""
         if route.src:
             return route.src
-        return self.iface(route.dev).address
+        return self.iface_address(route.dev)
+
+    def iface_address(self, dev: str) -> str:
+        """An address for packets leaving by ``dev`` (inet_select_addr): the device's own,
+        else the first global address of another device (eth0: the node IP)."""
+        return self.iface(dev).address or next(i.address for i in self.interfaces if i.address)
 
 
 @dataclass
@@ -132,6 +137,17 @@ class Topology:
     @property
     def node_names(self) -> list[str]:
         return [h.name for h in self.hosts.values() if h.kind == "node"]
+
+
+def router_name(sc: Scenario) -> str:
+    """The node network's default router: ``router`` unless a scenario host has that name."""
+    taken = {n.name for n in sc.cluster.nodes} | {p.name for p in sc.pods} | {c.name for c in sc.clients}
+    if sc.loadBalancer:
+        taken.add(sc.loadBalancer.name)
+    name = "router"
+    while name in taken:
+        name += "-gw"
+    return name
 
 
 def build_topology(sc: Scenario) -> Topology:
@@ -173,7 +189,7 @@ def build_topology(sc: Scenario) -> Topology:
             if p.node != n.name:
                 continue
             dev = veth_name(p.name)
-            h.interfaces.append(Interface(dev, gw, 32, peer=p.name))
+            h.interfaces.append(Interface(dev, gw if sc.cluster.hostVethAddress else "", 32, peer=p.name))
             h.routes.append(Route(ipaddress.IPv4Network(f"{p.ip}/32"), dev, scope_link=True))
         hosts[n.name] = h
 
@@ -185,5 +201,17 @@ def build_topology(sc: Scenario) -> Topology:
         h.routes.append(Route(ipaddress.IPv4Network(f"{gw}/32"), "eth0", scope_link=True))
         h.listeners = {(cp.protocol.lower(), cp.containerPort) for cp in p.ports}
         hosts[p.name] = h
+
+    # The node network's default router (its first host).  It is the nodes' upstream and
+    # knows no route into the cluster: Service IPs exist only in the nodes' rules, pod
+    # CIDRs only in the nodes' routes.  Like a real upstream (a kind cluster's docker
+    # bridge gateway, a cloud VPC router) it drops what it cannot deliver without an ICMP
+    # error, so a packet nobody DNATed times out.  The kernel referee builds it as a
+    # forwarding namespace whose only off-link route is ``blackhole default``.
+    # (The scenario loader keeps every other host off this address.)
+    h = Host(router_name(sc), "router", [Interface("eth0", default_gw, net.prefixlen, segment=seg)],
+             forwarding=True)
+    h.routes.append(Route(net, "eth0", src=default_gw, scope_link=True))
+    hosts[h.name] = h
 
     return Topology(hosts, seg, sc)

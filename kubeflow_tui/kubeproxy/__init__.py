@@ -12,6 +12,10 @@ Public API:
 - ``ProxyConfig``: kube-proxy flags that change the output (defaults = kube-proxy's).
 - ``ensure_nfacct_counters(netns=None)``: create the nfacct objects the rules reference
   (needed before loading into a real kernel, as kube-proxy does at startup).
+- nftables mode (``kubeflow_tui.kubeproxy.nftables``): ``nft_transaction(scenario, node)``
+  (the transaction of kube-proxy's first sync, a ``netfilter.Transaction``),
+  ``generate_nft(scenario, node)`` (its ``nft -f`` text), ``nft_service_chain``,
+  ``nft_endpoint_chain``, ``NftProxyConfig``.
 - names: ``service_chain_name(prefix, svc_port_name, protocol)``,
   ``endpoint_chain_name(svc_port_name, protocol, "ip:port")``, chain constants.
 - endpoints: ``endpoint_slices(scenario)``, ``service_port_endpoints(scenario)``,
@@ -43,6 +47,13 @@ from .generate import (
     probability,
 )
 from .names import endpoint_chain_name, is_service_chain_name, port_proto_hash, service_chain_name
+from .nftables import (
+    NftProxyConfig,
+    generate_nft,
+    nft_endpoint_chain,
+    nft_service_chain,
+    nft_transaction,
+)
 
 __all__ = [
     "Categorized",
@@ -50,6 +61,11 @@ __all__ = [
     "EndpointPort",
     "EndpointSlice",
     "NFACCT_COUNTERS",
+    "NftProxyConfig",
+    "generate_nft",
+    "nft_endpoint_chain",
+    "nft_service_chain",
+    "nft_transaction",
     "ProxyConfig",
     "ServicePortInfo",
     "ServicePortName",

@@ -227,7 +227,20 @@ def service_slices(svc: Service, pods: list[Pod]) -> list[EndpointSlice]:
 
 def endpoint_slices(scenario: Scenario) -> dict[str, list[EndpointSlice]]:
     """Every Service's EndpointSlices, keyed by ``"namespace/name"``."""
-    return {svc.key: service_slices(svc, scenario.pods) for svc in scenario.services}
+    # pods by (namespace, label, value): a Service only looks at the pods that carry the
+    # first pair of its selector (same result, in pod order; large clusters stay fast)
+    index: dict[tuple[str, str, str], list[Pod]] = {}
+    for pod in scenario.pods:
+        for k, v in pod.labels.items():
+            index.setdefault((pod.namespace, k, v), []).append(pod)
+
+    def candidates(svc: Service) -> list[Pod]:
+        if not svc.selector:
+            return []
+        k, v = next(iter(svc.selector.items()))
+        return index.get((svc.namespace, k, v), [])
+
+    return {svc.key: service_slices(svc, candidates(svc)) for svc in scenario.services}
 
 
 # ---------------------------------------------------------------- kube-proxy's view

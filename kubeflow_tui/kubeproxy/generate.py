@@ -472,9 +472,29 @@ def _service_to_endpoint_rules(nat_rules: _Lines, name: str, info: ServicePortIn
         nat_rules.write(args, "-j", sep)
 
 
+def scenario_config(scenario: Scenario, node_name: str) -> ProxyConfig:
+    """The ``ProxyConfig`` a scenario's ``kubeProxy`` block describes, for one node.
+
+    The local-traffic detector (upstream ``proxyutil.NewDetectLocalByCIDR``) is
+    ``-s <clusterCIDR>`` in mode ClusterCIDR and ``-s <node podCIDR>`` in mode NodeCIDR;
+    without one (``localDetector.IsImplemented()`` false) kube-proxy writes no
+    ``! -s … -j KUBE-MARK-MASQ`` rule for ClusterIPs.
+    """
+    kp = getattr(scenario, "kubeProxy", None)
+    if kp is None:
+        return ProxyConfig()
+    if kp.detectLocalMode == "NodeCIDR":
+        cidr = scenario.node(node_name).podCIDR
+    elif kp.detectLocalMode == "None":
+        cidr = ""
+    else:
+        cidr = None
+    return ProxyConfig(masquerade_all=kp.masqueradeAll, cluster_cidr=cidr)
+
+
 def kube_proxy_restore(scenario: Scenario, node_name: str, config: ProxyConfig | None = None) -> str:
     """Exactly what kube-proxy passes to ``iptables-restore --noflush`` on a full sync."""
-    t = _sync(scenario, node_name, config or ProxyConfig())
+    t = _sync(scenario, node_name, config or scenario_config(scenario, node_name))
     out = ["*filter", *t.filter_chains, *t.filter_rules, "COMMIT",
            "*nat", *t.nat_chains, *t.nat_rules, "COMMIT"]
     return "\n".join(out) + "\n"
@@ -482,7 +502,7 @@ def kube_proxy_restore(scenario: Scenario, node_name: str, config: ProxyConfig |
 
 def generate_restore(scenario: Scenario, node_name: str, config: ProxyConfig | None = None) -> str:
     """A full ``iptables-restore`` input reproducing kube-proxy's state on ``node_name``."""
-    cfg = config or ProxyConfig()
+    cfg = config or scenario_config(scenario, node_name)
     t = _sync(scenario, node_name, cfg)
     jumps = builtin_jump_rules()
     out: list[str] = []

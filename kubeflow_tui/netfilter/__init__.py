@@ -1,7 +1,12 @@
 """netfilter: the iptables model of one host (tables, chains, rules), reading and
-printing iptables text exactly as iptables 1.8.9 (nf_tables) does.  Stdlib only."""
+printing iptables text exactly as iptables 1.8.9 (nf_tables) does; beside it an nftables
+table, the transaction that builds it and ``nft list ruleset`` as nftables 1.0.6 prints it.  Stdlib only."""
 
 from .errors import IptablesError
+from .nft import NftChain, NftElement, NftError, NftRule, NftSet, NftTable, Transaction, table_as_transaction
+from .nft_list import render_nft_ruleset, render_nft_table
+from .nft_eval import NftContext, NftEvalError, NftEvaluator, NftHit, NftOutcome
+from .nft_parse import NftParseError, parse_nft_ruleset
 from .parse import parse_iptables_save, parse_rule_args
 from .render import render_list, render_rule, render_rules_S, render_save
 from .rules import (
@@ -31,4 +36,21 @@ __all__ = [
     "Ruleset",
     "BUILTIN_CHAINS",
     "TERMINAL_TARGETS",
+    "NftChain",
+    "NftElement",
+    "NftError",
+    "NftRule",
+    "NftSet",
+    "NftTable",
+    "Transaction",
+    "table_as_transaction",
+    "NftContext",
+    "NftEvalError",
+    "NftEvaluator",
+    "NftHit",
+    "NftOutcome",
+    "NftParseError",
+    "parse_nft_ruleset",
+    "render_nft_ruleset",
+    "render_nft_table",
 ]

@@ -354,7 +354,7 @@ def list_cases() -> list[Path]:
 
 
 def find_case(ref: str) -> Path | None:
-    """A shipped case by id: its file stem (``09-one-node-no-route``), the stem without its
+    """A shipped case by id: its file stem (``09-one-client-hangs``), the stem without its
     number (``one-node-no-route``), either with ``.yaml``; None when no case has that name."""
     name = ref[:-5] if ref.endswith(".yaml") else ref
     for c in list_cases():

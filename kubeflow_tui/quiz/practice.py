@@ -33,8 +33,8 @@ FAULTS: dict[str, str] = {
     "source-ranges": "timeout",
     "missing-masquerade": "timeout",
     "conntrack-full": "timeout",
-    "rule-deleted": "unreachable",
-    "stale-udp-conntrack": "unreachable",
+    "rule-deleted": "timeout",
+    "stale-udp-conntrack": "timeout",
 }
 
 #: pod names stay within 10 characters: the node's veth for a pod is "veth-" + its name, cut at 15
@@ -343,13 +343,14 @@ def _node_fault(w: World, fault: str) -> Built:
         rule = (f"KUBE-SERVICES -d {w.cluster_ip}/32 -p tcp -m comment --comment \"default/{w.app}:http cluster "
                 f"IP\" -m tcp --dport {w.port} -j {chain}")
         setup.append({"shell": f"iptables -t nat -D {rule}", "host": host})
-        outcome = "unreachable"
+        outcome = "timeout"
         summary = f"While debugging, somebody deleted a rule on {host} by hand."
         expl = (f"A ClusterIP is virtual: no interface has it. Only the KUBE-SERVICES rule for "
                 f"{w.cluster_ip}:{w.port} sends the packet to the Service's chain and its DNAT. On {host} "
-                "that rule is gone, so the SYN keeps its destination and follows the default route, where "
-                "nobody answers: 'No route to host'. kube-proxy rewrites its rules at the next sync; by hand, "
-                "insert the rule again.")
+                "that rule is gone, so the SYN keeps its destination and follows the default route to the "
+                "router, which has no use for a ClusterIP and discards it: the client times out. kube-proxy "
+                "rewrites the top-level chains at its next sync (a partial sync too); by hand, insert the "
+                "rule again.")
         fix = [{"host": host, "command": f"iptables -t nat -I {rule.replace('KUBE-SERVICES ', 'KUBE-SERVICES 1 ', 1)}"}]
         hints = ["Does it fail from every node? Compare the nat table of two nodes.",
                  f"`iptables -t nat -S KUBE-SERVICES` on {host} and on node-a."]
@@ -413,7 +414,7 @@ def _dns_fault(w: World, fault: str) -> Built:
     if fault == "stale-udp-conntrack":
         setup += [{"conntrackCleanup": False}, {"run": "dns-query"},
                   {"event": {"action": "delete-pod", "pod": "coredns-1", "note": "coredns-1 is replaced"}}]
-        outcome = "unreachable"
+        outcome = "timeout"
         summary = ("coredns-1 was replaced by a new pod with a new address; the app keeps its source port, and "
                    f"kube-proxy on {host} failed to clear conntrack entries.")
         expl = ("For UDP, conntrack keeps an entry per 5-tuple; the app's queries reuse the same source port, so "
@@ -424,8 +425,8 @@ def _dns_fault(w: World, fault: str) -> Built:
         hints = ["The rules were resynced for the new pod. Are they even consulted for these packets?",
                  f"`conntrack -L -p udp` on {host}."]
         inv = [{"host": host, "command": "conntrack -L -p udp", "expect": f"src={w.pod_ip(0, 3)}"}]
-        text = (f"DNS queries from pod {app['name']} (source port {sport}) to {dns_ip}:53 fail with 'host "
-                "unreachable' since coredns-1 was replaced, although the new CoreDNS pod is Ready.")
+        text = (f"DNS queries from pod {app['name']} (source port {sport}) to {dns_ip}:53 time out "
+                "since coredns-1 was replaced, although the new CoreDNS pod is Ready.")
     elif fault == "dns-scaled-to-zero":
         setup.append({"shell": "kubectl -n kube-system scale deployment coredns --replicas=0", "host": host})
         outcome = "refused"

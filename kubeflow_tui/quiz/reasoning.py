@@ -383,8 +383,10 @@ def _changes(scenario: Any, trace: Trace) -> list[Change]:
                         scenario.model_copy(update={"services": svcs}), ext.index))
         local = [svc for svc in scenario.services if svc.type != "ClusterIP" and svc.externalTrafficPolicy == "Local"]
         if local and ext is not None:
-            svcs = [svc.model_copy(update={"externalTrafficPolicy": "Cluster"}) if svc in local else svc
-                    for svc in scenario.services]
+            # the API server releases a Service's healthCheckNodePort when its policy
+            # becomes Cluster (only Local LoadBalancers have one)
+            svcs = [svc.model_copy(update={"externalTrafficPolicy": "Cluster", "healthCheckNodePort": None})
+                    if svc in local else svc for svc in scenario.services]
             out.append(("etp-cluster", "the Service had externalTrafficPolicy: Cluster (the default)", None,
                         scenario.model_copy(update={"services": svcs}), ext.index))
     flow = next((f for f in scenario.flows if f.name == trace.flow), None)

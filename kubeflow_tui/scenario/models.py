@@ -130,6 +130,18 @@ class Cluster(_Strict):
         json_schema_extra=_CIDR,
     )
     nodes: list[Node] = Field(min_length=1, description="The nodes (at least one)")
+    hostVethAddress: bool = Field(
+        True,
+        description="CNI style.  true (ptp- or bridge-like CNIs): the node's end of each pod "
+        "veth carries the pod gateway (first host of the podCIDR), and MASQUERADE out of a veth "
+        "uses it; false (Calico-like): the node's end has no address, the node answers the "
+        "pods' ARP for the gateway by proxy ARP, and MASQUERADE out of a veth picks the node IP",
+    )
+    proxyMode: Literal["iptables", "nftables"] = Field(
+        "iptables",
+        description="kube-proxy's --proxy-mode: iptables (the default) or nftables (GA since "
+        "Kubernetes 1.33): which rules kube-proxy writes on every node",
+    )
 
     _v_cidrs = field_validator("clusterCIDR", "serviceCIDR", "nodeNetwork")(
         classmethod(lambda cls, v: _cidr(v))
@@ -441,6 +453,21 @@ class LoadBalancer(_Strict):
     _v_ip = field_validator("ip")(classmethod(lambda cls, v: _ip(v)))
 
 
+class KubeProxy(_Strict):
+    """kube-proxy configuration that changes its rules (defaults: a kubeadm/kind cluster)."""
+
+    detectLocalMode: Literal["ClusterCIDR", "NodeCIDR", "None"] = Field(
+        "ClusterCIDR",
+        description="How kube-proxy tells pod traffic from other traffic. ClusterCIDR (kubeadm "
+        "and kind pass --cluster-cidr): sources outside cluster.clusterCIDR are masqueraded on "
+        "the way to a ClusterIP; NodeCIDR: outside the node's own podCIDR; None: no detector "
+        "(ClusterCIDR mode without a CIDR), so ClusterIP traffic is never masqueraded",
+    )
+    masqueradeAll: bool = Field(
+        False, description="kube-proxy --masquerade-all: masquerade all traffic to ClusterIPs"
+    )
+
+
 class Flow(_Strict):
     """A named connection the learner can watch: who connects to which IP:PORT."""
 
@@ -543,6 +570,9 @@ class Scenario(_Strict):
     clients: list[Client] = Field(default_factory=list, description="Clients that start flows")
     loadBalancer: LoadBalancer | None = Field(
         None, description="The balancer in front of LoadBalancer Services"
+    )
+    kubeProxy: KubeProxy = Field(
+        default_factory=KubeProxy, description="kube-proxy's configuration (kubeadm/kind defaults)"
     )
     flows: list[Flow] = Field(default_factory=list, description="Named connections to watch")
     timeline: list[Event] = Field(default_factory=list, description="Changes, in order")

@@ -552,8 +552,9 @@ def _iface_rows(ctx: ShellContext) -> list[tuple[str, list[str]]]:
         link = f"    link/ether {_mac(h.name + iface.name)} brd ff:ff:ff:ff:ff:ff"
         if iface.peer:
             link += f" link-netns {iface.peer}"
-        rows.append((name, [link, f"    inet {iface.address}/{iface.prefix} scope global {iface.name}",
-                            "       valid_lft forever preferred_lft forever"]))
+        inet = [f"    inet {iface.address}/{iface.prefix} scope global {iface.name}",
+                "       valid_lft forever preferred_lft forever"] if iface.address else []
+        rows.append((name, [link, *inet]))
     return rows
 
 
@@ -682,7 +683,7 @@ def run_hostname(ctx: ShellContext, argv: list[str]) -> ShellResult:
     if not argv:
         return ShellResult(stdout=ctx.host_name + "\n")
     if argv[0] in ("-I", "--all-ip-addresses"):
-        addrs = [i.address for i in h.interfaces] + list(h.extra_local) if h else []
+        addrs = [i.address for i in h.interfaces if i.address] + list(h.extra_local) if h else []
         return ShellResult(stdout="".join(a + " " for a in addrs) + "\n")
     if argv[0] in ("-i", "--ip-address"):
         return ShellResult(stdout=(h.primary_ip if h and h.interfaces else "127.0.1.1") + "\n")

@@ -263,9 +263,10 @@ def _sim_masq_ports(trace: Trace) -> set[int]:
 
 
 def random_snat(kernel: KernelResult) -> bool:
-    """True when the kernel masqueraded with ``--random-fully`` somewhere in this flow."""
+    """True when the kernel masqueraded with ``--random-fully`` (nftables: ``masquerade
+    fully-random``) somewhere in this flow."""
     return any(
-        e.kind == "rule" and "--random-fully" in e.rule
+        e.kind == "rule" and ("--random-fully" in e.rule or "masquerade fully-random" in e.rule)
         for cap in kernel.hosts.values()
         for p in cap.packets
         for e in p.events
@@ -385,7 +386,8 @@ def _compare_headers(name: str, kp: KPacket, cap: HostCapture, psteps: list[Step
         if step is None:
             continue  # a chain the simulator did not enter: the path comparison says so
         p = step.packet
-        k_text = f"{mask.k_ep(h.src, h.sport)} > {mask.k_ep(h.dst, h.dport)} mark 0x{h.mark:x}"
+        k_mark = p.mark if h.mark < 0 else h.mark  # -1: the kernel's trace did not say
+        k_text = f"{mask.k_ep(h.src, h.sport)} > {mask.k_ep(h.dst, h.dport)} mark 0x{k_mark:x}"
         s_text = f"{mask.s_ep(p.src, p.sport)} > {mask.s_ep(p.dst, p.dport)} mark 0x{p.mark:x}"
         if k_text != s_text:
             out.append(f"{name}: headers entering {table} {hook}: kernel {k_text}, simulator {s_text}")

@@ -6,12 +6,16 @@ The topology is CONVENTIONS.md's, exactly:
 * ``kt-<id>-n-<node>``: a node; ``eth0`` = ``<node ip>/<prefix>`` on the bridge, default route
   via the first host of the node network, ``<other podCIDR> via <other node ip>``; one
   routed point-to-point veth per pod, ``veth-<pod>`` (15 chars) carrying the pod gateway /32
-  and a ``<pod ip> dev veth-<pod> scope link`` route; ``ip_forward=1``.
+  (with ``cluster.hostVethAddress: false``: no address, ``proxy_arp=1``) and a
+  ``<pod ip> dev veth-<pod> scope link`` route; ``ip_forward=1``.
 * ``kt-<id>-p-<pod>``: a pod; ``eth0`` = ``<pod ip>/32``, ``<gateway> dev eth0 scope link``,
   ``default via <gateway>``.  A server (Python subprocess) listens on its ports.
 * ``kt-<id>-c-<client>``: an external client on the node network (routes to LoadBalancer IPs
   via the balancer).  Node and pod clients run in the node's / pod's namespace.
 * ``kt-<id>-lb``: the load balancer: a router (``vip``) or a TCP/UDP proxy (``proxy``).
+* ``kt-<id>-r``: the node network's default router at its first host: ``ip_forward=1`` and
+  ``blackhole default`` as its only off-link route, so it answers ARP and silently discards
+  whatever the nodes send it (a ClusterIP nobody DNATed, a deleted pod's IP).
 
 Everywhere: loopback up, ``rp_filter=0`` on every interface.  A node's rules go in with
 ``iptables-restore``; the referee then appends ``-j TRACE`` rules to raw PREROUTING and
@@ -342,9 +346,9 @@ class _Monitor:
 
     GROUPS = {"trace": 0x100, "ctevents": 0x7}  # netlink groups it must have joined
 
-    def __init__(self, ns: str, kind: str):
+    def __init__(self, ns: str, kind: str, trace_argv: tuple[str, ...] = ("xtables-monitor", "--trace")):
         self.kind = kind
-        argv = ["xtables-monitor", "--trace"] if kind == "trace" else ["conntrack", "-E"]
+        argv = list(trace_argv) if kind == "trace" else ["conntrack", "-E"]
         self.out = tempfile.TemporaryFile(mode="w+")
         self.proc = subprocess.Popen(
             ["ip", "netns", "exec", ns, *argv],
@@ -481,6 +485,13 @@ class KernelCluster:
     ``kubeflow_tui.kubeproxy.generate_restore``), a mapping node -> text, or None (no rules).
     """
 
+    #: the trace monitor and its parser (nftables mode swaps in ``nft monitor trace``)
+    trace_argv: tuple[str, ...] = ("xtables-monitor", "--trace")
+
+    @staticmethod
+    def parse_trace_text(text: str) -> list[KPacket]:
+        return parse_trace(text)
+
     def __init__(self, scenario: Scenario, rules: RulesSource = None, *, timeout: float = 2.0):
         self.scenario = scenario
         self.rules = rules
@@ -543,12 +554,14 @@ class KernelCluster:
             self._add_ns(f"client:{c.name}", f"c-{c.name}")
         if lb is not None:
             self._add_ns("lb", "lb")
+        self._add_ns("router", "r")
 
         # links (created from the root namespace straight into their namespaces)
         on_segment: list[tuple[str, str]] = [(self.node_ns(n.name), n.ip) for n in sc.cluster.nodes]
         on_segment += [(self.ns[f"client:{c.name}"], c.ip) for c in externals]
         if lb is not None:
             on_segment.append((self.ns["lb"], lb.ip))
+        on_segment.append((self.ns["router"], router))
         links = [
             f"link add eth0 netns {ns} type veth peer name h{i} netns {self.ns['net']}"
             for i, (ns, _) in enumerate(on_segment)
@@ -572,8 +585,9 @@ class KernelCluster:
             for p in sc.pods:
                 if p.node == n.name:
                     v = veth_name(p.name)
-                    cmds += [f"addr add {gw}/32 dev {v}", f"link set {v} up",
-                             f"route add {p.ip} dev {v} scope link"]
+                    if sc.cluster.hostVethAddress:
+                        cmds.append(f"addr add {gw}/32 dev {v}")
+                    cmds += [f"link set {v} up", f"route add {p.ip} dev {v} scope link"]
             for other in sc.cluster.nodes:
                 if other.name != n.name:
                     cmds.append(f"route add {other.podCIDR} via {other.ip} dev eth0")
@@ -595,7 +609,10 @@ class KernelCluster:
                 cmds += [f"addr add {ip}/32 dev lo" for ip in lb_ips]
             _ip_batch(self.ns["lb"], cmds)
 
-        forwarding = {self.node_ns(n.name) for n in sc.cluster.nodes}
+        _ip_batch(self.ns["router"], ["link set lo up", f"addr add {router}/{prefix} dev eth0",
+                                      "link set eth0 up", "route add blackhole default"])
+
+        forwarding = {self.node_ns(n.name) for n in sc.cluster.nodes} | {self.ns["router"]}
         if lb is not None:
             forwarding.add(self.ns["lb"])
         _parallel([
@@ -604,6 +621,17 @@ class KernelCluster:
              f"echo {1 if ns in forwarding else 0} > /proc/sys/net/ipv4/ip_forward"]
             for ns in self.namespaces
         ])
+        if not sc.cluster.hostVethAddress:
+            # Calico-like veths: no address on the node's end; the node answers the pod's
+            # ARP for its gateway by proxy ARP (the gateway is routed out of eth0, not the
+            # veth), at once (proxy_delay 0, as Calico sets it; the default delays the
+            # answer by up to 0.8 s)
+            _parallel([
+                ["ip", "netns", "exec", self.node_ns(p.node), "sh", "-c",
+                 f"echo 1 > /proc/sys/net/ipv4/conf/{veth_name(p.name)}/proxy_arp; "
+                 f"echo 0 > /proc/sys/net/ipv4/neigh/{veth_name(p.name)}/proxy_delay"]
+                for p in sc.pods
+            ])
 
         for n in sc.cluster.nodes:
             self.load_rules(n.name, self._rules_for(n.name))
@@ -790,7 +818,7 @@ class KernelCluster:
         try:
             for node in self.nodes:
                 ns = self.node_ns(node)
-                monitors[node] = (_Monitor(ns, "trace"), _Monitor(ns, "ctevents"))
+                monitors[node] = (_Monitor(ns, "trace", self.trace_argv), _Monitor(ns, "ctevents"))
             _wait_ready([m for pair in monitors.values() for m in pair])
             proxy = self._lb_setup(flow)
             client = _Proc(src_ns, CLIENT_PY, proto, flow.dst_ip, str(flow.dst_port),
@@ -830,7 +858,7 @@ class KernelCluster:
                 host=node,
                 netns=self.node_ns(node),
                 trace_text=trace_text,
-                packets=parse_trace(trace_text),
+                packets=self.parse_trace_text(trace_text),
                 events_text=events_text,
                 events=parse_conntrack(events_text),
                 conntrack_open_text=opened.get(node, closed[node]),

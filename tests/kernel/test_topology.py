@@ -48,6 +48,8 @@ def scenario(style: str) -> Scenario:
             {"name": "pod-to-remote-pod", "from": "client-1", "to": "10.244.2.5:8080"},
             {"name": "node-to-remote-pod-udp", "from": "node-a", "to": "10.244.2.5:8053", "protocol": "UDP"},
             {"name": "laptop-via-lb", "from": "laptop", "to": "203.0.113.5:80", "via": "node-a"},
+            # a port the Service lacks: nothing DNATs it, so it goes to the router
+            {"name": "undnated-clusterip", "from": "node-b", "to": "10.96.0.1:81"},
         ],
     })
 
@@ -90,3 +92,17 @@ def test_through_the_load_balancer(two_nodes):
     else:  # the proxy opened its own connection to the NodePort
         assert syn.first.dst_text == "192.168.1.10:30080" and syn.first.src == "192.168.1.100"
     assert res.server_saw.startswith("192.168.1.10:")  # masqueraded by node-a
+
+
+@pytest.mark.parametrize("flow", ["undnated-clusterip"])
+def test_the_default_router_exists_and_discards(two_nodes, flow):
+    """The node network's first host answers ARP and discards what it cannot deliver, so a
+    packet nobody DNATs times out: no "No route to host"."""
+    from kubeflow_tui.cluster import ClusterSim
+
+    res = two_nodes.run_flow(flow)
+    assert res.outcome == "timeout", (res.outcome, res.error)
+    sim = ClusterSim(two_nodes.scenario).run_flow(flow)
+    assert sim.outcome == "timeout"
+    assert [s.kind for s in sim.steps if s.host == "router"] == ["link", "drop"]
+    assert sim.meta["fails_after_ms"] == 0  # no ARP failure: the router answers

@@ -1,0 +1,217 @@
+"""``kubeflow-tui import``: a scenario from ``kubectl get … -o yaml|json``, and with
+``--iptables-save`` a node's real rules compared with what kube-proxy should have written.
+
+Exit codes: 0 written (and, with a dump, no difference), 1 the dump differs from what
+kube-proxy writes, 2 a problem with the input (one line, ``file:line:col``; nothing is
+written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+EXIT_DIFFERENT = 1
+
+DUMP_HINT = "kubectl get nodes,pods,services,endpointslices -A -o yaml > cluster.yaml"
+
+
+def add_parser(sub, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "import", parents=[common],
+        help="make a scenario from kubectl's output (and compare a node's iptables-save)",
+        description="Make a scenario from what `kubectl get nodes,pods,services,endpointslices "
+        "-A -o yaml` (or -o json) prints: a List, several files, or '-' for stdin. Flows are "
+        "generated for every Service port. With --iptables-save, show what kube-proxy should "
+        "have written on --node next to what the dump holds (exit 1 when they differ).",
+        epilog=f"Example: {DUMP_HINT}; kubeflow-tui import cluster.yaml -o mine.yaml",
+    )
+    p.add_argument("files", nargs="+", metavar="FILE", help="kubectl output ('-' = stdin)")
+    p.add_argument("-o", "--output", metavar="SCENARIO",
+                   help="write the scenario here (default: stdout, unless --iptables-save)")
+    p.add_argument("--name", help="the scenario's name (default: the output file's stem)")
+    p.add_argument("--cluster-cidr", metavar="CIDR",
+                   help="kube-proxy's --cluster-cidr (default: from the dump's rules, the "
+                   "controller manager's flags, or the nodes' podCIDRs)")
+    p.add_argument("--service-cidr", metavar="CIDR",
+                   help="the Service range (default: the API server's flag, or 10.96.0.0/12)")
+    p.add_argument("--iptables-save", metavar="DUMP",
+                   help="a node's iptables-save output to compare with kube-proxy's rules")
+    p.add_argument("--node", metavar="NAME", help="the node the dump comes from")
+    p.add_argument("-q", "--quiet", action="store_true", help="do not list the warnings")
+
+
+def _cidr(text: str | None, flag: str) -> str | None:
+    import ipaddress
+
+    from kubeflow_tui.cli import CliError
+
+    if text is None:
+        return None
+    try:
+        return str(ipaddress.IPv4Network(text, strict=False))
+    except ValueError:
+        raise CliError(f"{flag}: {text!r} is not an IPv4 CIDR, e.g. 10.244.0.0/16") from None
+
+
+def write_atomic(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder: a reader
+    (or a failure half-way) never sees half a scenario."""
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    try:
+        mask = os.umask(0)
+        os.umask(mask)
+        os.fchmod(fd, 0o666 & ~mask)  # as open() would create it, not mkstemp's 0600
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+BIG_YAML_BYTES = 4 * 1024 * 1024
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from kubeflow_tui.cli import PROG, CliError
+    from kubeflow_tui.importer import DumpError, build_scenario, read_inputs, render
+    from kubeflow_tui.importer.diff import diff_rulesets, dump_cluster_cidr, render_diff
+
+    if args.node and not args.iptables_save:
+        raise CliError("--node goes with --iptables-save (the node the dump comes from)")
+    if args.iptables_save and not args.node:
+        raise CliError("--iptables-save needs --node NAME: the node the dump comes from")
+    if args.iptables_save == "-" and "-" in args.files:
+        raise CliError("stdin ('-') can feed the kubectl output or the dump, not both")
+    cluster_cidr = _cidr(args.cluster_cidr, "--cluster-cidr")
+    service_cidr = _cidr(args.service_cidr, "--service-cidr")
+    name = args.name or (Path(args.output).stem if args.output else "imported")
+
+    big_yaml = [f for f in args.files if f != "-" and not f.endswith(".json")
+                and Path(f).is_file() and Path(f).stat().st_size > BIG_YAML_BYTES]
+    if big_yaml and not args.quiet:
+        # PyYAML builds every object in Python: about 1.4 s per MB here; JSON is ~10x faster
+        print(f"{PROG}: note: {Path(big_yaml[0]).name} is large YAML; reading it takes a while "
+              "(`kubectl get ... -o json` output reads about ten times faster)", file=sys.stderr)
+    try:
+        objs = read_inputs(args.files)
+        dump_rs = None
+        from_dump = None
+        if args.iptables_save:
+            from kubeflow_tui.netfilter import parse_iptables_save
+
+            if args.iptables_save == "-":
+                dump_text, dump_src = sys.stdin.read(), "<stdin>"
+            else:
+                dump_src = args.iptables_save
+                try:
+                    dump_text = Path(dump_src).read_text(encoding="utf-8")
+                except UnicodeDecodeError:
+                    raise CliError(f"{dump_src}: not UTF-8 text (is it iptables-save output?)") from None
+            dump_rs = parse_iptables_save(dump_text, source=dump_src)
+            from_dump = dump_cluster_cidr(dump_rs)
+        result = build_scenario(objs, name=_label(name), cluster_cidr=cluster_cidr,
+                                service_cidr=service_cidr, dump_cluster_cidr=from_dump)
+    except DumpError as e:
+        raise CliError(str(e)) from None
+
+    if not args.quiet:
+        for w in result.warnings:
+            print(f"{PROG}: warning: {w}", file=sys.stderr)
+
+    sources = ", ".join("<stdin>" if f == "-" else Path(f).name for f in args.files)
+    comments = [
+        "yaml-language-server: $schema=./scenario.schema.json",
+        "(create the schema beside it with: kubeflow-tui schema -o scenario.schema.json)",
+        "",
+        f"Imported by kubeflow-tui import from {sources}.",
+    ]
+    if result.warnings:
+        comments.append(f"{len(result.warnings)} warning(s): objects or fields a scenario cannot "
+                        "hold were left out; run the import again to read them.")
+    text = render(result.data, comments)
+    too_big = _loader_limits(result.data, text)
+    if too_big:
+        print(f"{PROG}: warning: {too_big}", file=sys.stderr)
+
+    status = 0
+    diff_text = None
+    if dump_rs is not None:
+        from kubeflow_tui.kubeproxy import generate_restore
+        from kubeflow_tui.netfilter import parse_iptables_save
+
+        node = _node_name(result, args.node)
+        expected = parse_iptables_save(generate_restore(result.scenario, node),
+                                       source=f"{node} (kube-proxy)")
+        d = diff_rulesets(expected, dump_rs)
+        diff_text = render_diff(d, node, args.iptables_save if args.iptables_save != "-"
+                                else "<stdin>", result.left_out)
+        status = 0 if d.same else EXIT_DIFFERENT
+
+    if args.output:
+        write_atomic(args.output, text)
+    elif diff_text is None:
+        sys.stdout.write(text)
+    if diff_text is not None:
+        sys.stdout.write(diff_text)
+    s = result.scenario
+    summary = (f"imported {len(s.cluster.nodes)} nodes, {len(s.pods)} pods, "
+               f"{len(s.services)} Services, {len(s.flows)} flows")
+    if result.warnings:
+        summary += f" ({len(result.warnings)} warnings{', not listed' if args.quiet else ''})"
+    if args.output:
+        summary += f" -> {args.output}"
+    elif diff_text is not None:
+        summary += " (no -o: the scenario was not written)"
+    print(f"{PROG}: {summary}", file=sys.stderr)
+    return status
+
+
+def _count_values(v) -> int:
+    if isinstance(v, dict):
+        return 1 + sum(1 + _count_values(x) for x in v.values())
+    if isinstance(v, list):
+        return 1 + sum(_count_values(x) for x in v)
+    return 1
+
+
+def _loader_limits(data: dict, text: str) -> str | None:
+    """Why the scenario loader (and so the app and validate) would refuse this scenario."""
+    from kubeflow_tui.scenario import MAX_BYTES, MAX_NODES
+
+    size = len(text.encode("utf-8"))
+    values = _count_values(data)
+    if size <= MAX_BYTES and values <= MAX_NODES:
+        return None
+    what = (f"{size:,} bytes (the limit is {MAX_BYTES:,})" if size > MAX_BYTES
+            else f"{values:,} YAML values (the limit is {MAX_NODES:,})")
+    return (f"the scenario has {what}: the app and `validate` will not open it; import a "
+            "part of the cluster (kubectl get … -n NAMESPACE, with the nodes)")
+
+
+def _label(name: str) -> str:
+    from kubeflow_tui.importer.build import _label_name
+
+    return _label_name(name)
+
+
+def _node_name(result, wanted: str) -> str:
+    from kubeflow_tui.cli import CliError
+
+    names = [n.name for n in result.scenario.cluster.nodes]
+    if wanted in names:
+        return wanted
+    from kubeflow_tui.importer.build import _label_name
+
+    if _label_name(wanted) in names:
+        return _label_name(wanted)
+    raise CliError(f"--node: no node {wanted!r} was imported; nodes: {', '.join(names)}")
