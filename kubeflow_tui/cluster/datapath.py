@@ -13,6 +13,7 @@ at PREROUTING, as in the kernel).  Every decision is recorded as a Trace step.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 
 from ..netfilter.conntrack import ConntrackEntry, ConntrackTable, update_entry
@@ -24,7 +25,7 @@ from ..netfilter.rules import Rule, Ruleset
 from ..trace import ConntrackView, PacketView, Step
 from .narrate import why_hit
 from .nft_datapath import NAT_DST_PRIORITY, NftDatapath, hook_order, order_priority
-from .topology import Host
+from .topology import Host, Route
 
 TABLE_ORDER = {
     "PREROUTING": ("raw", "mangle", "nat"),
@@ -210,6 +211,12 @@ class NodeDatapath(NftDatapath):
         """Conntrack's look-up at PREROUTING/OUTPUT: (entry, direction, new?, drop reason)."""
         st = self.nodes[host.name]
         entry, direction = st.conntrack.lookup(pkt)
+        flags = set(pkt.flags)
+        if entry is None and pkt.proto == "tcp" and (flags & {"RST", "FIN"} or {"SYN", "ACK"} <= flags):
+            # nf_conntrack_proto_tcp: a SYN-ACK, FIN or RST that opens nothing known is
+            # INVALID (tcp_conntracks from NONE: sIV); no entry, the nat table is skipped,
+            # and rules matching --ctstate INVALID see it (kube-proxy's KUBE-FORWARD drops it)
+            return None, "", False, ""
         if entry is None:
             if st.conntrack.full:
                 return None, "", False, "nf_conntrack: table full, dropping packet"
@@ -255,9 +262,11 @@ class NodeDatapath(NftDatapath):
                    why, pkt, touched_entry=entry)
         return entry, direction, False, ""
 
-    def _ct_translate(self, host: Host, hook: str, pkt: Packet, entry: ConntrackEntry, direction: str,
+    def _ct_translate(self, host: Host, hook: str, pkt: Packet, entry: ConntrackEntry | None, direction: str,
                       manip: str) -> Packet:
         """Apply a known connection's NAT: manip "dst" at PREROUTING/OUTPUT, "src" at POSTROUTING/INPUT."""
+        if entry is None:  # an INVALID packet: no connection, no NAT
+            return pkt
         before = pkt
         if direction == "ORIGINAL":
             if manip == "dst" and entry.dnat:
@@ -306,6 +315,18 @@ class NodeDatapath(NftDatapath):
         verdict, pkt, _, rej = self._walk(host, hook, pkt, in_iface, out_iface, None, "", False, ("raw",))
         if verdict != "ACCEPT":
             return self._stop(host, verdict, pkt, rej), pkt, None, "", False
+        looped = getattr(self, "_looped", None)
+        if in_iface == "lo" and looped is not None:
+            # nf_conntrack_in: "Previously seen (loopback or untracked)? Ignore." The packet
+            # still carries the entry it got in OUTPUT: no new look-up, and the nat table,
+            # whose bindings were made in OUTPUT/POSTROUTING, is not walked again
+            self._looped = None
+            entry, direction = looped
+            self._note(host.name, "conntrack-hit" if direction == "ORIGINAL" else "conntrack-reverse",
+                       "Back in from lo: the packet still carries the conntrack entry it got on its way out, "
+                       "so conntrack does not look it up again and the nat table is not walked again.",
+                       pkt, touched_entry=entry)
+            return None, pkt, entry, direction, False
         entry, direction, is_new, reason = self._conntrack_in(host, pkt)
         if reason:
             self._note(host.name, "drop", reason, pkt)
@@ -361,16 +382,32 @@ class NodeDatapath(NftDatapath):
         if not is_new:
             pkt = self._ct_translate(host, "POSTROUTING", pkt, entry, direction, "src")
         self._confirm(host, pkt, entry, is_new)
+        if out_iface == "lo":
+            self._looped = (entry, direction)
         return _Verdict("forwarded", next_hop, pkt, out_iface)
 
+    @staticmethod
+    def _out_route(host: Host, dst: str):
+        """The route of a locally generated packet: the local table first (an address of
+        this host goes out of ``lo`` and comes back in through PREROUTING and INPUT), then
+        the main table."""
+        if dst in host.local_addrs:
+            return Route(ipaddress.IPv4Network(f"{dst}/32"), "lo", src=dst)
+        return host.route(dst)
+
     def _node_output(self, host: Host, pkt: Packet) -> _Verdict:
-        route = host.route(pkt.dst)
+        route = self._out_route(host, pkt.dst)
         if route is None:
             self._note(host.name, "drop", f"{host.name} has no route to {pkt.dst}.", pkt)
             return _Verdict("unreachable", host.name, pkt, f"no route to {pkt.dst}")
         out_iface = route.dev
-        self._note(host.name, "route", f"Routing (locally generated): out of {out_iface}, source {pkt.src}.",
-                   pkt, hook="OUTPUT")
+        if out_iface == "lo":
+            self._note(host.name, "route", f"Routing (locally generated): {pkt.dst} is an address of {host.name}: "
+                       "the local table sends it out of lo; it comes back in through PREROUTING and INPUT.",
+                       pkt, hook="OUTPUT")
+        else:
+            self._note(host.name, "route", f"Routing (locally generated): out of {out_iface}, source {pkt.src}.",
+                       pkt, hook="OUTPUT")
         dst_before = pkt.dst  # before conntrack's DNAT too: any change of destination means a new route
         stopped, pkt, entry, direction, is_new = self._track(host, "OUTPUT", pkt, None, out_iface)
         if stopped is not None:
@@ -380,7 +417,7 @@ class NodeDatapath(NftDatapath):
         if verdict != "ACCEPT":
             return self._stop(host, verdict, pkt, rej)
         if pkt.dst != dst_before:
-            route = host.route(pkt.dst)
+            route = self._out_route(host, pkt.dst)
             if route is None:
                 return _Verdict("unreachable", host.name, pkt, f"no route to {pkt.dst}")
             out_iface = route.dev

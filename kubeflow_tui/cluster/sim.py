@@ -19,6 +19,7 @@ from ..netfilter.packet import Packet
 from ..netfilter.rules import Ruleset
 from ..scenario.models import Flow, Scenario
 from ..trace import OUTCOME_OF_ENDING, Step, Trace, error_text
+from .counters import Counters, Payload
 from .datapath import NodeDatapath, NodeState, _Verdict
 from .topology import Host, Route, Topology, build_topology
 
@@ -78,6 +79,9 @@ class ClusterSim(NodeDatapath):
         #: per node, the conntrack lines the last sync's clean-up deleted
         self.last_cleanup: dict[str, list[str]] = {}
         self.sync_rules()
+        #: rule, policy and interface counters, moved by every connection run (counters.py)
+        self.counters = Counters(self)
+        self._payload: Payload | None = None
         self._steps: list[Step] = []
         self._pin: str | None = None
         self._conn: _Conn | None = None
@@ -199,14 +203,19 @@ class ClusterSim(NodeDatapath):
             self.run(before, endpoint=before.endpoint)
 
     def run_adhoc(self, source: str, to: str, protocol: str = "TCP", *, source_port: int | None = None,
-                  endpoint: str | None = None) -> Trace:
-        """Run a connection that no flow names (the shell's curl and nc): ``to`` is IP:PORT."""
+                  endpoint: str | None = None, payload: Payload | None = None) -> Trace:
+        """Run a connection that no flow names (the shell's curl and nc): ``to`` is IP:PORT.
+        ``payload``: trace -> (request bytes, response bytes), for the byte counters."""
         self._adhoc_port = getattr(self, "_adhoc_port", 41000) + 1
         flow = Flow.model_validate({
             "name": "adhoc", "from": source, "to": to, "protocol": protocol.upper(),
             "sourcePort": source_port or self._adhoc_port,
         })
-        return self.run(flow, endpoint=endpoint)
+        self._payload = payload
+        try:
+            return self.run(flow, endpoint=endpoint)
+        finally:
+            self._payload = None
 
     def run(self, flow: Flow, *, endpoint: str | None = None) -> Trace:
         src_host = self._source_host(flow.from_)
@@ -219,7 +228,7 @@ class ClusterSim(NodeDatapath):
         proto = flow.protocol.lower()
         outcome, summary, conn = self._connect(src_host, flow.dst_ip, flow.dst_port, proto, flow.sourcePort, flow)
         hosts = tuple(h for h in self.topology.hosts if any(s.host == h for s in self._steps))
-        return Trace(
+        trace = Trace(
             scenario=self.scenario.name,
             flow=flow.name,
             hosts=hosts,
@@ -237,6 +246,8 @@ class ClusterSim(NodeDatapath):
                   # how long the client waits before an error arrives (ARP gives up after ~3 s)
                   "fails_after_ms": self._fails_after_ms},
         )
+        self.counters.count(trace, self._payload)
+        return trace
 
     def _route_balancer(self, flow: Flow) -> None:
         """A ``vip`` balancer sends the Service's LB IP to the node the flow names (``via``)."""
@@ -463,6 +474,15 @@ class ClusterSim(NodeDatapath):
             text = (f"The reply arrived from {v.packet.src}:{v.packet.sport}, but the client talked to "
                     f"{conn.client_tuple[2]}:{conn.client_tuple[3]}: no socket expects it, the client's kernel "
                     "answers with a RST and the connection times out.")
+        if v.host == src.name and v.packet.proto == "tcp" and "RST" not in v.packet.flags:
+            # the client's kernel answers the unexpected segment with a RST, which crosses the
+            # nodes on its way back to the sender (their conntrack sees it: CLOSE); then the
+            # client, still waiting for its own answer, times out
+            saved = conn.packet_no, conn.label, conn.direction
+            conn.packet_no, conn.label, conn.direction = conn.packet_no + 1, "RST", "original"
+            rst = Packet(v.packet.dst, v.packet.src, "tcp", v.packet.dport, v.packet.sport, flags=("RST",))
+            self._send(src, rst)
+            conn.packet_no, conn.label, conn.direction = saved
         self._note(v.host, "timeout", text, v.packet, error=conn.error)
         return "timeout", text, conn
 
@@ -482,6 +502,14 @@ class ClusterSim(NodeDatapath):
                 return _Verdict("unreachable", host.name, pkt, f"{host.name} has no route to {pkt.dst}")
             out_iface, next_hop = route.dev, route.via or pkt.dst
         for _ in range(MAX_HOPS):
+            if out_iface == "lo" and host.kind == "node":
+                # the loopback: the packet leaves and re-enters the same node
+                self._note(host.name, "link", f"{host.name} (lo) → {host.name} (lo)", pkt, link=(host.name, host.name))
+                v = self._node_receive(host, pkt, "lo")
+                if v.status != "forwarded":
+                    return v
+                out_iface, pkt, next_hop = v.detail, v.packet, v.host
+                continue
             iface = host.iface(out_iface)
             nxt = self.topology.neighbour(host, iface, next_hop)
             if nxt is None:

@@ -199,7 +199,18 @@ def build_topology(sc: Scenario) -> Topology:
         h = Host(p.name, "pod", [Interface("eth0", p.ip, 32, peer=p.node)], node=p.node)
         h.routes.append(Route(ipaddress.IPv4Network("0.0.0.0/0"), "eth0", via=gw))
         h.routes.append(Route(ipaddress.IPv4Network(f"{gw}/32"), "eth0", scope_link=True))
+        # the pod's server listens on its declared containerPorts; a pod that declares
+        # none (``ports:`` is informational in Kubernetes) listens where the Services that
+        # select it send: their numeric targetPorts.  A declared port is the whole truth:
+        # a Service whose targetPort misses it is refused (cases/03).  The kernel referee's
+        # servers follow the same rule (tests/kernel/netns.py _server_ports).
         h.listeners = {(cp.protocol.lower(), cp.containerPort) for cp in p.ports}
+        for svc in sc.services if not p.ports else ():
+            if svc.selector and all(p.labels.get(k) == v for k, v in svc.selector.items()):
+                for sp in svc.ports:
+                    tp = sp.targetPort if sp.targetPort is not None else sp.port
+                    if isinstance(tp, int):
+                        h.listeners.add((sp.protocol.lower(), tp))
         hosts[p.name] = h
 
     # The node network's default router (its first host).  It is the nodes' upstream and

@@ -72,7 +72,9 @@ def _opts_text(opts: tuple[Option, ...]) -> str:
     return text
 
 
-def _spec_text(rule: Rule) -> str:
+def _spec_text(rule: Rule, counters: bool = False) -> str:
+    """The rule's words after the chain name; ``counters``: ``-c PKTS BYTES`` where
+    iptables-nft's ``-S -v`` puts them, after the matches and before the target."""
     p = []
     if rule.src is not None:
         p.append(" ! -s " if rule.src_neg else " -s ")
@@ -92,6 +94,8 @@ def _spec_text(rule: Rule) -> str:
     for m in rule.matches:
         p.append(" -m " + m.module)
         p.append(_opts_text(m.options))
+    if counters:
+        p.append(f" -c {rule.packets} {rule.bytes}")
     if rule.target is not None:
         p.append((" -g " if rule.goto else " -j ") + rule.target)
         if rule.target_options:
@@ -183,7 +187,7 @@ def render_rules_S(ruleset: Ruleset, table: str, chain: str | None = None, *,
     for c in chains:
         for r in c.rules:
             if counters:
-                out.append(f"-A {r.chain} -c {r.packets} {r.bytes}{_spec_text(r)}")
+                out.append(f"-A {r.chain}{_spec_text(r, counters=True)}")
             else:
                 out.append(render_rule(r))
     return "\n".join(out) + "\n"

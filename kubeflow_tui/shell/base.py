@@ -25,11 +25,28 @@ class ShellResult:
     trace: Trace | None = None  # set by commands that ran a connection (curl, nc)
     clear: bool = False  # `clear`: the front end should wipe the screen
     exit: bool = False  # `exit`: the session ends (exit_code is the status)
+    #: the order the two streams reached the terminal, when it is not "all of stdout, then
+    #: all of stderr" (curl -v: verbose lines, body, then "Connection left intact"):
+    #: ("out" | "err", text) pieces whose concatenations per stream are stdout and stderr
+    parts: list[tuple[str, str]] | None = None
+
+    @property
+    def chunks(self) -> list[tuple[str, str]]:
+        """("out" | "err", text) in the order a terminal shows them."""
+        if self.parts is not None and "".join(t for k, t in self.parts if k == "out") == self.stdout \
+                and "".join(t for k, t in self.parts if k == "err") == self.stderr:
+            return [(k, t) for k, t in self.parts if t]
+        return [(k, t) for k, t in (("out", self.stdout), ("err", self.stderr)) if t]
+
+    @property
+    def terminal(self) -> str:
+        """Both streams as a terminal shows them (interleaved where the tool interleaves)."""
+        return "".join(t for _, t in self.chunks)
 
     @property
     def output(self) -> str:
-        """stdout then stderr, as a terminal shows them (for comparing typed answers)."""
-        return self.stdout + self.stderr
+        """What a terminal shows (for comparing typed answers)."""
+        return self.terminal
 
 
 class CommandError(Exception):

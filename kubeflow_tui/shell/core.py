@@ -17,10 +17,13 @@ from .base import CommandError, ShellContext, ShellResult, ShellState
 from .conntrack_cmd import run_conntrack
 from .iptables_cmd import TABLES, chain_names, run_iptables, run_iptables_save
 from .kubectl_cmd import resource_names, run_kubectl
+from .sys_cmd import run_ss, run_sysctl, run_wget
+from .tcpdump_cmd import run_tcpdump
 from .net_cmd import (
     dns_server,
     run_curl,
     run_dig,
+    run_host,
     run_hostname,
     run_ip,
     run_nc,
@@ -40,10 +43,17 @@ HELP_LINES = {
     "kubectl": "get svc|endpoints|endpointslices|pods|nodes|deployments [-n NS|-A] [-o wide|yaml|json], describe svc NAME, scale deployment NAME --replicas N, delete pod NAME",
     "curl": "open an HTTP connection through the cluster: curl [-v] [--connect-timeout S] [http://]HOST[:PORT][/PATH]",
     "nc": "open a TCP or UDP connection: nc [-z] [-v] [-u] [-w S] HOST PORT",
-    "ip": "addresses and routes of this host: ip addr, ip route, ip route get IP, ip link",
+    "ip": "addresses, links and routes of this host: ip addr, ip [-br] [-s] link, ip route [show table local], "
+          "ip route get IP, ip rule, ip neigh",
+    "sysctl": "kernel settings the datapath reads: sysctl net.ipv4.ip_forward, -n, -a",
+    "ss": "this host's sockets: ss -tlnp, -uan",
+    "wget": "fetch a page through the cluster: wget -qO- URL",
+    "tcpdump": "the packets of the last connection on this host: tcpdump -i any|eth0|veth-... -nn -c N -e [host H] [port P] [tcp|udp]",
     "hostname": "this host's name (-I: its addresses)",
     "nslookup": "look up a Service name in the cluster DNS",
-    "dig": "look up a Service name in the cluster DNS (+short for just the address)",
+    "dig": "look up a name in the cluster DNS: dig NAME, +short, +search, +noall +answer, -x IP",
+    "host": "look up a name or an address in the cluster DNS: host NAME, host IP",
+    "watch": "one screen of a command as watch shows it: watch -n 1 'iptables -t nat -L -n -v'",
     "help": "this list",
     "history": "the commands typed in this session",
     "clear": "clear the screen",
@@ -86,6 +96,11 @@ class Shell:
             "hostname": run_hostname,
             "nslookup": run_nslookup,
             "dig": run_dig,
+            "sysctl": run_sysctl,
+            "ss": run_ss,
+            "wget": run_wget,
+            "tcpdump": run_tcpdump,
+            "host": run_host,
         }
 
     # ------------------------------------------------------------------ public
@@ -163,13 +178,14 @@ class Shell:
                 if op == "||" and last.exit_code == 0:
                     continue
             r = self._pipeline(seg)
+            total.parts = total.chunks + r.chunks
             total.stdout += r.stdout
             total.stderr += r.stderr
             total.exit_code = r.exit_code
             total.trace = r.trace or total.trace
             total.clear = total.clear or r.clear
             if r.clear:
-                total.stdout, total.stderr = r.stdout, r.stderr
+                total.stdout, total.stderr, total.parts = r.stdout, r.stderr, r.chunks
             last = r
             if r.exit:
                 total.exit = True
@@ -201,12 +217,20 @@ class Shell:
                 r = ShellResult()
             else:
                 r = self._filter(argv, result.stdout)
-            if "2>&1" in redir:
-                r.stdout, r.stderr = r.stdout + r.stderr, ""
-            if "2>null" in redir:
-                r.stderr = ""
-            if ">null" in redir:
-                r.stdout = ""
+            # bash applies redirections left to right: `>/dev/null 2>&1` silences both,
+            # `2>&1 >/dev/null` sends stderr where stdout went before
+            fd1, fd2 = "out", "err"
+            for mark in redir.split():
+                if mark == ">null":
+                    fd1 = "null"
+                elif mark == "2>null":
+                    fd2 = "null"
+                elif mark == "2>&1":
+                    fd2 = fd1
+            streams = {"out": "", "err": "", "null": ""}
+            streams[fd1] += r.stdout
+            streams[fd2] += r.stderr
+            r.stdout, r.stderr = streams["out"], streams["err"]
             err += r.stderr
             r.stderr = ""
             trace = result.trace if result is not None else None
@@ -256,6 +280,8 @@ class Shell:
         try:
             if name == "kubectl" and args[:1] == ["exec"]:
                 r = self._kubectl_exec(args[1:])
+            elif name == "watch":
+                r = self._watch(list(args))
             elif fn is not None:
                 r = fn(self.ctx, args)
             else:
@@ -263,14 +289,63 @@ class Shell:
             if r.trace is not None and self.ctx.is_node:
                 # what this node's xtables-monitor --trace and an armed conntrack -E saw
                 side_out, side_err = side_output(self.ctx, r.trace)
+                chunks = r.chunks
                 r.stdout = side_out + r.stdout
                 r.stderr += side_err
+                r.parts = [("out", side_out)] + chunks + [("err", side_err)]
             return r
         except CommandError as e:
             return ShellResult(stdout=e.stdout, stderr=e.stderr, exit_code=e.code)
         except Exception as e:
             return ShellResult(stderr=f"{name}: internal error of the simulator: {type(e).__name__}: {e}\n",
                                exit_code=1)
+
+    def _watch(self, args: list[str]) -> ShellResult:
+        """``watch [-n S] [-t] [-d] CMD``: one screen of it (procps watch's title line, then
+        the command's output); the simulated shell does not repeat it."""
+        interval, title = 2.0, True
+        while args and args[0].startswith("-"):
+            a = args.pop(0)
+            if a in ("-n", "--interval") and args:
+                try:
+                    interval = max(float(args.pop(0)), 0.1)
+                except ValueError:
+                    return ShellResult(stderr="watch: failed to parse argument\n", exit_code=1)
+            elif a.startswith("-n") and len(a) > 2:
+                try:
+                    interval = max(float(a[2:]), 0.1)
+                except ValueError:
+                    return ShellResult(stderr="watch: failed to parse argument\n", exit_code=1)
+            elif a in ("-t", "--no-title"):
+                title = False
+            elif a in ("-d", "--differences", "-x", "--exec", "-c", "--color", "-b", "--beep"):
+                pass
+            elif a == "--":
+                break
+            else:
+                return ShellResult(stderr=f"watch: invalid option -- '{a.lstrip('-')[:1]}'\n", exit_code=1)
+        if not args:
+            return ShellResult(stderr="\nUsage:\n watch [options] command\n", exit_code=1)
+        line = " ".join(args)
+        r = self._run_inner(line)
+        head = ""
+        if title:
+            import time as _time
+
+            left = f"Every {interval:.1f}s: {line}"
+            right = f"{self.host}: {_time.strftime('%a %b %e %H:%M:%S %Y', _time.gmtime())}"
+            width = 80
+            if len(left) + 1 + len(right) > width:
+                left = left[:max(width - len(right) - 4, 0)] + "..."
+            head = left + " " * max(width - len(left) - len(right), 1) + right + "\n\n"
+        return ShellResult(stdout=head + r.stdout + r.stderr, exit_code=0)
+
+    def _run_inner(self, line: str) -> ShellResult:
+        saved = list(self.state.history)
+        try:
+            return self._run(line)
+        finally:
+            self.state.history[:] = saved
 
     def _kubectl_exec(self, args: list[str]) -> ShellResult:
         """``kubectl exec [-it] POD [-c C] [-n NS] -- CMD ...``: run CMD in the pod."""

@@ -248,6 +248,8 @@ def parse_args(argv: list[str]) -> Parsed:
             if matches and name not in _SPEC_NARGS:
                 handle(_LONG_CMD[matches[0]], attached)
                 continue
+            if name not in _SPEC_NARGS:  # no loaded extension knows it: getopt_long refuses it
+                raise _usage(f'unknown option "{name}"')
             spec_option(name, attached)
             continue
         if tok.startswith("-") and len(tok) > 1:
@@ -361,7 +363,7 @@ Options:
 
 def _view(ctx: ShellContext, table: str) -> Ruleset:
     """The node's ruleset for reading; a table it lacks shows as empty built-ins."""
-    rs = ctx.sim.node_ruleset(ctx.host_name)
+    rs = ctx.sim.counters.view(ctx.host_name, ctx.sim.node_ruleset(ctx.host_name))
     if table not in rs.tables:
         rs = rs.copy()
         rs.table(table)
@@ -398,14 +400,91 @@ def _engine_error(e: IptablesError) -> CommandError:
     return CommandError(f"{PREFIX}{msg}\n{TRY}", 2)
 
 
+#: the kernel's per-command name in "RULE_APPEND failed (...)"
+_RULE_OP = {"A": "RULE_APPEND", "I": "RULE_INSERT", "R": "RULE_REPLACE"}
+#: targets the kernel accepts only when reached from these built-in chains
+_HOOKS = {"DNAT": ("PREROUTING", "OUTPUT"), "REDIRECT": ("PREROUTING", "OUTPUT"),
+          "SNAT": ("INPUT", "POSTROUTING"), "MASQUERADE": ("POSTROUTING",),
+          "REJECT": ("INPUT", "FORWARD", "OUTPUT")}
+
+
+def _kernel_refuses(p: Parsed, why: str = "Invalid argument") -> CommandError:
+    """What iptables-nft prints when the kernel refuses the rule the command sent
+    (a target in a table or hook it does not allow, a loop)."""
+    return CommandError(f"{PREFIX} {_RULE_OP.get(p.command, 'RULE_APPEND')} failed ({why}): rule in chain {p.chain}", 4)
+
+
+def _kernel_check(t: Table, chain: str, rule, p: Parsed) -> None:
+    """The checks nf_tables makes when a rule is added: a jump that closes a loop is
+    refused (ELOOP, "Too many links"); a NAT or REJECT target (directly or anywhere
+    down the jumped-to chains) reached from a hook that does not allow it is refused.
+    A chain no built-in chain reaches is not checked (as in the kernel)."""
+    callers: dict[str, set[str]] = {}
+    for name, c in t.chains.items():
+        for r in c.rules:
+            if r.target in t.chains:
+                callers.setdefault(r.target, set()).add(name)
+    hooks: set[str] = set()
+    seen = {chain}
+    stack = [chain]
+    while stack:
+        c = stack.pop()
+        if t.chains[c].builtin:
+            hooks.add(c)
+        for caller in callers.get(c, ()):
+            if caller not in seen:
+                seen.add(caller)
+                stack.append(caller)
+    # what the new rule leads to: its own target, or everything below the chain it jumps to
+    targets: list[str] = []
+    if rule.target in t.chains and not t.chains[rule.target].builtin:
+        # depth-first with colours: meeting a chain still on the path (or this chain) is a loop
+        state: dict[str, int] = {chain: 1}
+        path = [(rule.target, iter(t.chains[rule.target].rules))]
+        state[rule.target] = 1
+        while path:
+            name, it = path[-1]
+            r = next(it, None)
+            if r is None:
+                state[name] = 2
+                path.pop()
+                continue
+            if r.target in t.chains:
+                st = state.get(r.target)
+                if st == 1:
+                    if hooks:
+                        raise _kernel_refuses(p, "Too many links")
+                    return
+                if st is None:
+                    state[r.target] = 1
+                    path.append((r.target, iter(t.chains[r.target].rules)))
+            elif r.target:
+                targets.append(r.target)
+    elif rule.target:
+        targets.append(rule.target)
+    for tg in targets:
+        allowed = _HOOKS.get(tg)
+        if allowed is not None and not hooks <= set(allowed):
+            raise _kernel_refuses(p)
+
+
 def _parse_rule(ctx: ShellContext, p: Parsed, rs: Ruleset):
     table = rs.tables.get(p.table)
     exists = table is not None and p.chain in table.chains
     try:
         if exists:
-            return parse_rule_args(p.spec, p.table, p.chain, ruleset=rs)
+            rule = parse_rule_args(p.spec, p.table, p.chain, ruleset=rs)
+            if rule.target == "DROP" and p.table == "nat":  # iptables' own check, before the kernel
+                raise CommandError(f'{PREFIX}\nThe "nat" table is not intended for filtering, the use of DROP is '
+                                   f"therefore inhibited.\n\n\n{TRY}", 2)
+            return rule
         rule = parse_rule_args(p.spec, p.table, p.chain or "")
     except IptablesError as e:
+        if exists and "can only be used in the" in e.message:
+            # iptables sends the rule; the kernel refuses the target in this table
+            if p.command in ("C", "D"):
+                raise CommandError("iptables: Bad rule (does a matching rule exist in that chain?).", 1) from None
+            raise _kernel_refuses(p) from None
         raise _engine_error(e) from None
     # the chain does not exist: a jump to a missing chain is still a parse error first
     if rule.target and rule.target not in TARGET_OPTIONS and rule.target not in ("QUEUE",):
@@ -445,6 +524,9 @@ def run_iptables(ctx: ShellContext, argv: list[str]) -> ShellResult:
             if p.rulenum is not None:
                 lines = text.splitlines()
                 text = lines[p.rulenum] + "\n" if p.rulenum < len(lines) else ""
+        if p.zero_too:  # -L -Z: list, then zero (and say so)
+            _zero(ctx, p.table, p.chain)
+            text += f"Zeroing chain `{p.chain}'\n" if p.chain else "Zeroing all chains\n"
         return ShellResult(stdout=text)
 
     base = ctx.sim.node_ruleset(ctx.host_name)
@@ -462,6 +544,8 @@ def run_iptables(ctx: ShellContext, argv: list[str]) -> ShellResult:
         else:
             rule = _parse_rule(ctx, p, rs)
             c = t.chains[chain]
+            if cmd in _RULE_OP:
+                _kernel_check(t, chain, rule, p)
             if cmd == "A":
                 c.rules.append(rule)
             elif cmd == "I":
@@ -514,10 +598,8 @@ def run_iptables(ctx: ShellContext, argv: list[str]) -> ShellResult:
     elif cmd == "Z":
         if chain is not None and chain not in t.chains:
             raise CommandError(NO_CHAIN, 1)
-        for c in t.chains.values():
-            if chain is None or c.name == chain:
-                c.packets = c.bytes = 0
-                c.rules[:] = [r._replace(packets=0, bytes=0) for r in c.rules]
+        _zero(ctx, p.table, chain)
+        return ShellResult()
     elif cmd == "E":
         new = p.newname or ""
         if chain not in t.chains or t.chains[chain].builtin:
@@ -544,6 +626,21 @@ def run_iptables(ctx: ShellContext, argv: list[str]) -> ShellResult:
         t.chains[chain].policy = p.policy
     ctx.sim.set_ruleset(ctx.host_name, rs)
     return ShellResult()
+
+
+def _zero(ctx: ShellContext, table: str, chain: str | None) -> None:
+    """-Z: the counters of one chain (its rules and policy) or of every chain of the table."""
+    rs = ctx.sim.node_ruleset(ctx.host_name)
+    t = rs.tables.get(table)
+    if t is None:
+        return
+    for c in t.chains.values():
+        if chain is None or c.name == chain:
+            ctx.sim.counters.zero(ctx.host_name, table, c)
+            if c.packets or c.bytes or any(r.packets or r.bytes for r in c.rules):
+                # counters a restore with -c or -A -c set: the rules carry them themselves
+                c.packets = c.bytes = 0
+                c.rules[:] = [r._replace(packets=0, bytes=0) if r.packets or r.bytes else r for r in c.rules]
 
 
 SAVE_HELP_ERR = "Look at manual page `iptables-save.8' for more information."
@@ -582,7 +679,7 @@ def run_iptables_save(ctx: ShellContext, argv: list[str]) -> ShellResult:
             raise CommandError("Unknown arguments found on commandline", 1)
     if not ctx.is_node:
         raise CommandError("iptables-save v1.8.9 (nf_tables): " + NO_PERM, 4)
-    rs = ctx.sim.node_ruleset(ctx.host_name)
+    rs = ctx.sim.counters.view(ctx.host_name, ctx.sim.node_ruleset(ctx.host_name))
     if tables is not None:
         if tables not in TABLES:
             raise CommandError(f"Table `{tables}' does not exist", 1)

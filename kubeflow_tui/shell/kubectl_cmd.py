@@ -7,6 +7,7 @@ through ``sim.apply_event`` so kube-proxy resyncs every node's rules at once.
 from __future__ import annotations
 
 import json
+import re
 
 from ..kubeproxy.endpoints import endpoint_slices
 from ..scenario.models import Event
@@ -25,11 +26,20 @@ _RESOURCES = {
     "no": "nodes", "node": "nodes", "nodes": "nodes",
     "deploy": "deployments", "deployment": "deployments", "deployments": "deployments",
     "deployment.apps": "deployments", "deployments.apps": "deployments",
+    "ev": "events", "event": "events", "events": "events", "events.events.k8s.io": "events",
+    "netpol": "networkpolicies", "networkpolicy": "networkpolicies", "networkpolicies": "networkpolicies",
+    "networkpolicies.networking.k8s.io": "networkpolicies",
+    "cm": "configmaps", "configmap": "configmaps", "configmaps": "configmaps",
 }
 _NOTFOUND_KIND = {"services": "services", "endpoints": "endpoints", "pods": "pods", "nodes": "nodes",
-                  "deployments": "deployments.apps", "endpointslices": "endpointslices.discovery.k8s.io"}
+                  "deployments": "deployments.apps", "endpointslices": "endpointslices.discovery.k8s.io",
+                  "events": "events", "networkpolicies": "networkpolicies.networking.k8s.io",
+                  "configmaps": "configmaps"}
 _SINGULAR = {"services": "service", "pods": "pod", "deployments": "deployment.apps", "endpoints": "endpoints",
-             "nodes": "node", "endpointslices": "endpointslice.discovery.k8s.io"}
+             "nodes": "node", "endpointslices": "endpointslice.discovery.k8s.io", "events": "event",
+             "networkpolicies": "networkpolicy.networking.k8s.io", "configmaps": "configmap"}
+#: the CA bundle every namespace gets (kube-controller-manager's root-ca-cert-publisher)
+ROOT_CA_CM = "kube-root-ca.crt"
 
 
 class _Flags:
@@ -92,7 +102,8 @@ def _parse(argv: list[str]) -> _Flags:
             raise CommandError(f"error: unknown flag: {name}\nSee 'kubectl --help' for usage.", 1)
         else:
             f.positional.append(tok)
-    if f.output and f.output not in ("wide", "yaml", "json", "name", "no-headers"):
+    if f.output and f.output not in ("wide", "yaml", "json", "name", "no-headers") and not (
+            f.output.startswith("jsonpath=") or f.output.startswith("jsonpath-as-json=")):
         raise CommandError(f"error: unable to match a printer suitable for the output format \"{f.output}\", "
                            "allowed formats are: custom-columns,custom-columns-file,go-template,go-template-file,"
                            "json,jsonpath,jsonpath-as-json,jsonpath-file,name,template,templatefile,wide,yaml", 1)
@@ -307,12 +318,36 @@ def _label_match(labels: dict, selector: str | None) -> bool:
     return True
 
 
-def _get(ctx: ShellContext, f: _Flags) -> ShellResult:
+def _namespaces(ctx: ShellContext) -> list[str]:
+    sc = ctx.sim.scenario
+    return sorted({"default", "kube-system", "kube-public", "kube-node-lease"}
+                  | {s.namespace for s in sc.services} | {p.namespace for p in sc.pods})
+
+
+def _get(ctx: ShellContext, f: _Flags, prefix_kind: bool = False) -> ShellResult:
     if not f.positional:
         raise CommandError("You must specify the type of resource to get. Use \"kubectl api-resources\" for a "
                            "complete list of supported resources.\n\nerror: Required resource not specified.\n"
                            "Use \"kubectl explain <resource>\" for a detailed description of that resource "
                            "(e.g. kubectl explain pods).\nSee 'kubectl get -h' for help and examples", 1)
+    if "," in f.positional[0] and "/" not in f.positional[0]:
+        # kubectl get svc,ep: one listing per type, a blank line between them
+        kinds = [k for k in f.positional[0].split(",") if k]
+        for k in kinds:
+            _resource(k)
+        out = err = ""
+        code = 0
+        for k in kinds:
+            sub = _Flags()
+            sub.__dict__.update(f.__dict__)
+            sub.positional = [k] + f.positional[1:]
+            r = _get(ctx, sub, prefix_kind=True)
+            if r.stdout and out:
+                out += "\n"
+            out += r.stdout
+            err += r.stderr
+            code = code or r.exit_code
+        return ShellResult(stdout=out, stderr=err, exit_code=code)
     res, name = _resource(f.positional[0])
     names = ([name] if name else []) + f.positional[1:]
     sc = ctx.sim.scenario
@@ -327,9 +362,20 @@ def _get(ctx: ShellContext, f: _Flags) -> ShellResult:
             return False
         return res == "nodes" or _in_ns(f, ns)
 
-    if res == "services":
+    if res in ("events", "networkpolicies"):
+        # none in a simulated cluster: no policy objects; events expire an hour after the fact
+        header = ["NAME"]
+    elif res == "configmaps":
+        header = ["NAME", "DATA", "AGE"]
+        for ns in _namespaces(ctx):
+            if want(ROOT_CA_CM, ns):
+                found.add(ROOT_CA_CM)
+                rows.append(([ns] if ns_col else []) + [ROOT_CA_CM, "1", AGE])
+                objs.append({"apiVersion": "v1", "kind": "ConfigMap",
+                             "metadata": {"name": ROOT_CA_CM, "namespace": ns}})
+    elif res == "services":
         header = ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"] + (["SELECTOR"] if wide else [])
-        for svc in sc.services:
+        for svc in sorted(sc.services, key=lambda s: (s.namespace, s.name)):
             if not want(svc.name, svc.namespace):
                 continue
             found.add(svc.name)
@@ -340,7 +386,7 @@ def _get(ctx: ShellContext, f: _Flags) -> ShellResult:
             objs.append(_svc_obj(svc))
     elif res == "endpoints":
         header = ["NAME", "ENDPOINTS", "AGE"]
-        for svc in sc.services:
+        for svc in sorted(sc.services, key=lambda s: (s.namespace, s.name)):
             if not svc.selector or not want(svc.name, svc.namespace):
                 continue
             found.add(svc.name)
@@ -363,7 +409,7 @@ def _get(ctx: ShellContext, f: _Flags) -> ShellResult:
             header += ["IP", "NODE", "NOMINATED NODE", "READINESS GATES"]
         if f.show_labels:
             header.append("LABELS")
-        for p in sc.pods:
+        for p in sorted(sc.pods, key=lambda p: (p.namespace, p.name)):  # the API server lists by key
             if not want(p.name, p.namespace) or not _label_match(p.labels, f.selector):
                 continue
             found.add(p.name)
@@ -380,7 +426,7 @@ def _get(ctx: ShellContext, f: _Flags) -> ShellResult:
         header = ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
         if wide:
             header += ["INTERNAL-IP", "EXTERNAL-IP", "OS-IMAGE", "KERNEL-VERSION", "CONTAINER-RUNTIME"]
-        for n in sc.cluster.nodes:
+        for n in sorted(sc.cluster.nodes, key=lambda n: n.name):
             if not want(n.name, ""):
                 continue
             found.add(n.name)
@@ -391,7 +437,7 @@ def _get(ctx: ShellContext, f: _Flags) -> ShellResult:
             objs.append(_node_obj(n))
     else:  # deployments
         header = ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
-        for (ns, dep), pods in _deployments(ctx).items():
+        for (ns, dep), pods in sorted(_deployments(ctx).items()):
             if not want(dep, ns):
                 continue
             found.add(dep)
@@ -411,6 +457,11 @@ def _get(ctx: ShellContext, f: _Flags) -> ShellResult:
             return ShellResult(stdout=_dump([], f.output, False))
         return ShellResult(stdout=_dump(objs, f.output, single=bool(names) and len(names) == 1),
                            stderr=err, exit_code=code)
+    if f.output.startswith("jsonpath"):
+        data = objs[0] if names and len(names) == 1 and len(objs) == 1 else {
+            "apiVersion": "v1", "items": objs, "kind": "List", "metadata": {"resourceVersion": ""}}
+        template = f.output.split("=", 1)[1]
+        return ShellResult(stdout=jsonpath(template, data), stderr=err, exit_code=code)
     if f.output == "name":
         kind = _SINGULAR[res]
         return ShellResult(stdout="".join(f"{kind}/{o['metadata']['name']}\n" for o in objs), stderr=err,
@@ -422,8 +473,83 @@ def _get(ctx: ShellContext, f: _Flags) -> ShellResult:
         return ShellResult(stderr=f"No resources found{where}.\n")
     if ns_col:
         header = ["NAMESPACE"] + header
+    if prefix_kind:  # kubectl get svc,ep names each row kind/name
+        kind = _SINGULAR[res].split(".")[0] if res != "endpoints" else "endpoints"
+        k = 1 if ns_col else 0
+        rows = [r[:k] + [f"{kind}/{r[k]}"] + r[k + 1:] for r in rows]
     table = [header] + rows if f.output != "no-headers" else rows
     return ShellResult(stdout=align_table(table), stderr=err, exit_code=code)
+
+
+# ------------------------------------------------------------------ -o jsonpath
+
+
+def _jp_eval(path: str, data) -> list:
+    """Values a kubectl JSONPath expression (``.a.b[0].c``, ``[*]``, ``..x`` not) selects."""
+    vals = [data]
+    for tok in re.findall(r"\.([A-Za-z0-9_\-]+)|\[(\*|-?\d+)\]|\['([^']*)'\]", path):
+        key, idx, quoted = tok
+        key = key or quoted
+        nxt = []
+        for v in vals:
+            if key:
+                if isinstance(v, dict) and key in v:
+                    nxt.append(v[key])
+            elif idx == "*":
+                if isinstance(v, list):
+                    nxt += v
+                elif isinstance(v, dict):
+                    nxt += list(v.values())
+            elif isinstance(v, list):
+                k = int(idx)
+                if -len(v) <= k < len(v):
+                    nxt.append(v[k])
+        vals = nxt
+    return vals
+
+
+def _jp_text(v) -> str:
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, separators=(",", ":"))
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def jsonpath(template: str, data) -> str:
+    """kubectl's ``-o jsonpath=TEMPLATE``: text with ``{expr}``, ``{range expr}...{end}``
+    and quoted literals (``{"\\n"}``); values of one expression joined by spaces."""
+    parts = re.split(r"(\{[^{}]*\})", template)
+    out: list[str] = []
+
+    def run(items: list[str], ctx) -> None:
+        i = 0
+        while i < len(items):
+            item = items[i]
+            i += 1
+            if not (item.startswith("{") and item.endswith("}")):
+                out.append(item)
+                continue
+            expr = item[1:-1].strip()
+            if expr.startswith("range "):
+                depth, j = 1, i
+                while j < len(items) and depth:
+                    e = items[j][1:-1].strip() if items[j].startswith("{") else ""
+                    depth += 1 if e.startswith("range ") else -1 if e == "end" else 0
+                    j += 1
+                body = items[i:j - 1]
+                for v in _jp_eval(expr[6:].strip().lstrip("@"), ctx):
+                    run(body, v)
+                i = j
+            elif expr.startswith('"') and expr.endswith('"') or expr.startswith("'") and expr.endswith("'"):
+                out.append(expr[1:-1].encode().decode("unicode_escape"))
+            else:
+                base = ctx if expr.startswith("@") or not expr.startswith("$") else data
+                vals = _jp_eval(expr.lstrip("$@"), base)
+                out.append(" ".join(_jp_text(v) for v in vals))
+
+    run([p for p in parts if p], data)
+    return "".join(out)
 
 
 # ------------------------------------------------------------------ describe
@@ -469,10 +595,45 @@ def _describe_pod(ctx: ShellContext, p) -> str:
     return "".join((k.ljust(16) + v).rstrip() + "\n" for k, v in rows) + "Events:         <none>\n"
 
 
+def _describe_ep(ctx: ShellContext, svc) -> str:
+    """``kubectl describe endpoints NAME`` (kubectl's describeEndpoints layout)."""
+    obj = _ep_obj(ctx, svc)
+    lines = [f"Name:         {svc.name}", f"Namespace:    {svc.namespace}", "Labels:       <none>",
+             "Annotations:  <none>", "Subsets:"]
+    for sub in obj.get("subsets", []):
+        ready = ",".join(a["ip"] for a in sub.get("addresses", [])) or "<none>"
+        notready = ",".join(a["ip"] for a in sub.get("notReadyAddresses", [])) or "<none>"
+        lines += [f"  Addresses:          {ready}", f"  NotReadyAddresses:  {notready}", "  Ports:"]
+        rows = [["Name", "Port", "Protocol"], ["----", "----", "--------"]]
+        rows += [[p.get("name", "<unset>"), str(p["port"]), p["protocol"]] for p in sub["ports"]]
+        lines += ["    " + x for x in align_table(rows, sep=2).splitlines()]
+        lines.append("")
+    lines.append("Events:  <none>")
+    return "\n".join(lines) + "\n"
+
+
 def _describe(ctx: ShellContext, f: _Flags) -> ShellResult:
     if not f.positional:
         raise CommandError("You must specify the type of resource to describe. Use \"kubectl api-resources\" for "
                            "a complete list of supported resources.", 1)
+    if "," in f.positional[0] and "/" not in f.positional[0]:
+        # kubectl describe svc,ep: each type in turn
+        kinds = [k for k in f.positional[0].split(",") if k]
+        for k in kinds:
+            _resource(k)
+        out = err = ""
+        code = 0
+        for k in kinds:
+            sub = _Flags()
+            sub.__dict__.update(f.__dict__)
+            sub.positional = [k] + f.positional[1:]
+            r = _describe(ctx, sub)
+            if r.stdout and out:
+                out += "\n\n"
+            out += r.stdout
+            err += r.stderr
+            code = code or r.exit_code
+        return ShellResult(stdout=out, stderr=err, exit_code=code)
     res, name = _resource(f.positional[0])
     names = ([name] if name else []) + f.positional[1:]
     sc = ctx.sim.scenario
@@ -495,6 +656,14 @@ def _describe(ctx: ShellContext, f: _Flags) -> ShellResult:
                 err += f'Error from server (NotFound): pods "{n}" not found\n'
             else:
                 out.append(_describe_pod(ctx, pod))
+    elif res == "endpoints":
+        pool = [s for s in sc.services if s.selector and (f.all_ns or s.namespace == ns)]
+        for n in names or [s.name for s in pool]:
+            svc = next((s for s in pool if s.name == n), None)
+            if svc is None:
+                err += f'Error from server (NotFound): endpoints "{n}" not found\n'
+            else:
+                out.append(_describe_ep(ctx, svc))
     else:
         raise CommandError(f"error: kubectl describe {res} is not simulated here; try kubectl get {res} -o yaml", 1)
     if not out and not err:
@@ -611,6 +780,18 @@ def run_kubectl(ctx: ShellContext, argv: list[str]) -> ShellResult:
         return _get(ctx, f)
     if verb == "describe":
         return _describe(ctx, f)
+    if verb == "logs":
+        # the simulated pods run test servers that write no log lines
+        pods = [w for w in f.positional if not w.startswith("-")]
+        if not pods:
+            raise CommandError("error: expected 'logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]'.\n"
+                               "POD or TYPE/NAME is a required argument for the logs command\n"
+                               "See 'kubectl logs -h' for help and examples", 1)
+        name = pods[0].split("/", 1)[1] if pods[0].startswith(("pod/", "pods/")) else pods[0]
+        ns = f.namespace or "default"
+        if not any(p.name == name and p.namespace == ns for p in ctx.sim.scenario.pods):
+            raise CommandError(f'Error from server (NotFound): pods "{name}" not found', 1)
+        return ShellResult()
     if verb == "scale":
         return _scale(ctx, f)
     if verb == "delete":

@@ -8,6 +8,7 @@ what the server answered or the client's error, as curl 7.88.1 / netcat-openbsd 
 
 from __future__ import annotations
 
+import datetime as _dt
 import ipaddress
 import re
 import zlib
@@ -222,11 +223,11 @@ def answer(trace: Trace) -> str:
     return f"saw {trace.server_saw} from {_served_by(trace)}\n"
 
 
-def _connect(ctx: ShellContext, ip: str, port: int, proto: str) -> Trace:
+def _connect(ctx: ShellContext, ip: str, port: int, proto: str, payload=None) -> Trace:
     if ctx.host is None:
         raise CommandError(f"{ctx.host_name}: this host no longer exists (it was deleted)", 1)
     try:
-        return ctx.sim.run_adhoc(source=ctx.host_name, to=f"{ip}:{port}", protocol=proto)
+        return ctx.sim.run_adhoc(source=ctx.host_name, to=f"{ip}:{port}", protocol=proto, payload=payload)
     except CommandError:
         raise
     except Exception as e:  # the engine could not judge it: say so, never a traceback
@@ -241,6 +242,11 @@ _CURL_ARG = {"-o", "--output", "-m", "--max-time", "--connect-timeout", "-X", "-
              "--resolve", "-x", "--proxy", "--retry", "-b", "--cookie", "--data-raw", "--interface",
              "--local-port", "-T", "--upload-file", "-r", "--range", "-c", "--cookie-jar"}
 _CURL_FLAGS = set("vsSIkLf4iNnqG")
+
+
+def _http_headers(body: str) -> list[str]:
+    """The simulated servers' HTTP answer: status line and two headers."""
+    return ["HTTP/1.1 200 OK", "Content-Type: text/plain; charset=utf-8", f"Content-Length: {len(body)}"]
 
 
 def _parse_url(url: str) -> tuple[str, str, int | None, str]:
@@ -355,15 +361,24 @@ def run_curl(ctx: ShellContext, argv: list[str]) -> ShellResult:
     if ip is None:
         return fail(f"curl: (6) Could not resolve host: {host}", 6,
                     [f"* Could not resolve host: {host}", "* Closing connection 0"])
-    trace = _connect(ctx, ip, port, "TCP")
+    method = "HEAD" if opts["head"] else (opts.get("-X") or opts.get("--request") or "GET")
+    hostport = host if port == 80 else f"{host}:{port}"
+    request = f"{method} {path} HTTP/1.1\r\nHost: {hostport}\r\nUser-Agent: {CURL_VERSION}\r\nAccept: */*\r\n\r\n"
+
+    def payload(t: Trace) -> tuple[int, int]:  # the HTTP exchange's bytes, for the counters
+        body = answer(t)
+        head = _http_headers(body)
+        return len(request), len("".join(h + "\r\n" for h in head) + "\r\n") + (0 if method == "HEAD" else len(body))
+
+    payload.http = True
+    trace = _connect(ctx, ip, port, "TCP", payload)
     side_out = side_err = ""  # TRACE lines / conntrack events: added by the shell (core.py)
     vpre = [f"*   Trying {ip}:{port}..."]
     timeout_opt = opts.get("--connect-timeout")
     max_time = opts.get("-m") or opts.get("--max-time")
     if trace.outcome == "delivered":
         body = answer(trace)
-        status = "HTTP/1.1 200 OK"
-        headers = [status, "Content-Type: text/plain; charset=utf-8", f"Content-Length: {len(body)}"]
+        headers = _http_headers(body)
         if scheme == "https":
             r = fail("curl: (35) OpenSSL/3.0.11: error:0A00010B:SSL routines::wrong version number", 35,
                      vpre + [f"* Connected to {host} ({ip}) port {port} (#0)"])
@@ -388,16 +403,17 @@ def run_curl(ctx: ShellContext, argv: list[str]) -> ShellResult:
                     .replace("\\n", "\n"))
         err = ""
         if opts["verbose"]:
-            method = "HEAD" if opts["head"] else (opts.get("-X") or opts.get("--request") or "GET")
-            hostport = host if port == 80 else f"{host}:{port}"
-            v = vpre + [f"* Connected to {host} ({ip}) port {port} (#0)", f"> {method} {path} HTTP/1.1",
-                        f"> Host: {hostport}", f"> User-Agent: {CURL_VERSION}", "> Accept: */*", "> "]
-            v += ["< " + h for h in headers] + ["< "]
-            err = "".join(x + "\n" for x in v)
+            # curl -v shows the request and response headers as they went over the wire,
+            # each with its "\r\n"; the body goes to stdout between the headers and the last line
+            err = "".join(x + "\n" for x in vpre + [f"* Connected to {host} ({ip}) port {port} (#0)"])
+            wire = [f"> {method} {path} HTTP/1.1", f"> Host: {hostport}", f"> User-Agent: {CURL_VERSION}",
+                    "> Accept: */*", "> "] + ["< " + h for h in headers] + ["< "]
+            err += "".join(x + "\r\n" for x in wire)
             err_tail = f"* Connection #0 to host {host} left intact\n"
         else:
             err_tail = ""
-        return ShellResult(stdout=side_out + out, stderr=err + err_tail + side_err, trace=trace)
+        return ShellResult(stdout=side_out + out, stderr=err + err_tail + side_err, trace=trace,
+                           parts=[("out", side_out), ("err", err), ("out", out), ("err", err_tail + side_err)])
     limit = timeout_opt if timeout_opt is not None else max_time
     if trace.outcome in ("refused", "unreachable") and not _error_too_late(trace, limit):
         reason = "Connection refused" if trace.outcome == "refused" else "No route to host"
@@ -475,49 +491,59 @@ def run_nc(ctx: ShellContext, argv: list[str]) -> ShellResult:
                 k += 1
             continue
         args.append(tok)
-    if len(args) < 2:
+    if not args:
         raise CommandError(NC_USAGE, 1)
-    host, port_text = args[0], args[1]
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise CommandError(f"nc: port number invalid: {port_text}", 1)
-    port = int(port_text)
+    if len(args) < 2:
+        raise CommandError("nc: missing port number", 1)
+    host = args[0]
+    ports: list[int] = []
+    for port_text in args[1:]:
+        lo, dash, hi = port_text.partition("-")
+        if not lo.isdigit() or not 0 < int(lo) < 65536 or (dash and (not hi.isdigit() or not 0 < int(hi) < 65536)):
+            raise CommandError(f"nc: port number invalid: {port_text}" if not dash else
+                               f"nc: port range not valid", 1)
+        a, b = int(lo), int(hi) if dash else int(lo)
+        ports += list(range(min(a, b), max(a, b) + 1))
     proto = "udp" if udp else "tcp"
     ip, _ = resolve(ctx, host)
     if ip is None:
-        raise CommandError(f"nc: getaddrinfo for host \"{host}\" port {port}: Name or service not known", 1)
-    trace = _connect(ctx, ip, port, proto.upper())
-    side_out = side_err = ""  # TRACE lines / conntrack events: added by the shell (core.py)
-    ok_line = f"Connection to {host} {port} port [{proto}/{_service_name(port, proto)}] succeeded!\n"
+        raise CommandError(f"nc: getaddrinfo for host \"{host}\" port {ports[0]}: Name or service not known", 1)
     out = err = ""
-    code = 0
-    if udp:
-        if trace.outcome == "delivered":
+    code = 1
+    trace = None
+    for port in ports:
+        # -z: connect and close, no data (the counters see no data segments)
+        trace = _connect(ctx, ip, port, proto.upper(), (lambda t: (0, 0)) if zero and not udp else None)
+        ok_line = f"Connection to {host} {port} port [{proto}/{_service_name(port, proto)}] succeeded!\n"
+        # OpenBSD nc says what happened only with -v; the exit code is 0 if any port answered
+        if udp:
+            if trace.outcome == "delivered":
+                code = 0
+                if verbose:
+                    err += ok_line
+                if not zero:
+                    out += answer(trace)
+            elif trace.outcome != "refused":
+                code = 0
+                if verbose and zero:
+                    err += ok_line  # nothing came back: UDP cannot tell
+        elif trace.outcome == "delivered":
+            code = 0
             if verbose:
-                err = ok_line
+                err += ok_line
             if not zero:
-                out = answer(trace)
-        elif trace.outcome == "refused":
-            code = 1
-        else:
-            if verbose and zero:
-                err = ok_line  # nothing came back: UDP cannot tell
-    else:
-        if trace.outcome == "delivered":
-            if verbose:
-                err = ok_line
-            if not zero:
-                out = answer(trace)
-        elif trace.outcome in ("refused", "unreachable") and not _error_too_late(trace, wait):
-            reason = "Connection refused" if trace.outcome == "refused" else "No route to host"
-            err = f"nc: connect to {host} port {port} ({proto}) failed: {reason}\n"
-            code = 1
-        else:
-            if wait is not None:
-                err = f"nc: connect to {host} port {port} ({proto}) timed out: Operation now in progress\n"
+                out += answer(trace)
+        elif verbose:
+            if trace.outcome in ("refused", "unreachable") and not _error_too_late(trace, wait):
+                reason = "Connection refused" if trace.outcome == "refused" else "No route to host"
+                err += f"nc: connect to {host} port {port} ({proto}) failed: {reason}\n"
+            elif wait is not None:
+                err += f"nc: connect to {host} port {port} ({proto}) timed out: Operation now in progress\n"
             else:
-                err = f"nc: connect to {host} port {port} ({proto}) failed: Connection timed out\n"
-            code = 1
-    return ShellResult(stdout=side_out + out, stderr=err + side_err, exit_code=code, trace=trace)
+                err += f"nc: connect to {host} port {port} ({proto}) failed: Connection timed out\n"
+        if code == 0 and not zero:
+            break  # without -z nc talks to the first port that answers
+    return ShellResult(stdout=out, stderr=err, exit_code=code, trace=trace)
 
 
 NC_USAGE = """usage: nc [-46CDdFhklNnrStUuvZz] [-I length] [-i interval] [-M ttl]
@@ -581,12 +607,72 @@ def _route_key(r):
     return (int(r.dst.network_address), r.dst.prefixlen)
 
 
+def _local_table(ctx: ShellContext) -> str:
+    """``ip route show table local``: what the kernel adds for each address (a ``local``
+    route, and a ``broadcast`` one for a subnet wider than /31), in the fib's order."""
+    h = ctx.host
+    rows: list[tuple[int, int, int, str]] = []
+
+    def add(kind: str, dst: str, prefix: int, dev: str, scope: str, src: str) -> None:
+        net = ipaddress.IPv4Network(f"{dst}/{prefix}", strict=False)
+        shown = dst if prefix == 32 else str(net)
+        rows.append((int(net.network_address), prefix, len(rows),
+                     f"{kind} {shown} dev {dev} proto kernel scope {scope} src {src} "))
+
+    add("local", "127.0.0.0", 8, "lo", "host", "127.0.0.1")
+    add("local", "127.0.0.1", 32, "lo", "host", "127.0.0.1")
+    add("broadcast", "127.255.255.255", 32, "lo", "link", "127.0.0.1")
+    for extra in h.extra_local:
+        add("local", extra, 32, "lo", "host", extra)
+    for iface in h.interfaces:
+        add("local", iface.address, 32, iface.name, "host", iface.address)
+        if iface.prefix < 31:
+            bcast = ipaddress.IPv4Network(f"{iface.address}/{iface.prefix}", strict=False).broadcast_address
+            add("broadcast", str(bcast), 32, iface.name, "link", iface.address)
+    return "".join(r[3] + "\n" for r in sorted(rows))
+
+
+def _link_stats(ctx: ShellContext, dev: str) -> list[str]:
+    """The ``ip -s link`` block: what crossed the interface in the connections run so far."""
+    rx_b, rx_p, tx_b, tx_p = ctx.sim.counters.interface(ctx.host_name, dev)
+    return ["    RX:  bytes packets errors dropped  missed   mcast           ",
+            f"    {rx_b:>10} {rx_p:>7} {0:>6} {0:>7} {0:>7} {0:>7} ",
+            "    TX:  bytes packets errors dropped carrier collsns           ",
+            f"    {tx_b:>10} {tx_p:>7} {0:>6} {0:>7} {0:>7} {0:>7} "]
+
+
+def _neigh_text(ctx: ShellContext, brief: bool) -> str:
+    """``ip neigh``: the hosts this one resolved with ARP to send the connections run so
+    far, most recent first; REACHABLE (a moment after use, before the kernel's timers
+    make it STALE)."""
+    hosts = ctx.sim.topology.hosts
+    out = []
+    for dev, other in reversed(list(ctx.sim.counters.neighbours.get(ctx.host_name, {}))):
+        h = hosts.get(other)
+        if h is None:
+            continue
+        their = next((i for i in h.interfaces if i.peer == ctx.host_name), None) or next(
+            (i for i in h.interfaces if i.name == "eth0"), None)
+        if their is None:
+            continue
+        addr = their.address
+        mac = _mac(h.name + their.name)
+        out.append(f"{addr:<16} {dev:<16} {mac} REACHABLE " if brief else f"{addr} dev {dev} lladdr {mac} REACHABLE ")
+    return "".join(x + "\n" for x in out)
+
+
+IP_RULES = "0:\tfrom all lookup local\n32766:\tfrom all lookup main\n32767:\tfrom all lookup default\n"
+
+
 def run_ip(ctx: ShellContext, argv: list[str]) -> ShellResult:
     args = list(argv)
-    brief = False
+    brief = stats = False
     while args and args[0].startswith("-"):
         opt = args.pop(0)
-        if opt in ("-4", "-s", "-d", "-c", "-color", "--color", "-details"):
+        if opt in ("-s", "-stats", "-statistics"):
+            stats = True
+            continue
+        if opt in ("-4", "-d", "-c", "-color", "--color", "-details"):
             continue
         if opt in ("-br", "-brief", "--brief"):
             brief = True
@@ -603,7 +689,8 @@ def run_ip(ctx: ShellContext, argv: list[str]) -> ShellResult:
     obj = args.pop(0)
     objs = {"address": ("a", "ad", "add", "addr", "addre", "addres", "address"),
             "route": ("r", "ro", "rou", "rout", "route"),
-            "link": ("l", "li", "lin", "link"), "help": ("help",)}
+            "link": ("l", "li", "lin", "link"), "help": ("help",),
+            "rule": ("ru", "rul", "rule"), "neighbour": ("n", "ne", "nei", "neig", "neigh", "neighbor", "neighbour")}
     which = next((k for k, v in objs.items() if obj in v), None)
     if which is None:
         raise CommandError(f'Object "{obj}" is unknown, try "ip help".', 255)
@@ -624,14 +711,44 @@ def run_ip(ctx: ShellContext, argv: list[str]) -> ShellResult:
             if dev not in ["lo"] + [i.name for i in ctx.host.interfaces]:
                 raise CommandError(f'Device "{dev}" does not exist.', 1)
         return ShellResult(stdout=_addr_text(ctx, dev, brief))
+    if which == "rule":
+        if sub not in ("show", "list", "ls", "s", "sh", "l", "lst"):
+            if sub in ("add", "del", "delete", "flush"):
+                raise CommandError("RTNETLINK answers: Operation not permitted", 2)
+            raise CommandError(f'Command "{sub}" is unknown, try "ip rule help".', 255)
+        return ShellResult(stdout=IP_RULES)
+    if which == "neighbour":
+        if sub not in ("show", "list", "ls", "s", "sh", "l", "lst"):
+            if sub in ("add", "del", "delete", "flush", "change", "replace"):
+                raise CommandError("RTNETLINK answers: Operation not permitted", 2)
+            raise CommandError(f'Command "{sub}" is unknown, try "ip neigh help".', 255)
+        return ShellResult(stdout=_neigh_text(ctx, brief))
     if which == "link":
+        if sub not in ("show", "list", "ls", "s", "sh", "l", "lst"):
+            if sub in ("add", "del", "delete", "set", "change"):
+                raise CommandError("RTNETLINK answers: Operation not permitted", 2)
+            args = [sub] + args
+        dev = None
+        if args:
+            dev = args[1] if args[0] == "dev" and len(args) > 1 else args[0]
+            if dev not in ["lo"] + [i.name for i in ctx.host.interfaces]:
+                raise CommandError(f'Device "{dev}" does not exist.', 1)
         out = []
         for n, (name, lines) in enumerate(_iface_rows(ctx), 1):
+            if dev is not None and name.split("@")[0] != dev:
+                continue
             if name == "lo":
-                out.append(f"{n}: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000")
+                flags, state, mtu = "<LOOPBACK,UP,LOWER_UP>", "UNKNOWN", 65536
             else:
-                out.append(f"{n}: {name}: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default qlen 1000")
+                flags, state, mtu = "<BROADCAST,MULTICAST,UP,LOWER_UP>", "UP", 1500
+            if brief:
+                mac = lines[0].split()[1]
+                out.append(f"{name:<16} {state:<14} {mac} {flags} ")
+                continue
+            out.append(f"{n}: {name}: {flags} mtu {mtu} qdisc noqueue state {state} mode DEFAULT group default qlen 1000")
             out.append(lines[0])
+            if stats:
+                out += _link_stats(ctx, name.split("@")[0])
         return ShellResult(stdout="".join(x + "\n" for x in out))
     # route
     if sub == "get":
@@ -654,6 +771,18 @@ def run_ip(ctx: ShellContext, argv: list[str]) -> ShellResult:
         if sub in ("add", "del", "delete", "flush", "change", "replace", "append"):
             raise CommandError("RTNETLINK answers: Operation not permitted", 2)
         raise CommandError(f'Command "{sub}" is unknown, try "ip route help".', 255)
+    if args[:1] == ["table"]:
+        if len(args) < 2:
+            raise CommandError('Command line is not complete. Try option "help"', 255)
+        table = args[1]
+        if table in ("local", "255"):
+            return ShellResult(stdout=_local_table(ctx))
+        if table == "default" or table == "253":
+            return ShellResult()
+        if table not in ("main", "254"):
+            if table.isdigit():
+                return ShellResult()
+            raise CommandError(f'Error: argument "{table}" is wrong: table id value is invalid\n', 255)
     routes = sorted(ctx.host.routes, key=_route_key)
     return ShellResult(stdout="".join(r.text() + "\n" for r in routes))
 
@@ -724,51 +853,176 @@ def run_nslookup(ctx: ShellContext, argv: list[str]) -> ShellResult:
     return ShellResult(stdout=head + f"Name:\t{fq}\nAddress: {ip}\n\n")
 
 
+DIG_VERSION = "9.18.49-1~deb12u3-Debian"
+
+
+def _dig_field(cols: list[tuple[str, int]]) -> str:
+    """BIND's master-file columns: each field then, before the next, tabs to that field's
+    column (tab stops every 8), or one space when the text already reaches it."""
+    out = ""
+    col = 0
+    for k, (text, to) in enumerate(cols):
+        if k:
+            if col >= to:
+                out += " "
+                col += 1
+            else:
+                n = to // 8 - col // 8
+                out += "\t" * n
+                col = (to // 8) * 8
+        out += text
+        col += len(text)
+    return out
+
+
+def _dig_rr(name: str, rtype: str, data: str) -> str:
+    return _dig_field([(name, 0), ("30", 24), ("IN", 32), (rtype, 40), (data, 48)])
+
+
+def _wire_len(name: str) -> int:
+    return len(name.rstrip(".")) + 2
+
+
 def run_dig(ctx: ShellContext, argv: list[str]) -> ShellResult:
-    short = search = False
+    """dig 9.18 against the cluster DNS, as CoreDNS's kubernetes plugin answers:
+    authoritative, no recursion, TTL 30, NXDOMAIN with the zone's SOA, names compressed."""
+    short = search = reverse = False
+    sections = {"question": True, "answer": True, "authority": True, "additional": True, "comments": True,
+                "cmd": True, "stats": True}
     names = []
     qtype = "A"
-    for a in argv:
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        i += 1
         if a == "+short":
             short = True
-        elif a == "+search":
-            search = True
+        elif a in ("+search", "+nosearch"):
+            search = a == "+search"
+        elif a == "+noall":
+            sections = dict.fromkeys(sections, False)
+        elif a == "+all":
+            sections = dict.fromkeys(sections, True)
+        elif a.startswith("+no") and a[3:] in sections:
+            sections[a[3:]] = False
+        elif a.startswith("+") and a[1:] in sections:
+            sections[a[1:]] = True
         elif a.startswith("+") or a.startswith("@"):
             continue
-        elif a.upper() in ("A", "AAAA", "SRV", "PTR", "ANY", "CNAME", "TXT", "MX", "NS"):
+        elif a == "-x" and i < len(argv):
+            reverse = True
+            names.append(argv[i])
+            i += 1
+        elif a.upper() in ("A", "AAAA", "SRV", "PTR", "ANY", "CNAME", "TXT", "MX", "NS", "SOA"):
             qtype = a.upper()
         elif a.startswith("-"):
+            if a in ("-t", "-p", "-b", "-c", "-q") and i < len(argv):
+                if a == "-t":
+                    qtype = argv[i].upper()
+                i += 1
             continue
         else:
             names.append(a)
     name = names[0] if names else "."
+    banner = ["", f"; <<>> DiG {DIG_VERSION} <<>> {' '.join(argv)}", ";; global options: +cmd"]
     if not uses_cluster_dns(ctx):
         msg = ";; communications error to 127.0.0.53#53: timed out\n" * 3
-        return ShellResult(stdout=("" if short else "\n; <<>> DiG 9.18.24-1-Debian <<>> " + " ".join(argv) + "\n;; global options: +cmd\n")
-                           + msg + ";; no servers could be reached\n", exit_code=9)
-    ip, fq = resolve(ctx, name, search=search)
-    if qtype != "A":
-        ip = None
-    if short:
-        return ShellResult(stdout=f"{ip}\n" if ip else "")
-    server = dns_server(ctx)
-    qname = (fq if ip else name).rstrip(".") + "."
-    status = "NOERROR" if ip else "NXDOMAIN"
-    qid = zlib.crc32(qname.encode()) & 0xFFFF
-    lines = ["", f"; <<>> DiG 9.18.24-1-Debian <<>> {' '.join(argv)}", ";; global options: +cmd", ";; Got answer:",
-             f";; ->>HEADER<<- opcode: QUERY, status: {status}, id: {qid}",
-             f";; flags: qr aa rd; QUERY: 1, ANSWER: {1 if ip else 0}, AUTHORITY: {0 if ip else 1}, ADDITIONAL: 1",
-             ";; WARNING: recursion requested but not available", "", ";; OPT PSEUDOSECTION:",
-             "; EDNS: version: 0, flags:; udp: 1232", ";; QUESTION SECTION:", f";{qname}\t\t\tIN\t{qtype}", ""]
-    if ip:
-        lines += [";; ANSWER SECTION:", f"{qname} 30\tIN\tA\t{ip}", ""]
+        return ShellResult(stdout=msg + ("" if short or not sections["cmd"] else "\n".join(banner) + "\n")
+                           + ";; no servers could be reached\n", exit_code=9)
+    records = _records(ctx)
+    answers: list[tuple[str, str, str]] = []
+    if reverse:
+        try:
+            ipaddress.IPv4Address(name)
+        except ValueError:
+            raise CommandError(f"Invalid IP address {name}", 10) from None
+        qname = ".".join(reversed(name.split("."))) + ".in-addr.arpa."
+        qtype = "PTR"
+        owners = sorted(n for n, ip in records.items() if ip == name and n.count(".") >= 4)
+        if owners:
+            answers.append((qname, "PTR", owners[0] + "."))
     else:
-        lines += [";; AUTHORITY SECTION:",
-                  f"{CLUSTER_DOMAIN}.\t\t30\tIN\tSOA\tns.dns.{CLUSTER_DOMAIN}. hostmaster.{CLUSTER_DOMAIN}. "
-                  "1700000000 7200 1800 86400 30", ""]
-    lines += [";; Query time: 0 msec", f";; SERVER: {server}#53({server}) (UDP)",
-              ";; WHEN: Mon Jan 01 00:00:00 UTC 2024", f";; MSG SIZE  rcvd: {len(qname) + (62 if ip else 120)}", ""]
-    return ShellResult(stdout="\n".join(lines) + "\n")
+        ip, fq = resolve(ctx, name, search=search)
+        qname = (fq if ip else name).rstrip(".") + "."
+        if ip and qtype == "A":
+            answers.append((qname, "A", ip))
+    exists = bool(answers) or (not reverse and resolve(ctx, name, search=search)[0] is not None)
+    status = "NOERROR" if exists else "NXDOMAIN"
+    if short:
+        return ShellResult(stdout="".join(a[2] + "\n" for a in answers))
+    server = dns_server(ctx)
+    qid = zlib.crc32(qname.encode()) & 0xFFFF
+    zone = CLUSTER_DOMAIN + "."
+    lines: list[str] = []
+    if sections["cmd"]:
+        lines += banner
+    if sections["comments"]:
+        lines.append(";; Got answer:")
+        if qname.lower().endswith(".local."):
+            lines += [";; WARNING: .local is reserved for Multicast DNS",
+                      ";; You are currently testing what happens when an mDNS query is leaked to DNS"]
+        lines += [f";; ->>HEADER<<- opcode: QUERY, status: {status}, id: {qid}",
+                  f";; flags: qr aa rd; QUERY: 1, ANSWER: {len(answers)}, AUTHORITY: {0 if answers else 1}, "
+                  "ADDITIONAL: 1",
+                  ";; WARNING: recursion requested but not available", "", ";; OPT PSEUDOSECTION:",
+                  "; EDNS: version: 0, flags:; udp: 1232"]
+    if sections["question"]:
+        if sections["comments"]:
+            lines.append(";; QUESTION SECTION:")
+        lines.append(";" + _dig_field([(qname, 0), ("IN", 32), (qtype, 40)])[0:])
+        if sections["comments"]:
+            lines.append("")
+    if answers and sections["answer"]:
+        if sections["comments"]:
+            lines.append(";; ANSWER SECTION:")
+        lines += [_dig_rr(n, t, d) for n, t, d in answers]
+        if sections["comments"]:
+            lines.append("")
+    if not answers and sections["authority"]:
+        if sections["comments"]:
+            lines.append(";; AUTHORITY SECTION:")
+        lines.append(_dig_rr(zone, "SOA", f"ns.dns.{zone} hostmaster.{zone} 1700000000 7200 1800 86400 30"))
+        if sections["comments"]:
+            lines.append("")
+    if sections["stats"]:
+        size = 12 + _wire_len(qname) + 4 + 11
+        for n, t, d in answers:
+            size += 2 + 10 + (4 if t == "A" else _wire_len(d))
+        if not answers:
+            size += 2 + 10 + (len("ns.dns") + 1 + 2) + (len("hostmaster") + 1 + 2) + 20
+        stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%a %b %d %H:%M:%S UTC %Y")
+        lines += [";; Query time: 0 msec", f";; SERVER: {server}#53({server}) (UDP)", f";; WHEN: {stamp}",
+                  f";; MSG SIZE  rcvd: {size}", ""]
+    return ShellResult(stdout="".join(x + "\n" for x in lines))
+
+
+def run_host(ctx: ShellContext, argv: list[str]) -> ShellResult:
+    """``host NAME|IP`` (bind9-host 9.18): A (then AAAA and MX, which the cluster DNS has
+    none of), or the PTR of an address."""
+    args = [a for a in argv if not a.startswith("-")]
+    if not args:
+        raise CommandError("Usage: host [-aCdilrTvVw] [-c class] [-N ndots] [-t type] [-W time]\n"
+                           "            [-R number] [-m flag] [-p port] hostname [server]", 1)
+    name = args[0]
+    if not uses_cluster_dns(ctx):
+        return ShellResult(stdout=";; communications error to 127.0.0.53#53: timed out\n" * 2
+                           + ";; no servers could be reached\n", exit_code=1)
+    try:
+        ipaddress.IPv4Address(name)
+        is_ip = True
+    except ValueError:
+        is_ip = False
+    records = _records(ctx)
+    if is_ip:
+        rev = ".".join(reversed(name.split("."))) + ".in-addr.arpa"
+        owners = sorted(n for n, ip in records.items() if ip == name and n.count(".") >= 4)
+        if not owners:
+            return ShellResult(stdout=f"Host {rev}. not found: 3(NXDOMAIN)\n", exit_code=1)
+        return ShellResult(stdout=f"{rev} domain name pointer {owners[0]}.\n")
+    ip, fq = resolve(ctx, name)
+    if ip is None:
+        return ShellResult(stdout=f"Host {name} not found: 3(NXDOMAIN)\n", exit_code=1)
+    return ShellResult(stdout=f"{fq} has address {ip}\n")
 
 
 def _error_too_late(trace, limit) -> bool:

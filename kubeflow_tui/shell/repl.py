@@ -80,8 +80,7 @@ def run_repl(sim, host: str, stdin: TextIO | None = None, stdout: TextIO | None 
             pass  # input() already added it to readline's history
         if result.clear:
             stdout.write(CLEAR)
-        stdout.write(result.stdout)
-        stdout.write(result.stderr)
+        stdout.write(result.terminal)
         stdout.flush()
         status = result.exit_code
         if result.exit:

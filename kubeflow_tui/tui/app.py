@@ -6,7 +6,7 @@ Start-up is kept short: the screen the learner asked for (a lesson, a scenario, 
 they left off) is the app's first screen (the lesson list is made only when they go
 there), the lesson list is read when it is first needed, and the engine (pydantic
 scenario loading, kube-proxy's rules, the flow's Trace) runs after the first frame (see
-``FlowScreen._start``).  Screens and the engine's modules are imported where they are used.
+``FlowScreen``: its engine workers).  Screens and the engine's modules are imported where they are used.
 """
 
 from __future__ import annotations
@@ -14,24 +14,21 @@ from __future__ import annotations
 import gc
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 
 from kubeflow_tui.progress import Progress
-from kubeflow_tui.tui import _compat
+from kubeflow_tui.tui import messages
 
 if TYPE_CHECKING:
     from textual.screen import Screen
 
     from kubeflow_tui.lessons import Lesson
     from kubeflow_tui.tui.engine import Engine
-    from kubeflow_tui.tui.screens.flow import FlowScreen
 
 DARK, LIGHT = "textual-dark", "textual-light"
-
-_compat.apply()
 
 
 def _commands_provider() -> type:
@@ -48,10 +45,23 @@ class KubeflowApp(App[int]):
     VERTICAL_BREAKPOINTS = [(0, "-tiny-h"), (20, "-tall")]
     COMMANDS = App.COMMANDS | {_commands_provider}
     BINDINGS = [
-        Binding("question_mark", "help", "Help"),
-        Binding("t", "toggle_theme", "Theme"),
-        Binding("q", "quit", "Quit"),
-        Binding("o", "open_scenario", "Open", show=False),
+        Binding("question_mark,f1", "help", "Help", tooltip="Every key, where you are and elsewhere",
+                id="app.help"),
+        Binding("q", "quit", "Quit", tooltip="Quit (your progress is saved)", id="app.quit"),
+        Binding("t", "toggle_theme", "Theme", tooltip="Light / dark theme", id="app.theme", show=False),
+        Binding("o", "open_scenario", "Open", tooltip="Open a scenario file", id="app.open", show=False),
+    ]
+    #: where the help screen looks for the keys of the places the learner is not in now
+    #: (module, class): each class's own BINDINGS, titled by its HELP_TITLE
+    HELP_PLACES = [
+        ("kubeflow_tui.tui.screens.home", "HomeScreen"),
+        ("kubeflow_tui.tui.screens.flow", "FlowScreen"),
+        ("kubeflow_tui.tui.screens.lesson", "LessonScreen"),
+        ("kubeflow_tui.tui.widgets.shell_pane", "ShellInput"),
+        ("kubeflow_tui.tui.screens.ruleset", "RulesetScreen"),
+        ("kubeflow_tui.tui.screens.quiz", "QuestionPanel"),
+        ("kubeflow_tui.tui.screens.quiz", "QuizScreen"),
+        ("kubeflow_tui.tui.screens.case", "CaseScreen"),
     ]
 
     def __init__(
@@ -71,8 +81,8 @@ class KubeflowApp(App[int]):
         self._lesson_errors: list[str] = []
         self.progress = progress if progress is not None else Progress.load()
         self.start = start
-        self._announced_done: set[str] = set()
-        self._quiz_offered: set[str] = set()
+        self.announced_done: set[str] = set()
+        self.quiz_offered: set[str] = set()
         self._start_error: tuple[str, str] | None = None
         self._gc_paused = False  # (see run_async)
         theme = self.progress.data.get("theme")
@@ -116,9 +126,12 @@ class KubeflowApp(App[int]):
         self.notify("\n".join(self._lesson_errors)[:500], title="Some lessons could not be read",
                     severity="warning", timeout=10)
 
-    def get_default_screen(self) -> Screen:
+    def first_screen(self) -> Screen:
         """The first screen: the lesson or scenario asked for, else where the learner left
-        off, else the lesson list (the list is not made when the app opens elsewhere)."""
+        off, else the lesson list (the list is not made when the app opens elsewhere).
+
+        It is pushed over the app's default (empty) screen, so that every screen the
+        learner meets was pushed and can be switched or popped."""
         screen: Screen | None = None
         try:
             if self.path:
@@ -152,6 +165,7 @@ class KubeflowApp(App[int]):
             gc.enable()
 
     def on_mount(self) -> None:
+        self.push_screen(self.first_screen())
         self.call_after_refresh(self._resume_gc)  # after the first frame (see run_async)
         if self.progress.notice:
             self.notify(self.progress.notice, title="Progress", severity="warning", timeout=15)
@@ -228,24 +242,40 @@ class KubeflowApp(App[int]):
         """Back to the lesson list (made now if the app opened on a lesson or scenario)."""
         from kubeflow_tui.tui.screens.home import HomeScreen
 
-        while len(self.screen_stack) > 1 and not isinstance(self.screen, HomeScreen):
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, HomeScreen):
             self.pop_screen()
         if not isinstance(self.screen, HomeScreen):
-            first = self.screen
-            if not getattr(first, "_result_callbacks", True):
-                # The app's first screen was not pushed, so it has no result callback, and
-                # switch_screen pops one (IndexError in Textual 8.2.8): give it an empty one.
-                first._push_result_callback(self, None)
             self.switch_screen(HomeScreen())
 
     def go_home(self) -> None:
+        self.clear_notifications()  # (they were about the screen left)
         self._leave_flow()
 
-    def screen_failed(self, screen: FlowScreen, title: str, message: str) -> None:
+    def on_screen_failed(self, message: messages.ScreenFailed) -> None:
         """A flow or lesson screen could not load its scenario: back to the list, and say why."""
-        if screen in self.screen_stack:
-            self._leave_flow()
-        self.show_error(title, message)
+        self._leave_flow()
+        self.show_error(message.title, message.message)
+
+    def on_go_home(self, _message: messages.GoHome) -> None:
+        self.go_home()
+
+    def on_open_lesson(self, message: messages.OpenLesson) -> None:
+        if message.delta:
+            self.open_lesson_relative(message.lesson, message.delta)
+        else:
+            self.open_lesson(message.lesson)
+
+    def on_save_position(self, message: messages.SavePosition) -> None:
+        self.save_position(message.lesson, message.flow, message.step)
+
+    def on_lesson_flow_done(self, message: messages.LessonFlowDone) -> None:
+        self.lesson_flow_done(message.lesson, message.flow)
+
+    def on_open_quiz(self, message: messages.OpenQuiz) -> None:
+        self.open_quiz(message.scenario, message.flows, title=message.title, record_key=message.record_key)
+
+    def on_open_lesson_quiz(self, message: messages.OpenLessonQuiz) -> None:
+        self.open_lesson_quiz(message.lesson, message.scenario)
 
     def lesson_screen(self, lesson: Lesson, *, flow: str | None = None, step: int = 0) -> Screen:
         """The lesson's screen (it loads the lesson's scenario after its first frame)."""
@@ -253,7 +283,8 @@ class KubeflowApp(App[int]):
 
         # saved by the screen after its first frame (a save waits for the disk: fsync)
         self.progress.mark(lesson.id, save=False)
-        return LessonScreen(lesson, flow=flow, start_step=step)
+        seen = set(self.progress.lesson(lesson.id).get("flows_done", []))
+        return LessonScreen(lesson, flow=flow, start_step=step, seen=seen)
 
     def open_lesson(self, lesson: Lesson, *, flow: str | None = None, step: int = 0) -> None:
         self._leave_flow()
@@ -287,61 +318,91 @@ class KubeflowApp(App[int]):
             self.progress.notice = ""
 
     # ------------------------------------------------------------------ quizzes, cases, interview
-    # (in ``quizzes``: imported when first needed, not at start-up)
+    # (in ``quiz_runner``: imported when first needed, not at start-up)
     def lesson_flow_done(self, lesson: Lesson, flow: str) -> None:
-        from kubeflow_tui.tui import quizzes
+        from kubeflow_tui.tui import quiz_runner
 
-        quizzes.lesson_flow_done(self, lesson, flow)
+        quiz_runner.lesson_flow_done(self, lesson, flow)
 
     def lesson_done(self, lesson: Lesson) -> None:
-        from kubeflow_tui.tui import quizzes
+        from kubeflow_tui.tui import quiz_runner
 
-        quizzes.lesson_done(self, lesson)
+        quiz_runner.lesson_done(self, lesson)
 
     def open_quiz(self, scenario: Any, flows: list[str], *, title: str, record_key: str,
                   on_finish: Any = None, extra: list[Any] | None = None, then: Any = None) -> bool:
-        from kubeflow_tui.tui import quizzes
+        from kubeflow_tui.tui import quiz_runner
 
-        return quizzes.open_quiz(self, scenario, flows, title=title, record_key=record_key, on_finish=on_finish,
+        return quiz_runner.open_quiz(self, scenario, flows, title=title, record_key=record_key, on_finish=on_finish,
                                  extra=extra, then=then)
 
     def open_lesson_quiz(self, lesson: Lesson, scenario: Any) -> None:
-        from kubeflow_tui.tui import quizzes
+        from kubeflow_tui.tui import quiz_runner
 
-        quizzes.open_lesson_quiz(self, lesson, scenario)
+        quiz_runner.open_lesson_quiz(self, lesson, scenario)
 
     def open_case_list(self, paths: list[Path] | None = None, *, title: str = "Troubleshooting cases") -> None:
-        from kubeflow_tui.tui import quizzes
+        from kubeflow_tui.tui import quiz_runner
 
-        quizzes.open_case_list(self, paths, title=title)
+        quiz_runner.open_case_list(self, paths, title=title)
 
     def open_case(self, path: str | Path) -> None:
-        from kubeflow_tui.tui import quizzes
+        from kubeflow_tui.tui import quiz_runner
 
-        quizzes.open_case(self, path)
+        quiz_runner.open_case(self, path)
 
     def open_interview(self) -> None:
-        from kubeflow_tui.tui import quizzes
+        from kubeflow_tui.tui import quiz_runner
 
-        quizzes.open_interview(self)
+        quiz_runner.open_interview(self)
 
     # ------------------------------------------------------------------ actions
+    def help_text(self, screen: Screen) -> str:
+        """The help screen's text: the keys that work on ``screen`` now, then the keys of
+        the other places (all read from the bindings)."""
+        from importlib import import_module
+
+        from kubeflow_tui.tui import keys
+        from kubeflow_tui.tui.widgets.shell_pane import HELP_EXTRA
+
+        sections = keys.active_sections(screen)
+        here = {title for title, _ in sections}
+        for module, name in self.HELP_PLACES:
+            cls = getattr(import_module(module), name)
+            title = keys.title_of(cls)
+            rows = keys.class_rows(self, cls)
+            if title not in here and rows:
+                here.add(title)
+                sections.append((title, rows))
+        text = keys.help_text(sections, notes={"Shell pane (s)": HELP_EXTRA})
+        return text + ("\nctrl+p opens the command palette: every action here, the lessons and the scenarios.\n"
+                       "The packet, the rules and conntrack come from the engine's trace; the app only shows them.")
+
     def action_help(self) -> None:
         from kubeflow_tui.tui.screens.common import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(self.help_text(self.screen)))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The command palette's actions: every binding active on ``screen`` (by its
+        tooltip, with its keys), then Textual's own commands."""
+        from functools import partial
+
+        from kubeflow_tui.tui import keys
+
+        for _title, rows in keys.active_sections(screen):
+            for row in rows:
+                if row.enabled:
+                    yield SystemCommand(row.what, f"key: {row.keys}", partial(self.run_action, row.action, row.node))
+        for command in super().get_system_commands(screen):
+            if command.title != "Quit":  # (q is one of the bindings above)
+                yield command
 
     def action_toggle_theme(self) -> None:
         self.theme = DARK if "light" in (self.theme or "") else LIGHT
         self.progress.data["theme"] = self.theme
-        self.progress.save()
-        # the widgets bake component styles into their text: redraw them
-        from kubeflow_tui.tui.screens.flow import FlowScreen
-
-        for screen in self.screen_stack:
-            if isinstance(screen, FlowScreen):
-                self.call_after_refresh(screen.redraw)
+        self.progress.save()  # (the widgets that draw with the theme's colours follow theme_changed_signal)
 
     def action_open_scenario(self) -> None:
         from kubeflow_tui import lessons as lessons_mod
@@ -361,7 +422,7 @@ class KubeflowApp(App[int]):
     def pop_screen(self):  # type: ignore[override]
         # A modal dismissed twice by keys typed faster than the UI (enter, enter in the
         # command palette) must not take the app down.
-        if len(self.screen_stack) <= 1:
+        if len(self.screen_stack) <= 2:  # (the default screen, and the first screen pushed on it)
             from textual.await_complete import AwaitComplete
 
             return AwaitComplete()
@@ -376,9 +437,9 @@ class KubeflowApp(App[int]):
     async def action_quit(self) -> None:
         from kubeflow_tui.tui.screens.lesson import LessonScreen
 
-        scr = self.screen
-        if isinstance(scr, LessonScreen):
-            self.save_position(scr.lesson, scr.flow, scr.position)
+        for scr in self.screen_stack:
+            if isinstance(scr, LessonScreen):
+                self.save_position(scr.lesson, scr.flow, scr.position)
         self.exit(0)
 
 

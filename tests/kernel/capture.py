@@ -275,7 +275,23 @@ def parse_trace(text: str) -> list[KPacket]:
             header, _, family = pending
             pending = None
             order = base_chain_order(ev.table, ev.chain)
-            if cur is None or not cur.base_chains or order <= base_chain_order(*cur.base_chains[-1]):
+            # a packet a node sent to itself leaves through OUTPUT/POSTROUTING out of lo and comes
+            # back in from lo through PREROUTING with a new trace id: the same packet
+            # (same addresses, ports and IP id), one path through the node
+            back = None
+            if header.iif == "lo" and ev.chain == "PREROUTING" and cur is None:
+                for p in reversed(packets):
+                    h = p.headers[-1] if p.headers else None
+                    if (h is not None and h.oif == "lo" and p.base_chains
+                            and p.base_chains[-1][1] in ("OUTPUT", "POSTROUTING")
+                            and (h.src, h.dst, h.sport, h.dport, h.ip_id)
+                            == (header.src, header.dst, header.sport, header.dport, header.ip_id)):
+                        back = p
+                        break
+            if back is not None:
+                cur = back
+                latest[ev.trace_id] = cur
+            elif cur is None or not cur.base_chains or order <= base_chain_order(*cur.base_chains[-1]):
                 cur = start(ev.trace_id, family)
             cur.base_chains.append((ev.table, ev.chain))
             cur.headers.append(header)

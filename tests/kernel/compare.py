@@ -202,10 +202,20 @@ def exit_tuple(direction: str, ct: ConntrackView) -> tuple[str, str, int, int]:
 
 
 def _sim_packets(steps: list[Step]) -> list[tuple[int, list[Step]]]:
-    order: dict[int, list[Step]] = {}
+    """A host's steps per packet and per visit: a packet that comes back to a host it has
+    already crossed (a pod calling another node's NodePort whose endpoint is back on the
+    pod's node) is a second packet to the kernel there (a new skb, a new trace id).  A
+    packet a node sends itself through lo stays one (the kernel side joins it too)."""
+    order: dict[tuple[int, int], list[Step]] = {}
+    visit: dict[int, int] = {}
     for s in steps:
-        order.setdefault(s.packet_no, []).append(s)
-    return list(order.items())
+        v = visit.setdefault(s.packet_no, 0)
+        cur = order.get((s.packet_no, v))
+        if (s.kind == "link" and len(s.link) == 2 and s.link[0] != s.link[1] and cur
+                and any(x.kind != "link" for x in cur)):
+            v = visit[s.packet_no] = v + 1
+        order.setdefault((s.packet_no, v), []).append(s)
+    return [(no, st) for (no, _), st in order.items()]
 
 
 def _ep(ip: str, port: int | str, masked: bool = False) -> str:

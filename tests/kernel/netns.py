@@ -684,8 +684,10 @@ class KernelCluster:
         return "\n".join(out) + "\n"
 
     def _server_ports(self, pod: Pod) -> list[tuple[str, int]]:
+        """The simulator's rule (cluster/topology.py): the declared containerPorts; a pod
+        that declares none listens on the numeric targetPorts of the Services selecting it."""
         ports = {(cp.protocol.lower(), cp.containerPort) for cp in pod.ports}
-        for svc in self.scenario.services:
+        for svc in self.scenario.services if not pod.ports else ():
             if svc.selector and all(pod.labels.get(k) == v for k, v in svc.selector.items()):
                 for sp in svc.ports:
                     tp = sp.targetPort if sp.targetPort is not None else sp.port

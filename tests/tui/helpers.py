@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from textual.worker import WorkerState
+
 from kubeflow_tui.tui.screens.flow import FlowScreen
 
 
@@ -17,6 +19,27 @@ def screen_text(app) -> str:
     return con.file.getvalue()
 
 
+async def settle(pilot, delay: float | None = None) -> None:
+    """Wait until the app is idle and its workers (the engine) are done, and the messages
+    they sent are handled."""
+    app = pilot.app
+    await pilot.pause(delay)
+    for _ in range(100):
+        running = [w for w in app.workers if w.state in (WorkerState.PENDING, WorkerState.RUNNING)]
+        if not running:
+            break
+        await app.workers.wait_for_complete(running)
+        await pilot.pause()
+    await pilot.pause()
+
+
+async def press(pilot, *keys: str) -> None:
+    """``pilot.press`` one key at a time, each waiting for the engine (a patient learner)."""
+    for key in keys:
+        await pilot.press(key)
+        await settle(pilot)
+
+
 async def step_until(pilot, predicate, limit: int = 200) -> FlowScreen:
     screen = pilot.app.screen
     assert isinstance(screen, FlowScreen), type(screen)
@@ -24,7 +47,7 @@ async def step_until(pilot, predicate, limit: int = 200) -> FlowScreen:
         if screen.step is not None and predicate(screen.step):
             await pilot.pause()
             return screen
-        await pilot.press("right")
+        await press(pilot, "right")
     raise AssertionError("no such step")
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from helpers import settle
+
 from kubeflow_tui import lessons
 from kubeflow_tui.progress import Progress
 
@@ -85,7 +87,7 @@ async def test_app_tells_about_corrupt_progress(make_app, data_dir):
     (data_dir / "progress.json").write_text('["wrong"]')
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         assert any("could not be read" in str(n.message) for n in app._notifications)
 
 

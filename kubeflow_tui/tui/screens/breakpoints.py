@@ -34,6 +34,8 @@ def apply_breakpoints(screen: Any) -> None:
     vertical = (app.VERTICAL_BREAKPOINTS if screen.VERTICAL_BREAKPOINTS is None
                 else screen.VERTICAL_BREAKPOINTS) or []
     classes = {name: False for _, name in horizontal + vertical}
-    for name in screen._get_breakpoint_classes(width, horizontal) | screen._get_breakpoint_classes(height, vertical):
-        classes[name] = True
+    for size, points in ((width, horizontal), (height, vertical)):
+        reached = [name for least, name in sorted(points) if size >= least]
+        if reached:  # (Textual's rule: the last breakpoint the size reaches)
+            classes[reached[-1]] = True
     screen.update_classes(classes, update=screen.is_mounted, animate=False)

@@ -29,8 +29,10 @@ CASE_CSS = QUIZ_CSS + """
 #case-body { height: 1fr; }
 #case-body .quiz-head { margin: 0; }
 #case-symptom { height: auto; max-height: 4; }
-#case-log { height: 1fr; min-height: 3; border: round $panel; }
-#case-side { height: auto; max-height: 45%; }
+#case-log { height: 1fr; min-height: 5; background: $boost; padding: 0 1; }
+#case-input { border: none; height: 1; padding: 0 1; }
+#case-input:focus { border: none; }
+#case-side { height: auto; max-height: 40%; }
 #case-status { color: $text-muted; }
 """
 
@@ -39,10 +41,11 @@ class CaseScreen(Screen[CaseSession]):
     """``CaseScreen(case | path | CaseSession, *, seed=None, record_key=None)``."""
 
     DEFAULT_CSS = CASE_CSS
+    HELP_TITLE = "Troubleshooting case"
     BINDINGS = [
-        Binding("escape", "leave", "Back"),
-        Binding("f3", "hint", "Hint"),
-        Binding("f2", "focus_answer", "Diagnose"),
+        Binding("escape", "leave", "Back", tooltip="Leave the case (the attempt so far is kept)", id="case.leave"),
+        Binding("f3", "hint", "Hint", tooltip="Show the next hint (or type hint)", id="case.hint"),
+        Binding("f2", "focus_answer", "Diagnose", tooltip="Go to the diagnosis question", id="case.diagnose"),
     ]
 
     def __init__(self, case: Case | CaseSession | str | Path, *, seed: int | None = None,
@@ -62,7 +65,7 @@ class CaseScreen(Screen[CaseSession]):
         with Vertical(classes="quiz-body", id="case-body"):
             yield Static(Text(m.title, style="bold"), classes="quiz-head")
             yield Static(Text(f"Symptom: {m.symptom.text}"), id="case-symptom")
-            yield RichLog(id="case-log", wrap=True, markup=False, highlight=False)
+            yield RichLog(id="case-log", wrap=True, markup=False, highlight=False, min_width=20)
             yield Input(placeholder=self._placeholder(), id="case-input")
             with VerticalScroll(id="case-side"):
                 yield QuestionPanel(s.question, id="case-question")
@@ -74,12 +77,15 @@ class CaseScreen(Screen[CaseSession]):
 
     def on_mount(self) -> None:
         self.title = f"Case: {self.session.case.title}"
+        self.query_one(Input).focus()
+        self.call_after_refresh(self._intro)  # (the log wraps to its width: once laid out)
+
+    def _intro(self) -> None:
         s = self.session
         log = self.query_one(RichLog)
         log.write(Text(f"({s.symptom_trace.summary})", style="dim"))
         log.write(Text("Investigate with commands such as iptables -t nat -S, iptables-save, "
                        "conntrack -L; then answer the question below (f2).", style="dim"))
-        self.query_one(Input).focus()
 
     # ------------------------------------------------------------------ commands
     @on(Input.Submitted, "#case-input")
@@ -143,6 +149,7 @@ class CaseScreen(Screen[CaseSession]):
         if self.session.has_fix and event.result.correct:
             status.update("Now fix it with shell commands, then type `check`.")
         self._maybe_done()
+        self.call_after_refresh(status.scroll_visible, animate=False)
         self.query_one(Input).focus()
 
     @on(QuestionPanel.Continue)
@@ -174,4 +181,7 @@ class CaseScreen(Screen[CaseSession]):
             pass
 
     def action_leave(self) -> None:
+        """Leave; a case left half-way keeps the attempt (diagnosis and fix so far)."""
+        if not self._recorded and (self.session.diagnosis_result is not None or self.session.hints_shown):
+            self._record()
         self.dismiss(self.session)

@@ -36,7 +36,8 @@ class Modal(ModalScreen):
     .dialog.error { border: thick $error; }
     .dialog-title { text-style: bold; color: $accent; margin-bottom: 1; }
     .dialog-hint { color: $text-muted; }
-    #help-body { height: auto; max-height: 30; }
+    .dialog.help { height: 90%; }
+    #help-body { height: 1fr; }
     .dialog.error VerticalScroll { height: auto; max-height: 16; }
     #picker, #bundled { height: auto; max-height: 12; }
     #confirm-message { margin-bottom: 1; }
@@ -47,98 +48,39 @@ class Modal(ModalScreen):
             self.dismiss(value)
 
 
-#: (keys, what) rows of the help screen, by section
-HELP: list[tuple[str, list[tuple[str, str]]]] = [
-    (
-        "Stepping through a flow",
-        [
-            ("→  l", "next step"),
-            ("←  h", "previous step"),
-            ("space", "play / pause"),
-            ("+  -", "play faster / slower"),
-            ("home  g", "jump to the first step"),
-            ("end  G", "jump to the last step"),
-            ("r", "run the flow again with a new seed (another random endpoint)"),
-            ("e", "run again with an endpoint you choose"),
-            ("f", "pick another flow of this scenario"),
-            ("n", "the current node's full ruleset (iptables-save), searchable"),
-            ("s", "shell: type iptables, conntrack, kubectl, curl … on this cluster"),
-            ("y", "predict mode on/off: stop before each decisive step and guess"),
-            ("z", "quiz on this lesson's flows (also offered after the last flow)"),
-            ("1 … 5", "show a panel (lesson, chain walk, topology, conntrack, shell)"),
-            ("[  ]", "previous / next lesson (lesson screen)"),
-            ("↑ ↓ pgup pgdn", "scroll the focused panel; tab moves the focus"),
-            ("esc", "back to the lesson list (from the shell: back to the flow)"),
-        ],
-    ),
-    (
-        "Shell pane (s)",
-        [
-            ("enter", "run the command on the host in the prompt"),
-            ("↑ ↓", "command history"),
-            ("tab", "complete a command, option, chain, address or host"),
-            ("host NAME", "switch host (host alone lists them)"),
-            ("p  play", "after curl/nc: watch that connection step by step (p on an empty line)"),
-            ("clear  reset", "wipe the output / put the cluster back as the scenario starts"),
-            ("esc  exit", "back to the flow (a changed cluster re-runs the flow)"),
-        ],
-    ),
-    (
-        "Quizzes",
-        [
-            ("↑ ↓  enter", "choose and answer; enter again goes on"),
-            ("n", "next question"),
-            ("esc", "leave (the score is kept)"),
-        ],
-    ),
-    (
-        "Everywhere",
-        [
-            ("?", "this help"),
-            ("t", "light / dark theme"),
-            ("o", "open a scenario file (lesson list)"),
-            ("c  i", "troubleshooting cases / interview practice (lesson list)"),
-            ("ctrl+p", "command palette: every action, lesson and scenario"),
-            ("q", "quit (progress is saved)"),
-        ],
-    ),
-    (
-        "Ruleset screen",
-        [
-            ("/", "search"),
-            ("enter  n", "next match"),
-            ("N", "previous match"),
-            ("esc", "close"),
-        ],
-    ),
-]
-
-
-def help_text() -> str:
-    out: list[str] = []
-    for section, rows in HELP:
-        out.append(f"[b]{section}[/b]")
-        for keys, what in rows:
-            out.append(f"  [b]{keys:<14}[/b] {what}")
-        out.append("")
-    out.append("The packet, the rules and conntrack come from the engine's trace; "
-               "the app only shows them.")
-    return "\n".join(out)
-
-
 class HelpScreen(Modal):
+    """The keys, built from the bindings (``kubeflow_tui.tui.keys``): ``text`` is the help
+    text (Rich markup) the app made from the screen the learner was on."""
+
+    HELP_TITLE = "This help"
     BINDINGS = [
-        Binding("escape", "close", "Close"),
-        Binding("q", "close", "Close", show=False),
-        Binding("question_mark", "close", "Close", show=False),
+        Binding("escape,q,question_mark,f1", "close", "Close", tooltip="Close the help", id="help.close"),
+        Binding("end", "scroll('end')", "Last line", tooltip="Scroll to the last line", id="help.end",
+                show=False),
+        Binding("home", "scroll('home')", "First line", tooltip="Scroll to the first line", id="help.home",
+                show=False),
     ]
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
 
     def compose(self) -> ComposeResult:
         yield TooSmall()
         with Vertical(id="dialog", classes="dialog help"):
-            yield Static("Keys  (esc closes)", classes="dialog-title")
+            yield Static("Keys  (esc closes · ↑↓ pgup pgdn home end scroll)", classes="dialog-title")
             with VerticalScroll(id="help-body"):
-                yield Static(help_text(), id="help-text")
+                yield Static(self.text, id="help-text")
+
+    def on_mount(self) -> None:
+        self.query_one("#help-body").focus()
+
+    def action_scroll(self, where: str) -> None:
+        body = self.query_one("#help-body", VerticalScroll)
+        if where == "end":
+            body.scroll_end(animate=False)
+        else:
+            body.scroll_home(animate=False)
 
     def action_close(self) -> None:
         self.close(None)

@@ -28,15 +28,16 @@ class HomeScreen(Screen):
     #home-intro { color: $text-muted; margin: 1 0; }
     #lesson-list { height: 1fr; }
     #home-status { height: auto; color: $text-muted; }
-    #home-hint { height: 1; color: $text-muted; }
     """
+    HELP_TITLE = "The lesson list"
     BINDINGS = [
-        Binding("o", "open_file", "Open scenario"),
-        Binding("c", "cases", "Cases"),
-        Binding("i", "interview", "Interview"),
-        Binding("enter", "open_selected", "Open", show=False),
-        Binding("j", "cursor(1)", show=False),
-        Binding("k", "cursor(-1)", show=False),
+        Binding("enter", "open_selected", "Open", tooltip="Open the highlighted lesson", id="home.open",
+                show=False),
+        Binding("c", "cases", "Cases", tooltip="Troubleshooting cases: debug a broken cluster", id="home.cases"),
+        Binding("i", "interview", "Interview", tooltip="Interview practice: timed questions", id="home.interview"),
+        Binding("o", "open_file", "Open file", tooltip="Open a scenario file", id="home.open_file", show=False),
+        Binding("j", "cursor(1)", "Down", tooltip="Move down the list", id="home.down", show=False),
+        Binding("k", "cursor(-1)", "Up", tooltip="Move up the list", id="home.up", show=False),
     ]
 
     @property
@@ -54,7 +55,6 @@ class HomeScreen(Screen):
             )
             yield OptionList(id="lesson-list")
             yield Static("", id="home-status")
-            yield Static("enter open · c cases · i interview · o open a file · ? keys · q quit", id="home-hint")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -66,6 +66,9 @@ class HomeScreen(Screen):
     def on_screen_resume(self) -> None:
         self.refresh_list()
 
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.refresh_list)
+
     def refresh_list(self) -> None:
         ol = self.query_one("#lesson-list", OptionList)
         keep = ol.highlighted
@@ -73,11 +76,13 @@ class HomeScreen(Screen):
         prog = self.kapp.progress
         opts: list[Option] = []
         width = max((len(l.title) for l in self.kapp.lessons), default=20)
+        # the room the list gives a title: its width less the mark, number, minutes, borders
+        room = max(20, (ol.size.width or self.app.size.width - 2) - 20)
         for i, lesson in enumerate(self.kapp.lessons):
             status = prog.status(lesson.id)
             mark = MARKS.get(status, "·")
             num = lesson.number or f"{i + 1:02d}"
-            w = min(width, 44)
+            w = min(width, room)
             title = lesson.title if len(lesson.title) <= w else lesson.title[: w - 1] + "…"
             label = f"{mark} {num}  {title.ljust(w)}  {lesson.minutes:>3} min"
             opts.append(Option(label, id=lesson.id))

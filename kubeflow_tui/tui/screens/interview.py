@@ -26,9 +26,10 @@ class InterviewScreen(Screen[InterviewSession]):
     """``InterviewScreen(session=None, *, seed=None, count=10, minutes=10.0)``."""
 
     DEFAULT_CSS = QUIZ_CSS + "#iv-brief { color: $text-muted; margin: 0 0 1 0; }"
+    HELP_TITLE = "Interview practice"
     BINDINGS = [
-        Binding("n", "next", "Next"),
-        Binding("escape", "leave", "Back"),
+        Binding("n", "next", "Next", tooltip="Next question (enter too, once answered)", id="interview.next"),
+        Binding("escape", "leave", "Back", tooltip="Leave the interview", id="interview.leave"),
     ]
 
     def __init__(self, session: InterviewSession | None = None, *, seed: int | None = None,
@@ -86,11 +87,18 @@ class InterviewScreen(Screen[InterviewSession]):
         panel.query_one(OptionList).focus()
 
     def _finish(self) -> None:
+        """The summary: the score, the time, what to review; saved in the progress."""
+        if self._over:
+            return
         self._over = True
         self.query_one(QuestionPanel).display = False
         self.query_one("#iv-brief", Static).display = False
-        self.query_one("#iv-head", Static).update("Interview: the end")
-        self.query_one("#iv-report", Static).update(self.session.report() + "\n\nescape: back")
+        self.query_one("#iv-head", Static).update("Interview: summary")
+        s = self.session
+        left = (f"You left after {s.position} of {len(s.items)} questions.\n\n"
+                if s.position < len(s.items) and s.time_left > 0 else "")
+        self.query_one("#iv-report", Static).update(left + s.report() + "\n\nSaved in your progress. escape: back")
+        self.refresh_bindings()
         from kubeflow_tui.quiz.record import record_result
 
         sc = self.session.score
@@ -111,9 +119,18 @@ class InterviewScreen(Screen[InterviewSession]):
     def _continue(self) -> None:
         self.action_next()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "next" and self._over:
+            return False  # the summary: nothing comes next
+        return True
+
     def action_next(self) -> None:
         if not self._over and self._answered:
             self._show()
 
     def action_leave(self) -> None:
+        """Before the end: the summary first (and saved); from the summary: back."""
+        if not self._over:
+            self._finish()
+            return
         self.dismiss(self.session)

@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 from textual.binding import Binding
 
+from kubeflow_tui.tui.messages import LessonFlowDone, OpenLesson, OpenLessonQuiz, SavePosition
 from kubeflow_tui.tui.screens.flow import FlowScreen
-from kubeflow_tui.tui.screens.flow_view import FlowView
+from kubeflow_tui.tui.screens.flow.screen import needs_trace
 
 if TYPE_CHECKING:
     from kubeflow_tui.lessons import Lesson
@@ -16,45 +17,39 @@ if TYPE_CHECKING:
 class LessonScreen(FlowScreen):
     """A lesson: its Markdown beside (wide) or in a tab (narrow) of the live flow."""
 
+    HELP_TITLE = "A lesson and its flows"
     BINDINGS = [
-        Binding("right_square_bracket", "lesson(1)", "Next lesson", show=False),
-        Binding("left_square_bracket", "lesson(-1)", "Prev lesson", show=False),
+        Binding("right_square_bracket", "lesson(1)", "Next lesson", tooltip="Open the next lesson",
+                id="lesson.next", show=False),
+        Binding("left_square_bracket", "lesson(-1)", "Prev lesson", tooltip="Open the previous lesson",
+                id="lesson.prev", show=False),
     ]
 
-    def __init__(self, lesson: "Lesson", scenario: Any = None, *, flow: str | None = None, start_step: int = 0,
-                 seed: int | None = None) -> None:
-        """``scenario`` ``None``: the lesson's scenario is loaded after the first frame."""
+    def __init__(self, lesson: Lesson, scenario: Any = None, *, flow: str | None = None, start_step: int = 0,
+                 seed: int | None = None, seen: set[str] | None = None) -> None:
+        """``scenario`` ``None``: the lesson's scenario is loaded after the first frame;
+        ``seen``: the flows the learner has watched to the end (from their progress)."""
         flows = list(lesson.flows)
         super().__init__(scenario, flow if flow in flows else flows[0], source=str(lesson.scenario), flows=flows,
                          seed=seed, start_step=start_step)
         self.lesson = lesson
+        self.seen: set[str] = set(seen or ())
         self._shown_flow = False
 
-    def _start(self) -> None:
-        if self.starting and self.is_attached:
-            self.kapp.save_progress()  # that the lesson was opened (``KubeflowApp.lesson_screen``)
-        super()._start()
-
+    @needs_trace
     def action_quiz(self) -> None:
-        if self.wait_for_engine("quiz"):
-            return
         self.stop_playing()
-        self.kapp.open_lesson_quiz(self.lesson, self.scenario)
-
-    def _seen(self) -> set[str]:
-        return set(self.kapp.progress.lesson(self.lesson.id).get("flows_done", []))
+        self.post_message(OpenLessonQuiz(self.lesson, self.scenario))
 
     def flow_choices(self) -> list[tuple[str, str]]:
-        seen = self._seen()
-        return [(f, ("✓ " if f in seen else "· ") + label) for f, label in super().flow_choices()]
+        return [(f, ("✓ " if f in self.seen else "· ") + label) for f, label in super().flow_choices()]
 
     def next_flow(self) -> str:
         """The first flow not seen yet after the current one (else the current one)."""
-        seen = self._seen()
         flows = list(self.flows)
         i = flows.index(self.flow) if self.flow in flows else -1
         for f in flows[i + 1:] + flows[: i + 1]:
-            if f not in seen:
+            if f not in self.seen:
                 return f
         return self.flow
 
@@ -73,34 +68,34 @@ class LessonScreen(FlowScreen):
 
     def on_flow_end(self) -> None:
         if self.flow in self.lesson.flows:
-            self.kapp.lesson_flow_done(self.lesson, self.flow)
+            self.seen.add(self.flow)
+            self.post_message(LessonFlowDone(self.lesson, self.flow))
 
     def _show_flow_once(self) -> None:
         # On a small screen the lesson text hides the flow: the first step shows the
         # chain walk (once), and says how to get the text back.
-        if not self._shown_flow and self.has_class("-narrow") and not self._typing():
-            view = self.query_one(FlowView)
-            if view.active_panel == "lesson":
-                view.select_panel("chain")
-                self.notify("Showing the chain walk. Press 1 to read the lesson again.", timeout=4)
+        if not self._shown_flow and self.has_class("-narrow") and not self._typing() and self.panel == "lesson":
+            self.panel = "chain"
+            self.notify("Showing the chain walk. Press 1 to read the lesson again.", timeout=4)
         self._shown_flow = True
 
+    @needs_trace
     def action_step(self, delta: int) -> None:
-        if self.wait_for_engine("step", delta):
-            return
         self._show_flow_once()
         super().action_step(delta)
 
+    @needs_trace
     def action_jump(self, where: str) -> None:
-        if self.wait_for_engine("jump", where):
-            return
         self._show_flow_once()
         super().action_jump(where)
 
+    def save_position(self) -> None:
+        self.app.post_message(SavePosition(self.lesson, self.flow, self.position))
+
     def on_unmount(self) -> None:
         # (FlowScreen.on_unmount runs too: Textual calls each class's handler)
-        self.kapp.save_position(self.lesson, self.flow, self.position)
+        self.save_position()
 
     def action_lesson(self, delta: int) -> None:
-        self.kapp.save_position(self.lesson, self.flow, self.position)
-        self.kapp.open_lesson_relative(self.lesson, delta)
+        self.save_position()
+        self.post_message(OpenLesson(self.lesson, delta))

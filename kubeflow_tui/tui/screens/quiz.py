@@ -22,12 +22,13 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
+from kubeflow_tui.tui import keys
 from kubeflow_tui.quiz.model import Question, Result, Score, grade
 
 QUIZ_CSS = """
 QuestionPanel { height: auto; }
 QuestionPanel .q-prompt { margin: 0 0 1 0; }
-QuestionPanel OptionList { height: auto; max-height: 12; }
+QuestionPanel OptionList { height: auto; max-height: 24; scrollbar-size-vertical: 0; }
 QuestionPanel .q-feedback { margin: 1 0 0 0; color: $text-muted; }
 QuestionPanel .q-feedback.-right { color: $success; }
 QuestionPanel .q-feedback.-wrong { color: $warning; }
@@ -37,7 +38,16 @@ QuestionPanel .q-feedback.-wrong { color: $warning; }
 
 
 class QuestionPanel(Vertical):
-    """A question, its options and, once answered, the explanation."""
+    """A question, its options and, once answered, the explanation.
+
+    The number keys answer: ``2`` picks option 2 (the options are labelled ``1)`` ...)."""
+
+    HELP_TITLE = "Answering a question"
+    BINDINGS = [
+        Binding(str(n), f"answer_number({n})", f"Option {n}", tooltip=f"Answer option {n}",
+                id=f"question.option{n}", show=False, group=keys.OPTIONS)
+        for n in range(1, 10)
+    ]
 
     class Answered(Message):
         def __init__(self, panel: "QuestionPanel", question: Question, result: Result) -> None:
@@ -72,6 +82,18 @@ class QuestionPanel(Vertical):
         fb = self.query_one(".q-feedback", Static)
         fb.update("")
         fb.set_classes("q-feedback")
+        self.call_after_refresh(ol.scroll_visible, animate=False)  # every option in view
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "answer_number":
+            n = parameters[0] if parameters else 0
+            return (self.question is not None and self.result is None
+                    and isinstance(n, int) and 1 <= n <= len(self.question.options))
+        return True
+
+    def action_answer_number(self, n: int) -> None:
+        self.query_one(OptionList).highlighted = n - 1
+        self.answer(n - 1)
 
     def answer(self, choice: int) -> Result | None:
         if self.question is None or self.result is not None:
@@ -82,6 +104,7 @@ class QuestionPanel(Vertical):
         fb.set_classes(["q-feedback", "-right" if self.result.correct else "-wrong"])
         ol = self.query_one(OptionList)
         ol.highlighted = self.result.answer_index
+        self.call_after_refresh(fb.scroll_visible, animate=False)  # the verdict and its explanation
         self.post_message(self.Answered(self, self.question, self.result))
         return self.result
 
@@ -101,9 +124,10 @@ class QuizScreen(Screen[Score]):
     """``QuizScreen(questions, *, title="Quiz", record_key=None)``; dismissed with the Score."""
 
     DEFAULT_CSS = QUIZ_CSS
+    HELP_TITLE = "Quizzes"
     BINDINGS = [
-        Binding("n", "next", "Next"),
-        Binding("escape", "leave", "Back"),
+        Binding("n", "next", "Next", tooltip="Next question (enter too, once answered)", id="quiz.next"),
+        Binding("escape", "leave", "Back", tooltip="Leave the quiz (the answers so far are kept)", id="quiz.leave"),
     ]
 
     def __init__(self, questions: Sequence[Question], *, title: str = "Quiz",
@@ -195,8 +219,27 @@ class QuizScreen(Screen[Score]):
                 pass
 
     def action_leave(self) -> None:
-        if self.is_current:
-            self.dismiss(self.score)
+        if not self.is_current:
+            return
+        if self.position < len(self.questions) and self.score.total:
+            self._record_attempt()
+        self.dismiss(self.score)
+
+    def _record_attempt(self) -> None:
+        """Left half-way: keep the answers so far (right of all the quiz's questions, so a
+        half-done quiz never counts as passed) and what to review."""
+        if not self.record_key or self._recorded:
+            return
+        self._recorded = True
+        from kubeflow_tui.quiz.record import record_result
+
+        try:
+            record_result(self.record_key, right=self.score.right, total=len(self.questions),
+                          review=self.score.review(), progress=getattr(self.app, "progress", None))
+        except Exception:
+            pass
+        self.notify(f"Left after {self.score.total} of {len(self.questions)} questions "
+                    f"({self.score.right} right): saved.", timeout=4)
 
 
 class PredictScreen(ModalScreen[Result | None]):
@@ -214,9 +257,11 @@ class PredictScreen(ModalScreen[Result | None]):
     #predict-reveal { margin: 1 0 0 0; }
     #predict-hint { color: $text-muted; }
     """
+    HELP_TITLE = "Predict mode"
     BINDINGS = [
-        Binding("escape", "skip", "Skip"),
-        Binding("n", "go_on", "Continue", show=False),
+        Binding("escape", "skip", "Skip", tooltip="Skip this prediction", id="predict.skip"),
+        Binding("n", "go_on", "Continue", tooltip="Continue the flow (enter too, once answered)",
+                id="predict.continue", show=False),
     ]
 
     def __init__(self, question: Question, *, reveal: str = "", number: int = 0, total: int = 0) -> None:
@@ -279,9 +324,10 @@ class CommandQuizScreen(Screen[Score]):
     #cq-prompt { margin: 0 0 1 0; }
     #cq-hint { color: $text-muted; }
     """
+    HELP_TITLE = "Command questions"
     BINDINGS = [
-        Binding("escape", "leave", "Back"),
-        Binding("f3", "hint", "Hint"),
+        Binding("escape", "leave", "Back", tooltip="Leave the questions", id="commands.leave"),
+        Binding("f3", "hint", "Hint", tooltip="Show the next hint (or type hint)", id="commands.hint"),
     ]
 
     def __init__(self, questions: Sequence[object], make_sim: Callable[[], object], *, title: str = "Commands",
@@ -305,7 +351,7 @@ class CommandQuizScreen(Screen[Score]):
         with Vertical(classes="quiz-body"):
             yield Static("", classes="quiz-head", id="cq-head")
             yield Static("", id="cq-prompt")
-            yield RichLog(id="cq-log", wrap=True, markup=False, highlight=False)
+            yield RichLog(id="cq-log", wrap=True, markup=False, highlight=False, min_width=20)
             yield Input(placeholder="type the command, enter to check (hint: f3 or type hint)", id="cq-input")
             yield Static("enter check · f3 hint · after a right answer enter goes on · esc leave", id="cq-hint")
         yield Footer()

@@ -18,12 +18,13 @@ class RulesetScreen(Screen):
     #ruleset-search { margin: 0 1; }
     #ruleset-scroll { height: 1fr; padding: 0 1; }
     """
+    HELP_TITLE = "Ruleset screen"
     BINDINGS = [
-        Binding("escape", "close", "Close"),
-        Binding("slash", "search", "Search"),
-        Binding("n", "next(1)", "Next match"),
-        Binding("N", "next(-1)", "Prev match"),
-        Binding("q", "close", "Close", show=False),
+        Binding("escape,q", "close", "Close", tooltip="Back to the flow", id="ruleset.close"),
+        Binding("slash", "search", "Search", tooltip="Search the rules", id="ruleset.search"),
+        Binding("n", "next(1)", "Next match", tooltip="Next match (enter in the search box too)",
+                id="ruleset.next"),
+        Binding("N", "next(-1)", "Prev match", tooltip="Previous match", id="ruleset.prev"),
     ]
 
     def __init__(self, node: str, text: str, *, focus_rule: str = "") -> None:

@@ -29,6 +29,13 @@ class StepView:
     scenario: Any = None
     text: Text = Text()
 
+    def on_mount(self) -> None:
+        # the text is drawn with the theme's component styles: draw it again in a new theme
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)  # type: ignore[attr-defined]
+
+    def _theme_changed(self, _theme: Any) -> None:
+        self.redraw()
+
     def show(self, trace: Trace | None, index: int, scenario: Any = None) -> None:
         self.trace, self.index, self.scenario = trace, index, scenario
         self.redraw()

@@ -28,17 +28,15 @@ class Narration(StepStatic):
             return t
         tr, i = self.trace, self.index
         s = tr.steps[i]
+        if self.title:  # the title has the first line to itself (cut only if wider than the screen)
+            room = max(12, self.size.width - 2)
+            title = self.title if len(self.title) <= room else self.title[: room - 1] + "…"
+            t.append(title + "\n", self.cstyle("narration--where"))
         t.append(f"step {i + 1}/{len(tr.steps)} ", self.cstyle("narration--where"))
+        # the step's kind as the engine names it
         label = f"{s.packet_label} " if s.packet_label else ""
         t.append(f" {label}@ {s.host} · {s.kind} ", self.cstyle("narration--kind"))
-        if self.playing:
-            t.append(f" ▶ {self.speed:g}/s")
-        if self.title:
-            room = max(0, self.size.width - 2 - t.cell_len - 2)
-            title = self.title if len(self.title) <= room else self.title[: max(0, room - 1)] + "…"
-            if room >= 12:
-                t.append(f"  {title}", self.cstyle("narration--where"))
-        t.append("\n")
+        t.append(f" ▶ {self.speed:g}/s " if self.playing else "  ")
         t.append(s.why, self.cstyle("narration--why"))
         if i == len(tr.steps) - 1:
             t.append("\n")

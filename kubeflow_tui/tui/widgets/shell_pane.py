@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable
 
 from rich.text import Text
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -42,10 +42,16 @@ HELP_EXTRA = (
 class ShellInput(Input):
     """An Input with shell keys: ↑/↓ history, Tab completion, ``p`` on an empty line plays."""
 
+    HELP_TITLE = "Shell pane (s)"
     BINDINGS = [
-        Binding("up", "history(-1)", "Older", show=False),
-        Binding("down", "history(1)", "Newer", show=False),
-        Binding("tab", "complete", "Complete", show=False, priority=True),
+        Binding("enter", "submit", "Run", tooltip="Run the command on the host in the prompt", id="shell.run",
+                show=False),
+        Binding("up", "history(-1)", "Older", tooltip="Command history: older", id="shell.older", show=False),
+        Binding("down", "history(1)", "Newer", tooltip="Command history: newer", id="shell.newer", show=False),
+        Binding("tab", "complete", "Complete", tooltip="Complete a command, option, chain, address or host",
+                id="shell.complete", show=False, priority=True),
+        Binding("p", "play", "Play", tooltip="After curl/nc, on an empty line: watch that connection step by step",
+                id="shell.play", show=False, priority=True),
     ]
 
     def action_history(self, delta: int) -> None:
@@ -58,14 +64,16 @@ class ShellInput(Input):
         if pane is not None:
             pane.complete()
 
-    async def _on_key(self, event: events.Key) -> None:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "play":  # only on an empty line with a connection to play; else p is typed
+            pane = self._pane()
+            return not self.value and pane is not None and pane.pending is not None
+        return super().check_action(action, parameters)
+
+    def action_play(self) -> None:
         pane = self._pane()
-        if event.character == "p" and not self.value and pane is not None and pane.pending is not None:
-            event.stop()
-            event.prevent_default()
+        if pane is not None:
             pane.play_pending()
-            return
-        await super()._on_key(event)
 
     def _pane(self) -> "ShellPane | None":
         node = self.parent

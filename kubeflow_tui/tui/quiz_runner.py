@@ -1,4 +1,5 @@
-"""Quizzes, troubleshooting cases and the interview, as the app runs them.
+"""Runs the quizzes, troubleshooting cases and the interview for the app: when a lesson's
+quiz is offered, which questions a quiz asks, which screen opens.
 
 The app's methods of the same names call these (``KubeflowApp.open_quiz`` ...): the code
 is imported when a quiz is near, not when the app starts.
@@ -22,7 +23,7 @@ def lesson_flow_done(app: KubeflowApp, lesson: Lesson, flow: str) -> None:
     """
     entry = app.progress.lesson(lesson.id)
     seen = set(entry.get("flows_done", [])) | {flow}
-    if flow in entry.get("flows_done", []) and (entry.get("status") == "done" or lesson.id in app._quiz_offered):
+    if flow in entry.get("flows_done", []) and (entry.get("status") == "done" or lesson.id in app.quiz_offered):
         return
     all_done = all(f in seen for f in lesson.flows)
     app.progress.mark(lesson.id, flow=flow, flow_done=flow)
@@ -30,7 +31,7 @@ def lesson_flow_done(app: KubeflowApp, lesson: Lesson, flow: str) -> None:
         rest = [f for f in lesson.flows if f not in seen]
         app.notify(f"Flow {flow} done. Next: press f for {rest[0]}.", timeout=5)
         return
-    if app.progress.status(lesson.id) == "done" or lesson.id in app._quiz_offered:
+    if app.progress.status(lesson.id) == "done" or lesson.id in app.quiz_offered:
         return
     if app.progress.quiz(f"lesson:{lesson.id}").get("passed"):
         lesson_done(app, lesson)
@@ -38,7 +39,7 @@ def lesson_flow_done(app: KubeflowApp, lesson: Lesson, flow: str) -> None:
     from kubeflow_tui.tui.screens.common import ConfirmScreen
     from kubeflow_tui.tui.screens.lesson import LessonScreen
 
-    app._quiz_offered.add(lesson.id)
+    app.quiz_offered.add(lesson.id)
     screen = app.screen
 
     def answer(yes: Any) -> None:
@@ -56,8 +57,8 @@ def lesson_flow_done(app: KubeflowApp, lesson: Lesson, flow: str) -> None:
 
 def lesson_done(app: KubeflowApp, lesson: Lesson) -> None:
     app.progress.mark(lesson.id, done=True)
-    if lesson.id not in app._announced_done:
-        app._announced_done.add(lesson.id)
+    if lesson.id not in app.announced_done:
+        app.announced_done.add(lesson.id)
         last = app.lessons[-1].id if app.lessons else lesson.id
         nxt = "  ] opens the next lesson." if lesson.id != last else "  That was the last lesson."
         app.notify(f"Lesson {lesson.number} done.{nxt}", title="✓", timeout=5)

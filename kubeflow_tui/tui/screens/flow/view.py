@@ -1,0 +1,235 @@
+"""The body of the flow and lesson screens: narration, packet header, and the panels.
+
+``FlowView`` holds no state of its own: its reactives are bound to the screen's
+(``FlowScreen.compose``: ``data_bind``), and its watchers redraw the widgets."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Container, Vertical, VerticalScroll
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import Tab, Tabs
+
+from kubeflow_tui.tui.widgets.narration import Narration
+from kubeflow_tui.tui.widgets.packet_header import PacketHeader
+
+if TYPE_CHECKING:
+    from kubeflow_tui.trace import Trace
+
+PANELS = ("lesson", "chain", "topology", "conntrack", "shell")
+PANEL_TITLES = {"lesson": "Lesson", "chain": "Chain walk", "topology": "Topology", "conntrack": "Conntrack",
+                "shell": "Shell"}
+SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0)  # steps per second (FlowScreen.speed_i indexes this)
+
+
+class FlowView(Vertical):
+    """Narration + packet header, always visible; the panels below them.
+
+    Below 120 columns one panel shows at a time (tabs); from 120 columns all panels
+    are laid out in a grid.  One set of widgets either way: CSS decides.  The panels the
+    first frame does not show are mounted just after it.
+    """
+
+    class PanelChosen(Message):
+        """The learner clicked a panel's tab."""
+
+        def __init__(self, panel: str) -> None:
+            super().__init__()
+            self.panel = panel
+
+    trace: reactive[Trace | None] = reactive(None, always_update=True, init=False)
+    index: reactive[int] = reactive(0, init=False)
+    playing: reactive[bool] = reactive(False, init=False)
+    speed_i: reactive[int] = reactive(2, init=False)
+    pending: reactive[bool] = reactive(True, init=False)
+    heading: reactive[str] = reactive("", init=False)
+    scenario: reactive[Any] = reactive(None, always_update=True, init=False)
+    panel: reactive[str] = reactive("", init=False)
+
+    def __init__(self, *, lesson_markdown: str | None = None, shell: Callable[[], tuple[Any, Any]] | None = None,
+                 **kw: Any) -> None:
+        """``shell`` gives the shell pane's (get the live cluster, reset it) when the pane is
+        made (after the first frame: it asks the engine)."""
+        super().__init__(**kw)
+        self.lesson_markdown = lesson_markdown
+        self.shell = shell
+        self.panels = [p for p in PANELS if p != "lesson" or lesson_markdown is not None]
+        self._hidden: list[str] = []  # panels not mounted yet
+        self._panel_widgets: dict[str, Widget] = {}
+        self._step_widgets: dict[str, Any] = {}  # chain, topology, conntrack: what draws a step
+        self._narration = Narration(id="narration")
+        self._packet = PacketHeader(id="packet")
+        self._tabs: Tabs | None = None
+        self._container: Container | None = None
+
+    @property
+    def first_panel(self) -> str:
+        return "chain" if "chain" in self.panels and self.lesson_markdown is None else self.panels[0]
+
+    def compose(self) -> ComposeResult:
+        first = self.panel or self.first_panel
+        yield self._narration
+        yield self._packet
+        self._tabs = Tabs(*[Tab(f"{i + 1} {PANEL_TITLES[p]}", id=f"tab-{p}") for i, p in enumerate(self.panels)],
+                          active=f"tab-{first}", id="panel-tabs")
+        yield self._tabs
+        # what the first frame shows: all panels but the shell when wide, else the first one
+        wide = self.screen.has_class("-wide")
+        shown = [p for p in self.panels if p == first or (wide and p != "shell")]
+        self._hidden = [p for p in self.panels if p not in shown]
+        self._container = Container(*[self._panel(p, active=p == first) for p in shown], id="panels",
+                                    classes="with-lesson" if self.lesson_markdown is not None else "")
+        yield self._container
+
+    def _panel(self, name: str, *, active: bool) -> Widget:
+        """A new panel widget, drawing what the view shows now."""
+        classes = "panel -active" if active else "panel"
+        widget: Widget
+        step: Any = None  # the widget that draws this panel's part of a step
+        if name == "lesson":
+            widget = VerticalScroll(id="lesson", classes=classes)  # (its text: after the first frame)
+        elif name == "chain":
+            from kubeflow_tui.tui.widgets.chain_walk import ChainWalk
+
+            widget = step = ChainWalk(id="chain", classes=classes)
+        elif name == "topology":
+            from kubeflow_tui.tui.widgets.topology import Topology
+
+            step = Topology(id="topology-view")
+            widget = VerticalScroll(step, id="topology", classes=classes)
+        elif name == "conntrack":
+            from kubeflow_tui.tui.widgets.conntrack_table import ConntrackTable
+
+            widget = step = ConntrackTable(id="conntrack", classes=classes)
+        else:
+            from kubeflow_tui.tui.widgets.shell_pane import ShellPane
+
+            get_sim, reset_sim = self.shell() if self.shell is not None else (None, None)
+            widget = ShellPane(get_sim, reset_sim=reset_sim, id="shell", classes=classes)
+        widget.border_title = f"{self.panels.index(name) + 1} {PANEL_TITLES[name]}"
+        self._panel_widgets[name] = widget
+        if step is not None:
+            self._step_widgets[name] = step
+            step.pending = self.pending
+            step.trace, step.index, step.scenario = self.trace, self.index, self.scenario
+            if self.is_mounted:  # mounted after the first frame: draw it once its parts are mounted
+                self.call_after_refresh(self._redraw_step, step)
+        return widget
+
+    @staticmethod
+    def _redraw_step(step: Any) -> None:
+        if step.is_attached:
+            step.redraw()
+
+    def on_mount(self) -> None:
+        self._show()
+        lesson = self._panel_widgets.get("lesson")
+        if lesson is not None:
+            lesson.loading = True
+            self.call_after_refresh(self._import_lesson_text)  # (the thread starts after the first frame)
+        self.call_after_refresh(self.mount_hidden_panels)
+
+    def mount_hidden_panels(self) -> None:
+        """Mount the panels the first frame did not show, each in its place (idempotent)."""
+        if not self._hidden or not self.is_attached or self._container is None:
+            return
+        hidden, self._hidden = self._hidden, []
+        for name in hidden:
+            widget = self._panel(name, active=name == self.panel)
+            earlier = [p for p in self.panels[: self.panels.index(name)] if p in self._panel_widgets]
+            if earlier:  # (always: the first panel is in the first frame)
+                self._container.mount(widget, after=self._panel_widgets[earlier[-1]])
+            else:
+                self._container.mount(widget, before=0)
+
+    # ------------------------------------------------------------------ the lesson text
+    class LessonTextReady(Message):
+        """The lesson's Markdown widget can be made (its module is imported)."""
+
+    @work(thread=True, exit_on_error=False)
+    def _import_lesson_text(self) -> None:
+        """Import Textual's Markdown (and markdown-it) in a thread: the largest cost of the
+        screen, which the first frame (the panel loading) need not wait for."""
+        import kubeflow_tui.tui.widgets.lesson_markdown  # noqa: F401
+
+        self.post_message(self.LessonTextReady())
+
+    @on(LessonTextReady)
+    async def _mount_lesson_text(self, message: LessonTextReady) -> None:
+        """The Markdown parses in a thread once mounted and then mounts its blocks."""
+        message.stop()
+        panel = self._panel_widgets.get("lesson")
+        if panel is None or not panel.is_attached:
+            return
+        from kubeflow_tui.tui.widgets.lesson_markdown import LessonMarkdown
+
+        await panel.mount(LessonMarkdown(self.lesson_markdown or "", id="lesson-md"))
+        panel.loading = False
+        if self.panel == "lesson" and self.screen.focused is None:
+            panel.focus()  # (it could not take the focus while loading): ↑↓ pgup pgdn scroll the text
+
+    # ------------------------------------------------------------------ panels
+    def watch_panel(self, name: str) -> None:
+        if name not in self.panels:
+            return
+        for w in self._panel_widgets.values():
+            w.set_class(w.id == name, "-active")
+        if self._tabs is not None and self._tabs.active != f"tab-{name}":
+            self._tabs.active = f"tab-{name}"
+        widget = self._panel_widgets.get(name)
+        if widget is not None and hasattr(widget, "after_redraw"):  # redrawn while hidden: it could not scroll
+            self.call_after_refresh(widget.after_redraw)
+        topo = self._step_widgets.get("topology")
+        if name == "topology" and topo is not None and topo.trace is not None:
+            # laid out to its panel's width: a panel hidden since the screen opened has none yet
+            self.call_after_refresh(topo.redraw)
+
+    @property
+    def active_panel(self) -> str:
+        return self.panel
+
+    @on(Tabs.TabActivated)
+    def _tab(self, event: Tabs.TabActivated) -> None:
+        event.stop()
+        name = (event.tab.id or "").removeprefix("tab-")
+        if name != self.panel:
+            self.post_message(self.PanelChosen(name))
+
+    # ------------------------------------------------------------------ showing a step
+    def watch_trace(self) -> None:
+        self._show()
+
+    def watch_index(self) -> None:
+        self._show()
+
+    def watch_playing(self) -> None:
+        self._show_narration()
+
+    def watch_speed_i(self) -> None:
+        self._show_narration()
+
+    def watch_heading(self) -> None:
+        self._show_narration()
+
+    def watch_pending(self) -> None:
+        self._show()
+
+    def _show_narration(self) -> None:
+        nar = self._narration
+        nar.title, nar.playing, nar.speed = self.heading, self.playing, SPEEDS[self.speed_i]
+        nar.pending = self.pending
+        if nar.is_mounted:
+            nar.show(self.trace, self.index, self.scenario)
+
+    def _show(self) -> None:
+        if not self.is_mounted:
+            return
+        self._show_narration()
+        for w in (self._packet, *self._step_widgets.values()):
+            w.pending = self.pending
+            w.show(self.trace, self.index, self.scenario)
