@@ -530,7 +530,7 @@ def cmd_open(args: argparse.Namespace) -> int:
         from kubeflow_tui import session_limits
 
         session_limits.apply()
-    if args.plain or args.plain_app or args.class_name:
+    if args.plain or args.plain_app or args.class_name or args.high_contrast:
         from kubeflow_tui.cli_classroom import open_plain_or_class
 
         return open_plain_or_class(args)

@@ -56,9 +56,10 @@ def cmd_class(args: argparse.Namespace) -> int:
 
 def open_plain_or_class(args: argparse.Namespace) -> int:
     """``kubeflow-tui --plain`` (line mode on this terminal), ``open --plain-app`` (plain
-    mode in a Textual app, for ``serve --plain``), and ``open --class NAME`` (a served
-    class: sign in first)."""
+    mode in a Textual app, for ``serve --plain``), ``open --class NAME`` (a served class:
+    sign in first) and ``--high-contrast``."""
     import os
+    from pathlib import Path
 
     from kubeflow_tui.cli import EXIT_OK, CliError
     from kubeflow_tui.progress import Progress
@@ -86,5 +87,10 @@ def open_plain_or_class(args: argparse.Namespace) -> int:
                        high_contrast=args.high_contrast)
         result = app.run()
         return result if isinstance(result, int) else EXIT_OK
-    raise CliError("--class opens the app for a served class; the full app's sign-in comes with "
-                   "'serve --class NAME' (use --plain meanwhile)")
+    from kubeflow_tui.resources import find_scenario
+    from kubeflow_tui.tui.app import run_app
+
+    path = args.path
+    if path is not None and not Path(path).exists():
+        path = str(find_scenario(path))
+    return run_app(path=path, classroom=classroom, high_contrast=args.high_contrast)

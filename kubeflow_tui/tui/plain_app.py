@@ -17,20 +17,7 @@ from rich.text import Text
 from textual.widgets import Input, RichLog
 
 from kubeflow_tui.plain import PlainSession
-
-HIGH_CONTRAST = "kubeflow-high-contrast"
-
-
-def high_contrast_theme():
-    """Black and white, with yellow for focus: a theme for low vision (WCAG AAA contrast)."""
-    from textual.theme import Theme
-
-    return Theme(
-        name=HIGH_CONTRAST, primary="#ffff00", secondary="#ffffff", accent="#ffff00",
-        foreground="#ffffff", background="#000000", surface="#000000", panel="#000000",
-        success="#00ff00", warning="#ffff00", error="#ff6060", dark=True,
-    )
-
+from kubeflow_tui.tui.themes import HIGH_CONTRAST, high_contrast_theme
 
 class PlainApp(App[int]):
     TITLE = "kubeflow-tui (plain)"
