@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--class", dest="class_name", default="load-test",
                     help="sign in each session as its own student of this class (default)")
     ap.add_argument("--no-class", action="store_true", help="serve without --class")
-    ap.add_argument("--timeout", type=float, default=60.0, help="per session, seconds")
+    ap.add_argument("--timeout", type=float, default=120.0, help="per session, seconds")
     ap.add_argument("--hold", type=float, default=2.0,
                     help="seconds each session stays open after its first screen")
     ap.add_argument("--plain", action="store_true", help="serve plain mode (serve --plain)")
