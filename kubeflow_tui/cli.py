@@ -33,6 +33,7 @@ EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
+TEACHER_TOKEN_ENV = "KUBEFLOW_TUI_TEACHER_TOKEN"
 LESSON_SUFFIXES = (".md",)
 
 
@@ -444,10 +445,18 @@ def _offline_templates() -> Path:
     return out
 
 
-def serve_command(path: str | None, no_color: bool) -> str:
+def serve_command(path: str | None, no_color: bool, class_name: str | None = None, *,
+                  plain: bool = False, high_contrast: bool = False) -> str:
     argv = [sys.executable, "-m", "kubeflow_tui"]
     if no_color:
         argv.append("--no-color")
+    argv.append("open")
+    if class_name:
+        argv += ["--class", class_name]
+    if plain:
+        argv.append("--plain-app")  # the plain session in a Textual app: a browser needs one
+    if high_contrast:
+        argv.append("--high-contrast")
     if path:
         argv.append(str(Path(path).resolve()) if Path(path).exists() else path)
     return shlex.join(argv)
@@ -460,16 +469,47 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise CliError(
             "serve needs the 'serve' extra: pip install 'kubeflow-tui[serve]'"
         ) from None
-    command = serve_command(args.path, no_color_wanted(args))
     console = make_console(args, stderr=True)
+    class_name = args.class_name
+    if class_name:
+        from kubeflow_tui.classroom import Classroom, ClassroomError
+
+        try:
+            classroom = Classroom(class_name)
+            classroom.ensure()
+        except (ClassroomError, OSError) as exc:
+            raise CliError(f"--class: {exc}") from None
+        console.print(f"class {classroom.name!r}: each student signs in with a name and a "
+                      f"passphrase; progress kept apart under {classroom.folder}")
+    if args.teacher_token is not None:
+        if not class_name:
+            raise CliError("--teacher-token needs --class (the class the teacher looks at)")
+        if len(args.teacher_token) < 12:
+            raise CliError("--teacher-token: use at least 12 characters")
+        # The app processes textual-serve starts inherit this environment; a token on
+        # their command line would show in `ps` to every user of the machine.
+        os.environ[TEACHER_TOKEN_ENV] = args.teacher_token
+    from kubeflow_tui import session_limits
+
+    if args.session_memory < 64:
+        raise CliError("--session-memory: at least 64 MiB")
+    os.environ[session_limits.ENV] = f"{args.session_memory},,"  # each app process applies them
+    command = serve_command(args.path, no_color_wanted(args), class_name,
+                            plain=args.plain, high_contrast=args.high_contrast)
     public_url = args.public_url
-    if public_url is None and args.host in ("0.0.0.0", "::", ""):
-        # The page names its script and websocket by absolute URL: 0.0.0.0 would send every
-        # browser to itself.
-        console.print(
-            f"[yellow]note:[/] browsers on other machines need --public-url "
-            f"http://<this machine's address>:{args.port}"
-        )
+    if args.host in ("0.0.0.0", "::", ""):
+        if public_url is None:
+            # The page names its script and websocket by absolute URL: 0.0.0.0 would send
+            # every browser to itself.
+            console.print(
+                f"[yellow]note:[/] browsers on other machines need --public-url "
+                f"http://<this machine's address>:{args.port}"
+            )
+        if not class_name:
+            console.print(
+                "[yellow]warning:[/] serving every address without --class: everyone who "
+                "reaches this port shares one progress file. Use --class NAME for a class."
+            )
     server = Server(
         command,
         host=args.host,
@@ -486,6 +526,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_open(args: argparse.Namespace) -> int:
+    if os.environ.get("KUBEFLOW_TUI_SESSION_LIMITS") is not None:  # set by `serve`
+        from kubeflow_tui import session_limits
+
+        session_limits.apply()
+    if args.plain or args.plain_app or args.class_name or args.high_contrast:
+        from kubeflow_tui.cli_classroom import open_plain_or_class
+
+        return open_plain_or_class(args)
     path = args.path
     if path is not None and not Path(path).exists():
         from kubeflow_tui.resources import find_scenario
@@ -497,6 +545,12 @@ def cmd_open(args: argparse.Namespace) -> int:
 
     result = run_app(path=path)
     return result if isinstance(result, int) else EXIT_OK
+
+
+def cmd_class(args: argparse.Namespace) -> int:
+    from kubeflow_tui.cli_classroom import cmd_class as run_class_command
+
+    return run_class_command(args)
 
 
 def cmd_paths(args: argparse.Namespace) -> int:
@@ -528,6 +582,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "serve": cmd_serve,
     "paths": cmd_paths,
     "open": cmd_open,
+    "class": cmd_class,
     "import": cmd_import,
 }
 # practice and cases generate (their own module, kubeflow_tui/cli_practice.py)
@@ -552,6 +607,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     parser.add_argument("--no-color", action="store_true", default=False,
                         help="no colour (the NO_COLOR environment variable does the same)")
+    parser.add_argument("--plain", action="store_true", default=False,
+                        help="plain mode for screen readers: linear text, one line per change, "
+                        "every action a typed command")
+    parser.add_argument("--high-contrast", action="store_true", default=False,
+                        help="a black-and-white theme with yellow focus")
+    access = argparse.ArgumentParser(add_help=False)
+    access.add_argument("--plain", action="store_true", default=argparse.SUPPRESS,
+                        help="plain mode for screen readers (linear text, typed commands)")
+    access.add_argument("--high-contrast", action="store_true", default=argparse.SUPPRESS,
+                        help="a black-and-white theme with yellow focus")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("validate", parents=[common], help="check scenario and lesson files",
@@ -618,21 +683,35 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("progress", parents=[common], help="show or export your progress")
     p.add_argument("--export", choices=("json", "csv"))
 
-    p = sub.add_parser("serve", parents=[common], help="serve the app to browsers (classrooms)")
+    p = sub.add_parser("serve", parents=[common, access], help="serve the app to browsers (classrooms)")
     p.add_argument("path", nargs="?", metavar="PATH", help="scenario or lesson to open")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--public-url", metavar="URL",
                    help="the address browsers use, e.g. http://192.0.2.7:8000 "
                    "(needed with --host 0.0.0.0)")
+    p.add_argument("--class", dest="class_name", metavar="NAME",
+                   help="serve a class: each browser session signs in with a student name and "
+                   "passphrase, and each student's progress is kept apart")
+    p.add_argument("--session-memory", type=int, default=2048, metavar="MIB",
+                   help="memory one browser session may use before it alone fails (default 2048)")
+    p.add_argument("--teacher-token", metavar="TOKEN",
+                   help="with --class: signing in with this token as the name opens the "
+                   "teacher's live view of the class")
+
+    from kubeflow_tui.cli_classroom import add_parser as add_class_parser
+
+    add_class_parser(sub, common)
 
     p = sub.add_parser("paths", parents=[common], help="where the shipped lessons and scenarios are")
     p.add_argument("which", nargs="?", choices=("lessons", "scenarios"))
 
     add_import_parser(sub, common)
 
-    p = sub.add_parser("open", parents=[common], help="open the app (the default)")
+    p = sub.add_parser("open", parents=[common, access], help="open the app (the default)")
     p.add_argument("path", nargs="?", metavar="PATH", help="scenario or lesson to open")
+    p.add_argument("--class", dest="class_name", metavar="NAME", help=argparse.SUPPRESS)
+    p.add_argument("--plain-app", action="store_true", help=argparse.SUPPRESS)
     return parser
 
 

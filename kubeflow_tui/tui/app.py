@@ -72,13 +72,22 @@ class KubeflowApp(App[int]):
         lessons_dir: str | Path | None = None,
         progress: Progress | None = None,
         start: str = "auto",  # "auto": the path, else where the learner left off; "home": the list
+        classroom: Any = None,  # a served class (kubeflow_tui.classroom.Classroom): sign in first
+        high_contrast: bool = False,
     ) -> None:
         super().__init__()
+        self.classroom = classroom
+        self.high_contrast = high_contrast
+        self._session_started: float | None = None  # when the learner's session began
         self.path = path
         self._engine = engine  # None: the real engine, made when first used (after the first frame)
         self.lessons_dir = lessons_dir
         self._lessons: list[Lesson] | None = None  # read when first needed (``lessons``)
         self._lesson_errors: list[str] = []
+        if progress is None and classroom is not None:
+            # a served class: nobody's progress until a student signs in (never the server
+            # user's own file, which every student would share)
+            progress = Progress.at(classroom.folder / "before-sign-in.json")
         self.progress = progress if progress is not None else Progress.load()
         self.start = start
         self.announced_done: set[str] = set()
@@ -165,6 +174,44 @@ class KubeflowApp(App[int]):
             gc.enable()
 
     def on_mount(self) -> None:
+        from kubeflow_tui import session_limits
+
+        if session_limits.active():  # served: tell the session's watchdog the loop is alive
+            self.set_interval(1.0, session_limits.beat)
+        if self.high_contrast:
+            from kubeflow_tui.tui.themes import high_contrast_theme
+
+            theme = high_contrast_theme()
+            self.register_theme(theme)
+            self.theme = theme.name
+        if self.classroom is not None:
+            from kubeflow_tui.tui.screens.sign_in import SignInScreen
+
+            self.push_screen(SignInScreen(self.classroom), self._signed_in)
+            return
+        self._begin()
+
+    def _signed_in(self, who: Any) -> None:
+        """A served class: the student's own progress from now on (or the teacher's view)."""
+        if who == "teacher":
+            from kubeflow_tui.tui.screens.teacher import TeacherScreen
+
+            self.push_screen(TeacherScreen(self.classroom))
+            return
+        self.progress = who.progress()
+        self._begin()
+        self.notify(f"Signed in as {who.name}; your progress is saved as you go.", timeout=4)
+
+    def on_unmount(self) -> None:
+        if self._session_started is not None:  # time spent counts for the class report
+            import time
+
+            self.progress.add_time(time.monotonic() - self._session_started)
+
+    def _begin(self) -> None:
+        import time
+
+        self._session_started = time.monotonic()
         self.push_screen(self.first_screen())
         self.call_after_refresh(self._resume_gc)  # after the first frame (see run_async)
         if self.progress.notice:
@@ -400,6 +447,7 @@ class KubeflowApp(App[int]):
                 yield command
 
     def action_toggle_theme(self) -> None:
+        # dark -> light -> dark; the high-contrast theme (--high-contrast) goes to light first
         self.theme = DARK if "light" in (self.theme or "") else LIGHT
         self.progress.data["theme"] = self.theme
         self.progress.save()  # (the widgets that draw with the theme's colours follow theme_changed_signal)
@@ -443,12 +491,12 @@ class KubeflowApp(App[int]):
         self.exit(0)
 
 
-def run_app(path: str | None = None) -> int:
+def run_app(path: str | None = None, *, classroom: Any = None, high_contrast: bool = False) -> int:
     """Run the app; returns the process exit code."""
     if path is not None and not Path(path).exists():
         print(f"kubeflow-tui: {path}: no such file", file=sys.stderr)
         return 2
-    app = KubeflowApp(path)
+    app = KubeflowApp(path, classroom=classroom, high_contrast=high_contrast)
     result = app.run()
     return int(result or 0) if app.return_code is None else int(app.return_code)
 

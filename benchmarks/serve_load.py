@@ -1,0 +1,289 @@
+"""Load on `kubeflow-tui serve`: N students' browsers at once, as the page talks to it.
+
+    python benchmarks/serve_load.py --sessions 40 [--class NAME] [--json]
+
+Starts `python -m kubeflow_tui serve` on a free port of 127.0.0.1 with a throwaway data
+directory, then opens N websocket sessions at once, speaking the protocol of
+textual-serve's page (`/ws?width=80&height=24`; JSON text frames `["stdin", …]`,
+`["resize", …]`, `["ping", …]` up; the app's terminal output as binary frames down).
+For each session it measures the time from opening the websocket to the first screen:
+the moment the terminal text (escape sequences removed) shows what the learner sees
+first.  With `--class` (the default) every session signs in as its own student
+(`student-<i>`, a passphrase), and the first screen is the lesson it lands on; at the
+end each student's progress file must exist and name that student, and no two students
+may share one.
+
+Reports p50/p95 time to first screen, failures (a session that never showed its first
+screen within the time-out, or closed early) and memory per session (the resident set of
+the app processes the server started, summed, divided by N).  With `--json` the last line
+is one JSON object.  Only 127.0.0.1 is contacted; every wait is bounded; the server and
+every app process are ended when the run ends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+ANSI = re.compile(rb"\x1b(\[[0-9;?<>=]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[PX^_][^\x1b]*\x1b\\|[()][0-9A-Za-z]|[=>78DEHMNOZc])")
+# What the first screen shows: the sign-in form of a class, then the learner's lesson.
+SIGN_IN_MARK = b"Sign in"
+LESSON_MARK = b"One Linux host"
+PLAIN_MARK = b"plain mode"
+PASSPHRASE = "load-test-passphrase"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def screen_text(raw: bytes) -> bytes:
+    """The terminal output with escape sequences removed and runs of spaces squeezed, so
+    words Textual wrote with cursor moves between them can still be found."""
+    return re.sub(rb" +", b" ", ANSI.sub(b" ", raw))
+
+
+class Session:
+    def __init__(self, index: int, port: int, class_name: str | None, mark: bytes) -> None:
+        self.mark = mark
+        self.plain = mark == PLAIN_MARK
+        self.index = index
+        self.port = port
+        self.class_name = class_name
+        self.first_screen_s: float | None = None
+        self.error = ""
+
+    @property
+    def student(self) -> str:
+        return f"student-{self.index:03d}"
+
+    async def run(self, http: aiohttp.ClientSession, timeout: float, hold: float) -> None:
+        url = f"ws://127.0.0.1:{self.port}/ws?width=80&height=24"
+        t0 = time.perf_counter()
+        buf = b""
+        # sign-in stages: 0 waiting for the form, 1 name sent (waiting for the repaint that
+        # moves focus to the passphrase), 2 passphrase sent; without a class, straight to 2
+        stage = 0 if self.class_name is not None else 2
+        repainted = False
+        try:
+            async with http.ws_connect(url, heartbeat=None, max_msg_size=0) as ws:
+                await ws.send_json(["resize", {"width": 80, "height": 24}])
+                deadline = t0 + timeout
+                while self.first_screen_s is None:
+                    left = deadline - time.perf_counter()
+                    if left <= 0:
+                        self.error = "no first screen within the time-out"
+                        return
+                    try:
+                        msg = await ws.receive(timeout=min(left, 0.3) if stage == 1 else left)
+                    except asyncio.TimeoutError:
+                        if stage == 1 and repainted:
+                            # the form went quiet after moving focus: type the passphrase
+                            await ws.send_json(["stdin", f"{PASSPHRASE}\r"])
+                            stage, buf = 2, b""
+                        continue
+                    if msg.type == aiohttp.WSMsgType.BINARY:
+                        buf += msg.data
+                    elif msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED,
+                                      aiohttp.WSMsgType.ERROR):
+                        self.error = f"websocket closed ({msg.type.name})"
+                        return
+                    else:
+                        continue
+                    text = screen_text(buf[-200_000:])
+                    if stage == 0 and SIGN_IN_MARK in text:
+                        await ws.send_json(["stdin", f"{self.student}\r"])
+                        stage, buf = 1, b""
+                    elif stage == 1:
+                        repainted = True
+                    elif stage == 2 and self.mark in text:
+                        self.first_screen_s = time.perf_counter() - t0
+                if self.plain:
+                    # plain mode saves progress once a lesson is opened: open lesson 1
+                    await ws.send_json(["stdin", "lesson 1\r"])
+                    buf = b""
+                    while b"End of lesson text" not in screen_text(buf[-200_000:]):
+                        msg = await ws.receive(timeout=max(0.1, deadline - time.perf_counter()))
+                        if msg.type != aiohttp.WSMsgType.BINARY:
+                            self.error = f"websocket closed ({msg.type.name}) in lesson 1"
+                            return
+                        buf += msg.data
+                # keep the session open while the others start, as a class would
+                await asyncio.sleep(hold)
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            self.error = f"{type(exc).__name__}: {exc}"
+
+
+def group_rss_mb(pgid: int, exclude: int) -> float:
+    """Resident memory of every process in the process group but ``exclude``, in MB."""
+    total_kb = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == exclude:
+            continue
+        try:
+            if os.getpgid(int(entry.name)) != pgid:
+                continue
+            for line in (entry / "status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total_kb += int(line.split()[1])
+        except (OSError, ValueError, ProcessLookupError):
+            continue
+    return total_kb / 1024
+
+
+def wait_for_http(port: int, proc: subprocess.Popen, timeout: float) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"serve exited early with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("serve did not answer within the time-out")
+
+
+def check_students(data_dir: Path, sessions: list[Session], class_name: str) -> list[str]:
+    """Every student who reached a lesson has a progress file of their own."""
+    from kubeflow_tui.classroom import Classroom
+
+    room = Classroom(class_name, root=data_dir)
+    found = {s.name: s for s in room.students()}
+    problems = []
+    folders = set()
+    for session in sessions:
+        if session.first_screen_s is None:
+            continue
+        student = found.get(session.student)
+        if student is None:
+            problems.append(f"{session.student}: no student record")
+            continue
+        progress = student.progress()
+        if progress.notice or not progress.path.is_file():
+            problems.append(f"{session.student}: progress missing ({progress.notice or 'no file'})")
+        if student.folder in folders:
+            problems.append(f"{session.student}: shares a folder")
+        folders.add(student.folder)
+    return problems
+
+
+async def run_sessions(port: int, n: int, class_name: str | None, mark: bytes, timeout: float,
+                       hold: float, on_sample) -> list[Session]:
+    sessions = [Session(i, port, class_name, mark) for i in range(n)]
+    async with aiohttp.ClientSession() as http:
+        tasks = [asyncio.create_task(s.run(http, timeout, hold)) for s in sessions]
+        # memory is sampled while the sessions are open; the largest sample counts
+        while not all(t.done() for t in tasks):
+            on_sample()
+            await asyncio.sleep(0.5)
+        await asyncio.gather(*tasks)
+    return sessions
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sessions", type=int, default=40)
+    ap.add_argument("--class", dest="class_name", default="load-test",
+                    help="sign in each session as its own student of this class (default)")
+    ap.add_argument("--no-class", action="store_true", help="serve without --class")
+    ap.add_argument("--timeout", type=float, default=120.0, help="per session, seconds")
+    ap.add_argument("--hold", type=float, default=2.0,
+                    help="seconds each session stays open after its first screen")
+    ap.add_argument("--plain", action="store_true", help="serve plain mode (serve --plain)")
+    ap.add_argument("--json", action="store_true", help="end with one JSON line")
+    args = ap.parse_args(argv)
+    class_name = None if args.no_class else args.class_name
+
+    port = free_port()
+    data = Path(tempfile.mkdtemp(prefix="kft-serve-load-"))
+    env = {**os.environ, "KUBEFLOW_TUI_DATA_DIR": str(data), "HOME": str(data)}
+    env.pop("NO_COLOR", None)
+    cmd = [sys.executable, "-m", "kubeflow_tui", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    if class_name:
+        cmd += ["--class", class_name]
+    if args.plain:
+        cmd.append("--plain")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    rss: list[float] = []
+    try:
+        wait_for_http(port, proc, 30)
+        t0 = time.perf_counter()
+        sessions = asyncio.run(run_sessions(
+            port, args.sessions, class_name, PLAIN_MARK if args.plain else LESSON_MARK,
+            args.timeout, args.hold,
+            lambda: rss.append(group_rss_mb(proc.pid, exclude=proc.pid)),
+        ))
+        wall = time.perf_counter() - t0
+        problems = check_students(data, sessions, class_name) if class_name else []
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        shutil.rmtree(data, ignore_errors=True)
+
+    times = sorted(s.first_screen_s for s in sessions if s.first_screen_s is not None)
+    failures = [s for s in sessions if s.first_screen_s is None]
+    result = {
+        "sessions": args.sessions,
+        "class": class_name,
+        "plain": args.plain,
+        "failures": len(failures),
+        "p50_first_screen_s": round(percentile(times, 50), 3),
+        "p95_first_screen_s": round(percentile(times, 95), 3),
+        "max_first_screen_s": round(times[-1], 3) if times else None,
+        "rss_mb_per_session": round(max(rss) / args.sessions, 1) if rss else None,
+        "wall_s": round(wall, 2),
+        "progress_problems": problems,
+        "cpus": os.cpu_count(),
+    }
+    print(f"{args.sessions} sessions on {os.cpu_count()} CPUs"
+          f"{' as students of ' + repr(class_name) if class_name else ''}: "
+          f"{len(failures)} failures; first screen p50 {result['p50_first_screen_s']} s, "
+          f"p95 {result['p95_first_screen_s']} s; {result['rss_mb_per_session']} MB per session")
+    for s in failures[:5]:
+        print(f"  {s.student}: {s.error}")
+    for p in problems[:5]:
+        print(f"  {p}")
+    if args.json:
+        print(json.dumps(result))
+    return 1 if failures or problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
