@@ -163,3 +163,26 @@ async def test_quiz_answered_through_the_pilot_records_progress(make_real_app, d
         assert quiz.finished and quiz.score.right == quiz.score.total == len(quiz.questions)
     entry = Progress.load(data_dir).quiz("quiz:clusterip")
     assert entry["right"] == entry["total"] == len(quiz.questions) and entry["passed"]
+
+
+async def test_shell_commands_run_in_a_worker_and_keep_the_terminal_order(make_real_app):
+    """curl moves packets through the cluster: it runs in a worker (the input waits,
+    disabled), and curl -v's lines come out as a terminal shows them: the verbose lines,
+    the body, then "left intact"."""
+    app = make_real_app(CLUSTERIP)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = await _open_flow(pilot, "pod-other-node")
+        await press(pilot, "s")
+        await settle(pilot)
+        pane = screen.query_one(ShellPane)
+        pane.set_host("client-b")
+        box = pane.query_one("#shell-input")
+        pane.run_line("curl -v 10.96.0.1:8080")
+        assert box.disabled  # until the worker is back
+        await settle(pilot)
+        assert not box.disabled and app.focused is box
+        out = pane.output_text()
+        lines = [ln for ln in out.splitlines() if ln.strip()]
+        body = next(i for i, ln in enumerate(lines) if ln.startswith("saw 10.244.2.7:"))
+        assert lines[body - 1].startswith("< ") and lines[body + 1].startswith("* Connection #0")

@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -313,14 +313,26 @@ class ShellPane(Vertical):
         if sh is None:
             self.write("err", "No cluster to run commands on.")
             return
+        # a command may move packets through the whole cluster (curl, nc, ping): in a
+        # worker, so typing and drawing never wait on the engine; one command at a time
+        self.query_one("#shell-input", Input).disabled = True
+        self._run_command(sh, text, word)
+
+    @work(thread=True, exclusive=True, group="shell-command")
+    def _run_command(self, sh: Any, text: str, word: str) -> None:
         result = sh.run(text)
+        self.app.call_from_thread(self._show_result, result, text, word)
+
+    def _show_result(self, result: Any, text: str, word: str) -> None:
+        box = self.query_one("#shell-input", Input)
+        box.disabled = False
+        if self.display and self.is_attached:  # still the learner's pane: type on
+            box.focus()
         self.pending = None
         if result.clear:
             self.clear()
-        if result.stdout:
-            self.write("out", result.stdout)
-        if result.stderr:
-            self.write("err", result.stderr)
+        for kind, chunk in result.chunks:  # in the order a terminal shows them (curl -v)
+            self.write(kind, chunk)
         if word == "help":
             self.write("info", HELP_EXTRA)
         if result.trace is not None:
