@@ -290,6 +290,8 @@ class FlowScreen(Screen):
         method = getattr(self, f"action_{action}", None)
         if getattr(method, "needs_trace", False) and (self.busy or self.asking):
             return None  # shown greyed until the engine's result is in
+        if action == "panel" and not self.query(FlowView):
+            return None  # the panels arrive with the flow view (a lesson shows its text first)
         return True
 
     def _n(self) -> int:
