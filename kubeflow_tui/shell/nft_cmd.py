@@ -1,0 +1,162 @@
+"""``nft`` on a node whose kube-proxy runs in nftables mode: the listings of nftables 1.0.6.
+
+What is modelled, each recorded from the real ``nft`` 1.0.6 on kube-proxy's own
+transaction loaded with ``nft -f`` in a network namespace (``tests/kernel/record_nft_shell.py``,
+``tests/golden/shell/real/clusterip-nft.json``):
+
+* ``nft [-a] list ruleset [FAMILY]``, ``list tables [FAMILY]``, ``list table [FAMILY] NAME``,
+  ``list chain [FAMILY] TABLE CHAIN``, ``list set|map [FAMILY] TABLE NAME``, ``list
+  chains|sets|maps [FAMILY]``; ``-a``/``--handle`` adds `` # handle N``; ``-s`` (stateless)
+  changes nothing here (kube-proxy's rules hold no counters); ``-v``;
+* nft's errors: ``Error: No such file or directory`` with the command echoed and the
+  missing object underlined (the table when the table is missing), ``syntax error,
+  unexpected newline, expecting string`` with a caret after the last word, ``unexpected
+  string, expecting end of file or newline or semicolon`` under a surplus word, options
+  after the command (whose marks nft prints to stdout), ``nft: no command specified``;
+  exit code 1.
+
+nft joins its arguments with spaces and parses the result, so ``nft 'list chain ip
+kube-proxy services'`` is the same command.  Changing the ruleset (``add``, ``delete``,
+``flush`` …), ``-n``, ``-j`` and ``monitor`` are not modelled: the shell says so.
+
+On a node in iptables mode the real ``nft list ruleset`` prints iptables-nft's ``ip
+filter``/``ip nat`` tables (with ``xt`` compat expressions); the shell cannot render those
+exactly, so it says so instead of printing something approximate.
+"""
+
+from __future__ import annotations
+
+from .base import CommandError, ShellContext, ShellResult
+
+VERSION = "nftables v1.0.6 (Lester Gooch #5)"
+FAMILIES = ("ip", "ip6", "inet", "arp", "bridge", "netdev")
+NOT_PERMITTED = ("Operation not permitted (you must be root)\n"
+                 "netlink: Error: cache initialization failed: Operation not permitted")
+ENOENT = "Error: No such file or directory"
+UNEXPECTED_NEWLINE = "Error: syntax error, unexpected newline, expecting string"
+UNEXPECTED_STRING = "Error: syntax error, unexpected string, expecting end of file or newline or semicolon"
+CHANGES = ("add", "create", "insert", "replace", "delete", "destroy", "flush", "reset", "rename", "import",
+           "export", "monitor", "describe", "get")
+OBJECTS = ("ruleset", "tables", "table", "chain", "chains", "set", "sets", "map", "maps")
+
+
+def _caret(command: str, words: list[tuple[int, str]], index: int | None) -> str:
+    """``command`` and the line under it: ``^`` after its end (index None) or under word ``index``."""
+    if index is None:
+        return f"{command}\n{' ' * len(command)}^"
+    start, word = words[index]
+    return f"{command}\n{' ' * start}{'^' * len(word)}"
+
+
+def _words(command: str) -> list[tuple[int, str]]:
+    out: list[tuple[int, str]] = []
+    i = 0
+    while i < len(command):
+        if command[i].isspace():
+            i += 1
+            continue
+        j = i
+        while j < len(command) and not command[j].isspace():
+            j += 1
+        out.append((i, command[i:j]))
+        i = j
+    return out
+
+
+def run_nft(ctx: ShellContext, argv: list[str]) -> ShellResult:
+    handles = False
+    i = 0
+    while i < len(argv) and argv[i].startswith("-") and len(argv[i]) > 1:
+        opt = argv[i]
+        if opt in ("-v", "--version"):
+            return ShellResult(stdout=VERSION + "\n")
+        if opt in ("-a", "--handle"):
+            handles = True
+        elif opt in ("-s", "--stateless"):
+            pass
+        elif opt.startswith("--"):
+            raise CommandError(f"nft: unrecognized option '{opt}'", 1)
+        elif all(ch in "as" for ch in opt[1:]):
+            handles = handles or "a" in opt
+        else:
+            raise CommandError(f"nft: option {opt} is not modelled by the simulated shell "
+                               "(modelled: -a, -s, -v and the list commands)", 1)
+        i += 1
+    rest = argv[i:]
+    if not rest:
+        raise CommandError("nft: no command specified", 1)
+    for k, tok in enumerate(rest):
+        if tok.startswith("-") and len(tok) > 1:
+            line = "nft " + " ".join(rest) + " "
+            start = len("nft " + " ".join(rest[:k]) + " ")
+            # nft 1.0.6 prints the command to stderr and the marks under it to stdout
+            return ShellResult(stderr=f"Error: syntax error, options must be specified before commands\n{line}",
+                               stdout=f"\n   ^{' ' * (start - 4)}{'~' * len(tok)}\n", exit_code=1)
+    command = " ".join(rest)
+    words = _words(command)
+    names = [w for _, w in words]
+    verb = names[0]
+    if verb in CHANGES:
+        raise CommandError(f"nft: the simulated shell lists kube-proxy's rules but does not change them "
+                           f"('nft {verb}' is not modelled); kube-proxy owns its table and rewrites it on "
+                           "every sync", 1)
+    if verb != "list":
+        raise CommandError((UNEXPECTED_NEWLINE if len(names) == 1 else "Error: syntax error, unexpected newline")
+                           + "\n" + _caret(command, words, None), 1)
+    if len(names) == 1:
+        raise CommandError("Error: syntax error, unexpected newline\n" + _caret(command, words, None), 1)
+    what = names[1]
+    if what not in OBJECTS:
+        raise CommandError("Error: syntax error, unexpected string\n" + _caret(command, words, 1), 1)
+
+    if not ctx.is_node:
+        raise CommandError(NOT_PERMITTED, 1)
+    table = ctx.sim.nft_table(ctx.host_name) if ctx.sim.proxy_mode == "nftables" else None
+    if table is None:
+        raise CommandError("nft: kube-proxy runs in iptables mode on this node; the real nft would list "
+                           "iptables-nft's ip filter and ip nat tables, which the simulated shell does not "
+                           "render exactly: use iptables-save (or a shell with --proxy-mode nftables)", 1)
+    from ..netfilter.nft_list import (render_nft_chain, render_nft_objects, render_nft_ruleset,
+                                      render_nft_set)
+
+    # arguments after the object word: [FAMILY] then the names this object needs
+    args = list(range(2, len(names)))
+    family = "ip"
+    if what in ("ruleset", "tables", "chains", "sets", "maps"):
+        if args and names[args[0]] in FAMILIES:
+            family = names[args[0]]
+            args = args[1:]
+        if args:
+            raise CommandError(UNEXPECTED_STRING + "\n" + _caret(command, words, args[0]), 1)
+        tables = [table] if family == table.family else []
+        if what == "ruleset":
+            return ShellResult(stdout=render_nft_ruleset(tables, handles))
+        if what == "tables":
+            return ShellResult(stdout="".join(f"table {t.family} {t.name}\n" for t in tables))
+        return ShellResult(stdout="".join(render_nft_objects(t, what, handles) for t in tables))
+
+    need = {"table": 1, "chain": 2, "set": 2, "map": 2}[what]
+    if args and names[args[0]] in FAMILIES and len(args) > need:
+        family = names[args[0]]
+        args = args[1:]
+    elif args and names[args[0]] in FAMILIES and len(args) == need:
+        # `list table ip`: "ip" is a family, the name is still missing
+        raise CommandError(UNEXPECTED_NEWLINE + "\n" + _caret(command, words, None), 1)
+    if len(args) < need:
+        raise CommandError(UNEXPECTED_NEWLINE + "\n" + _caret(command, words, None), 1)
+    if len(args) > need:
+        raise CommandError(UNEXPECTED_STRING + "\n" + _caret(command, words, args[need]), 1)
+    if family != table.family or names[args[0]] != table.name:
+        raise CommandError(ENOENT + "\n" + _caret(command, words, args[0]), 1)
+    if what == "table":
+        return ShellResult(stdout=render_nft_ruleset([table], handles))
+    name = names[args[1]]
+    if what == "chain":
+        chain = table.chains.get(name)
+        if chain is None:
+            raise CommandError(ENOENT + "\n" + _caret(command, words, args[1]), 1)
+        return ShellResult(stdout=render_nft_chain(table, chain, handles))
+    s = table.sets.get(name)
+    if s is None or s.is_map != (what == "map"):
+        raise CommandError(ENOENT + "\n" + _caret(command, words, args[1]), 1)
+    return ShellResult(stdout=render_nft_set(table, s, handles))
