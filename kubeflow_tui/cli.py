@@ -244,9 +244,9 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def _with_proxy_mode(scenario, mode: str | None):
     """The scenario with cluster.proxyMode set by --proxy-mode (unchanged without it)."""
-    if not mode or mode == scenario.cluster.proxyMode:
-        return scenario
-    return scenario.model_copy(update={"cluster": scenario.cluster.model_copy(update={"proxyMode": mode})})
+    from kubeflow_tui.quiz.runner import with_proxy_mode
+
+    return with_proxy_mode(scenario, mode)
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
@@ -363,7 +363,7 @@ def cmd_shell(args: argparse.Namespace) -> int:
     from kubeflow_tui.cluster import ClusterSim
     from kubeflow_tui.shell.repl import run_repl
 
-    sim = ClusterSim(scenario)
+    sim = ClusterSim(_with_proxy_mode(scenario, args.proxy_mode))
     if args.node not in sim.topology.hosts:
         hosts = ", ".join(sim.topology.hosts)
         raise CliError(f"shell: no host {args.node!r} in {scenario.name!r}; hosts: {hosts}")
@@ -377,8 +377,8 @@ def cmd_quiz(args: argparse.Namespace) -> int:
     if getattr(args, "export", None):
         from kubeflow_tui.quiz.runner import export_quiz
 
-        return export_quiz(path, args.export, sys.stdout, seed=args.seed)
-    return run_quiz(path, sys.stdin, sys.stdout, seed=args.seed)
+        return export_quiz(path, args.export, sys.stdout, seed=args.seed, proxy_mode=args.proxy_mode)
+    return run_quiz(path, sys.stdin, sys.stdout, seed=args.seed, proxy_mode=args.proxy_mode)
 
 
 def _resolve_quiz_path(text: str) -> str:
@@ -605,6 +605,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("shell", parents=[common], help="a simulated shell on a node, pod or client")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--node", required=True, metavar="HOST", help="node (or pod/client) to open the shell on")
+    p.add_argument("--proxy-mode", choices=("iptables", "nftables"),
+                   help="kube-proxy's mode on the nodes (default: the scenario's cluster.proxyMode); "
+                   "nftables: nft list ruleset shows its table, iptables-save shows none of its rules")
 
     p = sub.add_parser("quiz", parents=[common],
                        help="questions about a scenario's flows, or a troubleshooting case (answers on stdin)")
@@ -612,6 +615,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="seed for the question order and options")
     p.add_argument("--export", choices=("json", "md"),
                    help="print the quiz as a worksheet with its answer key instead of asking it")
+    p.add_argument("--proxy-mode", choices=("iptables", "nftables"),
+                   help="kube-proxy's mode on the nodes (default: the scenario's cluster.proxyMode); "
+                   "not for troubleshooting cases")
 
     _register_practice(sub, common)
 
