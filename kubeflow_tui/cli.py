@@ -304,6 +304,40 @@ def _ip_port(text: str, what: str) -> tuple[str, int]:
     return _ip(host, what), int(port)
 
 
+def _read_dump(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    try:
+        return Path(path).read_text()
+    except (OSError, UnicodeDecodeError) as e:
+        raise CliError(f"{path}: cannot read it: {getattr(e, 'strerror', None) or e}") from None
+
+
+def _trace_nft_dump(args: argparse.Namespace) -> int:
+    if args.file or args.flow:
+        raise CliError("trace: give either FILE FLOW or --nft-ruleset DUMP, not both")
+    if args.iptables_save:
+        raise CliError("trace: give either --iptables-save DUMP or --nft-ruleset DUMP, not both")
+    if args.proxy_mode == "iptables":
+        raise CliError("trace: --nft-ruleset is a node in nftables mode; --proxy-mode iptables contradicts it")
+    if not args.src or not args.dst:
+        raise CliError("trace --nft-ruleset needs --src IP and --dst IP:PORT")
+    src = _ip(args.src, "--src")
+    dst, dport = _ip_port(args.dst, "--dst")
+    node_ip = _ip(args.node_ip, "--node-ip")
+    text = _read_dump(args.nft_ruleset)
+    from kubeflow_tui.cluster.dump import NftDumpError, trace_nft_dump
+    from kubeflow_tui.netfilter.nft_parse import NftParseError
+
+    source = "<stdin>" if args.nft_ruleset == "-" else args.nft_ruleset
+    try:
+        trace = trace_nft_dump(text, src, dst, dport, source=source, proto=args.proto, sport=args.sport,
+                               node_ip=node_ip, seed=args.seed if args.seed is not None else 1, local=args.local)
+    except (NftParseError, NftDumpError) as e:
+        raise CliError(str(e)) from None
+    return _emit_trace(trace, args)
+
+
 def _trace_dump(args: argparse.Namespace) -> int:
     if args.file or args.flow:
         raise CliError("trace: give either FILE FLOW or --iptables-save DUMP, not both")
@@ -338,10 +372,12 @@ def _emit_trace(trace, args: argparse.Namespace) -> int:
 
 
 def cmd_trace(args: argparse.Namespace) -> int:
+    if args.nft_ruleset:
+        return _trace_nft_dump(args)
     if args.iptables_save:
         return _trace_dump(args)
     if not args.file:
-        raise CliError("trace needs a scenario FILE and a FLOW (or --iptables-save DUMP)")
+        raise CliError("trace needs a scenario FILE and a FLOW (or --iptables-save DUMP or --nft-ruleset DUMP)")
     scenario = _load_scenario(args.file)
     flows = [f.name for f in scenario.flows]
     if not args.flow:
@@ -588,8 +624,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="kube-proxy's mode on the nodes (default: the scenario's cluster.proxyMode)")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="also show rules that did not match, and every step's explanation")
-    g = p.add_argument_group("tracing an iptables-save dump")
+    g = p.add_argument_group("tracing a real node's dump (iptables-save or nft list ruleset)")
     g.add_argument("--iptables-save", metavar="DUMP", help="iptables-save output ('-' = stdin)")
+    g.add_argument("--nft-ruleset", metavar="DUMP",
+                   help="a node's nft list ruleset output ('-' = stdin; take it with nft -a for the "
+                   "kernel's rule handles): its ip kube-proxy table (kube-proxy in nftables mode) "
+                   "is walked; other tables are not")
     g.add_argument("--src", metavar="IP")
     g.add_argument("--dst", metavar="IP:PORT")
     g.add_argument("--sport", type=int, default=40000, metavar="PORT")

@@ -31,6 +31,7 @@ class NftRule:
     comment: str | None = None
     handle: int = 0
     printed: str | None = None  # read from a listing: the line exactly as nft printed it
+    line: int = field(default=0, compare=False)  # read from a listing: its line number (1-based)
 
     def text(self) -> str:
         """The rule as written in the transaction (``EXPR comment "..."``)."""

@@ -256,4 +256,4 @@ def _chain(r: _Reader, c: NftChain) -> NftChain:
         printed = line[2:] if line.startswith("\t\t") else body
         expr, comment = _split_comment(body)
         handle = listed_handle if listed_handle is not None else c.handle + len(c.rules) + 1
-        c.rules.append(NftRule(c.name, " ".join(expr.split()), comment, handle, printed))
+        c.rules.append(NftRule(c.name, " ".join(expr.split()), comment, handle, printed, line=r.i))
