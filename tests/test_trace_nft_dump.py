@@ -152,3 +152,23 @@ def test_cli_golden_and_errors(capsys, monkeypatch, tmp_path):
 def test_handles_are_said_to_be_counted_without_nft_a():
     assert "handles" in trace_nft_dump(_dump(), "10.244.1.7", "10.96.0.1", 8080).meta
     assert "handles" not in trace_nft_dump(_real_dump(), "10.244.1.7", "10.96.0.1", 8080).meta
+
+
+def _every_node() -> list:
+    out = []
+    for path in sorted((ROOT / "scenarios").glob("*.yaml")):
+        for node in load_scenario(path).cluster.nodes:
+            out.append(pytest.param(path, node.name, id=f"{path.stem}/{node.name}"))
+    return out
+
+
+@pytest.mark.parametrize("path, node", _every_node())
+def test_every_shipped_listing_loads_with_and_without_handles(path, node):
+    from kubeflow_tui.cluster.dump import load_nft_dump
+    from kubeflow_tui.kubeproxy.nftables import nft_transaction
+    from kubeflow_tui.netfilter.nft_list import render_nft_ruleset
+
+    table = nft_transaction(load_scenario(path), node).apply()
+    for handles in (False, True):
+        loaded, _, others = load_nft_dump(render_nft_ruleset([table], handles), f"{path.stem}/{node}")
+        assert not others and set(loaded.chains) == set(table.chains)
