@@ -562,5 +562,10 @@ def scenario_reasoning_questions(scenario: Any, flows: Iterable[str] | None = No
         q = affinity_question(scenario, name, seed=seed)
         if q is not None:
             out.append(q)
+        from .nft_questions import nft_wrong_port_question
+
+        q = nft_wrong_port_question(scenario, name, seed=seed)  # nftables mode only
+        if q is not None and all(o.target != q.target for o in out):
+            out.append(q)
     out += compare_questions(traces, ctx, seed)
     return out
