@@ -72,3 +72,11 @@ def test_no_nft_families_in_iptables_mode():
 def test_an_nftables_quiz_asks_them():
     kinds = {q.kind for q in lesson_questions(_scenario("clusterip"), seed=1)}
     assert {"nft-vmap", "nft-wrong-port"} <= kinds
+
+
+def test_server_source_names_nftables_chains_in_nftables_mode():
+    from kubeflow_tui.quiz.reasoning import q_server_source
+
+    trace = ClusterSim(_scenario("clusterip"), seed=1).run_flow("node-host-network")
+    q = q_server_source(trace, seed=1)
+    assert "mark-for-masquerade" in q.answer and "KUBE-" not in " ".join(q.options)
