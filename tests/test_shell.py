@@ -587,8 +587,11 @@ def test_nft_on_a_pod_and_on_an_iptables_mode_node():
     sim = ClusterSim(load_scenario(ROOT / "scenarios" / "clusterip.yaml"), proxy_mode="nftables")
     r = Shell(sim, "client-a").run("nft list ruleset")
     assert r.exit_code == 1 and "Operation not permitted" in r.stderr and r.stdout == ""
-    r = shell().run("nft list ruleset")  # iptables mode: said plainly, nothing approximate printed
-    assert r.exit_code == 1 and r.stdout == "" and "iptables mode" in r.stderr and "iptables-save" in r.stderr
+    sh = shell()  # iptables mode: iptables-nft's tables are named, their contents declined plainly
+    for line in ("nft list ruleset", "nft list table ip nat", "nft list chain ip nat KUBE-SERVICES", "nft list chains"):
+        r = sh.run(line)
+        assert r.exit_code == 1 and r.stdout == "" and "iptables mode" in r.stderr and "iptables-save" in r.stderr
+    assert sh.run("nft list tables").stdout == "table ip filter\ntable ip nat\n"
     r = Shell(sim, "node-a").run("nft add rule ip kube-proxy services drop")
     assert r.exit_code == 1 and "not modelled" in r.stderr
 

@@ -20,8 +20,12 @@ kube-proxy services'`` is the same command.  Changing the ruleset (``add``, ``de
 ``flush`` …), ``-n``, ``-j`` and ``monitor`` are not modelled: the shell says so.
 
 On a node in iptables mode the real ``nft list ruleset`` prints iptables-nft's ``ip
-filter``/``ip nat`` tables (with ``xt`` compat expressions); the shell cannot render those
-exactly, so it says so instead of printing something approximate.
+filter``/``ip nat`` tables (counters, ``xt match …`` compat expressions, comments dropped,
+and a "managed by iptables-nft" warning per table on stderr); the shell cannot render those
+exactly, so it says so instead of printing something approximate.  What it can print
+exactly, it does (recorded in ``clusterip-iptables-nft.json``): ``nft list tables``, the
+errors for a table, chain, set or map that does not exist, and the empty listings of other
+families.
 """
 
 from __future__ import annotations
@@ -113,39 +117,19 @@ def run_nft(ctx: ShellContext, argv: list[str]) -> ShellResult:
         raise CommandError(NOT_PERMITTED, 1)
     table = ctx.sim.nft_table(ctx.host_name) if ctx.sim.proxy_mode == "nftables" else None
     if table is None:
-        raise CommandError("nft: kube-proxy runs in iptables mode on this node; the real nft would list "
-                           "iptables-nft's ip filter and ip nat tables, which the simulated shell does not "
-                           "render exactly: use iptables-save (or a shell with --proxy-mode nftables)", 1)
+        return _iptables_mode(ctx, what, command, words, names)
     from ..netfilter.nft_list import (render_nft_chain, render_nft_objects, render_nft_ruleset,
                                       render_nft_set)
 
-    # arguments after the object word: [FAMILY] then the names this object needs
-    args = list(range(2, len(names)))
-    family = "ip"
+    family, args = _arguments(what, command, words, names)
     if what in ("ruleset", "tables", "chains", "sets", "maps"):
-        if args and names[args[0]] in FAMILIES:
-            family = names[args[0]]
-            args = args[1:]
-        if args:
-            raise CommandError(UNEXPECTED_STRING + "\n" + _caret(command, words, args[0]), 1)
-        tables = [table] if family == table.family else []
+        tables = [table] if family in (None, table.family) else []
         if what == "ruleset":
             return ShellResult(stdout=render_nft_ruleset(tables, handles))
         if what == "tables":
             return ShellResult(stdout="".join(f"table {t.family} {t.name}\n" for t in tables))
         return ShellResult(stdout="".join(render_nft_objects(t, what, handles) for t in tables))
 
-    need = {"table": 1, "chain": 2, "set": 2, "map": 2}[what]
-    if args and names[args[0]] in FAMILIES and len(args) > need:
-        family = names[args[0]]
-        args = args[1:]
-    elif args and names[args[0]] in FAMILIES and len(args) == need:
-        # `list table ip`: "ip" is a family, the name is still missing
-        raise CommandError(UNEXPECTED_NEWLINE + "\n" + _caret(command, words, None), 1)
-    if len(args) < need:
-        raise CommandError(UNEXPECTED_NEWLINE + "\n" + _caret(command, words, None), 1)
-    if len(args) > need:
-        raise CommandError(UNEXPECTED_STRING + "\n" + _caret(command, words, args[need]), 1)
     if family != table.family or names[args[0]] != table.name:
         raise CommandError(ENOENT + "\n" + _caret(command, words, args[0]), 1)
     if what == "table":
@@ -160,3 +144,58 @@ def run_nft(ctx: ShellContext, argv: list[str]) -> ShellResult:
     if s is None or s.is_map != (what == "map"):
         raise CommandError(ENOENT + "\n" + _caret(command, words, args[1]), 1)
     return ShellResult(stdout=render_nft_set(table, s, handles))
+
+
+def _arguments(what: str, command: str, words: list[tuple[int, str]], names: list[str]) -> tuple[str | None, list[int]]:
+    """(family or None when not given to a listing of many, the word indexes of the names)
+    after ``list OBJECT``; nft's syntax errors for too few or too many words."""
+    args = list(range(2, len(names)))
+    if what in ("ruleset", "tables", "chains", "sets", "maps"):
+        family = None
+        if args and names[args[0]] in FAMILIES:
+            family = names[args[0]]
+            args = args[1:]
+        if args:
+            raise CommandError(UNEXPECTED_STRING + "\n" + _caret(command, words, args[0]), 1)
+        return family, args
+    family = "ip"
+    need = {"table": 1, "chain": 2, "set": 2, "map": 2}[what]
+    if args and names[args[0]] in FAMILIES and len(args) > need:
+        family = names[args[0]]
+        args = args[1:]
+    elif args and names[args[0]] in FAMILIES and len(args) == need:
+        # `list table ip`: "ip" is a family, the name is still missing
+        raise CommandError(UNEXPECTED_NEWLINE + "\n" + _caret(command, words, None), 1)
+    if len(args) < need:
+        raise CommandError(UNEXPECTED_NEWLINE + "\n" + _caret(command, words, None), 1)
+    if len(args) > need:
+        raise CommandError(UNEXPECTED_STRING + "\n" + _caret(command, words, args[need]), 1)
+    return family, args
+
+
+NOT_RENDERED = ("nft: kube-proxy runs in iptables mode on this node: its rules are iptables-nft's, which "
+                "the real nft lists with counters and xt compat expressions; the simulated shell does not "
+                "render them exactly, so it prints none: use iptables-save or iptables -L (or a shell "
+                "with --proxy-mode nftables for kube-proxy's own nftables table)")
+
+
+def _iptables_mode(ctx: ShellContext, what: str, command: str, words: list[tuple[int, str]],
+                   names: list[str]) -> ShellResult:
+    """A node in iptables mode: the tables iptables-nft created (``ip filter``, ``ip nat`` …,
+    in creation order) are listed and a missing table, chain, set or map is nft's own
+    error; the contents of those tables are not rendered (said plainly, exit 1)."""
+    family, args = _arguments(what, command, words, names)
+    tables = list(ctx.sim.node_ruleset(ctx.host_name).tables)
+    if what == "tables":
+        return ShellResult(stdout="".join(f"table ip {t}\n" for t in tables) if family in (None, "ip") else "")
+    if what in ("ruleset", "chains", "sets", "maps"):
+        if family not in (None, "ip") or not tables:
+            return ShellResult()
+        raise CommandError(NOT_RENDERED, 1)
+    if family != "ip" or names[args[0]] not in tables:
+        raise CommandError(ENOENT + "\n" + _caret(command, words, args[0]), 1)
+    if what in ("set", "map"):  # iptables-nft's tables hold no named sets or maps
+        raise CommandError(ENOENT + "\n" + _caret(command, words, args[1]), 1)
+    if what == "chain" and names[args[1]] not in ctx.sim.node_ruleset(ctx.host_name).tables[names[args[0]]].chains:
+        raise CommandError(ENOENT + "\n" + _caret(command, words, args[1]), 1)
+    raise CommandError(NOT_RENDERED, 1)

@@ -5,7 +5,8 @@
 
 For each session, one network namespace is created (``ip netns add``), kube-proxy's
 transaction for the session's node (``generate_nft``) is loaded with ``nft -f -`` into
-it, and each command line runs there under ``bash -c`` with stdout and stderr captured
+it (``-iptables-nft`` sessions: the iptables rules, with ``iptables-nft-restore``), and
+each command line runs there under ``bash -c`` with stdout and stderr captured
 apart.  The result goes to ``tests/golden/shell/real/<session>.json`` (``proxyMode:
 nftables``), which ``tests/test_shell.py::test_real_tools_recording`` replays in the
 simulated shell of a cluster in nftables mode.  Nothing outside the namespace is touched.
@@ -86,8 +87,28 @@ ERRORS = [
     "nft list chain ip kube-proxy nosuch >/dev/null 2>&1",
 ]
 
+#: on a node in iptables mode: what the shell prints exactly there (the rest it declines)
+IPTABLES_MODE = [
+    "nft list tables",
+    "nft -a list tables",
+    "nft list tables ip",
+    "nft list tables inet",
+    "nft list ruleset inet",
+    "nft list chains ip6",
+    "nft list table ip kube-proxy",
+    "nft list map ip kube-proxy service-ips",
+    "nft list set ip kube-proxy cluster-ips",
+    "nft list chain ip nat NOSUCH",
+    "nft list chain ip nosuch KUBE-SERVICES",
+    "nft list set ip nat foo",
+    "nft list table ip6 nat",
+    "nft list table inet filter",
+    "nft list chain ip nat",
+]
+
 SESSIONS = {
     "clusterip-nft": ("clusterip", "node-a", LISTINGS + ERRORS),
+    "clusterip-iptables-nft": ("clusterip", "node-a", IPTABLES_MODE),
     "affinity-nft": ("affinity", "node-a", ["nft list sets", "nft -a list sets", "nft list chains",
                                             "nft list set ip kube-proxy "
                                             "affinity-HGNPOIJ5-default/web/tcp/http__10.244.1.5/8080",
@@ -108,7 +129,13 @@ def record(session: str) -> Path:
     r = _run(["ip", "netns", "add", ns])
     assert r.returncode == 0, r.stderr
     try:
-        r = _run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=generate_nft(sc, node))
+        if session.endswith("-iptables-nft"):  # kube-proxy in iptables mode, through iptables-nft
+            from kubeflow_tui.kubeproxy import ensure_nfacct_counters, generate_restore
+
+            ensure_nfacct_counters(ns)
+            r = _run(["ip", "netns", "exec", ns, "iptables-nft-restore"], input=generate_restore(sc, node))
+        else:
+            r = _run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=generate_nft(sc, node))
         assert r.returncode == 0, r.stderr
         commands = []
         for line in lines:
@@ -119,7 +146,8 @@ def record(session: str) -> Path:
         _run(["ip", "netns", "del", ns])
     version = _run(["nft", "-v"]).stdout.strip()
     kernel = _run(["uname", "-r"]).stdout.strip()
-    doc = {"scenario": scenario_name, "proxyMode": "nftables",
+    mode = "iptables" if session.endswith("-iptables-nft") else "nftables"
+    doc = {"scenario": scenario_name, "proxyMode": mode,
            "recorded_with": {"nft": version, "kernel": kernel}, "commands": commands}
     path = OUT / f"{session}.json"
     path.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
