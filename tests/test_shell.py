@@ -604,3 +604,15 @@ def test_nft_completion_and_help():
     assert "service-ips" in sh.complete("nft list map ip kube-proxy ")
     assert "cluster-ips" not in sh.complete("nft list map ip kube-proxy ")
     assert "nft" in sh.run("help").stdout
+
+
+def test_nft_lists_the_affinity_element_a_connection_added():
+    sim = ClusterSim(load_scenario(ROOT / "scenarios" / "affinity.yaml"), proxy_mode="nftables")
+    name = "affinity-HGNPOIJ5-default/web/tcp/http__10.244.1.5/8080"
+    node = Shell(sim, "node-a")
+    assert "elements" not in node.run(f"nft list set ip kube-proxy {name}").stdout
+    assert Shell(sim, "client").run("curl -s http://10.96.0.1:8080/").stdout.endswith("from web-1\n")
+    out = node.run(f"nft list set ip kube-proxy {name}").stdout
+    # as nft 1.0.6 lists an element the packet path added (format recorded from the real nft:
+    # `elements = { 10.244.1.7 expires 2h59m59s960ms, … }`): 3h of affinity minus the connection's time
+    assert "\t\ttimeout 3h\n\t\telements = { 10.244.1.9 expires 2h59m59s9" in out

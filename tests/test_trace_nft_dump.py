@@ -172,3 +172,16 @@ def test_every_shipped_listing_loads_with_and_without_handles(path, node):
     for handles in (False, True):
         loaded, _, others = load_nft_dump(render_nft_ruleset([table], handles), f"{path.stem}/{node}")
         assert not others and set(loaded.chains) == set(table.chains)
+
+
+def test_a_listed_affinity_element_keeps_its_client_on_its_endpoint():
+    from kubeflow_tui.shell import Shell
+
+    sim = ClusterSim(load_scenario(ROOT / "scenarios" / "affinity.yaml"), proxy_mode="nftables")
+    Shell(sim, "client").run("curl -s http://10.96.0.1:8080/")
+    dump = Shell(sim, "node-a").run("nft -a list ruleset").stdout
+    assert " expires 2h59m59s9" in dump
+    finals = {trace_nft_dump(dump, "10.244.1.9", "10.96.0.1", 8080, seed=k).meta["final"] for k in range(1, 7)}
+    assert finals == {"tcp 10.244.1.9:40000 -> 10.244.1.5:8080 [SYN]"}
+    others = {trace_nft_dump(dump, "10.244.1.77", "10.96.0.1", 8080, seed=k).meta["final"] for k in range(1, 7)}
+    assert len(others) == 2  # a client without an element is spread over both endpoints

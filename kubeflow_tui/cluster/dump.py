@@ -127,6 +127,12 @@ class NftDumpSim(DumpSim):
         self.proxy_mode = "nftables"
         st = self.nodes["node"]
         st.nft, st.nft_eval = table, evaluator
+        # a dynamic set's listed elements (session affinity: ``10.244.1.7 expires 2h59m…``)
+        # are the packet path's state: the evaluator keeps them as its dynamic entries
+        for s in table.sets.values():
+            if "dynamic" in s.flags and s.elements:
+                st.nft_dynamic[s.name] = {k: self.now + (el.expires if el.expires is not None else s.timeout or 0)
+                                          for k, el in s.elements.items()}
 
 
 def trace_nft_dump(text: str, src: str, dst: str, dport: int, *, source: str = "<input>", proto: str = "tcp",

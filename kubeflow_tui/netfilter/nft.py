@@ -59,6 +59,9 @@ class NftElement:
     key: tuple[str, ...]
     value: tuple[str, ...] = ()
     comment: str | None = None
+    #: an element of a dynamic set added from the packet path: seconds until it expires
+    #: (``nft list`` prints ``KEY expires 2h59m59s960ms``)
+    expires: float | None = field(default=None, compare=False)
 
 
 @dataclass

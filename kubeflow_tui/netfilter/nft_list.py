@@ -65,6 +65,18 @@ def time_text(seconds: int) -> str:
     return out
 
 
+def time_text_ms(seconds: float) -> str:
+    """nft's time format with milliseconds (an element's ``expires``): ``10799.96`` ->
+    ``2h59m59s960ms``."""
+    ms = max(0, int(round(seconds * 1000)))
+    out = ""
+    for unit, size in (("d", 86400000), ("h", 3600000), ("m", 60000), ("s", 1000), ("ms", 1)):
+        n, ms = divmod(ms, size)
+        if n:
+            out += f"{n}{unit}"
+    return out or "0ms"
+
+
 # ---------------------------------------------------------------------------- elements
 
 
@@ -116,6 +128,8 @@ def _elements_text(s: NftSet) -> str:
                 count = 0
                 out += NEWLINE_DELIM
         text = " . ".join(el.key)
+        if el.expires is not None:
+            text += f" expires {time_text_ms(el.expires)}"
         if el.comment is not None:
             text += f' comment "{el.comment}"'
         if el.value:

@@ -118,6 +118,7 @@ def run_nft(ctx: ShellContext, argv: list[str]) -> ShellResult:
     table = ctx.sim.nft_table(ctx.host_name) if ctx.sim.proxy_mode == "nftables" else None
     if table is None:
         return _iptables_mode(ctx, what, command, words, names)
+    table = _with_dynamic_elements(ctx, table)
     from ..netfilter.nft_list import (render_nft_chain, render_nft_objects, render_nft_ruleset,
                                       render_nft_set)
 
@@ -199,3 +200,26 @@ def _iptables_mode(ctx: ShellContext, what: str, command: str, words: list[tuple
     if what == "chain" and names[args[1]] not in ctx.sim.node_ruleset(ctx.host_name).tables[names[args[0]]].chains:
         raise CommandError(ENOENT + "\n" + _caret(command, words, args[1]), 1)
     raise CommandError(NOT_RENDERED, 1)
+
+
+def _with_dynamic_elements(ctx: ShellContext, table):
+    """The table as the kernel lists it now: the elements the packet path added to its
+    dynamic sets (session affinity's ``update @affinity-… { ip saddr }``) that have not
+    expired yet, each with its time left."""
+    import dataclasses
+
+    from ..netfilter.nft import NftElement
+
+    dynamic = getattr(ctx.sim.nodes[ctx.host_name], "nft_dynamic", None) or {}
+    now = ctx.sim.now
+    live = {name: {k: exp for k, exp in keys.items() if exp > now} for name, keys in dynamic.items()}
+    live = {name: keys for name, keys in live.items() if keys and name in table.sets}
+    if not live:
+        return table
+    sets = dict(table.sets)
+    for name, keys in live.items():
+        elements = dict(sets[name].elements)
+        for key, exp in keys.items():
+            elements[key] = NftElement(key, expires=exp - now)
+        sets[name] = dataclasses.replace(sets[name], elements=elements)
+    return dataclasses.replace(table, sets=sets)
