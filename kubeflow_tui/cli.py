@@ -611,7 +611,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("trace", parents=[common], help="follow one flow rule by rule",
                        description="Follow a flow of a scenario, or one packet through a real "
-                       "iptables-save dump, and print every hook, chain, rule and rewrite.")
+                       "iptables-save or nft list ruleset dump, and print every hook, chain, rule and rewrite.")
     p.add_argument("file", nargs="?", metavar="FILE", help="scenario file or shipped scenario name")
     p.add_argument("flow", nargs="?", metavar="FLOW", help="flow name")
     p.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
