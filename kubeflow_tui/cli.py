@@ -245,9 +245,9 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def _with_proxy_mode(scenario, mode: str | None):
     """The scenario with cluster.proxyMode set by --proxy-mode (unchanged without it)."""
-    if not mode or mode == scenario.cluster.proxyMode:
-        return scenario
-    return scenario.model_copy(update={"cluster": scenario.cluster.model_copy(update={"proxyMode": mode})})
+    from kubeflow_tui.quiz.runner import with_proxy_mode
+
+    return with_proxy_mode(scenario, mode)
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
@@ -305,6 +305,40 @@ def _ip_port(text: str, what: str) -> tuple[str, int]:
     return _ip(host, what), int(port)
 
 
+def _read_dump(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    try:
+        return Path(path).read_text()
+    except (OSError, UnicodeDecodeError) as e:
+        raise CliError(f"{path}: cannot read it: {getattr(e, 'strerror', None) or e}") from None
+
+
+def _trace_nft_dump(args: argparse.Namespace) -> int:
+    if args.file or args.flow:
+        raise CliError("trace: give either FILE FLOW or --nft-ruleset DUMP, not both")
+    if args.iptables_save:
+        raise CliError("trace: give either --iptables-save DUMP or --nft-ruleset DUMP, not both")
+    if args.proxy_mode == "iptables":
+        raise CliError("trace: --nft-ruleset is a node in nftables mode; --proxy-mode iptables contradicts it")
+    if not args.src or not args.dst:
+        raise CliError("trace --nft-ruleset needs --src IP and --dst IP:PORT")
+    src = _ip(args.src, "--src")
+    dst, dport = _ip_port(args.dst, "--dst")
+    node_ip = _ip(args.node_ip, "--node-ip")
+    text = _read_dump(args.nft_ruleset)
+    from kubeflow_tui.cluster.dump import NftDumpError, trace_nft_dump
+    from kubeflow_tui.netfilter.nft_parse import NftParseError
+
+    source = "<stdin>" if args.nft_ruleset == "-" else args.nft_ruleset
+    try:
+        trace = trace_nft_dump(text, src, dst, dport, source=source, proto=args.proto, sport=args.sport,
+                               node_ip=node_ip, seed=args.seed if args.seed is not None else 1, local=args.local)
+    except (NftParseError, NftDumpError) as e:
+        raise CliError(str(e)) from None
+    return _emit_trace(trace, args)
+
+
 def _trace_dump(args: argparse.Namespace) -> int:
     if args.file or args.flow:
         raise CliError("trace: give either FILE FLOW or --iptables-save DUMP, not both")
@@ -339,10 +373,12 @@ def _emit_trace(trace, args: argparse.Namespace) -> int:
 
 
 def cmd_trace(args: argparse.Namespace) -> int:
+    if args.nft_ruleset:
+        return _trace_nft_dump(args)
     if args.iptables_save:
         return _trace_dump(args)
     if not args.file:
-        raise CliError("trace needs a scenario FILE and a FLOW (or --iptables-save DUMP)")
+        raise CliError("trace needs a scenario FILE and a FLOW (or --iptables-save DUMP or --nft-ruleset DUMP)")
     scenario = _load_scenario(args.file)
     flows = [f.name for f in scenario.flows]
     if not args.flow:
@@ -364,7 +400,7 @@ def cmd_shell(args: argparse.Namespace) -> int:
     from kubeflow_tui.cluster import ClusterSim
     from kubeflow_tui.shell.repl import run_repl
 
-    sim = ClusterSim(scenario)
+    sim = ClusterSim(_with_proxy_mode(scenario, args.proxy_mode))
     if args.node not in sim.topology.hosts:
         hosts = ", ".join(sim.topology.hosts)
         raise CliError(f"shell: no host {args.node!r} in {scenario.name!r}; hosts: {hosts}")
@@ -378,8 +414,8 @@ def cmd_quiz(args: argparse.Namespace) -> int:
     if getattr(args, "export", None):
         from kubeflow_tui.quiz.runner import export_quiz
 
-        return export_quiz(path, args.export, sys.stdout, seed=args.seed)
-    return run_quiz(path, sys.stdin, sys.stdout, seed=args.seed)
+        return export_quiz(path, args.export, sys.stdout, seed=args.seed, proxy_mode=args.proxy_mode)
+    return run_quiz(path, sys.stdin, sys.stdout, seed=args.seed, proxy_mode=args.proxy_mode)
 
 
 def _resolve_quiz_path(text: str) -> str:
@@ -640,7 +676,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("trace", parents=[common], help="follow one flow rule by rule",
                        description="Follow a flow of a scenario, or one packet through a real "
-                       "iptables-save dump, and print every hook, chain, rule and rewrite.")
+                       "iptables-save or nft list ruleset dump, and print every hook, chain, rule and rewrite.")
     p.add_argument("file", nargs="?", metavar="FILE", help="scenario file or shipped scenario name")
     p.add_argument("flow", nargs="?", metavar="FLOW", help="flow name")
     p.add_argument("--seed", type=int, help="random seed (default: the scenario's)")
@@ -653,8 +689,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="kube-proxy's mode on the nodes (default: the scenario's cluster.proxyMode)")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="also show rules that did not match, and every step's explanation")
-    g = p.add_argument_group("tracing an iptables-save dump")
+    g = p.add_argument_group("tracing a real node's dump (iptables-save or nft list ruleset)")
     g.add_argument("--iptables-save", metavar="DUMP", help="iptables-save output ('-' = stdin)")
+    g.add_argument("--nft-ruleset", metavar="DUMP",
+                   help="a node's nft list ruleset output ('-' = stdin; take it with nft -a for the "
+                   "kernel's rule handles): its ip kube-proxy table (kube-proxy in nftables mode) "
+                   "is walked; other tables are not")
     g.add_argument("--src", metavar="IP")
     g.add_argument("--dst", metavar="IP:PORT")
     g.add_argument("--sport", type=int, default=40000, metavar="PORT")
@@ -670,6 +710,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("shell", parents=[common], help="a simulated shell on a node, pod or client")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--node", required=True, metavar="HOST", help="node (or pod/client) to open the shell on")
+    p.add_argument("--proxy-mode", choices=("iptables", "nftables"),
+                   help="kube-proxy's mode on the nodes (default: the scenario's cluster.proxyMode); "
+                   "nftables: nft list ruleset shows its table, iptables-save shows none of its rules")
 
     p = sub.add_parser("quiz", parents=[common],
                        help="questions about a scenario's flows, or a troubleshooting case (answers on stdin)")
@@ -677,6 +720,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="seed for the question order and options")
     p.add_argument("--export", choices=("json", "md"),
                    help="print the quiz as a worksheet with its answer key instead of asking it")
+    p.add_argument("--proxy-mode", choices=("iptables", "nftables"),
+                   help="kube-proxy's mode on the nodes (default: the scenario's cluster.proxyMode); "
+                   "not for troubleshooting cases")
 
     _register_practice(sub, common)
 

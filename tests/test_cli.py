@@ -454,3 +454,42 @@ def test_help_and_the_app_launch_import_no_engine(what, tmp_path):
     assert out.returncode == 0, out.stderr
     line = next(ln for ln in out.stdout.splitlines() if ln.startswith("LOADED"))
     assert line == "LOADED []"
+
+
+# --------------------------------------------------------------------------- --proxy-mode on shell and quiz
+
+
+def test_shell_proxy_mode(capsys, monkeypatch):
+    import io
+
+    line = "nft list chain ip kube-proxy services; iptables-save -t nat | grep -c KUBE-SERVICES\nexit 0\n"
+    monkeypatch.setattr(sys, "stdin", io.StringIO(line))
+    assert cli.main(["shell", "clusterip", "--node", "node-a", "--proxy-mode", "nftables"]) == 0
+    out = capsys.readouterr().out
+    assert "\tchain services {\n\t\tip daddr . meta l4proto . th dport vmap @service-ips\n" in out
+    assert "\n0\n" in out  # kube-proxy writes no iptables rules in nftables mode
+    monkeypatch.setattr(sys, "stdin", io.StringIO(line))
+    assert cli.main(["shell", "clusterip", "--node", "node-a", "--proxy-mode", "iptables"]) == 0
+    captured = capsys.readouterr()
+    # iptables mode: no ip kube-proxy table, nft's own error (as recorded from the real nft)
+    assert "\tchain services" not in captured.out and "Error: No such file or directory" in captured.out
+    assert cli.main(["shell", "clusterip", "--node", "node-a", "--proxy-mode", "ipvs"]) == 2
+
+
+def test_quiz_proxy_mode(capsys, monkeypatch):
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    assert cli.main(["quiz", "clusterip", "--export", "json", "--seed", "1", "--proxy-mode", "nftables"]) == 0
+    nft = capsys.readouterr().out
+    assert cli.main(["quiz", "clusterip", "--export", "json", "--seed", "1"]) == 0
+    ipt = capsys.readouterr().out
+    assert "ip kube-proxy" in nft and "ip kube-proxy" not in ipt
+    assert "KUBE-SVC-" in ipt and "KUBE-SVC-" not in nft
+    assert cli.main(["quiz", "clusterip", "--proxy-mode", "nftables"]) == 0
+    assert capsys.readouterr().out.startswith("Quiz: clusterip")
+    # a troubleshooting case is written for its scenario's mode
+    assert cli.main(["quiz", "01-web-refuses", "--proxy-mode", "nftables"]) == 2
+    assert "does not apply to a troubleshooting case" in capsys.readouterr().out
+    assert cli.main(["quiz", "01-web-refuses", "--proxy-mode", "iptables"]) == 0
+    assert capsys.readouterr().out.startswith("Incident:")

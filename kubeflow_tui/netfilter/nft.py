@@ -31,6 +31,7 @@ class NftRule:
     comment: str | None = None
     handle: int = 0
     printed: str | None = None  # read from a listing: the line exactly as nft printed it
+    line: int = field(default=0, compare=False)  # read from a listing: its line number (1-based)
 
     def text(self) -> str:
         """The rule as written in the transaction (``EXPR comment "..."``)."""
@@ -58,6 +59,9 @@ class NftElement:
     key: tuple[str, ...]
     value: tuple[str, ...] = ()
     comment: str | None = None
+    #: an element of a dynamic set added from the packet path: seconds until it expires
+    #: (``nft list`` prints ``KEY expires 2h59m59s960ms``)
+    expires: float | None = field(default=None, compare=False)
 
 
 @dataclass

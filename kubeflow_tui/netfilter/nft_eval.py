@@ -30,7 +30,13 @@ _PROTOS = {"tcp", "udp", "icmp", "sctp"}
 
 
 class NftEvalError(Exception):
-    """A rule uses an expression the evaluator does not know (named in the message)."""
+    """A rule uses an expression the evaluator does not know (named in the message).
+
+    From ``NftEvaluator.check()``: ``rule`` is the rule and ``col`` the 1-based column in
+    its printed line where the trouble starts (0: the rule as a whole)."""
+
+    rule: NftRule | None = None
+    col: int = 0
 
 
 @dataclass
@@ -428,6 +434,42 @@ class NftEvaluator:
             c = self.table.chain(chain)
             self._compiled[chain] = [_Rule(self.table, chain, r) for r in c.rules]
         return self._compiled[chain]
+
+    def check(self) -> None:
+        """Compile every rule now and check what it names: the chains of ``jump``/``goto``
+        (in rules and in verdict-map elements) and the ``@sets``.  Raises ``NftEvalError``
+        with ``rule`` and ``col`` set (``rule`` None for a map element)."""
+        table = self.table
+        for cname, chain in table.chains.items():
+            compiled = []
+            for rule in chain.rules:
+                text = rule.printed if rule.printed is not None else rule.text()
+                try:
+                    compiled.append(_Rule(table, cname, rule))
+                except (NftEvalError, IndexError, ValueError) as e:
+                    err = NftEvalError(str(e) if isinstance(e, NftEvalError) else
+                                       f"cannot read rule {text!r}")
+                    err.rule, err.col = rule, 1
+                    raise err from None
+                cut = text.find(' comment "')
+                for m in re.finditer(r"\b(jump|goto) ([^\s,}]+)|@([^\s,}]+)", text if cut < 0 else text[:cut]):
+                    if m.group(3) is not None:
+                        ok, what, at = m.group(3) in table.sets, f"set or map @{m.group(3)}", m.start(3) - 1
+                    else:
+                        ok, what, at = m.group(2) in table.chains, f"chain {m.group(2)!r}", m.start(2)
+                    if not ok:
+                        err = NftEvalError(f"{m.group(1) or 'lookup'}: no {what} in table "
+                                           f"{table.family} {table.name}")
+                        err.rule, err.col = rule, at + 1
+                        raise err
+            self._compiled[cname] = compiled
+        for s in table.sets.values():
+            for el in s.elements.values():
+                for v in el.value:
+                    m = re.fullmatch(r"(?:jump|goto) (\S+)", v)
+                    if m and m.group(1) not in table.chains:
+                        raise NftEvalError(f"map {s.name}: element {' . '.join(el.key)} goes to "
+                                           f"chain {m.group(1)!r}, which table {table.family} {table.name} lacks")
 
     def base_chains(self, hook: str) -> list[NftChain]:
         """The table's base chains at ``hook`` (nft hook names), by priority."""

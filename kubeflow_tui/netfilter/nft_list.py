@@ -65,6 +65,18 @@ def time_text(seconds: int) -> str:
     return out
 
 
+def time_text_ms(seconds: float) -> str:
+    """nft's time format with milliseconds (an element's ``expires``): ``10799.96`` ->
+    ``2h59m59s960ms``."""
+    ms = max(0, int(round(seconds * 1000)))
+    out = ""
+    for unit, size in (("d", 86400000), ("h", 3600000), ("m", 60000), ("s", 1000), ("ms", 1)):
+        n, ms = divmod(ms, size)
+        if n:
+            out += f"{n}{unit}"
+    return out or "0ms"
+
+
 # ---------------------------------------------------------------------------- elements
 
 
@@ -116,6 +128,8 @@ def _elements_text(s: NftSet) -> str:
                 count = 0
                 out += NEWLINE_DELIM
         text = " . ".join(el.key)
+        if el.expires is not None:
+            text += f" expires {time_text_ms(el.expires)}"
         if el.comment is not None:
             text += f' comment "{el.comment}"'
         if el.value:
@@ -125,8 +139,12 @@ def _elements_text(s: NftSet) -> str:
     return "{ " + out + " }"
 
 
-def _set_text(s: NftSet, size: int | None) -> str:
-    lines = [f"\t{s.kind} {s.name} {{", f"\t\ttype {s.type}"]
+def _handle_text(handle: int, handles: bool) -> str:
+    return f" # handle {handle}" if handles else ""
+
+
+def _set_text(s: NftSet, size: int | None, handles: bool = False) -> str:
+    lines = [f"\t{s.kind} {s.name} {{{_handle_text(s.handle, handles)}", f"\t\ttype {s.type}"]
     if size:
         lines.append(f"\t\tsize {size}")
     if s.flags:
@@ -221,21 +239,21 @@ def expr_text(expr: str) -> str:
 # ---------------------------------------------------------------------------- chains
 
 
-def _chain_text(c: NftChain) -> str:
-    lines = [f"\tchain {c.name} {{"]
+def _chain_text(c: NftChain, handles: bool = False, rules: bool = True) -> str:
+    lines = [f"\tchain {c.name} {{{_handle_text(c.handle, handles)}"]
     if c.is_base:
         lines.append(f"\t\ttype {c.type} hook {c.hook} priority {priority_text(c.hook, c.priority)}; "
                      f"policy {c.policy or 'accept'};")
     if c.comment is not None:
         lines.append(f'\t\tcomment "{c.comment}"')
-    for r in c.rules:
+    for r in c.rules if rules else ():
         if r.printed is not None:
-            lines.append("\t\t" + r.printed)
+            lines.append("\t\t" + r.printed + _handle_text(r.handle, handles))
             continue
         text = expr_text(r.expr)
         if r.comment is not None:
             text += f' comment "{r.comment}"'
-        lines.append("\t\t" + text)
+        lines.append("\t\t" + text + _handle_text(r.handle, handles))
     lines.append("\t}")
     return "\n".join(lines) + "\n"
 
@@ -243,22 +261,54 @@ def _chain_text(c: NftChain) -> str:
 _UPDATED_SET = re.compile(r"(?:^|\s)(?:update|add) @(\S+)")
 
 
-def render_nft_table(table: NftTable) -> str:
-    """One table as ``nft list table`` / ``nft list ruleset`` prints it."""
+def _listed_size(table: NftTable, s: NftSet) -> int | None:
+    if s.size is not None:
+        return s.size
+    updated = {m.group(1) for c in table.chains.values() for r in c.rules for m in _UPDATED_SET.finditer(r.expr)}
+    if s.name in updated and "dynamic" in s.flags:
+        return DEFAULT_DYNAMIC_SIZE
+    return None
+
+
+def render_nft_table(table: NftTable, handles: bool = False) -> str:
+    """One table as ``nft list table`` / ``nft list ruleset`` prints it (``handles``: as
+    ``nft -a`` prints it, `` # handle N`` after the table, each set, chain and rule)."""
     updated = {m.group(1) for c in table.chains.values() for r in c.rules for m in _UPDATED_SET.finditer(r.expr)}
     parts = []
     for s in table.sets.values():
         size = s.size
         if size is None and s.name in updated and "dynamic" in s.flags:
             size = DEFAULT_DYNAMIC_SIZE
-        parts.append(_set_text(s, size))
-    parts += [_chain_text(c) for c in table.chains.values()]
-    head = f"table {table.family} {table.name} {{\n"
+        parts.append(_set_text(s, size, handles))
+    parts += [_chain_text(c, handles) for c in table.chains.values()]
+    head = f"table {table.family} {table.name} {{{_handle_text(1, handles)}\n"
     if table.comment is not None:
         head += f'\tcomment "{table.comment}"\n'
     return head + "\n".join(parts) + "}\n"
 
 
-def render_nft_ruleset(tables: list[NftTable]) -> str:
-    """``nft list ruleset`` for these tables (in order)."""
-    return "".join(render_nft_table(t) for t in tables)
+def render_nft_ruleset(tables: list[NftTable], handles: bool = False) -> str:
+    """``nft list ruleset`` for these tables (in order; ``handles``: ``nft -a``)."""
+    return "".join(render_nft_table(t, handles) for t in tables)
+
+
+def render_nft_chain(table: NftTable, chain: NftChain, handles: bool = False) -> str:
+    """``nft list chain FAMILY TABLE CHAIN``: the chain inside its table's braces."""
+    return f"table {table.family} {table.name} {{\n" + _chain_text(chain, handles) + "}\n"
+
+
+def render_nft_set(table: NftTable, s: NftSet, handles: bool = False) -> str:
+    """``nft list set|map FAMILY TABLE NAME``: the set inside its table's braces."""
+    return f"table {table.family} {table.name} {{\n" + _set_text(s, _listed_size(table, s), handles) + "}\n"
+
+
+def render_nft_objects(table: NftTable, what: str, handles: bool = False) -> str:
+    """``nft list chains|sets|maps``: each object of that kind, no blank lines between,
+    chains without their rules (base chains keep their ``type … hook …`` line)."""
+    out = f"table {table.family} {table.name} {{\n"
+    if what == "chains":
+        out += "".join(_chain_text(c, handles, rules=False) for c in table.chains.values())
+    else:
+        out += "".join(_set_text(s, _listed_size(table, s), handles) for s in table.sets.values()
+                       if s.is_map == (what == "maps"))
+    return out + "}\n"

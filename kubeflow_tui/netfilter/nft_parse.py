@@ -82,9 +82,23 @@ def _element(text: str) -> NftElement:
     else:
         key_part = text
     key_part, comment = _split_comment(key_part)
+    # a dynamic set's element: ``KEY [timeout T] expires E`` (E with milliseconds)
+    m = re.fullmatch(r"(.*?)(?: timeout \S+)?(?: expires (\S+))?", key_part)
+    expires = None
+    if m is not None and m.group(2) is not None:
+        key_part, expires = m.group(1), parse_time_ms(m.group(2))
     key = tuple(k.strip() for k in key_part.split(" . "))
     vals = tuple(v.strip() for v in value.split(" . ")) if value else ()
-    return NftElement(key, vals, comment)
+    return NftElement(key, vals, comment, expires=expires)
+
+
+def parse_time_ms(text: str) -> float:
+    """``2h59m59s960ms`` -> 10799.96 (an element's ``expires``); ValueError otherwise."""
+    parts = re.fullmatch(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?(?:(\d+)ms)?", text)
+    if not text or parts is None:
+        raise ValueError(text)
+    d, h, mi, sec, ms = (int(v) if v else 0 for v in parts.groups())
+    return d * 86400 + h * 3600 + mi * 60 + sec + ms / 1000
 
 
 class _Reader:
@@ -256,4 +270,4 @@ def _chain(r: _Reader, c: NftChain) -> NftChain:
         printed = line[2:] if line.startswith("\t\t") else body
         expr, comment = _split_comment(body)
         handle = listed_handle if listed_handle is not None else c.handle + len(c.rules) + 1
-        c.rules.append(NftRule(c.name, " ".join(expr.split()), comment, handle, printed))
+        c.rules.append(NftRule(c.name, " ".join(expr.split()), comment, handle, printed, line=r.i))

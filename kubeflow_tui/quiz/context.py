@@ -28,6 +28,9 @@ class QuizContext:
     picks: Mapping[str, Mapping[str, tuple[tuple[str, float | None], ...]]] = field(default_factory=dict)
     #: host -> nat chain -> True when the chain has sessionAffinity's ``-m recent --rcheck`` rules
     affinity: Mapping[str, Mapping[str, bool]] = field(default_factory=dict)
+    #: host -> named verdict map of kube-proxy's nftables table -> its elements as nft lists
+    #: them (``KEY : VERDICT``), nftables mode only
+    nft_maps: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
 
     def all_dnat_targets(self) -> list[str]:
         out: list[str] = []
@@ -67,8 +70,15 @@ def context_from_sim(sim: Any) -> QuizContext:
     if topo is not None:
         for name, host in topo.hosts.items():
             addresses[name] = tuple(host.addresses)
+    nft_maps: dict[str, dict[str, tuple[str, ...]]] = {}
+    for name, st in getattr(sim, "nodes", {}).items():
+        table = getattr(st, "nft", None)
+        if table is not None:
+            nft_maps[name] = {m.name: tuple(" . ".join(e.key) + " : " + " . ".join(e.value)
+                                            for e in m.elements.values())
+                              for m in table.sets.values() if m.is_map}
     return QuizContext(chains=chains, targets=targets, dnat_targets=dnat, addresses=addresses,
-                       picks=picks, affinity=affinity)
+                       picks=picks, affinity=affinity, nft_maps=nft_maps)
 
 
 def _endpoint_picks(nat: Any) -> tuple[dict[str, tuple[tuple[str, float | None], ...]], dict[str, bool]]:

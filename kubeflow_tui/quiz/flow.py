@@ -76,7 +76,8 @@ def scenario_questions(scenario: Any, flows: Iterable[str] | None = None, *,
 
 
 #: families a quiz should start with: the ones that need reasoning first
-PREFERRED = ("decider", "server-source", "counterfactual", "conntrack-node", "compare", "nat-packet",
+PREFERRED = ("decider", "nft-vmap", "server-source", "counterfactual", "nft-wrong-port", "conntrack-node",
+             "compare", "nat-packet",
              "pick-chance", "masquerade", "reply-source", "next-chain", "verdict", "dnat",
              "conntrack-entry", "probability")
 

@@ -24,10 +24,10 @@ ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "
 #: every kind generate_questions can produce, in the order a lesson meets them: the reading
 #: ones, then the families that need reasoning (:mod:`kubeflow_tui.quiz.reasoning`)
 KINDS = ("next-chain", "probability", "dnat", "masquerade", "conntrack-entry", "reply-source", "verdict",
-         "decider", "nat-packet", "conntrack-node", "server-source", "pick-chance")
+         "decider", "nat-packet", "conntrack-node", "server-source", "pick-chance", "nft-vmap")
 #: the kinds that need more than one run of the engine (a scenario, not a trace):
 #: :func:`kubeflow_tui.quiz.reasoning.scenario_reasoning_questions`
-SCENARIO_KINDS = ("counterfactual", "compare")
+SCENARIO_KINDS = ("counterfactual", "compare", "nft-wrong-port")
 
 
 # ------------------------------------------------------------------ small readers
@@ -343,8 +343,11 @@ def generate_questions(trace: Trace, *, seed: int | None = None, context: QuizCo
             out.append(q_conntrack_entry(trace, host, ctx, seed))
     if "reply-source" in want:
         out.append(q_reply_source(trace, ctx, seed))
+    from .nft_questions import nft_vmap_questions
     from .reasoning import reasoning_questions
 
+    if "nft-vmap" in want:  # nftables mode: which verdict-map element matched
+        out += [q for _, q in nft_vmap_questions(trace, ctx, seed)]
     out += [q for q in reasoning_questions(trace, seed=seed, context=ctx) if q.kind in want]
     qs = [q for q in out if q is not None]
     qs.sort(key=lambda q: (q.step_index, KINDS.index(q.kind)))

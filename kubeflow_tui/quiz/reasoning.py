@@ -117,20 +117,25 @@ def q_server_source(trace: Trace, ctx: QuizContext = EMPTY, seed: int | None = N
     saw = _ip(trace.server_saw)
     nat_hosts = list(dict.fromkeys(s.host for s in first if s.table == "nat"))
 
+    nft = any(s.table == "ip kube-proxy" for s in first)  # kube-proxy in nftables mode
+
     def masq_text(addr: str, host: str) -> str:
+        if nft:
+            return f"{addr}: {host} masquerades it (mark 0x4000 set in mark-for-masquerade, masquerade in masquerading)"
         return f"{addr}: {host} masquerades it (marked 0x4000, MASQUERADE in KUBE-POSTROUTING)"
 
     keep = f"{sent.src}: its own address; nothing marks it for masquerade"
     if masq is not None:
         answer = masq_text(saw, masq.host)
         index = masq.index
-        mark = next((s for s in first if s.kind == "jump" and s.target == "KUBE-MARK-MASQ"), None)
+        mark = next((s for s in first if s.kind == "jump" and s.target in ("KUBE-MARK-MASQ", "mark-for-masquerade")),
+                    None)
         expl = ((f"Step {mark.index}: {mark.why}\n" if mark else "") + masq.why)
     else:
         if saw != sent.src:
             return None  # a proxy or something else rewrote it: not this family's question
         answer = keep
-        ret = [s for s in first if s.chain == "KUBE-POSTROUTING" and s.kind == "return"]
+        ret = [s for s in first if s.chain in ("KUBE-POSTROUTING", "masquerading") and s.kind == "return"]
         decider = ret[-1] if ret else first[-1]
         index = decider.index
         expl = ("Nothing jumped to KUBE-MARK-MASQ for this packet, so KUBE-POSTROUTING returns without "
@@ -561,6 +566,11 @@ def scenario_reasoning_questions(scenario: Any, flows: Iterable[str] | None = No
         out += counterfactual_questions(scenario, name, seed=seed, trace=t, context=ctx)
         q = affinity_question(scenario, name, seed=seed)
         if q is not None:
+            out.append(q)
+        from .nft_questions import nft_wrong_port_question
+
+        q = nft_wrong_port_question(scenario, name, seed=seed)  # nftables mode only
+        if q is not None and all(o.target != q.target for o in out):
             out.append(q)
     out += compare_questions(traces, ctx, seed)
     return out

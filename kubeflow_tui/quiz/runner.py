@@ -53,8 +53,18 @@ def questions_for_scenario(scenario: Any, *, seed: int | None = None) -> list[Qu
     return out
 
 
-def quiz_for_file(path: Path, *, seed: int | None = None) -> tuple[str, str, str, list[Question]]:
-    """(title, description, progress key, questions) of the quiz a scenario or lesson file gives."""
+def with_proxy_mode(scenario: Any, mode: str | None) -> Any:
+    """The scenario with ``cluster.proxyMode`` set to ``mode`` (unchanged when None or equal):
+    ``--proxy-mode iptables|nftables`` of the CLI."""
+    if not mode or mode == scenario.cluster.proxyMode:
+        return scenario
+    return scenario.model_copy(update={"cluster": scenario.cluster.model_copy(update={"proxyMode": mode})})
+
+
+def quiz_for_file(path: Path, *, seed: int | None = None,
+                  proxy_mode: str | None = None) -> tuple[str, str, str, list[Question]]:
+    """(title, description, progress key, questions) of the quiz a scenario or lesson file gives
+    (``proxy_mode``: kube-proxy's mode instead of the scenario's)."""
     from .flow import lesson_questions
 
     if path.suffix == ".md":
@@ -62,22 +72,23 @@ def quiz_for_file(path: Path, *, seed: int | None = None) -> tuple[str, str, str
         from ..scenario import load_scenario
 
         lesson = lessons_mod.parse_lesson(path)
-        scenario = load_scenario(lesson.scenario)
+        scenario = with_proxy_mode(load_scenario(lesson.scenario), proxy_mode)
         mc, _ = lessons_mod.authored_questions(lesson, scenario)
         qs = lesson_questions(scenario, list(lesson.flows) or None, seed=seed, extra=mc)
         title = f"Lesson {lesson.number} quiz" if lesson.number else f"Quiz: {lesson.title}"
         return title, "", f"lesson:{lesson.id}", qs
     from ..scenario import load_scenario
 
-    scenario = load_scenario(path)
+    scenario = with_proxy_mode(load_scenario(path), proxy_mode)
     return (f"Quiz: {scenario.name}", scenario.description.strip(), f"quiz:{scenario.name}",
             lesson_questions(scenario, seed=seed))
 
 
-def _run_scenario(path: Path, stdin: IO[str], stdout: IO[str], seed: int | None) -> int:
+def _run_scenario(path: Path, stdin: IO[str], stdout: IO[str], seed: int | None,
+                  proxy_mode: str | None = None) -> int:
     from .flow import QuizRun
 
-    title, description, key, questions = quiz_for_file(path, seed=seed)
+    title, description, key, questions = quiz_for_file(path, seed=seed, proxy_mode=proxy_mode)
     stdout.write(f"{title} ({len(questions)} questions; a wrong answer comes back later)\n")
     if description:
         stdout.write(description + "\n")
@@ -105,14 +116,15 @@ def _save(run: Any, key: str) -> None:
         pass
 
 
-def export_quiz(path: str | Path, fmt: str, stdout: IO[str], *, seed: int | None = None) -> int:
+def export_quiz(path: str | Path, fmt: str, stdout: IO[str], *, seed: int | None = None,
+                proxy_mode: str | None = None) -> int:
     """``kubeflow-tui quiz FILE --export json|md``: the quiz as a worksheet with its key."""
     from .cases import CaseError, is_case_file
     from .flow import export_json, export_markdown
 
     if is_case_file(path):
         raise CaseError.single(str(path), "a troubleshooting case has no worksheet: export a scenario or a lesson")
-    title, _, _, questions = quiz_for_file(Path(path), seed=seed)
+    title, _, _, questions = quiz_for_file(Path(path), seed=seed, proxy_mode=proxy_mode)
     stdout.write(export_json(questions) if fmt == "json" else export_markdown(questions, title))
     return 0
 
@@ -233,7 +245,12 @@ def _record(key: str, **kw: Any) -> None:
         pass
 
 
-def run_quiz(path: str | Path, stdin: IO[str], stdout: IO[str], *, seed: int | None = None) -> int:
+CASE_MODE = ("error: --proxy-mode does not apply to a troubleshooting case: a case's symptom and fix are "
+             "written for its scenario's mode ({mode})\n")
+
+
+def run_quiz(path: str | Path, stdin: IO[str], stdout: IO[str], *, seed: int | None = None,
+             proxy_mode: str | None = None) -> int:
     from ..scenario import ScenarioError
     from .cases import is_case_file
 
@@ -248,8 +265,15 @@ def run_quiz(path: str | Path, stdin: IO[str], stdout: IO[str], *, seed: int | N
             return 2
     try:
         if is_case_file(p):
+            if proxy_mode:
+                from .cases import load_case
+
+                mode = load_case(p).scenario.cluster.proxyMode
+                if proxy_mode != mode:
+                    stdout.write(CASE_MODE.format(mode=mode))
+                    return 2
             return _run_case(p, stdin, stdout, seed)
-        return _run_scenario(p, stdin, stdout, seed)
+        return _run_scenario(p, stdin, stdout, seed, proxy_mode)
     except ScenarioError as e:
         stdout.write(f"error: {e}\n")
         return 2

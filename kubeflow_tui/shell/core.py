@@ -17,6 +17,7 @@ from .base import CommandError, ShellContext, ShellResult, ShellState
 from .conntrack_cmd import run_conntrack
 from .iptables_cmd import TABLES, chain_names, run_iptables, run_iptables_save
 from .kubectl_cmd import resource_names, run_kubectl
+from .nft_cmd import run_nft
 from .sys_cmd import run_ss, run_sysctl, run_wget
 from .tcpdump_cmd import run_tcpdump
 from .net_cmd import (
@@ -39,6 +40,8 @@ Command = Callable[[ShellContext, list[str]], ShellResult]
 HELP_LINES = {
     "iptables": "list and change this node's rules: -t TABLE -L [CHAIN] -n -v -x --line-numbers, -S, -A/-I/-D/-R, -F, -N, -X, -E, -P",
     "iptables-save": "print this node's rules as iptables-save does ([-t TABLE] [-c])",
+    "nft": "nftables mode: nft [-a] list ruleset | tables | table ip kube-proxy | chain ip kube-proxy CHAIN | "
+           "map ip kube-proxy service-ips | set ip kube-proxy cluster-ips | chains | sets | maps",
     "conntrack": "connection tracking table: -L [filters], -D [filters], -F, -C, -E (events of the next connection)",
     "kubectl": "get svc|endpoints|endpointslices|pods|nodes|deployments [-n NS|-A] [-o wide|yaml|json], describe svc NAME, scale deployment NAME --replicas N, delete pod NAME",
     "curl": "open an HTTP connection through the cluster: curl [-v] [--connect-timeout S] [http://]HOST[:PORT][/PATH]",
@@ -88,6 +91,7 @@ class Shell:
             "iptables-nft": run_iptables,
             "iptables-nft-save": run_iptables_save,
             "conntrack": run_conntrack,
+            "nft": run_nft,
             "kubectl": run_kubectl,
             "curl": run_curl,
             "nc": run_nc,
@@ -635,6 +639,24 @@ class Shell:
                     cands = ["-t", "-c", "--table", "--counters"]
             if not cur.startswith("-") and cmd == "iptables" and not cands:
                 cands = chain_names(ctx, table)
+        elif cmd == "nft":
+            table = self.sim.nft_table(ctx.host_name) if ctx.is_node and self.sim.proxy_mode == "nftables" else None
+            pos = [w for w in words[1:] if not w.startswith("-")]
+            if cur.startswith("-"):
+                cands = ["-a", "--handle", "-s", "-v"]
+            elif not pos:
+                cands = ["list"]
+            elif pos == ["list"]:
+                cands = ["ruleset", "tables", "table", "chain", "chains", "set", "sets", "map", "maps"]
+            elif len(pos) == 2 and pos[1] in ("table", "chain", "set", "map"):
+                cands = ["ip"]
+            elif len(pos) == 3 and pos[1] in ("table", "chain", "set", "map"):
+                cands = ["kube-proxy"]
+            elif len(pos) == 4 and table is not None:
+                if pos[1] == "chain":
+                    cands = list(table.chains)
+                elif pos[1] in ("set", "map"):
+                    cands = [n for n, st in table.sets.items() if st.is_map == (pos[1] == "map")]
         elif cmd == "conntrack":
             if prev in ("-p", "--proto", "--protonum"):
                 cands = ["tcp", "udp", "icmp"]
