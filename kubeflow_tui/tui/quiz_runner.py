@@ -156,7 +156,7 @@ def open_case_list(app: KubeflowApp, paths: list[Path] | None = None, *,
     choices = []
     for p in paths:
         mark = "✓" if app.progress.quiz(f"case:{p.stem}").get("solved") else "·"
-        choices.append((p, f"{mark} {p.stem}  {_case_title(p)}"))
+        choices.append((p, f"{mark} {p.stem.split('-', 1)[0]}  {_case_title(p)}"))
 
     def chosen(path: Any) -> None:
         if path:

@@ -135,7 +135,7 @@ async def test_case_verdict_in_view_and_left_half_way_is_saved(make_app, data_di
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        screen = CaseScreen(REPO / "cases" / "01-not-ready.yaml")
+        screen = CaseScreen(REPO / "cases" / "01-web-refuses.yaml")
         app.push_screen(screen)
         await settle(pilot)
         log_lines = screen.query_one("#case-log").size.height
