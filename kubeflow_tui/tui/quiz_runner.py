@@ -176,6 +176,26 @@ def open_case(app: KubeflowApp, path: str | Path) -> None:
     app.push_screen(screen)
 
 
+def open_practice(app: KubeflowApp, seed: int | None = None, fault: str | None = None) -> None:
+    """Endless practice: a generated incident (a random cluster and fault from ``seed``, a
+    new random seed by default, shown so it can be replayed) on the case screen, recorded
+    under ``practice`` with a streak of incidents solved in a row."""
+    import random
+
+    from kubeflow_tui.quiz.practice import practice_case
+    from kubeflow_tui.tui.screens.case import CaseScreen
+
+    if seed is None:
+        seed = random.SystemRandom().randint(0, 99999)
+    try:
+        screen = CaseScreen(practice_case(seed, fault), record_key="practice",
+                            label=f"Practice incident {seed} (replay it: kubeflow-tui practice --seed {seed})")
+    except Exception as exc:
+        app.show_error("Cannot make a practice incident", f"{exc.__class__.__name__}: {exc}")
+        return
+    app.push_screen(screen)
+
+
 def open_interview(app: KubeflowApp) -> None:
     from kubeflow_tui.tui.screens.interview import InterviewScreen
 

@@ -113,3 +113,49 @@ async def test_case_list_shows_neutral_titles(make_app):
         for fault in FAULTS:
             assert fault not in text
         assert len(list_cases()) >= 10
+
+
+async def test_practice_entry_opens_a_generated_incident_with_a_streak(make_app, data_dir, monkeypatch):
+    import random
+    import re
+
+    monkeypatch.setattr(random.SystemRandom, "randint", lambda self, a, b: 2)  # scaled to zero: a fix to make
+
+    from kubeflow_tui.tui.screens.home import HomeScreen
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen) and "p Practice" in screen_text(app)
+        await press(pilot, "p")
+        screen = app.screen
+        assert isinstance(screen, CaseScreen) and screen.record_key == "practice"
+        seed = int(re.search(r"practice --seed (\d+)", _flat(screen_text(app))).group(1))
+        assert screen.session.case.id == f"practice-{seed}"  # shown, so it can be replayed
+        fix = screen.session.case.model.fix
+        for c in fix.commands:
+            await _type(pilot, screen, f"host {c.host}")
+            await _type(pilot, screen, c.command)
+        await press(pilot, "f5")
+        assert screen.session.fixed and "Now say what was wrong" in _flat(screen_text(app))
+        await press(pilot, "f2", str(screen.session.question.answer_index + 1))
+        assert screen.session.solved and "case solved" in _flat(screen_text(app))
+        await press(pilot, "escape")
+        assert isinstance(app.screen, HomeScreen)
+    saved = Progress.load(data_dir).quiz("practice")
+    assert saved["solved"] and saved["streak"] == 1 and saved["best_streak"] == 1
+
+
+async def test_practice_replays_a_seed(make_app, data_dir):
+    from kubeflow_tui.tui import quiz_runner
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        quiz_runner.open_practice(app, seed=12)
+        await settle(pilot)
+        assert app.screen.session.case.id == "practice-12"
+        assert "practice --seed 12" in _flat(screen_text(app))
+        await press(pilot, "f4", "escape")
+    saved = Progress.load(data_dir).quiz("practice")
+    assert not saved["solved"] and saved["streak"] == 0

@@ -260,10 +260,14 @@ class CaseScreen(Screen[CaseSession]):
         s = self.session
         if not s.revealed or (s.has_fix and not s.fixed):
             return
+        if self._recorded:
+            return
         right, total = s.points
-        self._status(f"Score: {s.score}/{s.POINTS} ({right}/{total} steps"
-                     + (f", {s.hints_shown} hint{'s' if s.hints_shown != 1 else ''}" if s.hints_shown else "")
-                     + ")" + (" — case solved." if s.solved else ".") + " escape: back", s.solved, scroll=scroll)
+        line = (f"Score: {s.score}/{s.POINTS} ({right}/{total} steps"
+                + (f", {s.hints_shown} hint{'s' if s.hints_shown != 1 else ''}" if s.hints_shown else "")
+                + ")" + (" — case solved." if s.solved else "."))
+        self._status(line + " escape: back", s.solved, scroll=scroll)
+        self.query_one(RichLog).write(Text(("✓ " if s.solved else "") + line, style="green" if s.solved else "yellow"))
         self._record()
 
     def _record(self) -> None:
