@@ -127,8 +127,32 @@ async def test_interview_left_shows_a_summary_and_is_saved(make_app, data_dir):
         assert "Interview: summary" in text and "Saved in your progress" in text
         await press(pilot, "escape")
         assert app.screen is not screen
-    saved = Progress.load(data_dir).quiz("interview")
-    assert saved["right"] == 1 and saved["attempts"] == 1
+    progress = Progress.load(data_dir)
+    kept = progress.interviews[-1]  # the summary, left before the end
+    assert kept.right == 1 and kept.total == 1 and not kept.finished and kept.ended
+    assert progress.quiz("interview") == {}  # a session left half-way is no result
+
+
+async def test_interview_finished_is_saved_with_its_summary(make_app, data_dir):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = InterviewScreen(seed=4, count=3, minutes=5)
+        app.push_screen(screen)
+        await settle(pilot)
+        for n in range(3):
+            item = screen.session.current()
+            choice = item.question.answer_index if n else (item.question.answer_index + 1) % len(item.question.options)
+            await press(pilot, str(choice + 1), "n")
+        text = " ".join(screen_text(app).split())
+        assert "Interview: summary" in text and "By topic" in text and "✗" in text
+        await press(pilot, "escape")
+    progress = Progress.load(data_dir)
+    kept = progress.interviews[-1]
+    assert kept.finished and kept.right == 2 and kept.total == 3 and kept.review
+    assert sum(v[1] for v in kept.kinds.values()) == 3
+    saved = progress.quiz("interview")
+    assert saved["right"] == 2 and saved["total"] == 3
 
 
 async def test_case_verdict_in_view_and_left_half_way_is_saved(make_app, data_dir):
