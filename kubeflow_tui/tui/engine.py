@@ -214,6 +214,17 @@ class RealEngine:
             out += generate_questions(trace, seed=seed, context=ctx)
         return out
 
+    def lesson_questions(self, scenario: Any, flows: list[str] | tuple[str, ...], *, extra: Any = (),
+                         seed: int | None = None) -> list:
+        """A lesson's quiz (6–10 mixed questions, reasoning families first, the authored
+        ``extra`` ones first): :func:`kubeflow_tui.quiz.flow.lesson_questions`."""
+        from kubeflow_tui.quiz.flow import lesson_questions
+
+        try:
+            return lesson_questions(scenario, list(flows), seed=seed, extra=list(extra))
+        except Exception as exc:
+            raise EngineError(_message(exc)) from None
+
 
 def default_engine() -> Engine:
     return RealEngine()

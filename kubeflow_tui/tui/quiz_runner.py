@@ -64,17 +64,24 @@ def lesson_done(app: KubeflowApp, lesson: Lesson) -> None:
         app.notify(f"Lesson {lesson.number} done.{nxt}", title="✓", timeout=5)
 
 
-def generated_questions(app: KubeflowApp, scenario: Any, flows: list[str]) -> list[Any]:
-    fn = getattr(app.engine, "quiz_questions", None)
+def quiz_questions(app: KubeflowApp, scenario: Any, flows: list[str], extra: list[Any] | None = None) -> list[Any]:
+    """The quiz: the engine's lesson quiz (6–10 mixed questions, reasoning families first,
+    authored ``extra`` ones first); an engine without one gives its traces' questions,
+    selected the same way."""
+    fn = getattr(app.engine, "lesson_questions", None)
     if fn is not None:
-        qs = fn(scenario, flows)
-    else:
-        from kubeflow_tui.quiz import generate_questions
+        return list(fn(scenario, flows, extra=list(extra or [])))
+    from kubeflow_tui.quiz import generate_questions
+    from kubeflow_tui.quiz.flow import MAX_QUESTIONS, PREFERRED, select_questions
 
-        qs = []
-        for f in flows:
-            qs += generate_questions(app.engine.run_flow(scenario, f))
-    return pick_questions(qs, flows)
+    qs: list[Any] = []
+    for f in flows:
+        qs += generate_questions(app.engine.run_flow(scenario, f))
+    rank = {k: i for i, k in enumerate(PREFERRED)}
+    qs.sort(key=lambda q: rank.get(q.kind, len(rank)))
+    extra = list(extra or [])
+    room = max(0, MAX_QUESTIONS - 2 - len(extra))
+    return extra + (select_questions(qs, count=room, minimum=0) if room else [])
 
 
 def open_quiz(app: KubeflowApp, scenario: Any, flows: list[str], *, title: str, record_key: str,
@@ -82,7 +89,7 @@ def open_quiz(app: KubeflowApp, scenario: Any, flows: list[str], *, title: str, 
     from kubeflow_tui.tui.screens.quiz import QuizScreen
 
     try:
-        questions = generated_questions(app, scenario, flows) + list(extra or [])
+        questions = quiz_questions(app, scenario, flows, extra)
     except Exception as exc:
         app.show_error("Cannot make the quiz", f"{exc.__class__.__name__}: {exc}")
         return False
@@ -149,7 +156,7 @@ def open_case_list(app: KubeflowApp, paths: list[Path] | None = None, *,
     choices = []
     for p in paths:
         mark = "✓" if app.progress.quiz(f"case:{p.stem}").get("solved") else "·"
-        choices.append((p, f"{mark} {p.stem}  {_case_title(p)}"))
+        choices.append((p, f"{mark} {p.stem.split('-', 1)[0]}  {_case_title(p)}"))
 
     def chosen(path: Any) -> None:
         if path:
@@ -169,6 +176,26 @@ def open_case(app: KubeflowApp, path: str | Path) -> None:
     app.push_screen(screen)
 
 
+def open_practice(app: KubeflowApp, seed: int | None = None, fault: str | None = None) -> None:
+    """Endless practice: a generated incident (a random cluster and fault from ``seed``, a
+    new random seed by default, shown so it can be replayed) on the case screen, recorded
+    under ``practice`` with a streak of incidents solved in a row."""
+    import random
+
+    from kubeflow_tui.quiz.practice import practice_case
+    from kubeflow_tui.tui.screens.case import CaseScreen
+
+    if seed is None:
+        seed = random.SystemRandom().randint(0, 99999)
+    try:
+        screen = CaseScreen(practice_case(seed, fault), record_key="practice",
+                            label=f"Practice incident {seed} (replay it: kubeflow-tui practice --seed {seed})")
+    except Exception as exc:
+        app.show_error("Cannot make a practice incident", f"{exc.__class__.__name__}: {exc}")
+        return
+    app.push_screen(screen)
+
+
 def open_interview(app: KubeflowApp) -> None:
     from kubeflow_tui.tui.screens.interview import InterviewScreen
 
@@ -178,37 +205,6 @@ def open_interview(app: KubeflowApp) -> None:
         app.show_error("Cannot start the interview", f"{exc.__class__.__name__}: {exc}")
         return
     app.push_screen(screen)
-
-
-#: at most this many generated questions per quiz (a lesson can generate 30+)
-QUIZ_LIMIT = 10
-
-
-def pick_questions(questions: list[Any], flows: list[str], limit: int = QUIZ_LIMIT) -> list[Any]:
-    """A varied subset: round-robin over (kind, flow) groups, then in lesson order.
-
-    Same questions in, same subset out (no randomness), so a quiz is reproducible.
-    """
-    if len(questions) <= limit:
-        return list(questions)
-    groups: dict[tuple[str, str], list[Any]] = {}
-    for q in questions:
-        groups.setdefault((q.kind, q.flow), []).append(q)
-    order = list(groups)
-    picked: list[Any] = []
-    rnd = 0
-    while len(picked) < limit:
-        took = False
-        for key in order:
-            g = groups[key]
-            if rnd < len(g) and len(picked) < limit:
-                picked.append(g[rnd])
-                took = True
-        if not took:
-            break
-        rnd += 1
-    rank = {f: i for i, f in enumerate(flows)}
-    return sorted(picked, key=lambda q: (rank.get(q.flow, len(rank)), q.step_index))
 
 
 def _case_title(path: Path) -> str:

@@ -114,16 +114,21 @@ class TestQuiz:
         assert snap_compare(make_app(start="auto"), terminal_size=size, run_before=run_before)
 
     @pytest.mark.parametrize("size", SIZES)
-    def test_case(self, snap_compare, make_app, size):
+    @pytest.mark.parametrize("state", ["incident", "answered", "gave-up"])
+    def test_case(self, snap_compare, make_app, size, state):
+        """The incident as reported (title, the user's report, the shell), then revealed."""
         async def run_before(pilot):
             from kubeflow_tui.tui.screens.case import CaseScreen
 
             await settle(pilot)
-            pilot.app.push_screen(CaseScreen(REPO / "cases" / "01-not-ready.yaml", seed=1))
+            pilot.app.push_screen(CaseScreen(REPO / "cases" / "01-web-refuses.yaml", seed=1))
             await settle(pilot)
-            await press(pilot, "f2")
-            q = pilot.app.screen.session.question
-            await press(pilot, str(q.answer_index + 1))
+            if state == "answered":
+                await press(pilot, "f2")
+                q = pilot.app.screen.session.question
+                await press(pilot, str(q.answer_index + 1))
+            elif state == "gave-up":
+                await press(pilot, "f4")
             await _steady(pilot)
 
         assert snap_compare(make_app(), terminal_size=size, run_before=run_before)

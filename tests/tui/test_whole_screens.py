@@ -12,6 +12,7 @@ from helpers import press, screen_text, settle, step_until
 
 from conftest import REPO
 from kubeflow_tui.progress import Progress
+from kubeflow_tui.quiz.record import recorded_attempt
 from kubeflow_tui.tui.screens.case import CaseScreen
 from kubeflow_tui.tui.screens.flow import FlowScreen
 from kubeflow_tui.tui.screens.home import HomeScreen
@@ -75,10 +76,40 @@ async def test_quiz_left_half_way_is_saved(make_app, data_dir):
         await press(pilot, str(wrong + 1))
         await press(pilot, "escape")
         assert not isinstance(app.screen, QuizScreen)
+    progress = Progress.load(data_dir)
+    assert progress.quiz("lesson:01-clusterip") == {}  # not finished: no result, so not passed
+    saved = recorded_attempt("lesson:01-clusterip", progress)  # the attempt: its answers so far
+    assert saved["right"] == 1 and saved["answered"] == 2 and saved["total"] == len(quiz.questions)
+    assert saved["topics"] and sum(t["total"] for t in saved["topics"].values()) == 2
+
+
+async def test_quiz_wrong_answer_is_asked_again_and_the_score_counts_first_answers(make_app, data_dir):
+    app = make_app(start="auto")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "z")
+        quiz = app.screen
+        assert isinstance(quiz, QuizScreen)
+        first = quiz.questions[0]
+        wrong = (first.answer_index + 1) % len(first.options)
+        await press(pilot, str(wrong + 1))
+        assert "comes back later" in _flat(screen_text(app))
+        await press(pilot, "n")
+        seen_again = False
+        while not quiz.finished:
+            q = quiz.run.current()
+            if quiz.run.is_retry:
+                assert q is first and "asked again" in screen_text(app)
+                seen_again = True
+            await press(pilot, str(q.answer_index + 1), "n")
+        assert seen_again
+        assert quiz.run.right == len(quiz.questions) - 1 and quiz.run.total == len(quiz.questions)
+        text = _flat(screen_text(app))
+        assert f"Score: {len(quiz.questions) - 1}/{len(quiz.questions)}" in text
+        assert "1 right on the second try" in text and "✗ to review" in text
     saved = Progress.load(data_dir).quiz("lesson:01-clusterip")
-    assert saved["right"] == 1 and saved["total"] == len(quiz.questions)  # of the whole quiz: not passed
-    assert saved["attempts"] == 1 and not saved["passed"]
-    assert len(saved["review"]) == 1  # the wrong answer, to review
+    assert saved["right"] == len(quiz.questions) - 1 and saved["total"] == len(quiz.questions)
+    assert saved["review"] == [first.topic]
 
 
 async def test_interview_left_shows_a_summary_and_is_saved(make_app, data_dir):
@@ -96,15 +127,39 @@ async def test_interview_left_shows_a_summary_and_is_saved(make_app, data_dir):
         assert "Interview: summary" in text and "Saved in your progress" in text
         await press(pilot, "escape")
         assert app.screen is not screen
-    saved = Progress.load(data_dir).quiz("interview")
-    assert saved["right"] == 1 and saved["attempts"] == 1
+    progress = Progress.load(data_dir)
+    kept = progress.interviews[-1]  # the summary, left before the end
+    assert kept.right == 1 and kept.total == 1 and not kept.finished and kept.ended
+    assert progress.quiz("interview") == {}  # a session left half-way is no result
+
+
+async def test_interview_finished_is_saved_with_its_summary(make_app, data_dir):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = InterviewScreen(seed=4, count=3, minutes=5)
+        app.push_screen(screen)
+        await settle(pilot)
+        for n in range(3):
+            item = screen.session.current()
+            choice = item.question.answer_index if n else (item.question.answer_index + 1) % len(item.question.options)
+            await press(pilot, str(choice + 1), "n")
+        text = " ".join(screen_text(app).split())
+        assert "Interview: summary" in text and "By topic" in text and "✗" in text
+        await press(pilot, "escape")
+    progress = Progress.load(data_dir)
+    kept = progress.interviews[-1]
+    assert kept.finished and kept.right == 2 and kept.total == 3 and kept.review
+    assert sum(v[1] for v in kept.kinds.values()) == 3
+    saved = progress.quiz("interview")
+    assert saved["right"] == 2 and saved["total"] == 3
 
 
 async def test_case_verdict_in_view_and_left_half_way_is_saved(make_app, data_dir):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        screen = CaseScreen(REPO / "cases" / "01-not-ready.yaml")
+        screen = CaseScreen(REPO / "cases" / "01-web-refuses.yaml")
         app.push_screen(screen)
         await settle(pilot)
         log_lines = screen.query_one("#case-log").size.height

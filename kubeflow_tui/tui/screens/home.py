@@ -20,6 +20,7 @@ MARKS = {"done": "✓", "started": "▸", "": "·"}
 OPEN_ID = "__open__"
 CASES_ID = "__cases__"
 INTERVIEW_ID = "__interview__"
+PRACTICE_ID = "__practice__"
 
 
 class HomeScreen(Screen):
@@ -34,6 +35,8 @@ class HomeScreen(Screen):
         Binding("enter", "open_selected", "Open", tooltip="Open the highlighted lesson", id="home.open",
                 show=False),
         Binding("c", "cases", "Cases", tooltip="Troubleshooting cases: debug a broken cluster", id="home.cases"),
+        Binding("p", "practice", "Practice", tooltip="Endless practice: a generated incident to fix",
+                id="home.practice"),
         Binding("i", "interview", "Interview", tooltip="Interview practice: timed questions", id="home.interview"),
         Binding("o", "open_file", "Open file", tooltip="Open a scenario file", id="home.open_file", show=False),
         Binding("j", "cursor(1)", "Down", tooltip="Move down the list", id="home.down", show=False),
@@ -89,6 +92,9 @@ class HomeScreen(Screen):
         if not opts:
             opts.append(Option("(no lessons found)", id="__none__", disabled=True))
         opts.append(Option("  ⚒  Troubleshooting cases: debug a broken cluster", id=CASES_ID))
+        streak = prog.quiz("practice")
+        best = f" (best streak {streak.get('best_streak', 0)})" if streak.get("best_streak") else ""
+        opts.append(Option(f"  ∞  Practice: a generated incident to fix{best}", id=PRACTICE_ID))
         opts.append(Option("  ⏱  Interview practice: timed questions", id=INTERVIEW_ID))
         opts.append(Option("  …  Open a scenario file", id=OPEN_ID))
         ol.add_options(opts)
@@ -119,6 +125,9 @@ class HomeScreen(Screen):
         if oid == INTERVIEW_ID:
             self.action_interview()
             return
+        if oid == PRACTICE_ID:
+            self.action_practice()
+            return
         for lesson in self.kapp.lessons:
             if lesson.id == oid:
                 self.kapp.open_lesson(lesson)
@@ -138,6 +147,11 @@ class HomeScreen(Screen):
 
     def action_cases(self) -> None:
         self.kapp.open_case_list()
+
+    def action_practice(self) -> None:
+        from kubeflow_tui.tui import quiz_runner
+
+        quiz_runner.open_practice(self.kapp)
 
     def action_interview(self) -> None:
         self.kapp.open_interview()

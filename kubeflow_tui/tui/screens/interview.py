@@ -97,15 +97,46 @@ class InterviewScreen(Screen[InterviewSession]):
         s = self.session
         left = (f"You left after {s.position} of {len(s.items)} questions.\n\n"
                 if s.position < len(s.items) and s.time_left > 0 else "")
-        self.query_one("#iv-report", Static).update(left + s.report() + "\n\nSaved in your progress. escape: back")
+        data = self.summary()
+        text = left + s.report()
+        if data.get("topics"):  # the per-topic list says what to review
+            text = "\n".join(line for line in text.split("\n")
+                             if not line.startswith(("To review", "  - ", "  ")))
+            text += "\n\nBy topic (✗ to review):"
+            for topic, v in data["topics"].items():
+                text += f"\n  {'✓' if v['right'] == v['total'] else '✗'} {topic} ({v['right']}/{v['total']})"
+        self.query_one("#iv-report", Static).update(text + "\n\nSaved in your progress. escape: back")
         self.refresh_bindings()
-        from kubeflow_tui.quiz.record import record_result
+        self._save()
 
-        sc = self.session.score
+    def summary(self) -> dict:
+        """The session as the progress file keeps it (``InterviewSession.summary_data()``
+        when the session has it), with ``finished`` (False: left before the end) and, per
+        question kind, ``[right, asked]``."""
+        s = self.session
+        data_fn = getattr(s, "summary_data", None)
+        if data_fn is not None:
+            data = dict(data_fn())
+        else:
+            sc = s.score
+            data = {"right": sc.right, "total": sc.total, "seconds": int(s.elapsed), "review": sc.review()}
+        kinds: dict[str, list[int]] = {}
+        for q, r in s.score.results:
+            k = kinds.setdefault(q.kind, [0, 0])
+            k[0] += int(r.correct)
+            k[1] += 1
+        data.setdefault("kinds", kinds)
+        data["finished"] = bool(s.finished)
+        return data
+
+    def _save(self) -> None:
+        """Keep the summary in the learner's progress (``Progress.record_interview``)."""
+        progress = getattr(self.app, "progress", None)
+        if progress is None:
+            return
         try:
-            record_result("interview", right=sc.right, total=sc.total, review=sc.review(),
-                          progress=getattr(self.app, "progress", None))
-        except Exception:
+            progress.record_interview(self.summary())
+        except Exception:  # progress must never break the interview
             pass
 
     @on(QuestionPanel.Answered)

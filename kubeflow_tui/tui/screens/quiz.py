@@ -121,7 +121,12 @@ class QuestionPanel(Vertical):
 
 
 class QuizScreen(Screen[Score]):
-    """``QuizScreen(questions, *, title="Quiz", record_key=None)``; dismissed with the Score."""
+    """``QuizScreen(questions, *, title="Quiz", record_key=None)``; dismissed with the Score.
+
+    The session is a :class:`~kubeflow_tui.quiz.flow.QuizRun`: a wrong answer comes back a
+    few questions later ("asked again"), the score counts first answers, the end shows the
+    per-topic review.  With ``record_key`` the run is saved (``QuizRun.save``) when finished,
+    or as an attempt when left half-way."""
 
     DEFAULT_CSS = QUIZ_CSS
     HELP_TITLE = "Quizzes"
@@ -133,16 +138,19 @@ class QuizScreen(Screen[Score]):
     def __init__(self, questions: Sequence[Question], *, title: str = "Quiz",
                  record_key: str | None = None, on_finish: Callable[[Score], None] | None = None,
                  intro: str = "") -> None:
+        from kubeflow_tui.quiz.flow import QuizRun
+
         super().__init__()
         self.questions = list(questions)
+        self.run = QuizRun(self.questions)
         self.quiz_title = title
         self.record_key = record_key
         self.on_finish = on_finish
         self.intro = intro
         self.finished = False
-        self.position = 0
-        self.score = Score()
-        self._recorded = False
+        self.score = Score()  # first answers only (what the score counts)
+        self._saved = False
+        self._answered: Result | None = None
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="quiz-body"):
@@ -151,7 +159,7 @@ class QuizScreen(Screen[Score]):
                 yield Static(self.intro, id="quiz-intro")
             yield QuestionPanel(id="quiz-question")
             yield Static("", id="quiz-score")
-            yield Static("↑↓ choose · enter answer, then enter again for the next question · esc leave",
+            yield Static("↑↓ or 1-9 choose · enter answer, enter again: next question · esc leave",
                          id="quiz-hint")
         yield Footer()
 
@@ -159,87 +167,108 @@ class QuizScreen(Screen[Score]):
         self.title = self.quiz_title
         self._show()
 
+    @property
+    def number(self) -> int:
+        """The number of the question shown (a question asked again keeps its number)."""
+        q = self.run.current()
+        if q is None:
+            return len(self.questions)
+        return self.questions.index(q) + 1 if q in self.questions else 1
+
     def _show(self) -> None:
         head = self.query_one("#quiz-head", Static)
         panel = self.query_one(QuestionPanel)
-        if self.position >= len(self.questions):
+        self._answered = None
+        if self.run.finished:
             head.update(f"{self.quiz_title}: done")
             panel.display = False
-            self.query_one("#quiz-score", Static).update(self.score.summary() + "\n\n" + self.end_text())
+            self.query_one("#quiz-score", Static).update(self.review_text() + "\n\n" + self.end_text())
             self.query_one("#quiz-hint", Static).update("esc or enter: back")
-            self._record()
+            self.refresh_bindings()
+            self._save()
             if not self.finished:
                 self.finished = True
                 if self.on_finish is not None:
                     self.on_finish(self.score)
             return
-        q = self.questions[self.position]
-        head.update(f"{self.quiz_title} · question {self.position + 1}/{len(self.questions)} · flow {q.flow}")
+        q = self.run.current()
+        assert q is not None
+        again = " · asked again" if self.run.is_retry else ""
+        head.update(f"{self.quiz_title} · question {self.number}/{len(self.questions)}{again} · flow {q.flow}")
         panel.show(q)
         panel.query_one(OptionList).focus()
 
     @on(QuestionPanel.Answered)
-    def _answered(self, event: QuestionPanel.Answered) -> None:
-        self.score.add(event.question, event.result)
+    def _answered_event(self, event: QuestionPanel.Answered) -> None:
+        if self.run.finished or self._answered is not None:
+            return
+        retry = self.run.is_retry
+        result = self.run.answer(event.result.choice)
+        self._answered = result
+        if not retry:
+            self.score.add(event.question, result)
+        if not result.correct and not retry:
+            self.query_one(QuestionPanel).query_one(".q-feedback", Static).update(
+                result.feedback + "\n\nThis question comes back later.")
 
     @on(QuestionPanel.Continue)
     def _continue(self) -> None:
         self.action_next()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "next" and self.finished:
+            return None  # the end: nothing comes next (enter and esc go back)
+        return True
+
     def action_next(self) -> None:
-        if self.position >= len(self.questions):
+        if self.run.finished and self.finished:
             self.action_leave()
-        elif self.query_one(QuestionPanel).result is not None:
-            self.position += 1
+        elif self._answered is not None:
             self._show()
+
+    def review_text(self) -> str:
+        """The score (first answers) and, per topic, how many were right (✗: to review)."""
+        r = self.run.report()
+        text = self.run.summary().split("\nTo review:")[0]
+        if r["topics"]:
+            text += "\n\nBy topic (✗ to review):"
+            for topic, v in r["topics"].items():
+                mark = "✓" if v["right"] == v["total"] else "✗"
+                text += f"\n  {mark} {topic} ({v['right']}/{v['total']})"
+        return text
 
     def end_text(self) -> str:
         from kubeflow_tui.progress import PASS_RATIO, passed
 
-        if not self.score.total:
+        if not self.run.total:
             return ""
-        if passed(self.score.right, self.score.total):
+        if passed(self.run.right, self.run.total):
             return "Passed."
         return f"Not passed yet: {round(PASS_RATIO * 100)}% right answers pass. Press z in the lesson to try again."
 
     def key_enter(self) -> None:
-        if self.position >= len(self.questions):
+        if self.finished:
             self.action_leave()
 
-    def _record(self) -> None:
-        if self.record_key and not self._recorded:
-            self._recorded = True
-            from kubeflow_tui.quiz.record import record_result
-
-            progress = getattr(self.app, "progress", None)
-            try:
-                record_result(self.record_key, right=self.score.right, total=self.score.total,
-                              review=self.score.review(), progress=progress)
-            except Exception:
-                pass
+    def _save(self) -> bool:
+        """Save the run (once): finished as a result, half-way as an attempt."""
+        if not self.record_key or self._saved or not self.run.attempts:
+            return False
+        self._saved = True
+        try:
+            self.run.save(self.record_key, progress=getattr(self.app, "progress", None))
+        except Exception:  # progress must never break a quiz
+            return False
+        return True
 
     def action_leave(self) -> None:
         if not self.is_current:
             return
-        if self.position < len(self.questions) and self.score.total:
-            self._record_attempt()
+        if not self.run.finished and self._save():
+            r = self.run.report()
+            self.notify(f"Left after {r['total']} of {r['questions']} questions "
+                        f"({r['right']} right): saved.", timeout=4)
         self.dismiss(self.score)
-
-    def _record_attempt(self) -> None:
-        """Left half-way: keep the answers so far (right of all the quiz's questions, so a
-        half-done quiz never counts as passed) and what to review."""
-        if not self.record_key or self._recorded:
-            return
-        self._recorded = True
-        from kubeflow_tui.quiz.record import record_result
-
-        try:
-            record_result(self.record_key, right=self.score.right, total=len(self.questions),
-                          review=self.score.review(), progress=getattr(self.app, "progress", None))
-        except Exception:
-            pass
-        self.notify(f"Left after {self.score.total} of {len(self.questions)} questions "
-                    f"({self.score.right} right): saved.", timeout=4)
 
 
 class PredictScreen(ModalScreen[Result | None]):
