@@ -58,7 +58,7 @@ async def test_ladder_arrow_jumps_to_its_step(make_app):
         screen = app.screen
         await press(pilot, "5")
         ladder = screen.query_one(LadderView)
-        ladder.focus()
+        assert app.focused is ladder  # shown: its keys work at once
         await press(pilot, "down", "down", "down", "enter")
         row = ladder.ladder.rows[ladder.cursor if ladder.cursor >= 0 else 3]
         assert screen.index == row.step > 0
@@ -79,6 +79,23 @@ async def test_hook_selected_moves_to_its_first_step(make_app):
         screen.query_one(PipelineView).action_select_hook("POSTROUTING")
         await settle(pilot)
         assert screen.index == first and screen.step.hook == "POSTROUTING"
+
+
+async def test_hook_keys_in_the_hooks_panel(make_app):
+    app = make_app("scenario.yaml")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        steps = screen.trace.steps
+        start = next(i for i, s in enumerate(steps) if s.hook == "PREROUTING")
+        screen.index = start
+        await press(pilot, "3")
+        assert isinstance(app.focused, PipelineView)
+        await press(pilot, "down")  # the first hook: PREROUTING, this host, this packet
+        assert screen.step.hook == "PREROUTING" and screen.step.host == steps[start].host
+        assert app.focused.selected_hook == "PREROUTING"
+        await press(pilot, "escape")  # back to following the packet; the screen stays
+        assert app.focused.selected_hook == "" and app.screen is screen
 
 
 async def test_next_and_previous_packet(make_app):

@@ -232,6 +232,13 @@ class FlowView(Vertical):
         widget = self._panel_widgets.get(name)
         if widget is not None and hasattr(widget, "after_redraw"):  # redrawn while hidden: it could not scroll
             self.call_after_refresh(widget.after_redraw)
+        if name in ("hooks", "ladder"):  # their keys (↑↓ a hook or an arrow) work at once
+            self.call_after_refresh(self._focus_picture, name)
+
+    def _focus_picture(self, name: str) -> None:
+        found = self.query(f"#{name}-view" if name == "hooks" else f"#{name}")
+        if found and self.panel == name and found.first().focusable:
+            found.first().focus()
 
     @property
     def active_panel(self) -> str:
