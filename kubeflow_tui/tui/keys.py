@@ -18,7 +18,7 @@ from textual.binding import Binding
 #: the number keys answer a question's options
 OPTIONS = Binding.Group("Answer option 1, 2, 3 …", compact=True)
 #: the number keys show a panel of the flow screen
-PANELS = Binding.Group("Show panel 1 … 5 (the numbered tabs)", compact=True)
+PANELS = Binding.Group("Show panel 1 … 8 (the numbered tabs)", compact=True)
 
 
 class KeyRow(NamedTuple):

@@ -11,7 +11,8 @@ from kubeflow_tui.tui.screens.flow import FlowScreen
 from kubeflow_tui.tui.screens.lesson import LessonScreen
 from kubeflow_tui.tui.screens.home import HomeScreen
 from kubeflow_tui.tui.screens.ruleset import RulesetScreen
-from kubeflow_tui.tui.widgets import ChainWalk, ConntrackTable, Narration, PacketHeader, Topology
+from kubeflow_tui.tui.widgets import ChainWalk, ConntrackTable, Narration, PacketHeader
+from kubeflow_tui.tui.widgets.wire import WireView
 
 SIZES = [(80, 24), (160, 48)]
 SVC_RULE = ('-A KUBE-SERVICES -d 10.96.0.1/32 -p tcp -m comment --comment "default/web:http cluster IP" '
@@ -80,11 +81,14 @@ async def test_topology_and_narration(make_app):
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
         screen = app.screen
-        topo = screen.query_one(Topology)
-        assert set(topo.highlighted()) == {"client-1"}
+        await press(pilot, "2")
+        await settle(pilot)
+        wire = screen.query_one(WireView)
+        assert wire.trace is screen.trace and wire.step == 0
         await step_until(pilot, lambda s: s.kind == "link" and s.link == ("node-b", "node-a"))
-        assert "node-b ══SYN══▶ node-a" in topo.text.plain
-        assert "node-a" in topo.highlighted()
+        await settle(pilot)
+        assert wire.step == screen.index
+        assert "node-a" in wire.render().plain
         await press(pilot, "end")
         await settle(pilot)
         assert "DELIVERED" in screen.query_one(Narration).text.plain

@@ -63,7 +63,7 @@ class TestFlowPanels:
     """The flow screen (a scenario: no lesson tab) on each panel, after the DNAT."""
 
     @pytest.mark.parametrize("size", SIZES)
-    @pytest.mark.parametrize("panel", ["1", "2", "3"], ids=["chain", "topology", "conntrack"])
+    @pytest.mark.parametrize("panel", ["1", "6"], ids=["chain", "conntrack"])
     def test_flow_panel(self, snap_compare, make_app, size, panel):
         async def run_before(pilot):
             await settle(pilot)
@@ -81,6 +81,24 @@ class TestFlowPanels:
             await press(pilot, "right", "n")
 
         assert snap_compare(make_app("scenario.yaml"), terminal_size=size, run_before=run_before)
+
+
+class TestFlowPictures:
+    """The pictures as panels (wire, hooks, header card, ladder) on the clusterip scenario's
+    first flow, at its DNAT."""
+
+    @pytest.mark.parametrize("size", SIZES)
+    @pytest.mark.parametrize("panel", ["2", "3", "4", "5"], ids=["wire", "hooks", "card", "ladder"])
+    def test_picture_panel(self, snap_compare, make_real_app, size, panel):
+        async def run_before(pilot):
+            await settle(pilot)
+            screen = pilot.app.screen
+            screen.index = next(i for i, s in enumerate(screen.trace.steps) if s.kind == "dnat")
+            await press(pilot, panel)
+            await _steady(pilot)
+
+        app = make_real_app(str(REPO / "scenarios" / "clusterip.yaml"))
+        assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 class TestShell:

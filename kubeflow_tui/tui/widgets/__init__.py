@@ -14,12 +14,11 @@ if TYPE_CHECKING:
     from kubeflow_tui.tui.widgets.conntrack_table import ConntrackTable
     from kubeflow_tui.tui.widgets.narration import Narration
     from kubeflow_tui.tui.widgets.packet_header import PacketHeader
-    from kubeflow_tui.tui.widgets.topology import Topology
 
 _MODULES = {"ChainWalk": "chain_walk", "ConntrackTable": "conntrack_table", "Narration": "narration",
-            "PacketHeader": "packet_header", "Topology": "topology"}
+            "PacketHeader": "packet_header"}
 
-__all__ = ["ChainWalk", "ConntrackTable", "Narration", "PacketHeader", "Topology"]
+__all__ = ["ChainWalk", "ConntrackTable", "Narration", "PacketHeader"]
 
 
 def __getattr__(name: str) -> Any:

@@ -23,8 +23,9 @@ class HeaderCardView(Widget):
     HeaderCardView { height: auto; width: 1fr; }
     """
 
-    trace: reactive[Trace | None] = reactive(None)
-    step: reactive[int] = reactive(0)
+    # (its height follows the card: a new trace or step lays it out again)
+    trace: reactive[Trace | None] = reactive(None, layout=True)
+    step: reactive[int] = reactive(0, layout=True)
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None):
         super().__init__(name=name, id=id, classes=classes)

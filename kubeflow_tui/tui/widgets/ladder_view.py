@@ -41,10 +41,14 @@ class LadderView(VerticalScroll, can_focus=True):
     LadderView > _LadderBody { width: auto; }
     """
     BINDINGS = [
-        Binding("up", "move_cursor(-1)", "Previous arrow", tooltip="Move the cursor to the previous arrow"),
-        Binding("down", "move_cursor(1)", "Next arrow", tooltip="Move the cursor to the next arrow"),
-        Binding("enter", "jump", "Jump there", tooltip="Go to the step of the arrow under the cursor"),
+        Binding("up", "move_cursor(-1)", "Prev arrow", tooltip="Move the cursor to the previous arrow",
+                id="ladder.prev"),
+        Binding("down", "move_cursor(1)", "Next arrow", tooltip="Move the cursor to the next arrow",
+                id="ladder.next"),
+        Binding("enter", "jump", "Jump there", tooltip="Go to the step of the arrow under the cursor",
+                id="ladder.jump"),
     ]
+    HELP_TITLE = "The ladder diagram (ladder panel)"
 
     trace: reactive[Trace | None] = reactive(None)
     step: reactive[int] = reactive(0)

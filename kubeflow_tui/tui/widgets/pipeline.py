@@ -31,10 +31,14 @@ class PipelineView(Widget, can_focus=True):
     PipelineView { height: auto; min-height: 11; width: 1fr; }
     """
     BINDINGS = [
-        Binding("left", "cycle_hook(-1)", "Previous hook", tooltip="Show the previous hook's chain walk"),
-        Binding("right", "cycle_hook(1)", "Next hook", tooltip="Show the next hook's chain walk"),
-        Binding("escape", "select_hook('')", "Follow packet", tooltip="Show the hook the packet is at"),
+        # (up/down: left/right step the packet on the flow screen)
+        Binding("up", "cycle_hook(-1)", "Prev hook", tooltip="Show the previous hook's chain walk",
+                id="hooks.prev"),
+        Binding("down", "cycle_hook(1)", "Next hook", tooltip="Show the next hook's chain walk", id="hooks.next"),
+        Binding("escape", "select_hook('')", "Follow packet", tooltip="Show the hook the packet is at",
+                id="hooks.follow"),
     ]
+    HELP_TITLE = "The netfilter pipeline (hooks panel)"
 
     trace: reactive[Trace | None] = reactive(None)
     step: reactive[int] = reactive(0)
@@ -46,6 +50,11 @@ class PipelineView(Widget, can_focus=True):
         def __init__(self, host: str, hook: str) -> None:
             super().__init__()
             self.host, self.hook = host, hook
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "select_hook" and parameters == ("",) and not self.selected_hook:
+            return False  # nothing picked: escape is the screen's (back)
+        return True
 
     def action_select_hook(self, hook: str) -> None:
         self.selected_hook = hook if hook in HOOK_TABLES else ""

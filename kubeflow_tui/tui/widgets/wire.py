@@ -78,9 +78,11 @@ class WireView(Widget):
         self._stop()
         self.progress = 1.0
         self._layout_key = ()
+        self.refresh(layout=True)  # its height follows the hosts drawn
 
     def watch_scenario(self) -> None:
         self._layout_key = ()
+        self.refresh(layout=True)
 
     def _tick(self) -> None:
         self._frame += 1

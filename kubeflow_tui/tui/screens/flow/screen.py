@@ -25,11 +25,52 @@ from kubeflow_tui.tui.messages import GoHome, OpenQuiz, ScreenFailed
 from kubeflow_tui.tui.screens.breakpoints import TooSmall, apply_breakpoints
 from kubeflow_tui.tui.screens.flow.messages import EngineFailed, RulesetReady, Traced
 from kubeflow_tui.tui.screens.flow.predict import Predictions
-from kubeflow_tui.tui.screens.flow.view import SPEEDS, FlowView
+from kubeflow_tui.tui.screens.flow.view import PANELS, SPEEDS, FlowView
 
 if TYPE_CHECKING:
     from kubeflow_tui.trace import Trace
+    from kubeflow_tui.tui.widgets.ladder_view import LadderView
+    from kubeflow_tui.tui.widgets.pipeline import PipelineView
     from kubeflow_tui.tui.widgets.shell_pane import ShellPane
+
+#: steps of the rule-by-rule walk: playback passes over them unless the chain panel shows
+RULE_KINDS = frozenset({"rule-match", "no-match", "jump", "goto", "return", "policy", "mark", "log", "accept"})
+#: NAT and conntrack events (``x`` goes from one to the next)
+NAT_KINDS = frozenset({"dnat", "snat", "masquerade", "conntrack-new", "conntrack-hit", "conntrack-reverse",
+                       "conntrack-confirm", "conntrack-invalid"})
+
+def play_next(steps: Any, index: int, *, rules: bool) -> int:
+    """The step playback shows after ``index``: the next one while the rule-by-rule walk
+    shows (``rules``: the chain panel), else the next that is not a rule-by-rule step, so a
+    whole flow plays in seconds (≤ 30 s at the default speed), not minutes."""
+    if rules:
+        return index + 1
+    for i in range(index + 1, len(steps)):
+        if steps[i].kind not in RULE_KINDS:
+            return i
+    return len(steps) - 1
+
+
+def play_count(steps: Any, *, rules: bool) -> int:
+    """How many steps playback shows from the first to the last."""
+    n, i = 1, 0
+    while i < len(steps) - 1:
+        i, n = play_next(steps, i, rules=rules), n + 1
+    return n
+
+
+#: the default speed (index into SPEEDS): a whole flow plays in at most FLOW_SECONDS
+DEFAULT_SPEED = 2
+FLOW_SECONDS = 30.0
+
+
+def play_rate(steps: Any, speed_i: int, *, rules: bool) -> float:
+    """Steps per second at speed ``speed_i``: SPEEDS, scaled up for a long flow so that at
+    the default speed the flow plays in at most FLOW_SECONDS (the other speeds in proportion)."""
+    count = play_count(steps, rules=rules) if steps else 1
+    scale = max(1.0, (count - 1) / (FLOW_SECONDS * SPEEDS[DEFAULT_SPEED]))
+    return SPEEDS[speed_i] * scale
+
 
 def needs_trace(action: Callable[..., Any]) -> Callable[..., Any]:
     """Mark an action that needs the engine's result: disabled while the engine works."""
@@ -65,8 +106,21 @@ class FlowScreen(Screen):
                 id="flow.reroll", show=False),
         Binding("e", "endpoint", "Endpoint", tooltip="Run the flow again with an endpoint you choose",
                 id="flow.endpoint", show=False),
+        Binding("full_stop", "packet(1)", "Next packet", tooltip="Next packet of the connection (SYN, SYN-ACK …)",
+                id="flow.next_packet", show=False),
+        Binding("comma", "packet(-1)", "Prev packet", tooltip="Previous packet of the connection",
+                id="flow.prev_packet", show=False),
+        Binding("x", "event(1)", "Next NAT", tooltip="Next NAT or conntrack event (DNAT, MASQUERADE, entry …)",
+                id="flow.next_event", show=False),
+        Binding("X", "event(-1)", "Prev NAT", tooltip="Previous NAT or conntrack event", id="flow.prev_event",
+                show=False),
+        Binding("j", "host(1)", "Next host", tooltip="Next host the packet reaches", id="flow.next_host",
+                show=False),
+        Binding("k", "host(-1)", "Prev host", tooltip="Previous host of the packet", id="flow.prev_host",
+                show=False),
+        Binding("v", "events", "Events", tooltip="The event list: pick any step of the flow", id="flow.events"),
         *[Binding(str(i + 1), f"panel({i})", f"Panel {i + 1}", tooltip=f"Show panel {i + 1} (the numbered tabs)",
-                  id=f"flow.panel{i + 1}", show=False, group=keys.PANELS) for i in range(5)],
+                  id=f"flow.panel{i + 1}", show=False, group=keys.PANELS) for i in range(len(PANELS))],
         Binding("escape,backspace", "back", "Back", tooltip="Back to the lesson list (from the shell: to the flow)",
                 id="flow.back"),
     ]
@@ -77,7 +131,9 @@ class FlowScreen(Screen):
     index: reactive[int] = reactive(0, init=False)
     playing: reactive[bool] = reactive(False, init=False)
     #: index into SPEEDS
-    speed_i: reactive[int] = reactive(2, init=False)
+    speed_i: reactive[int] = reactive(DEFAULT_SPEED, init=False)
+    #: steps per second of playback now (the speed, scaled for a long flow; see play_rate)
+    rate: reactive[float] = reactive(SPEEDS[DEFAULT_SPEED], init=False)
     #: the panel shown (below 120 columns; the shell's place when wide)
     panel: reactive[str] = reactive("", init=False)
     #: the engine is working (loading, tracing): the keys that need its result wait
@@ -139,7 +195,7 @@ class FlowScreen(Screen):
         self.set_reactive(FlowScreen.panel, view.first_panel)
         self.set_reactive(FlowScreen.heading, self.title_text())
         yield view.data_bind(trace=FlowScreen.trace, index=FlowScreen.index, playing=FlowScreen.playing,
-                             speed_i=FlowScreen.speed_i, pending=FlowScreen.busy, heading=FlowScreen.heading,
+                             speed_i=FlowScreen.speed_i, rate=FlowScreen.rate, pending=FlowScreen.busy, heading=FlowScreen.heading,
                              scenario=FlowScreen.scenario, panel=FlowScreen.panel)
         yield Footer(compact=True)
 
@@ -269,11 +325,24 @@ class FlowScreen(Screen):
             self._timer.stop()
             self._timer = None
         if playing:
-            self._timer = self.set_interval(1 / SPEEDS[self.speed_i], self._tick)
+            self._timer = self.set_interval(1 / self.rate, self._tick)
+
+    def _update_rate(self) -> None:
+        steps = self.trace.steps if self.trace is not None else ()
+        rate = play_rate(steps, self.speed_i, rules=self.panel == "chain")
+        if rate != self.rate:
+            self.rate = rate
+            if self.playing:
+                self.watch_playing(True)
 
     def watch_speed_i(self) -> None:
-        if self.playing:
-            self.watch_playing(True)
+        self._update_rate()
+
+    def watch_trace(self) -> None:
+        self._update_rate()
+
+    def watch_panel(self) -> None:
+        self._update_rate()
 
     def on_flow_end(self) -> None:
         """The learner reached the last step of a flow (the lesson screen records it)."""
@@ -342,14 +411,123 @@ class FlowScreen(Screen):
         if self.index >= self._n() - 1:
             self.stop_playing()
             return
-        self.go(self.index + 1)
+        self.go(self.play_next(self.index))
+
+    def play_next(self, index: int) -> int:
+        """The step playback shows after ``index`` (see ``play_next``)."""
+        if self.trace is None:
+            return index + 1
+        return play_next(self.trace.steps, index, rules=self.panel == "chain")
+
+    # ------------------------------------------------------------------ moving at a learner's scale
+    def _find(self, start: int, delta: int, test: Callable[[int], bool]) -> int | None:
+        i = start + delta
+        while 0 <= i < self._n():
+            if test(i):
+                return i
+            i += delta
+        return None
+
+    def _move(self, found: int | None, nothing: str) -> None:
+        if found is None:
+            self.notify(nothing, timeout=3)
+            return
+        self.stop_playing()
+        if found > self.index:
+            self.go(found)  # (predict mode asks before a decisive step)
+        else:
+            self.index = found
+
+    @needs_trace
+    def action_packet(self, delta: int) -> None:
+        """The first step of the next (previous) packet of the connection."""
+        if not self._n():
+            return
+        steps = self.trace.steps  # type: ignore[union-attr]
+        here = steps[self.index].packet_no
+        if delta > 0:
+            found = self._find(self.index, 1, lambda i: steps[i].packet_no != here)
+        else:
+            start = self._find(self.index, -1, lambda i: steps[i].packet_no != here)  # the packet before
+            if start is None:
+                found = 0 if self.index else None
+            else:
+                prev = steps[start].packet_no
+                found = self._find(start, -1, lambda i: steps[i].packet_no != prev)
+                found = 0 if found is None else found + 1
+        self._move(found, "No more packets that way.")
+
+    @needs_trace
+    def action_event(self, delta: int) -> None:
+        steps = self.trace.steps if self.trace is not None else ()
+        self._move(self._find(self.index, delta, lambda i: steps[i].kind in NAT_KINDS),
+                   "No more NAT or conntrack events that way.")
+
+    @needs_trace
+    def action_host(self, delta: int) -> None:
+        """The first step of the next (previous) host the packet is on."""
+        if not self._n():
+            return
+        steps = self.trace.steps  # type: ignore[union-attr]
+        here = steps[self.index].host
+        found = self._find(self.index, delta, lambda i: steps[i].host != here and steps[i].kind != "link")
+        if found is not None and delta < 0:  # to that host's first step
+            there = steps[found].host
+            while found > 0 and steps[found - 1].host == there and steps[found - 1].kind != "link":
+                found -= 1
+        self._move(found, "No more hosts that way.")
+
+    def event_label(self, i: int) -> str:
+        s = self.trace.steps[i]  # type: ignore[union-attr]
+        where = f"{s.link[0]} → {s.link[1]}" if s.kind == "link" and len(s.link) == 2 else s.host
+        hook = f" {s.hook}" if s.hook else ""
+        chain = f" {s.chain}" if s.chain and s.kind in RULE_KINDS else ""
+        return f"{i + 1:>3} {s.packet_label or 'packet'}  {where}  {s.kind}{hook}{chain}"
+
+    @needs_trace
+    def action_events(self) -> None:
+        """Packet Tracer's event list: every step, pick one."""
+        from kubeflow_tui.tui.screens.common import PickerScreen
+
+        if not self._n():
+            return
+        self.stop_playing()
+
+        def done(choice: Any) -> None:
+            if choice is not None:
+                self.index = int(choice)
+
+        choices = [(i, self.event_label(i)) for i in range(self._n())]
+        self.app.push_screen(PickerScreen("Events: pick a step", choices, current=self.index), done)
+
+    def on_ladder_view_arrow_selected(self, event: LadderView.ArrowSelected) -> None:
+        event.stop()
+        self.stop_playing()
+        if self._n():
+            self.index = max(0, min(event.step, self._n() - 1))
+
+    def on_pipeline_view_hook_selected(self, event: PipelineView.HookSelected) -> None:
+        """A hook picked in the pipeline: go to its first step on that host for this packet
+        (the pipeline shows its chain walk; the chain panel is there too)."""
+        event.stop()
+        if not self._n():
+            return
+        steps = self.trace.steps  # type: ignore[union-attr]
+        packet = steps[self.index].packet_no
+        for i, s in enumerate(steps):
+            if s.packet_no == packet and s.host == event.host and s.hook == event.hook:
+                self.stop_playing()
+                self.index = i
+                return
+        self.notify(f"This packet does not pass {event.hook} on {event.host}.", timeout=3)
 
     def stop_playing(self) -> None:
         self.playing = False
 
     def action_speed(self, delta: int) -> None:
         self.speed_i = max(0, min(self.speed_i + delta, len(SPEEDS) - 1))
-        self.notify(f"Speed: {SPEEDS[self.speed_i]:g} steps per second", timeout=2)
+        self._update_rate()
+        self.notify(f"Speed: {self.rate:.3g} steps per second", timeout=2)
 
     # ------------------------------------------------------------------ predict mode
     def _load_predictions(self, trace: Trace) -> None:

@@ -21,18 +21,21 @@ from kubeflow_tui.tui.widgets.packet_header import PacketHeader
 if TYPE_CHECKING:
     from kubeflow_tui.trace import Trace
 
-PANELS = ("lesson", "chain", "topology", "conntrack", "shell")
-PANEL_TITLES = {"lesson": "Lesson", "chain": "Chain walk", "topology": "Topology", "conntrack": "Conntrack",
-                "shell": "Shell"}
+PANELS = ("lesson", "chain", "wire", "hooks", "card", "ladder", "conntrack", "shell")
+PANEL_TITLES = {"lesson": "Lesson", "chain": "Chain", "wire": "Wire", "hooks": "Hooks", "card": "Card",
+                "ladder": "Ladder", "conntrack": "Conntrack", "shell": "Shell"}
+#: the pictures (``kubeflow_tui.tui.widgets``): bound to the view's state with ``data_bind``
+PICTURES = ("wire", "hooks", "card", "ladder")
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0)  # steps per second (FlowScreen.speed_i indexes this)
 
 
 class FlowView(Vertical):
     """Narration + packet header, always visible; the panels below them.
 
-    Below 120 columns one panel shows at a time (tabs); from 120 columns all panels
-    are laid out in a grid.  One set of widgets either way: CSS decides.  The panels the
-    first frame does not show are mounted just after it.
+    Below 120 columns one panel shows at a time (tabs); from 120 columns the panel chosen
+    (``-main``) shows beside a companion (``-companion``: the header card, or the wire
+    beside the card).  One set of widgets either way: CSS decides.  The panels the first
+    frame does not show are mounted just after it.
     """
 
     class PanelChosen(Message):
@@ -46,6 +49,8 @@ class FlowView(Vertical):
     index: reactive[int] = reactive(0, init=False)
     playing: reactive[bool] = reactive(False, init=False)
     speed_i: reactive[int] = reactive(2, init=False)
+    #: steps per second of playback (the screen's speed, scaled for a long flow)
+    rate: reactive[float] = reactive(SPEEDS[2], init=False)
     pending: reactive[bool] = reactive(True, init=False)
     heading: reactive[str] = reactive("", init=False)
     scenario: reactive[Any] = reactive(None, always_update=True, init=False)
@@ -61,7 +66,8 @@ class FlowView(Vertical):
         self.panels = [p for p in PANELS if p != "lesson" or lesson_markdown is not None]
         self._hidden: list[str] = []  # panels not mounted yet
         self._panel_widgets: dict[str, Widget] = {}
-        self._step_widgets: dict[str, Any] = {}  # chain, topology, conntrack: what draws a step
+        self._step_widgets: dict[str, Any] = {}  # chain, conntrack: what draws a step (show())
+        self._main = ""  # the panel shown in the main place (the last one chosen but the shell)
         self._narration = Narration(id="narration")
         self._packet = PacketHeader(id="packet")
         self._tabs: Tabs | None = None
@@ -78,17 +84,33 @@ class FlowView(Vertical):
         self._tabs = Tabs(*[Tab(f"{i + 1} {PANEL_TITLES[p]}", id=f"tab-{p}") for i, p in enumerate(self.panels)],
                           active=f"tab-{first}", id="panel-tabs")
         yield self._tabs
-        # what the first frame shows: all panels but the shell when wide, else the first one
+        # what the first frame shows: the first panel (and its companion when wide)
         wide = self.screen.has_class("-wide")
-        shown = [p for p in self.panels if p == first or (wide and p != "shell")]
+        self._main = first
+        shown = [p for p in self.panels if p == first or (wide and p == self.companion(first))]
         self._hidden = [p for p in self.panels if p not in shown]
         self._container = Container(*[self._panel(p, active=p == first) for p in shown], id="panels",
                                     classes="with-lesson" if self.lesson_markdown is not None else "")
         yield self._container
 
+    @staticmethod
+    def companion(main: str) -> str:
+        """The panel shown beside ``main`` from 120 columns."""
+        return {"card": "wire", "lesson": "wire"}.get(main, "card")
+
+    def _panel_classes(self, name: str) -> str:
+        classes = ["panel"]
+        if name == self.panel or (not self.panel and name == self._main):
+            classes.append("-active")
+        if name == self._main:
+            classes.append("-main")
+        elif name == self.companion(self._main):
+            classes.append("-companion")
+        return " ".join(classes)
+
     def _panel(self, name: str, *, active: bool) -> Widget:
         """A new panel widget, drawing what the view shows now."""
-        classes = "panel -active" if active else "panel"
+        classes = self._panel_classes(name)
         widget: Widget
         step: Any = None  # the widget that draws this panel's part of a step
         if name == "lesson":
@@ -97,11 +119,8 @@ class FlowView(Vertical):
             from kubeflow_tui.tui.widgets.chain_walk import ChainWalk
 
             widget = step = ChainWalk(id="chain", classes=classes)
-        elif name == "topology":
-            from kubeflow_tui.tui.widgets.topology import Topology
-
-            step = Topology(id="topology-view")
-            widget = VerticalScroll(step, id="topology", classes=classes)
+        elif name in PICTURES:
+            widget = self._picture(name, classes)
         elif name == "conntrack":
             from kubeflow_tui.tui.widgets.conntrack_table import ConntrackTable
 
@@ -121,6 +140,32 @@ class FlowView(Vertical):
                 self.call_after_refresh(self._redraw_step, step)
         return widget
 
+    def _picture(self, name: str, classes: str) -> Widget:
+        """One of the pictures, its ``trace``/``step`` (and ``scenario``) bound to the view's."""
+        picture: Widget
+        if name == "wire":
+            from kubeflow_tui.tui.widgets.wire import WireView
+
+            picture = WireView(id="wire-view")
+            binds: dict[str, Any] = {"scenario": FlowView.scenario}
+        elif name == "hooks":
+            from kubeflow_tui.tui.widgets.pipeline import PipelineView
+
+            picture, binds = PipelineView(id="hooks-view"), {}
+        elif name == "card":
+            from kubeflow_tui.tui.widgets.header_card import HeaderCardView
+
+            picture, binds = HeaderCardView(id="card-view"), {}
+        else:
+            from kubeflow_tui.tui.widgets.ladder_view import LadderView
+
+            picture, binds = LadderView(id="ladder", classes=classes), {}
+        # bound from the view's own message loop (data_bind's parent is the view)
+        self.call_later(picture.data_bind, trace=FlowView.trace, step=FlowView.index, **binds)
+        if name == "ladder":
+            return picture
+        return VerticalScroll(picture, id=name, classes=classes)
+
     @staticmethod
     def _redraw_step(step: Any) -> None:
         if step.is_attached:
@@ -132,7 +177,8 @@ class FlowView(Vertical):
         if lesson is not None:
             lesson.loading = True
             self.call_after_refresh(self._import_lesson_text)  # (the thread starts after the first frame)
-        self.call_after_refresh(self.mount_hidden_panels)
+        # (from the view's own message loop: the pictures bind their data to the view)
+        self.call_after_refresh(self.call_later, self.mount_hidden_panels)
 
     def mount_hidden_panels(self) -> None:
         """Mount the panels the first frame did not show, each in its place (idempotent)."""
@@ -177,17 +223,22 @@ class FlowView(Vertical):
     def watch_panel(self, name: str) -> None:
         if name not in self.panels:
             return
-        for w in self._panel_widgets.values():
-            w.set_class(w.id == name, "-active")
+        if name != "shell":
+            self._main = name
+        for pname, w in self._panel_widgets.items():
+            w.set_classes(self._panel_classes(pname))
         if self._tabs is not None and self._tabs.active != f"tab-{name}":
             self._tabs.active = f"tab-{name}"
         widget = self._panel_widgets.get(name)
         if widget is not None and hasattr(widget, "after_redraw"):  # redrawn while hidden: it could not scroll
             self.call_after_refresh(widget.after_redraw)
-        topo = self._step_widgets.get("topology")
-        if name == "topology" and topo is not None and topo.trace is not None:
-            # laid out to its panel's width: a panel hidden since the screen opened has none yet
-            self.call_after_refresh(topo.redraw)
+        if name in ("hooks", "ladder"):  # their keys (↑↓ a hook or an arrow) work at once
+            self.call_after_refresh(self._focus_picture, name)
+
+    def _focus_picture(self, name: str) -> None:
+        found = self.query(f"#{name}-view" if name == "hooks" else f"#{name}")
+        if found and self.panel == name and found.first().focusable:
+            found.first().focus()
 
     @property
     def active_panel(self) -> str:
@@ -213,6 +264,9 @@ class FlowView(Vertical):
     def watch_speed_i(self) -> None:
         self._show_narration()
 
+    def watch_rate(self) -> None:
+        self._show_narration()
+
     def watch_heading(self) -> None:
         self._show_narration()
 
@@ -221,7 +275,7 @@ class FlowView(Vertical):
 
     def _show_narration(self) -> None:
         nar = self._narration
-        nar.title, nar.playing, nar.speed = self.heading, self.playing, SPEEDS[self.speed_i]
+        nar.title, nar.playing, nar.speed = self.heading, self.playing, round(self.rate, 1)
         nar.pending = self.pending
         if nar.is_mounted:
             nar.show(self.trace, self.index, self.scenario)
