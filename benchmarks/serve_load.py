@@ -46,6 +46,9 @@ SIGN_IN_MARK = b"Sign in"
 LESSON_MARK = b"One Linux host"
 PLAIN_MARK = b"plain mode"
 PASSPHRASE = "load-test-passphrase"
+# after the name's Enter, the form repaints as focus moves to the passphrase; the
+# passphrase is typed once the screen has been quiet this long (a person is slower still)
+QUIET_S = 1.0
 
 
 def free_port() -> int:
@@ -89,10 +92,12 @@ class Session:
                 while self.first_screen_s is None:
                     left = deadline - time.perf_counter()
                     if left <= 0:
-                        self.error = "no first screen within the time-out"
+                        tail = screen_text(buf[-4000:]).decode("utf-8", "replace")
+                        self.error = ("no first screen within the time-out; the screen last showed: "
+                                      + " ".join(tail.split())[-160:])
                         return
                     try:
-                        msg = await ws.receive(timeout=min(left, 0.3) if stage == 1 else left)
+                        msg = await ws.receive(timeout=min(left, QUIET_S) if stage == 1 else left)
                     except asyncio.TimeoutError:
                         if stage == 1 and repainted:
                             # the form went quiet after moving focus: type the passphrase
