@@ -153,12 +153,13 @@ async def _drive_case_screen():
         await pilot.pause()
         log = screen.query_one(RichLog)
         text = " ".join(" ".join(line.text for line in log.lines).split())  # undo the wrapping
-        assert f"Hint 1: {case.model.hints[0]}" in text
+        assert f"Hint 1 (-{CaseSession.HINT_COST} points): {case.model.hints[0]}" in text  # its cost shown
         assert "has no endpoints" in text and "node-b$ iptables -t filter -S KUBE-SERVICES" in text
         assert screen.query_one(Input).value == ""
-        ol = screen.query_one("#case-question OptionList", OptionList)
-        ol.focus()
+        await pilot.press("f2")  # an incident asks for the diagnosis when the learner is ready
         await pilot.pause()
+        ol = screen.query_one("#case-question OptionList", OptionList)
+        assert ol.has_focus
         for _ in range(case.model.diagnosis.answer):
             await pilot.press("down")
         await pilot.press("enter")
