@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Each test starts one server and one browser; every wait below is bounded, and they add
 # up to less than the 60 s a test may take (~3 s on an idle machine, ~15 s on a busy one).
 SERVER_READY_S = 12
-BROWSER_READY_S = 10
+BROWSER_READY_S = 60  # a cold start of Chromium on a busy 2-CPU machine can take tens of seconds
 SCREEN_S = 30
 pytestmark = pytest.mark.timeout(60)
 
