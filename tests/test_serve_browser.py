@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SERVER_READY_S = 12
 BROWSER_READY_S = 60  # a cold start of Chromium on a busy 2-CPU machine can take tens of seconds
 SCREEN_S = 30
-pytestmark = pytest.mark.timeout(60)
+pytestmark = pytest.mark.timeout(180)
 
 
 @pytest.fixture(scope="module")
