@@ -222,6 +222,18 @@ REPORT_FIELDS = [
 ]
 
 
+#: the short columns of the report on a screen (``kubeflow-tui class report``, the teacher's view)
+SCREEN_COLUMNS = ("student", "done", "started", "quizzes", "score", "cases", "streak", "min",
+                  "last active")
+
+
+def screen_cells(r: StudentReport) -> tuple[str, ...]:
+    """One student's row under :data:`SCREEN_COLUMNS`."""
+    return (r.student, str(r.lessons_done), str(r.lessons_started), str(r.quizzes_passed),
+            r.quiz_score or "-", str(r.cases_solved), str(r.practice_streak), str(r.minutes),
+            r.last_active.replace("T", " ") or "-")
+
+
 def student_report(student: Student) -> StudentReport:
     progress = student.progress()
     row = StudentReport(student.name)

@@ -23,7 +23,8 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
 
 
 def cmd_class(args: argparse.Namespace) -> int:
-    from kubeflow_tui.classroom import Classroom, ClassroomError, class_report, format_report
+    from kubeflow_tui.classroom import (SCREEN_COLUMNS, Classroom, ClassroomError, class_report,
+                                        format_report, screen_cells)
     from kubeflow_tui.cli import CliError, EXIT_OK, make_console
 
     try:
@@ -42,14 +43,10 @@ def cmd_class(args: argparse.Namespace) -> int:
         return EXIT_OK
     from rich.table import Table
 
-    table = Table("student", "done", "started", "quizzes", "score", "cases", "streak", "min",
-                  "last active",
-                  box=None, title=f"class {classroom.name}: {len(rows)} students",
+    table = Table(*SCREEN_COLUMNS, box=None, title=f"class {classroom.name}: {len(rows)} students",
                   title_justify="left")
     for r in rows:
-        table.add_row(r.student, str(r.lessons_done), str(r.lessons_started),
-                      str(r.quizzes_passed), r.quiz_score or "-", str(r.cases_solved),
-                      str(r.practice_streak), str(r.minutes), r.last_active.replace("T", " ") or "-")
+        table.add_row(*screen_cells(r))
     make_console(args).print(table)
     return EXIT_OK
 

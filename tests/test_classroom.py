@@ -116,6 +116,11 @@ def test_cli_report(tmp_path, monkeypatch, capsys):
     assert main(["class", "report", "Networking 101", "--format", "csv"]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0].startswith("student,lessons_done,")
+    assert main(["class", "report", "Networking 101"]) == 0  # the table on the terminal
+    table = capsys.readouterr().out.splitlines()
+    assert table[1].split() == ["student", "done", "started", "quizzes", "score", "cases", "streak",
+                                "min", "last", "active"]
+    assert table[2].split()[:8] == ["Ann", "1", "1", "1", "4/5", "1", "3", "10"]
     assert main(["class", "students", "Networking 101"]) == 0
     assert capsys.readouterr().out.splitlines() == ["Ann", "Bob, Jr.", "Cleo"]
     assert main(["class", "report", "no such class"]) == 2

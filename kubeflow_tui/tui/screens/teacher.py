@@ -8,9 +8,9 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from kubeflow_tui.classroom import SCREEN_COLUMNS, screen_cells
+
 REFRESH_S = 5.0
-COLUMNS = ("student", "done", "started", "quizzes", "score", "cases", "streak", "min",
-           "last active")
 
 
 class TeacherScreen(Screen):
@@ -28,7 +28,7 @@ class TeacherScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns(*COLUMNS)
+        self.query_one(DataTable).add_columns(*SCREEN_COLUMNS)
         self.action_refresh_report()
         self.set_interval(REFRESH_S, self.action_refresh_report)
 
@@ -47,10 +47,7 @@ class TeacherScreen(Screen):
         table = self.query_one(DataTable)
         table.clear()
         for r in rows:
-            table.add_row(r.student, str(r.lessons_done), str(r.lessons_started),
-                          str(r.quizzes_passed), r.quiz_score or "-", str(r.cases_solved),
-                          str(r.practice_streak), str(r.minutes),
-                          r.last_active.replace("T", " ") or "-")
+            table.add_row(*screen_cells(r))
         self.query_one("#teacher-title", Static).update(
             f"Class {self.classroom.name}: {len(rows)} student{'s' if len(rows) != 1 else ''} "
             f"(refreshed every {REFRESH_S:g} s; r now)"
