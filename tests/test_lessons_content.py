@@ -45,6 +45,8 @@ EXPECTED_ORDER = [
     "16-rollouts-terminating",
     "17-dns-for-services",
     "18-networkpolicy-meets-kube-proxy",
+    "19-kube-proxy-nftables-mode",
+    "20-iptables-or-nftables-debugging",
 ]
 
 
@@ -212,6 +214,105 @@ def test_quoted_conntrack_lines_are_real(lid):
                 continue
             rx = pattern(entry)
             assert any(rx.fullmatch(x.strip()) for x in lines), f"{lid}: no such conntrack entry: {entry}"
+
+
+# nft statements and declarations as `nft list ruleset` prints them (a code-block line that
+# starts with one of these is quoted nftables text)
+NFT_STARTS = ("table ip ", "chain ", "map ", "set ", "type ", "elements = ", "comment ", "ip daddr",
+              "ip saddr", "meta ", "numgen ", "ct state ", "jump ", "goto ", "masquerade", "dnat ")
+
+
+@lru_cache(maxsize=None)
+def nft_text(path: str) -> tuple[str, ...]:
+    """Every node's kube-proxy table in nftables mode, as `nft list ruleset` prints it
+    (lines stripped of their tabs)."""
+    sc = scenario(path)
+    sim = ClusterSim(sc, proxy_mode="nftables")
+    from kubeflow_tui.netfilter import render_nft_ruleset
+    out: list[str] = []
+    for node in sc.cluster.nodes:
+        out += [line.strip() for line in render_nft_ruleset([sim.nft_table(node.name)]).splitlines()]
+    return tuple(out)
+
+
+def _sessions(l):
+    """Shell sessions quoted in a lesson: per code block, [(host, command, [output lines])]
+    for lines ``HOST$ command`` and the lines after them."""
+    for block in code_blocks(l):
+        session: list[tuple[str, str, list[str]]] = []
+        for line in block:
+            m = re.match(r"([a-z][a-z0-9-]*)\$ (.+)$", line)
+            if m:
+                session.append((m.group(1), m.group(2), []))
+            elif session:
+                session[-1][2].append(line)
+        if session:
+            yield session
+
+
+def _output_matches(expected: list[str], actual: list[str]) -> bool:
+    """Lesson output lines against real ones: whitespace runs compare equal, ``…`` inside a
+    line stands for any text, a line that is only ``…`` for any number of lines."""
+    if not expected:
+        return not actual
+    head, rest = expected[0], expected[1:]
+    if head.strip() == "…":
+        return any(_output_matches(rest, actual[i:]) for i in range(len(actual) + 1))
+    return bool(actual) and bool(pattern(head).fullmatch(actual[0].strip())) and _output_matches(rest, actual[1:])
+
+
+@pytest.mark.parametrize("lid", EXPECTED_ORDER)
+def test_quoted_shell_sessions_are_real(lid):
+    """A ``HOST$ command`` followed by output in a code block prints that output in the
+    simulated shell (the lesson's scenario, after its flows, commands in order)."""
+    from kubeflow_tui.shell import Shell
+
+    l = lesson(lid)
+    if lid == "11-debugging-toolkit":
+        return  # a session with its own order and edits: test_11 runs it
+    for session in _sessions(l):
+        if not any(out for _, _, out in session):
+            continue  # commands only, to type along (their own tests check them)
+        sim = ClusterSim(scenario(str(l.scenario)))
+        for flow in l.flows:
+            sim.run_flow(flow)
+        shells: dict[str, Shell] = {}
+        for host, cmd, expected in session:
+            sh = shells.setdefault(host, Shell(sim, host))
+            r = sh.run(cmd)
+            actual = (r.stdout + r.stderr).splitlines()
+            if expected:
+                # wrapped lines (indented by 4) may continue the line before them
+                assert _output_matches(expected, actual) or _output_matches(joined(expected), actual), f"{lid}: {host}$ {cmd} prints:\n" + "\n".join(actual)
+
+
+@pytest.mark.parametrize("lid", EXPECTED_ORDER)
+def test_quoted_nft_text_is_real(lid):
+    """Each nftables line a lesson quotes outside a shell session is a line of kube-proxy's
+    table for the lesson's scenarios; each ``trace id`` line names a rule and verdict the
+    lesson's flows really took (``nft monitor trace`` form)."""
+    l = lesson(lid)
+    in_sessions = {line for session in _sessions(l) for _, _, out in session for line in out}
+    lines = {x for p in scenario_paths(l) for x in nft_text(p)}
+    steps = [s for flow in l.flows for s in run(lid, flow).steps if s.table == "ip kube-proxy" and s.rule]
+    for block in code_blocks(l):
+        if block and block[0].startswith("#") and "not what kube-proxy writes" in block[0]:
+            continue
+        # trace lines continue on indented lines; a listing's indentation is its nesting
+        for line in joined(block) if block and block[0].startswith("trace id ") else block:
+            text = line.strip()
+            if text.startswith("trace id "):
+                m = re.fullmatch(r"trace id … ip kube-proxy (\S+) rule (.+) \(verdict (\w+) (\S+)\)", text)
+                assert m, f"{lid}: not an nft monitor trace line: {text}"
+                chain, rule, verdict, target = m.groups()
+                rx = pattern(target)
+                assert any(s.chain == chain and s.rule == rule and s.kind == verdict and rx.fullmatch(s.target)
+                           for s in steps), f"{lid}: no such trace step: {text}"
+                continue
+            if line in in_sessions or not text.startswith(NFT_STARTS) or text in ("}", "{"):
+                continue
+            rx = pattern(text)
+            assert any(rx.fullmatch(x) for x in lines), f"{lid}: no such nftables line: {text}"
 
 
 # ----------------------------------------------------------------------------- lesson claims
@@ -664,7 +765,10 @@ def test_13_where_next():
     t = run(lid, "pod-same-node")
     # what the app models: iptables mode, nat and filter tables of kube-proxy
     assert {s.table for s in t.steps if s.table} == {"nat", "filter"}
-    assert "does not model nftables or IPVS" in lesson(lid).body
+    assert "does not model IPVS mode" in lesson(lid).body
+    # nftables mode is modelled: the lessons it points to play a scenario in that mode
+    for nid in ("19-kube-proxy-nftables-mode", "20-iptables-or-nftables-debugging"):
+        assert scenario(str(lesson(nid).scenario)).cluster.proxyMode == "nftables"
 
 
 def _shell(path: str, host: str):
@@ -750,3 +854,85 @@ def test_18_networkpolicy_sees_post_dnat_post_snat():
     sh.sim.run_flow("pod-other-node")
     listing = sh.run("conntrack -L -p tcp --orig-dst 10.96.0.1").stdout
     assert "dst=10.96.0.1" in listing and "src=10.244.1.5 dst=10.244.2.7" in listing
+
+
+def _bench_nft():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_nft", ROOT / "benchmarks" / "bench_nft.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_19_kube_proxy_nftables_mode():
+    lid = "19-kube-proxy-nftables-mode"
+    sc = scenario(str(lesson(lid).scenario))
+    assert sc.cluster.proxyMode == "nftables"
+    t = run(lid, "to-web-1")
+    syn = first_packet(t, "node-b")
+    # the base chains the SYN crosses on node-b, in the lesson's order
+    bases = ["filter-prerouting-pre-dnat", "nat-prerouting", "filter-forward", "nat-postrouting"]
+    seen = [s.chain for s in syn if s.chain in bases]
+    assert list(dict.fromkeys(seen)) == bases
+    look = next(s for s in syn if s.chain == "services" and s.kind == "goto")
+    assert look.rule == "ip daddr . meta l4proto . th dport vmap @service-ips"
+    assert look.target == "service-SUSTUHLJ-default/web/tcp/http"
+    assert "10.96.0.1 . tcp . 8080" in look.why
+    pick = next(s for s in syn if "numgen random mod 3" in s.rule)
+    assert pick.target.startswith("endpoint-HGNPOIJ5-") and "gave 0" in pick.why
+    dnat = next(s for s in syn if s.kind == "dnat")
+    assert dnat.rule == "meta l4proto tcp dnat to 10.244.1.5:8080" and dnat.host == "node-b"
+    t3 = run(lid, "to-web-3")
+    pick = next(s for s in first_packet(t3, "node-b") if "numgen random mod 3" in s.rule)
+    assert "gave 2" in pick.why and t3.endpoint == "web-3"
+    assert any(s.kind == "dnat" and s.host == "node-b" for s in t3.steps)
+    # wrong port: refused by cluster-ips-check here; a timeout in iptables mode
+    t = run(lid, "wrong-port")
+    assert t.outcome == "refused" and t.error == "ECONNREFUSED"
+    rej = next(s for s in t.steps if s.kind == "reject")
+    assert (rej.host, rej.chain, rej.hook) == ("node-b", "cluster-ips-check", "FORWARD")
+    assert ClusterSim(sc, proxy_mode="iptables").run_flow("wrong-port").outcome == "timeout"
+    # an address of the Service CIDR that no Service has: dropped on the node
+    from kubeflow_tui.shell import Shell
+    out = Shell(ClusterSim(sc), "node-b").run("kubectl exec client -- curl 10.96.0.99:8080")
+    assert out.exit_code == 28
+    # the table of figures: what benchmarks/bench_nft.py counts (10 Services here, and the
+    # growth that gives 10,005 at 10,000: one KUBE-SERVICES rule per Service)
+    bench = _bench_nft()
+    body = lesson(lid).body
+    row = re.search(r"^10 +(\d+) +(\d+)$", body, re.M)
+    big = re.search(r"^10,000 +([\d,]+) +(\d+)$", body, re.M)
+    small = bench.big_scenario(10)
+    last = max(range(10), key=lambda s: f"default/s{s}:http")
+    assert (int(row.group(1)), int(row.group(2))) == (
+        bench.ipt_rules_evaluated(small, f"10.96.0.{last}"), bench.nft_rules_evaluated(small, f"10.96.0.{last}"))
+    n = 200
+    mid = bench.big_scenario(n)
+    last = max(range(n), key=lambda s: f"default/s{s}:http")
+    dst = f"10.96.{last >> 8}.{last & 0xff}"
+    ipt, nft = bench.ipt_rules_evaluated(mid, dst), bench.nft_rules_evaluated(mid, dst)
+    assert nft == int(row.group(2)) == int(big.group(2))  # the same at any size
+    assert ipt - n == int(row.group(1)) - 10 == int(big.group(1).replace(",", "")) - 10000
+
+
+def test_20_iptables_or_nftables_debugging():
+    lid = "20-iptables-or-nftables-debugging"
+    nft = run(lid, "to-web-1")
+    ipt = run_in("scenarios/multi-endpoint.yaml", "to-web-1")
+    # the same connection, the same conntrack entry on node-b in both modes
+    assert _last_entry(nft, "node-b").line == _last_entry(ipt, "node-b").line
+    assert nft.endpoint == ipt.endpoint == "web-1"
+    assert {s.table for s in nft.steps if s.table} == {"ip kube-proxy"}
+    assert "nat" in {s.table for s in ipt.steps if s.table}
+    from kubeflow_tui.shell import Shell
+    sh = Shell(ClusterSim(scenario(str(lesson(lid).scenario))), "node-b")
+    r = sh.run("iptables-save")
+    assert r.exit_code == 0 and r.stdout == ""  # no KUBE- chain on an nftables node
+    assert "no-endpoint-services" in sh.run("nft list map ip kube-proxy no-endpoint-services").stdout
+    chain = sh.run("nft list chain ip kube-proxy service-SUSTUHLJ-default/web/tcp/http").stdout
+    assert "numgen random mod 3" in chain and "counter" not in sh.run("nft list ruleset").stdout
+    # wrong-port differs: refused here, a timeout at the router in iptables mode
+    assert run(lid, "wrong-port").outcome == "refused"
+    t = ClusterSim(scenario(str(lesson(lid).scenario)), proxy_mode="iptables").run_flow("wrong-port")
+    assert t.outcome == "timeout" and [s for s in t.steps if s.kind == "drop"][-1].host == "router"
