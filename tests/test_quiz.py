@@ -44,7 +44,8 @@ def _flows():
 
 
 def _run(sc, flow):
-    sim = ClusterSim(sc)
+    # the truths below are iptables mode's (a scenario may say nftables: test_quiz_nft.py)
+    sim = ClusterSim(sc, proxy_mode="iptables")
     ctx = context_from_sim(sim)
     return sim.run_flow(flow), ctx
 

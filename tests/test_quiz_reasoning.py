@@ -29,6 +29,10 @@ def _private_progress(tmp_path, monkeypatch):
 
 
 def _all_questions(sc):
+    from kubeflow_tui.quiz.runner import with_proxy_mode
+
+    # the shapes below are iptables mode's (a scenario may say nftables: test_quiz_nft.py)
+    sc = with_proxy_mode(sc, "iptables")
     out = []
     for f in sc.flows:
         sim = ClusterSim(sc)
@@ -60,7 +64,9 @@ SHAPES = {
 
 @pytest.fixture(scope="module", params=SCENARIOS, ids=lambda p: p.stem)
 def scenario_questions(request):
-    sc = load_scenario(request.param)
+    from kubeflow_tui.quiz.runner import with_proxy_mode
+
+    sc = with_proxy_mode(load_scenario(request.param), "iptables")  # as _all_questions
     return sc, _all_questions(sc)
 
 
