@@ -100,7 +100,7 @@ def test_agrees_with_the_recorded_kernel(path_: Path, flow: str | None):
         pytest.skip(stale)
     (rec,) = [f for f in flows if f.flow == flow]
     pods = {p.name for p in sc.pods}
-    sim = ClusterSim(sc)
+    sim = ClusterSim(sc, proxy_mode="iptables")  # recorded with kube-proxy's iptables rules
     tr = None
     for name, res in zip(rec.chain, rec.results):
         f = sc.flow(name)

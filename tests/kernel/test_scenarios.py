@@ -89,7 +89,7 @@ def simulate(sc: Scenario, names: list[str], results: list[KernelResult]) -> Tra
             return flow.endpoint
         return res.server if res.outcome == "delivered" and res.server in pods else None
 
-    sim = ClusterSim(sc)
+    sim = ClusterSim(sc, proxy_mode="iptables")  # the kernel got iptables rules (generate_restore)
     if all(sc.flow(n).endpoint for n in names[:-1]):
         # the public entry point: it runs the prerequisites itself, pinned as they are
         return sim.run_flow(names[-1], endpoint=pin(names[-1], results[-1]))
