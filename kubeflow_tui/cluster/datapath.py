@@ -218,13 +218,24 @@ class NodeDatapath(NftDatapath):
             # and rules matching --ctstate INVALID see it (kube-proxy's KUBE-FORWARD drops it)
             return None, "", False, ""
         if entry is None:
+            room = ""
             if st.conntrack.full:
-                return None, "", False, "nf_conntrack: table full, dropping packet"
+                evicted, dropped_first = st.conntrack.make_room()
+                if evicted is None:
+                    return None, "", False, "nf_conntrack: table full, dropping packet"
+                state = evicted.state or "udp"
+                room = (f" The table was full ({st.conntrack.max_entries} entries, nf_conntrack_max) and "
+                        + (f"held an entry that is not ASSURED ({evicted.proto} {state}): the kernel evicted "
+                           "it to make room (early_drop)." if not dropped_first else
+                           f"every entry was ASSURED, so the kernel dropped the first try of this packet "
+                           f"(\"nf_conntrack: table full, dropping packet\") and its garbage collector evicted "
+                           f"an entry in a closing state ({evicted.proto} {state}, early_drop): the client's "
+                           "retransmission gets this entry."))
             entry = st.conntrack.new(pkt, self.now)
             self._note(host.name, "conntrack-new",
                        f"No conntrack entry matches: a new connection. Conntrack creates an entry "
-                       f"({entry.state or 'udp'}, unconfirmed) and this first packet will walk the nat table.",
-                       pkt, touched_entry=entry, extra_entry=entry)
+                       f"({entry.state or 'udp'}, unconfirmed) and this first packet will walk the nat table."
+                       + room, pkt, touched_entry=entry, extra_entry=entry)
             return entry, "ORIGINAL", True, ""
         if (entry.proto == "tcp" and direction == "ORIGINAL" and set(pkt.flags) == {"SYN"}
                 and entry.state in ("TIME_WAIT", "CLOSE")):

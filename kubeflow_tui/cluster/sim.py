@@ -292,6 +292,8 @@ class ClusterSim(NodeDatapath):
                 ("reply", ("FIN", "ACK"), "FIN-ACK"),
                 ("original", ("ACK",), "last ACK"),
             ]
+            if flow is not None and flow.keepOpen:
+                script = script[:5]  # the client keeps the connection: no FIN, still ESTABLISHED
         else:
             script = [("original", (), "request"), ("reply", (), "response")]
 

@@ -133,13 +133,24 @@ def invert(t: Tuple4) -> Tuple4:
     return (t[1], t[0], t[3], t[2])
 
 
+#: tcp_can_early_drop (net/netfilter/nf_conntrack_proto_tcp.c): the TCP states in which an
+#: ASSURED entry may still be evicted from a full table
+EARLY_DROP_TCP_STATES = frozenset({"FIN_WAIT", "LAST_ACK", "TIME_WAIT", "CLOSE", "CLOSE_WAIT"})
+
+
 @dataclass
 class ConntrackTable:
-    """One host's conntrack table (confirmed entries, in creation order)."""
+    """One host's conntrack table (confirmed entries, in creation order).
+
+    ``drop`` and ``early_drop`` count as the kernel's per-CPU statistics of the same names
+    (``conntrack -S``): packets dropped because the table was full, entries evicted to make
+    room."""
 
     entries: list[ConntrackEntry] = field(default_factory=list)
     max_entries: int = 262144
     _next_id: int = 1
+    drop: int = 0
+    early_drop: int = 0
 
     def lookup(self, p: Packet) -> tuple[ConntrackEntry | None, str]:
         """Find the entry a packet belongs to: (entry, "ORIGINAL" | "REPLY")."""
@@ -168,6 +179,30 @@ class ConntrackTable:
     @property
     def full(self) -> bool:
         return len(self.entries) >= self.max_entries
+
+    def make_room(self) -> tuple[ConntrackEntry | None, bool]:
+        """Room for a new entry in a full table, as nf_conntrack_core.c makes it.
+
+        Returns (the evicted entry or None, whether the packet asking was dropped first).
+        ``early_drop()`` at allocation evicts an entry that is not ASSURED, and the new
+        connection goes on.  When every entry is ASSURED the allocation fails: the packet is
+        dropped ("nf_conntrack: table full, dropping packet", stat ``drop``) and the garbage
+        collector is told to evict what ``gc_worker_can_early_drop`` allows, ASSURED TCP entries
+        in a closing state (``tcp_can_early_drop``); the client's retransmission then finds
+        room.  ESTABLISHED (and ASSURED UDP) entries are never evicted: with only those the
+        table stays full, and (None, True) says so."""
+        for e in self.entries:
+            if not e.assured:
+                self.entries.remove(e)
+                self.early_drop += 1
+                return e, False
+        self.drop += 1
+        for e in self.entries:
+            if e.proto == "tcp" and e.state in EARLY_DROP_TCP_STATES:
+                self.entries.remove(e)
+                self.early_drop += 1
+                return e, True
+        return None, True
 
     def confirm(self, e: ConntrackEntry) -> None:
         if not e.confirmed:

@@ -359,17 +359,20 @@ def _node_fault(w: World, fault: str) -> Built:
     elif fault == "conntrack-full":
         batch = _client_pod(w, ni, name="batch-1", host=10)
         pods.append(batch)
+        # the job's pool keeps its connections open: ESTABLISHED entries, which the kernel never
+        # evicts early (closed ones, TIME_WAIT, it would: tcp_can_early_drop)
         flows += [{"name": f"batch-{k}", "from": "batch-1", "to": f"{w.cluster_ip}:{w.port}",
-                   "sourcePort": 41000 + k} for k in (1, 2)]
+                   "sourcePort": 41000 + k, "keepOpen": True} for k in (1, 2)]
         setup += [{"conntrackMax": {"host": host, "max": 2}}, {"run": "batch-1"}, {"run": "batch-2"}]
         outcome = "timeout"
-        summary = (f"A batch job on {host} opens many connections and nf_conntrack_max is very low "
+        summary = (f"A batch job on {host} keeps many connections open and nf_conntrack_max is very low "
                    "(2 here, to keep the table readable).")
         expl = ("Conntrack must create an entry for a connection's first packet before NAT can happen. With "
-                "nf_conntrack_max entries in the table the kernel drops the packet (\"nf_conntrack: table "
-                "full, dropping packet\"): new connections time out while known ones go on. Raise "
-                "nf_conntrack_max, or find what opens so many connections; `conntrack -F` only helps for a moment.")
-        fix = [{"host": host, "command": "conntrack -F"}]
+                "nf_conntrack_max entries in the table, all of them live (ESTABLISHED, ASSURED: nothing the "
+                "kernel may evict early), it drops the packet (\"nf_conntrack: table full, dropping packet\"): "
+                "new connections time out while the open ones go on. Raise nf_conntrack_max (`sysctl -w`), or "
+                "end what holds so many connections; `conntrack -F` would also cut the live connections.")
+        fix = [{"host": host, "command": "sysctl -w net.netfilter.nf_conntrack_max=262144"}]
         hints = ["The rules are fine; the packet is lost before the nat table sees it.",
                  f"`conntrack -L` and `conntrack -C` on {host}."]
         inv = [{"host": host, "command": "conntrack -C", "expect": "2"}]

@@ -494,6 +494,11 @@ class Flow(_Strict):
     sourcePort: int = Field(
         40000, ge=1024, le=65535, description="The client's source port (default 40000)"
     )
+    keepOpen: bool = Field(
+        False,
+        description="TCP: the client keeps the connection open after the response (a pooled or "
+        "long-lived connection): no FIN is sent, and its conntrack entries stay ESTABLISHED",
+    )
     after: list[str] = Field(
         default_factory=list,
         description="Flows to run first on the same cluster (their packets are not part of this "

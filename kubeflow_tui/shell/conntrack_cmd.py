@@ -340,10 +340,12 @@ def run_conntrack(ctx: ShellContext, argv: list[str]) -> ShellResult:
         return ShellResult()
     if cmd == "S":
         # one line per CPU; a simulated node has CPUS of them (as the machine the goldens
-        # were recorded on).  The kernel's per-CPU counters count trouble (drops, clashes,
-        # restarts), none of which the simulated connections meet: they stay at 0.
+        # were recorded on).  The kernel's per-CPU counters count trouble; the simulated
+        # connections meet only a full table (drop, early_drop: counted on cpu 0, where the
+        # simulation runs), never clashes or restarts: those stay at 0.
         return ShellResult(stdout="".join(
-            f"cpu={k:<4}\tfound=0 invalid=0 insert=0 insert_failed=0 drop=0 early_drop=0 "
+            f"cpu={k:<4}\tfound=0 invalid=0 insert=0 insert_failed=0 drop={table.drop if k == 0 else 0} "
+            f"early_drop={table.early_drop if k == 0 else 0} "
             "error=0 search_restart=0 clash_resolve=0 chaintoolong=0 \n" for k in range(CPUS)))
     if cmd in ("I", "U"):
         raise _err("Operation failed: invalid parameters", 1) if False else CommandError(

@@ -15,6 +15,9 @@ from .base import CommandError, ShellContext, ShellResult
 
 # ------------------------------------------------------------------ sysctl
 
+#: keys ``sysctl -w`` changes on a node (root's shell): what the simulated kernel reads
+WRITABLE = frozenset({"net.netfilter.nf_conntrack_max"})
+
 
 def _sysctl_values(ctx: ShellContext) -> dict[str, str]:
     h = ctx.host
@@ -44,7 +47,7 @@ def _sysctl_values(ctx: ShellContext) -> dict[str, str]:
 
 
 def run_sysctl(ctx: ShellContext, argv: list[str]) -> ShellResult:
-    values_only = write = show_all = False
+    values_only = write = show_all = quiet = False
     keys: list[str] = []
     for a in argv:
         if a.startswith("-") and len(a) > 1 and not keys:
@@ -55,7 +58,9 @@ def run_sysctl(ctx: ShellContext, argv: list[str]) -> ShellResult:
                     write = True
                 elif ch in "aAX":
                     show_all = True
-                elif ch in "eqN":
+                elif ch == "q":
+                    quiet = True
+                elif ch in "eN":
                     pass
                 else:
                     raise CommandError(f"sysctl: invalid option -- '{ch}'\n"
@@ -81,7 +86,17 @@ def run_sysctl(ctx: ShellContext, argv: list[str]) -> ShellResult:
                 err += f"sysctl: cannot stat /proc/sys/{name.replace('.', '/')}: No such file or directory\n"
                 code = 255
                 continue
-            # a shell on a simulated host changes nothing the datapath reads from here
+            if name in WRITABLE and ctx.is_node:
+                if not value.strip().isdigit():
+                    err += f'sysctl: setting key "{name}": Invalid argument\n'
+                    code = 255
+                    continue
+                # the one key the datapath reads back: the size of the node's conntrack table
+                ctx.sim.conntrack(ctx.host_name).max_entries = int(value)
+                if not quiet:
+                    out += f"{name} = {int(value)}\n"
+                continue
+            # a shell on a simulated host changes nothing else the datapath reads from here
             err += f"sysctl: permission denied on key \"{name}\"\n"
             code = 255
             continue
