@@ -229,7 +229,7 @@ class NodeDatapath(NftDatapath):
                            "it to make room (early_drop)." if not dropped_first else
                            f"every entry was ASSURED, so the kernel dropped the first try of this packet "
                            f"(\"nf_conntrack: table full, dropping packet\") and its garbage collector evicted "
-                           f"an entry in a closing state ({evicted.proto} {state}, early_drop): the client's "
+                           f"an entry in a closing state ({evicted.proto} {state}): the client's "
                            "retransmission gets this entry."))
             entry = st.conntrack.new(pkt, self.now)
             self._note(host.name, "conntrack-new",

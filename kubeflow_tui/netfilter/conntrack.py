@@ -143,8 +143,8 @@ class ConntrackTable:
     """One host's conntrack table (confirmed entries, in creation order).
 
     ``drop`` and ``early_drop`` count as the kernel's per-CPU statistics of the same names
-    (``conntrack -S``): packets dropped because the table was full, entries evicted to make
-    room."""
+    (``conntrack -S``): packets dropped because the table was full, entries evicted at
+    allocation to make room."""
 
     entries: list[ConntrackEntry] = field(default_factory=list)
     max_entries: int = 262144
@@ -199,8 +199,7 @@ class ConntrackTable:
         self.drop += 1
         for e in self.entries:
             if e.proto == "tcp" and e.state in EARLY_DROP_TCP_STATES:
-                self.entries.remove(e)
-                self.early_drop += 1
+                self.entries.remove(e)  # gc_worker's nf_ct_kill: counted in no statistic
                 return e, True
         return None, True
 
