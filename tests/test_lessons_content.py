@@ -286,6 +286,16 @@ def test_quoted_shell_sessions_are_real(lid):
                 assert _output_matches(expected, actual) or _output_matches(joined(expected), actual), f"{lid}: {host}$ {cmd} prints:\n" + "\n".join(actual)
 
 
+@pytest.mark.parametrize("lid", EXPECTED_ORDER[1:])
+def test_from_lesson_2_on_a_debugging_command_is_shown_with_its_output(lid):
+    """Each lesson after the first teaches at least one command on a node or pod in context:
+    a ``HOST$ command`` line in a code block (its output, when quoted, is checked above)."""
+    sessions = list(_sessions(lesson(lid)))
+    assert sessions, f"{lid}: no HOST$ command in a code block"
+    if lid != "11-debugging-toolkit":  # lesson 11's outputs are asserted by test_11
+        assert any(out for session in sessions for _, _, out in session), f"{lid}: no command output quoted"
+
+
 @pytest.mark.parametrize("lid", EXPECTED_ORDER)
 def test_quoted_nft_text_is_real(lid):
     """Each nftables line a lesson quotes outside a shell session is a line of kube-proxy's
