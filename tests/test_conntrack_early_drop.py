@@ -64,6 +64,7 @@ def test_closed_connections_do_not_keep_the_table_full():
 
 def test_open_connections_fill_the_table_until_nf_conntrack_max_grows():
     sim = _busy(keep_open=True)
+    assert "keeps the connection open" in ClusterSim(load_scenario(BUSY)).run_flow("batch-1").summary
     sh = Shell(sim, "node-b")
     listing = sh.run("conntrack -L").stdout
     assert listing.count(" ESTABLISHED ") == 2 and listing.count("[ASSURED]") == 2

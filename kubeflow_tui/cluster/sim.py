@@ -331,8 +331,11 @@ class ClusterSim(NodeDatapath):
                     return self._astray(v, conn, src)
                 conn.client_saw = f"{v.packet.src}:{v.packet.sport}"
         who = conn.server
+        kept = (" The client keeps the connection open (no FIN): its conntrack entries stay ESTABLISHED."
+                if proto == "tcp" and flow is not None and flow.keepOpen else "")
         return ("delivered",
-                f"{src.name} reached {who} ({conn.server_saw} seen by the server); the reply came back from {conn.client_saw}.",
+                f"{src.name} reached {who} ({conn.server_saw} seen by the server); the reply came back from {conn.client_saw}."
+                + kept,
                 conn)
 
     def _proxy(self, host: Host, pkt: Packet) -> bool:
