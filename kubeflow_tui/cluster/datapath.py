@@ -436,7 +436,7 @@ class NodeDatapath(NftDatapath):
               chain: str = "", rule_index: int = 0, rule: str = "", changed: tuple = (), roll=None,
               probability=None, target: str = "", link: tuple = (), touched_entry: ConntrackEntry | None = None,
               extra_entry: ConntrackEntry | None = None, extra_event: str = "new", error: str = "",
-              label: str | None = None, direction: str | None = None) -> None:
+              label: str | None = None, direction: str | None = None, nft: dict[str, str] | None = None) -> None:
         conn = self._conn
         entries: list[ConntrackEntry] = []
         st = self.nodes.get(host)
@@ -469,6 +469,7 @@ class NodeDatapath(NftDatapath):
                 target=target,
                 link=tuple(link),
                 error=error,
+                **(nft or {}),
             )
         )
 
