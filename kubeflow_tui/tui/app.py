@@ -59,6 +59,7 @@ class KubeflowApp(App[int]):
         ("kubeflow_tui.tui.screens.lesson", "LessonScreen"),
         ("kubeflow_tui.tui.widgets.shell_pane", "ShellInput"),
         ("kubeflow_tui.tui.screens.ruleset", "RulesetScreen"),
+        ("kubeflow_tui.tui.screens.both_modes", "BothModesScreen"),
         ("kubeflow_tui.tui.screens.quiz", "QuestionPanel"),
         ("kubeflow_tui.tui.screens.quiz", "QuizScreen"),
         ("kubeflow_tui.tui.screens.case", "CaseScreen"),

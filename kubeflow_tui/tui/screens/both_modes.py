@@ -33,7 +33,7 @@ MODES = ("iptables", "nftables")
 class BothModesScreen(Screen):
     """A flow with kube-proxy in iptables mode beside the same flow in nftables mode."""
 
-    HELP_TITLE = "Both modes side by side"
+    HELP_TITLE = "Both modes side by side (b)"
     DEFAULT_CSS = """
     BothModesScreen #both-title { height: 1; padding: 0 1; background: $boost; text-style: bold; }
     BothModesScreen #both-summary { height: auto; max-height: 9; padding: 0 1; background: $boost; }

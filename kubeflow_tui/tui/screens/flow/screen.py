@@ -100,7 +100,7 @@ class FlowScreen(Screen):
                 id="flow.predict", show=False),
         Binding("z", "quiz", "Quiz", tooltip="Quiz on these flows", id="flow.quiz", show=False),
         Binding("f", "pick_flow", "Flow", tooltip="Pick another flow of this scenario", id="flow.pick", show=False),
-        Binding("n", "ruleset", "Rules", tooltip="This node's full ruleset (iptables-save; nftables mode: nft list ruleset), searchable",
+        Binding("n", "ruleset", "Rules", tooltip="This node's ruleset (iptables-save, or nft list ruleset), searchable",
                 id="flow.ruleset", show=False),
         Binding("r", "reroll", "New seed", tooltip="Run the flow again with a new seed (another random endpoint)",
                 id="flow.reroll", show=False),
