@@ -23,12 +23,12 @@ async def test_m_switches_the_mode_and_the_chain_panel_shows_the_nft_walk(make_r
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, FlowScreen)
-        assert screen.heading.endswith("· iptables mode")
+        assert screen.heading.endswith(" · iptables")
         assert any(s.table == "nat" and s.chain == "KUBE-SERVICES" for s in screen.trace.steps)
         await press(pilot, "m")
         assert screen.proxy_mode == "nftables"
-        assert screen.heading == "clusterip › pod-same-node (seed 1, → web-1) · nftables mode"
-        assert "· nftables mode" in screen_text(app)
+        assert screen.heading == "clusterip › pod-same-node (seed 1, → web-1) · nftables"
+        assert "(seed 1, → web-1) · nftables" in screen_text(app)
         assert not any(s.table == "nat" for s in screen.trace.steps)  # no iptables rule of kube-proxy's
         # the services chain's look-up in @service-ips, as the chain panel shows it
         await step_until(pilot, lambda s: s.chain == "services" and s.kind == "goto")

@@ -323,7 +323,7 @@ class FlowScreen(Screen):
         return getattr(cluster, "proxyMode", "") or ""
 
     def mode_text(self) -> str:
-        return f" · {self.proxy_mode} mode" if self.proxy_mode else ""
+        return f" · {self.proxy_mode}" if self.proxy_mode else ""
 
     # ------------------------------------------------------------------ watchers
     def watch_busy(self) -> None:
