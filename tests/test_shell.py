@@ -604,6 +604,9 @@ def test_nft_on_a_pod_and_on_an_iptables_mode_node():
     r = sh.run("nft list table ip nat")
     assert r.exit_code == 1 and r.stdout == "" and "an interface or protocol match" in r.stderr
     assert sh.run("nft list table ip filter").exit_code == 0  # (the other table is unchanged)
+    assert sh.complete("nft list chain ip ") == ["filter", "nat"]
+    assert "KUBE-SERVICES" in sh.complete("nft list chain ip nat KUBE-SE")
+    assert "iptables mode: nft [-s] list ruleset" in sh.run("help").stdout
     r = Shell(sim, "node-a").run("nft add rule ip kube-proxy services drop")
     assert r.exit_code == 1 and "not modelled" in r.stderr
 
