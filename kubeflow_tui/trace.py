@@ -143,7 +143,8 @@ class Step:
     lookup: str = ""  # the set or map a rule looked the packet up in ("@service-ips", "numgen random mod 2")
     key: str = ""  # the key looked up ("10.96.0.1 . tcp . 8080"; numgen: the number drawn)
     element: str = ""  # the element that matched ("10.96.0.1 . tcp . 8080 : goto service-…"; "" if none)
-    base_chain: str = ""  # the step's chain is a base chain: its declaration ("type nat hook prerouting priority dstnat; policy accept;")
+    #: the step's chain is a base chain: its declaration ("type nat hook prerouting priority dstnat; policy accept;")
+    base_chain: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

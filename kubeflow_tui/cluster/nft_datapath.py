@@ -56,8 +56,8 @@ def nft_fields(hit: NftHit, table) -> dict[str, str]:
         out.update(lookup=lookup, key=str(hit.key), element=hit.element)
     chain = table.chains.get(hit.chain) if table is not None else None
     if chain is not None and chain.is_base:
-        out["base_chain"] = (f"type {chain.type} hook {chain.hook} priority {priority_text(chain.hook, chain.priority)}; "
-                             f"policy {chain.policy or 'accept'};")
+        priority = priority_text(chain.hook, chain.priority)
+        out["base_chain"] = f"type {chain.type} hook {chain.hook} priority {priority}; policy {chain.policy or 'accept'};"
     return out
 
 

@@ -652,7 +652,8 @@ class Shell:
             elif len(pos) == 2 and pos[1] in ("table", "chain", "set", "map"):
                 cands = ["ip"]
             elif len(pos) == 3 and pos[1] in ("table", "chain", "set", "map"):
-                cands = ["kube-proxy"] if table is not None or not ctx.is_node else list(self.sim.node_ruleset(ctx.host_name).tables)
+                cands = (["kube-proxy"] if table is not None or not ctx.is_node
+                         else list(self.sim.node_ruleset(ctx.host_name).tables))  # iptables mode: iptables-nft's
             elif len(pos) == 4 and table is None and ctx.is_node and pos[1] == "chain":  # iptables mode: iptables-nft's
                 ipt = self.sim.node_ruleset(ctx.host_name).tables.get(pos[3])
                 cands = list(ipt.chains) if ipt is not None else []

@@ -73,7 +73,8 @@ async def test_both_modes_side_by_side_keys(make_real_app):
         await press(pilot, "right")
         assert screen.packet == 1
         assert "packet 2 of 8: SYN-ACK 10.244.1.5:8080 → 10.244.1.7:40000" in screen_text(app)
-        assert [r.text() for r in screen.walks()[1].rewrites] == ["node-a: conntrack-reverse 10.244.1.5:8080 → 10.96.0.1:8080"]
+        assert [r.text() for r in screen.walks()[1].rewrites] == [
+            "node-a: conntrack-reverse 10.244.1.5:8080 → 10.96.0.1:8080"]
         assert "node-a: conntrack-reverse" in screen_text(app)
         await press(pilot, "left", "left")
         assert screen.packet == 0
