@@ -579,7 +579,7 @@ def cmd_open(args: argparse.Namespace) -> int:
         os.environ["NO_COLOR"] = "1"  # Textual reads it
     from kubeflow_tui.tui.app import run_app
 
-    result = run_app(path=path)
+    result = run_app(path=path, proxy_mode=args.proxy_mode)
     return result if isinstance(result, int) else EXIT_OK
 
 
@@ -758,6 +758,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", nargs="?", metavar="PATH", help="scenario or lesson to open")
     p.add_argument("--class", dest="class_name", metavar="NAME", help=argparse.SUPPRESS)
     p.add_argument("--plain-app", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--proxy-mode", choices=("iptables", "nftables"),
+                   help="kube-proxy's mode for the scenarios and lessons opened (default: each scenario's "
+                   "cluster.proxyMode); on a flow m switches it")
     return parser
 
 

@@ -90,4 +90,5 @@ def open_plain_or_class(args: argparse.Namespace) -> int:
     path = args.path
     if path is not None and not Path(path).exists():
         path = str(find_scenario(path))
-    return run_app(path=path, classroom=classroom, high_contrast=args.high_contrast)
+    return run_app(path=path, classroom=classroom, high_contrast=args.high_contrast,
+                   proxy_mode=getattr(args, "proxy_mode", None))

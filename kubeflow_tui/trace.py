@@ -139,6 +139,12 @@ class Step:
     target: str = ""  # next chain or target name (jump/goto/dnat ...)
     link: tuple[str, str] = ()  # (from host, to host) for kind == "link"
     error: str = ""  # kind "socket-error"/"timeout": the errno the client's socket reports (see ERRORS)
+    # nftables (kube-proxy's nftables mode), as ``nft monitor trace`` cannot show them:
+    lookup: str = ""  # the set or map a rule looked the packet up in ("@service-ips", "numgen random mod 2")
+    key: str = ""  # the key looked up ("10.96.0.1 . tcp . 8080"; numgen: the number drawn)
+    element: str = ""  # the element that matched ("10.96.0.1 . tcp . 8080 : goto service-…"; "" if none)
+    #: the step's chain is a base chain: its declaration ("type nat hook prerouting priority dstnat; policy accept;")
+    base_chain: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

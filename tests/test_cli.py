@@ -439,7 +439,7 @@ if sys.argv[1] == "help":
 else:  # the app launch: a stand-in app records what was imported when it started
     seen = []
     app = types.ModuleType("kubeflow_tui.tui.app")
-    app.run_app = lambda path=None: seen.append(loaded()) or 0
+    app.run_app = lambda path=None, **options: seen.append(loaded()) or 0
     sys.modules["kubeflow_tui.tui"] = types.ModuleType("kubeflow_tui.tui")
     sys.modules["kubeflow_tui.tui.app"] = app
     assert cli.main([]) == 0 and seen
@@ -454,6 +454,22 @@ def test_help_and_the_app_launch_import_no_engine(what, tmp_path):
     assert out.returncode == 0, out.stderr
     line = next(ln for ln in out.stdout.splitlines() if ln.startswith("LOADED"))
     assert line == "LOADED []"
+
+
+def test_open_proxy_mode_reaches_the_app(monkeypatch):
+    """``kubeflow-tui SCENARIO --proxy-mode nftables``: the app's engine loads it in that mode."""
+    import kubeflow_tui.tui.app as app_module
+    from kubeflow_tui import cli
+
+    seen = []
+    monkeypatch.setattr(app_module, "run_app", lambda path=None, **options: seen.append((path, options)) or 0)
+    assert cli.main(["clusterip", "--proxy-mode", "nftables"]) == 0
+    path, options = seen[0]
+    assert path.endswith("clusterip.yaml") and options["proxy_mode"] == "nftables"
+    from kubeflow_tui.tui.engine import RealEngine
+
+    assert RealEngine(options["proxy_mode"]).load(path).cluster.proxyMode == "nftables"
+    assert RealEngine().load(path).cluster.proxyMode == "iptables"
 
 
 # --------------------------------------------------------------------------- --proxy-mode on shell and quiz

@@ -59,7 +59,18 @@ def test_a_clusterip_flow_names_chains_handles_and_map_elements():
     assert lookup.rule == "ip daddr . meta l4proto . th dport vmap @service-ips"
     assert lookup.target == "service-SUSTUHLJ-default/web/tcp/http"
     assert "element '10.96.0.1 . tcp . 8080 : goto service-SUSTUHLJ-default/web/tcp/http' matches" in lookup.why
+    # the look-up as the front ends show it (Step fields, not the sentence)
+    assert (lookup.lookup, lookup.key, lookup.element) == (
+        "@service-ips", "10.96.0.1 . tcp . 8080", "10.96.0.1 . tcp . 8080 : goto service-SUSTUHLJ-default/web/tcp/http")
+    assert lookup.base_chain == ""  # services is a regular chain
+    base = next(s for s in node if s.chain == "nat-prerouting")
+    assert base.base_chain == "type nat hook prerouting priority dstnat; policy accept;"
+    pre = next(s for s in node if s.chain == "filter-prerouting-pre-dnat")
+    assert pre.base_chain == "type filter hook prerouting priority dstnat - 10; policy accept;"
+    miss = next(s for s in node if s.chain == "firewall-check" and s.kind == "no-match")
+    assert (miss.lookup, miss.key, miss.element) == ("@firewall-ips", "10.96.0.1 . tcp . 8080", "")
     pick = next(s for s in node if s.rule.startswith("numgen random mod 3"))
+    assert (pick.lookup, pick.key) == ("numgen random mod 3", "2") and pick.element.startswith("2 : goto endpoint-")
     assert "numgen random mod 3 gave 2 (pinned by the scenario)" in pick.why
     assert pick.target.startswith("endpoint-") and pick.target.endswith("__10.244.2.5/8080")
     dnat = next(s for s in node if s.kind == "dnat")

@@ -3,6 +3,7 @@ cluster-ips-check does to a wrong port of a ClusterIP, each checked against the 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,59 @@ def test_server_source_names_nftables_chains_in_nftables_mode():
     trace = ClusterSim(_scenario("clusterip"), seed=1).run_flow("node-host-network")
     q = q_server_source(trace, seed=1)
     assert "mark-for-masquerade" in q.answer and "KUBE-" not in " ".join(q.options)
+
+
+# ------------------------------------------------------------------ the older families in nftables mode
+
+#: what only iptables mode has: its chains (KUBE-…, nat PREROUTING …), its tools and targets
+IPTABLES_WORDS = re.compile(r"KUBE-[A-Z]|iptables|\b(nat|filter|mangle|raw) (PREROUTING|INPUT|FORWARD|OUTPUT|"
+                            r"POSTROUTING)\b|statistic|\bMASQUERADE\b|--to-destination|\b(DNAT|REJECT|DROP|ACCEPT):"
+                            r"|\bnat table\b|\brule \d+ of\b")
+#: families that ask about iptables' own mechanics (a chain's next jump, the statistic match's
+#: probabilities, which KUBE- chain marks for masquerade): not asked in nftables mode, where
+#: nft-vmap (which map element decides) takes their place
+IPTABLES_ONLY = {"next-chain", "probability", "pick-chance", "compare", "affinity"}
+
+
+def _shipped():
+    return [pytest.param(p, id=p.stem) for p in sorted((ROOT / "scenarios").glob("*.yaml"))]
+
+
+@pytest.mark.parametrize("path", _shipped())
+def test_no_question_of_an_nftables_quiz_names_iptables_chains(path):
+    """Every family is mode-aware or skipped: in nftables mode no question (prompt, options,
+    explanation) speaks of iptables' chains, tables or targets."""
+    from kubeflow_tui.quiz.flow import scenario_questions
+
+    sc = with_proxy_mode(load_scenario(path), "nftables")
+    qs = scenario_questions(sc, seed=1)
+    for q in qs:
+        for part in (q.prompt, *q.options, q.explanation):
+            m = IPTABLES_WORDS.search(part)
+            assert m is None, f"{q.kind}: {m.group(0)!r} in {part!r}"
+        assert q.kind not in IPTABLES_ONLY
+    ipt = scenario_questions(with_proxy_mode(load_scenario(path), "iptables"), seed=1)
+    # the same families are asked in both modes, but for the iptables-only ones and nft's own
+    assert {q.kind for q in qs} - {"nft-vmap", "nft-wrong-port"} <= {q.kind for q in ipt}
+
+
+def test_the_older_families_in_nftables_words():
+    from kubeflow_tui.quiz.flow import scenario_questions
+
+    qs = {q.kind: q for q in scenario_questions(_scenario("clusterip"), ["pod-same-node"], seed=1)}
+    dnat = qs["dnat"]
+    assert "matches the rule with handle 61 in ip kube-proxy endpoint-HGNPOIJ5-default/web/tcp/http__10.244.1.5/8080" \
+        in dnat.prompt
+    assert dnat.answer == "10.244.1.5:8080"
+    masq = qs["masquerade"]
+    assert "is about to leave (nat-postrouting)" in masq.prompt and masq.answer == "No: the source stays 10.244.1.7"
+    assert "so masquerading returns" in masq.explanation
+    assert qs["decider"].answer == ("PREROUTING · ip kube-proxy · "
+                                    "endpoint-HGNPOIJ5-default/web/tcp/http__10.244.1.5/8080 on node-a")
+    assert "10.96.0.1:8080, rewritten by an snat rule in nat-postrouting" in qs["reply-source"].options
+    assert "go through node-a's nat chains (nat-prerouting/nat-output, nat-postrouting)" in qs["nat-packet"].prompt
+    assert qs["nat-packet"].answer == "Only the SYN"
+    wrong = _scenario("no-endpoints")
+    verdicts = [q for q in scenario_questions(wrong, seed=1) if q.kind == "verdict"]
+    assert verdicts and all(o.split(":")[0] in ("reject", "drop", "accept", "dnat") for q in verdicts
+                            for o in q.options)

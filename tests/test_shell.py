@@ -587,11 +587,26 @@ def test_nft_on_a_pod_and_on_an_iptables_mode_node():
     sim = ClusterSim(load_scenario(ROOT / "scenarios" / "clusterip.yaml"), proxy_mode="nftables")
     r = Shell(sim, "client-a").run("nft list ruleset")
     assert r.exit_code == 1 and "Operation not permitted" in r.stderr and r.stdout == ""
-    sh = shell()  # iptables mode: iptables-nft's tables are named, their contents declined plainly
-    for line in ("nft list ruleset", "nft list table ip nat", "nft list chain ip nat KUBE-SERVICES", "nft list chains"):
-        r = sh.run(line)
-        assert r.exit_code == 1 and r.stdout == "" and "iptables mode" in r.stderr and "iptables-save" in r.stderr
+    sh = shell()  # iptables mode: iptables-nft's tables as nft lists them (the recordings: *-iptables-nft.json)
     assert sh.run("nft list tables").stdout == "table ip filter\ntable ip nat\n"
+    # the counters are the rules' own, as iptables -L -v counts them
+    rule = "\t\tmeta l4proto tcp ip daddr 10.96.0.1  tcp dport 8080 counter packets {} bytes {} jump KUBE-SVC-CDGGSHYLG3RE2FKL\n"
+    assert rule.format(0, 0) in sh.run("nft list chain ip nat KUBE-SERVICES").stdout
+    assert sh.run("curl -s 10.96.0.1:8080").exit_code == 0
+    r = sh.run("nft list chain ip nat KUBE-SERVICES")
+    assert rule.format(1, 60) in r.stdout and r.stderr == "# Warning: table ip nat is managed by iptables-nft, do not touch!\n"
+    assert "    1    60 KUBE-SVC-CDGGSHYLG3RE2FKL" in sh.run("iptables -t nat -L KUBE-SERVICES -v -n").stdout
+    # what was never recorded is declined plainly: the kernel's handles, a rule form kube-proxy never writes
+    for line in ("nft -a list ruleset", "nft -a list chain ip nat KUBE-SERVICES"):
+        r = sh.run(line)
+        assert r.exit_code == 1 and r.stdout == "" and "handles" in r.stderr and "iptables-save" in r.stderr
+    assert sh.run("iptables -t nat -I KUBE-SERVICES -i eth1 -j RETURN").exit_code == 0
+    r = sh.run("nft list table ip nat")
+    assert r.exit_code == 1 and r.stdout == "" and "an interface or protocol match" in r.stderr
+    assert sh.run("nft list table ip filter").exit_code == 0  # (the other table is unchanged)
+    assert sh.complete("nft list chain ip ") == ["filter", "nat"]
+    assert "KUBE-SERVICES" in sh.complete("nft list chain ip nat KUBE-SE")
+    assert "iptables mode: nft [-s] list ruleset" in sh.run("help").stdout
     r = Shell(sim, "node-a").run("nft add rule ip kube-proxy services drop")
     assert r.exit_code == 1 and "not modelled" in r.stderr
 

@@ -212,6 +212,7 @@ class NodeDatapath(NftDatapath):
         st = self.nodes[host.name]
         entry, direction = st.conntrack.lookup(pkt)
         flags = set(pkt.flags)
+        nat = "the nat chains" if st.nft_eval is not None else "the nat table"  # nftables mode: type nat chains
         if entry is None and pkt.proto == "tcp" and (flags & {"RST", "FIN"} or {"SYN", "ACK"} <= flags):
             # nf_conntrack_proto_tcp: a SYN-ACK, FIN or RST that opens nothing known is
             # INVALID (tcp_conntracks from NONE: sIV); no entry, the nat table is skipped,
@@ -234,7 +235,7 @@ class NodeDatapath(NftDatapath):
             entry = st.conntrack.new(pkt, self.now)
             self._note(host.name, "conntrack-new",
                        f"No conntrack entry matches: a new connection. Conntrack creates an entry "
-                       f"({entry.state or 'udp'}, unconfirmed) and this first packet will walk the nat table."
+                       f"({entry.state or 'udp'}, unconfirmed) and this first packet will walk {nat}."
                        + room, pkt, touched_entry=entry, extra_entry=entry)
             return entry, "ORIGINAL", True, ""
         if (entry.proto == "tcp" and direction == "ORIGINAL" and set(pkt.flags) == {"SYN"}
@@ -247,7 +248,7 @@ class NodeDatapath(NftDatapath):
             self._note(host.name, "conntrack-new",
                        f"An entry with these addresses and ports exists, but it is closed ({old_line.split()[3]}): "
                        "a new SYN reopens the tuple, so conntrack deletes the old entry and starts a new "
-                       "connection. This first packet walks the nat table again.",
+                       f"connection. This first packet walks {nat} again.",
                        pkt, touched_entry=entry, extra_entry=entry)
             return entry, "ORIGINAL", True, ""
         if entry.proto == "tcp" and "RST" in pkt.flags and not entry.seen_reply:
@@ -267,8 +268,8 @@ class NodeDatapath(NftDatapath):
             why = ("Conntrack knows this connection: the packet is a reply (it matches the entry's reply "
                    f"tuple). State now {entry.state or 'replied'}.")
         else:
-            why = ("Conntrack knows this connection: the nat table is skipped and the entry's NAT is reused. "
-                   f"State {entry.state or 'udp'}.")
+            why = (f"Conntrack knows this connection: {nat} {'are' if nat.endswith('s') else 'is'} skipped and the "
+                   f"entry's NAT is reused. State {entry.state or 'udp'}.")
         self._note(host.name, "conntrack-hit" if direction == "ORIGINAL" else "conntrack-reverse",
                    why, pkt, touched_entry=entry)
         return entry, direction, False, ""
@@ -335,7 +336,9 @@ class NodeDatapath(NftDatapath):
             entry, direction = looped
             self._note(host.name, "conntrack-hit" if direction == "ORIGINAL" else "conntrack-reverse",
                        "Back in from lo: the packet still carries the conntrack entry it got on its way out, "
-                       "so conntrack does not look it up again and the nat table is not walked again.",
+                       "so conntrack does not look it up again and "
+                       + ("the nat chains are" if self.nodes[host.name].nft_eval is not None else "the nat table is")
+                       + " not walked again.",
                        pkt, touched_entry=entry)
             return None, pkt, entry, direction, False
         entry, direction, is_new, reason = self._conntrack_in(host, pkt)
@@ -447,7 +450,7 @@ class NodeDatapath(NftDatapath):
               chain: str = "", rule_index: int = 0, rule: str = "", changed: tuple = (), roll=None,
               probability=None, target: str = "", link: tuple = (), touched_entry: ConntrackEntry | None = None,
               extra_entry: ConntrackEntry | None = None, extra_event: str = "new", error: str = "",
-              label: str | None = None, direction: str | None = None) -> None:
+              label: str | None = None, direction: str | None = None, nft: dict[str, str] | None = None) -> None:
         conn = self._conn
         entries: list[ConntrackEntry] = []
         st = self.nodes.get(host)
@@ -480,6 +483,7 @@ class NodeDatapath(NftDatapath):
                 target=target,
                 link=tuple(link),
                 error=error,
+                **(nft or {}),
             )
         )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ..netfilter.conntrack import ConntrackEntry
 from ..netfilter.nft_eval import NftContext, NftHit
+from ..netfilter.nft_list import priority_text
 from ..netfilter.packet import Packet
 from .topology import Host
 
@@ -44,6 +45,20 @@ def hook_order(hook: str, tables: tuple[str, ...], nft_chains, window: str) -> l
             continue
         items.append((c.priority, 1, i, ("nft", c)))
     return [item for *_k, item in sorted(items, key=lambda x: x[:3])]
+
+
+def nft_fields(hit: NftHit, table) -> dict[str, str]:
+    """The Step fields of an nftables rule tried: the set or map looked up, the key, the
+    element that matched, and the declaration of the chain when it is a base chain."""
+    out: dict[str, str] = {}
+    if hit.lookup:
+        lookup = f"numgen random mod {hit.modulus}" if hit.lookup == "numgen random" else hit.lookup
+        out.update(lookup=lookup, key=str(hit.key), element=hit.element)
+    chain = table.chains.get(hit.chain) if table is not None else None
+    if chain is not None and chain.is_base:
+        priority = priority_text(chain.hook, chain.priority)
+        out["base_chain"] = f"type {chain.type} hook {chain.hook} priority {priority}; policy {chain.policy or 'accept'};"
+    return out
 
 
 def _about(hit: NftHit) -> str:
@@ -151,7 +166,7 @@ class NftDatapath:
             target = {"mark": "MARK", "update": ""}.get(hit.kind, hit.target)
             self._note(host.name, kind, why_nft(hit, before), hit.packet, hook=hook, table=hit.table,
                        chain=hit.chain, rule_index=hit.handle, rule=hit.rule,
-                       changed=hit.packet.changed_fields(before), target=target)
+                       changed=hit.packet.changed_fields(before), target=target, nft=nft_fields(hit, st.nft))
             # (numgen's roll is in the sentence: Step.roll/probability mean iptables'
             # statistic match to the front ends)
             before = hit.packet
@@ -175,5 +190,5 @@ class NftDatapath:
         shown = NftHit(hit.kind, hit.table, hit.chain, hit.handle, hit.rule, pkt, target)
         self._note(host.name, hit.kind, why_nft(shown, before), pkt, hook=hook, table=hit.table, chain=hit.chain,
                    rule_index=hit.handle, rule=hit.rule, changed=pkt.changed_fields(before), target=kind,
-                   touched_entry=entry)
+                   touched_entry=entry, nft=nft_fields(hit, self.nodes[host.name].nft))
         return pkt

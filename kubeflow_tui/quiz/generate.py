@@ -32,6 +32,21 @@ SCENARIO_KINDS = ("counterfactual", "compare", "nft-wrong-port")
 
 # ------------------------------------------------------------------ small readers
 
+#: kube-proxy's table in nftables mode
+NFT_TABLE = "ip kube-proxy"
+
+
+def is_nft(step: Step) -> bool:
+    """A step in kube-proxy's nftables table (nftables mode): the families word their
+    questions in nft's terms there (chains, handles, verdicts), or are not asked."""
+    return step.table == NFT_TABLE
+
+
+def in_nat(step: Step) -> bool:
+    """A step in a nat chain: iptables' nat table, or an nftables base chain of type nat."""
+    return step.table == "nat" or step.base_chain.startswith("type nat ")
+
+
 
 def _before(trace: Trace, i: int) -> PacketView:
     """The packet as it was before step ``i`` changed it."""
@@ -106,6 +121,8 @@ def q_next_chain(trace: Trace, i: int, ctx: QuizContext = EMPTY, seed: int | Non
     s = trace.steps[i]
     if s.kind not in ("jump", "goto") or not s.target or s.target in BUILTIN_CHAINS or not s.table:
         return None
+    if is_nft(s):
+        return None  # nftables mode: where a packet goes next is a map's element (the nft-vmap family)
     if s.chain in BUILTIN_CHAINS:
         return None  # PREROUTING -> KUBE-SERVICES is the same for every packet: nothing to ask
     exclude = {s.chain, s.target} | _later_targets(trace, s) | BUILTIN_CHAINS
@@ -156,8 +173,9 @@ def q_dnat(trace: Trace, i: int, ctx: QuizContext = EMPTY, seed: int | None = No
         prompt = (f"On {s.host}, the {_label(s)} {packet_text(before)} has entered {s.table} {s.chain}. "
                   "What happens next?")
     else:
-        # the rule's text is not quoted: its --to-destination is the answer
-        prompt = (f"On {s.host}, the {_label(s)} {packet_text(before)} matches rule {s.rule_index} of "
+        # the rule's text is not quoted: its --to-destination (dnat to) is the answer
+        rule = f"the rule with handle {s.rule_index} in" if is_nft(s) else f"rule {s.rule_index} of"
+        prompt = (f"On {s.host}, the {_label(s)} {packet_text(before)} matches {rule} "
                   f"{s.table} {s.chain}. What is its destination after this rule?")
     expl = s.why + (f"\nThe rule: {s.rule}" if s.rule else "")
     return _make(trace, "dnat", i, s.host, prompt, fmt(answer), tiers, expl, seed, target=pre)
@@ -170,9 +188,13 @@ def _first_dnat(trace: Trace, host: str) -> Step | None:
 def q_masquerade(trace: Trace, host: str, ctx: QuizContext = EMPTY, seed: int | None = None, *,
                  predict: bool = False) -> Question | None:
     first = [s for s in trace.steps if s.host == host and s.packet_no == 0]
-    post = [s for s in first if s.hook == "POSTROUTING" and s.table == "nat"]
+    nft = any(is_nft(s) for s in first)
+    post = [s for s in first if s.hook == "POSTROUTING" and s.table in ("nat", NFT_TABLE)]
     if not post:
         return None
+    # the chain that returns unmarked packets, the one that marks them, nat POSTROUTING's name
+    returns, marks_in, nat_post = (("masquerading", "mark-for-masquerade", "nat-postrouting") if nft
+                                   else ("KUBE-POSTROUTING", "KUBE-MARK-MASQ", "nat POSTROUTING"))
     before = _before(trace, post[0].index)
     masq = next((s for s in first if s.kind in ("masquerade", "snat")), None)
     stays = f"No: the source stays {before.src}"
@@ -183,11 +205,11 @@ def q_masquerade(trace: Trace, host: str, ctx: QuizContext = EMPTY, seed: int | 
         expl = "\n".join(marks[:1] + [masq.why])
     else:
         answer = stays
-        decider = next((s for s in post if s.chain == "KUBE-POSTROUTING" and s.kind == "return"), post[-1])
+        decider = next((s for s in post if s.chain == returns and s.kind == "return"), post[-1])
         index = decider.index
         expl = (f"The packet leaves {host} with mark 0x{decider.packet.mark:x}: nothing set the "
-                "masquerade bit 0x4000, so KUBE-POSTROUTING returns and the source is kept.\n"
-                + decider.why)
+                f"masquerade bit 0x4000 ({marks_in} was not reached), so {returns} returns and the source "
+                "is kept.\n" + decider.why)
     dn = _first_dnat(trace, host)
     addrs = list(ctx.addresses.get(host, ()))
     if dn is not None:
@@ -197,11 +219,11 @@ def q_masquerade(trace: Trace, host: str, ctx: QuizContext = EMPTY, seed: int | 
     # "Yes, to <its own source>" next to "No: the source stays <it>" would only confuse
     tiers: list[Iterable[str]] = [[stays], [f"Yes, to {a}" for a in addrs if a not in ("127.0.0.1", before.src)]]
     if predict:
-        prompt = (f"On {host}, the {_label(post[0])} {packet_text(before)} enters nat POSTROUTING. "
+        prompt = (f"On {host}, the {_label(post[0])} {packet_text(before)} enters {nat_post}. "
                   "What happens next: is it masqueraded, and to which address?")
     else:
         prompt = (f"On {host}, the {_label(post[0])} {packet_text(before)} is about to leave "
-                  "(nat POSTROUTING). Will it be masqueraded, and to which address?")
+                  f"({nat_post}). Will it be masqueraded, and to which address?")
     return _make(trace, "masquerade", index, host, prompt, answer, tiers, expl, seed,
                  target=f"{host} {before.src}")
 
@@ -249,15 +271,18 @@ def q_reply_source(trace: Trace, ctx: QuizContext = EMPTY, seed: int | None = No
     client = trace.meta.get("from") or trace.steps[0].host
     to = trace.meta.get("to") or endpoint(trace.steps[0].packet.dst, trace.steps[0].packet.dport)
     answer = f"{saw}, rewritten by conntrack undoing the DNAT (reply un-NAT)"
-    tiers: list[Iterable[str]] = [[
-        f"{saw}, rewritten by an SNAT rule in nat POSTROUTING",
-        f"{before}: nothing rewrites the reply's source",
-        f"{saw}, rewritten by the KUBE-SEP chain's DNAT rule run in reverse",
-    ], [f"{a}, rewritten by MASQUERADE" for a in ctx.addresses.get(step.host, ())[:1]]]
+    if any(is_nft(s) for s in trace.steps):  # nftables mode: its chains and statements
+        rules = (f"{saw}, rewritten by an snat rule in nat-postrouting",
+                 f"{saw}, rewritten by the endpoint chain's dnat rule run in reverse", "by masquerade")
+    else:
+        rules = (f"{saw}, rewritten by an SNAT rule in nat POSTROUTING",
+                 f"{saw}, rewritten by the KUBE-SEP chain's DNAT rule run in reverse", "by MASQUERADE")
+    tiers: list[Iterable[str]] = [[rules[0], f"{before}: nothing rewrites the reply's source", rules[1]],
+                                  [f"{a}, rewritten {rules[2]}" for a in ctx.addresses.get(step.host, ())[:1]]]
     prompt = (f"{client} connected to {to}; the server answers from {before}. "
               f"What source address does {client} see on the reply, and what rewrites it?")
-    expl = (step.why + "\nThe nat table only sees a connection's first packet; every reply is "
-            "translated from the conntrack entry the first packet created.")
+    expl = (step.why + f"\nThe nat {'chains only see' if any(is_nft(s) for s in trace.steps) else 'table only sees'} "
+            "a connection's first packet; every reply is translated from the conntrack entry the first packet created.")
     return _make(trace, "reply-source", step.index, step.host, prompt, answer, tiers, expl, seed,
                  target=f"{client} {to}")
 
@@ -286,6 +311,8 @@ VERDICTS = {
     "accept": "ACCEPT: the packet goes on towards an endpoint",
     "dnat": "DNAT: the packet is sent on to an endpoint's address",
 }
+#: the same in nftables mode: nft's verdicts and statements are lower case
+NFT_VERDICTS = {k: f"{k}:{v.split(':', 1)[1]}" for k, v in VERDICTS.items()}
 
 
 def q_verdict(trace: Trace, i: int, ctx: QuizContext = EMPTY, seed: int | None = None, *,
@@ -297,8 +324,9 @@ def q_verdict(trace: Trace, i: int, ctx: QuizContext = EMPTY, seed: int | None =
     prompt = (f"On {s.host}, the {_label(s)} {packet_text(before)} reaches {s.table} {s.chain}. "
               + ("What happens next?" if predict else "What does this chain do with it?"))
     expl = s.why + f"\nThe rule: {s.rule}"
-    return _make(trace, "verdict", i, s.host, prompt, VERDICTS[s.kind],
-                 [[v for k, v in VERDICTS.items() if k != s.kind]], expl, seed, target=f"{s.table} {s.chain}")
+    words = NFT_VERDICTS if is_nft(s) else VERDICTS
+    return _make(trace, "verdict", i, s.host, prompt, words[s.kind],
+                 [[v for k, v in words.items() if k != s.kind]], expl, seed, target=f"{s.table} {s.chain}")
 
 
 # ------------------------------------------------------------------ all of them
@@ -308,7 +336,7 @@ def _nat_hosts(trace: Trace) -> list[str]:
     """Hosts whose nat table the first packet walked, in trace order."""
     out: list[str] = []
     for s in trace.steps:
-        if s.packet_no == 0 and s.table == "nat" and s.host not in out:
+        if s.packet_no == 0 and in_nat(s) and s.host not in out:
             out.append(s.host)
     return out
 

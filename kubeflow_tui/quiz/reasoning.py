@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterable
 
 from ..trace import Step, Trace
 from .context import EMPTY, QuizContext
-from .generate import ORDINALS, _before, _label, _make, _tuple_text
+from .generate import ORDINALS, _before, _label, _make, _tuple_text, in_nat, is_nft
 from .model import Question, endpoint, packet_text
 
 REASONING_KINDS = ("conntrack-node", "server-source", "decider", "nat-packet", "pick-chance",
@@ -138,7 +138,8 @@ def q_server_source(trace: Trace, ctx: QuizContext = EMPTY, seed: int | None = N
         ret = [s for s in first if s.chain in ("KUBE-POSTROUTING", "masquerading") and s.kind == "return"]
         decider = ret[-1] if ret else first[-1]
         index = decider.index
-        expl = ("Nothing jumped to KUBE-MARK-MASQ for this packet, so KUBE-POSTROUTING returns without "
+        marker, returns = ("mark-for-masquerade", "masquerading") if nft else ("KUBE-MARK-MASQ", "KUBE-POSTROUTING")
+        expl = (f"Nothing jumped to {marker} for this packet, so {returns} returns without "
                 "masquerading it and the server sees the client's own address.\n" + decider.why)
     cands = [keep]
     for h in nat_hosts:
@@ -162,6 +163,11 @@ def _place(s: Step) -> str:
     return f"{s.hook} · {s.table} · {s.chain} on {s.host}"
 
 
+def _kube_proxy(s: Step) -> bool:
+    """A chain of kube-proxy's: KUBE-… in iptables mode, any chain of ip kube-proxy in nftables mode."""
+    return s.chain.startswith("KUBE-") or is_nft(s)
+
+
 def q_decider(trace: Trace, ctx: QuizContext = EMPTY, seed: int | None = None) -> Question | None:
     """Which hook/table/chain decides the first packet's fate (DNAT, REJECT or DROP)?"""
     first = [s for s in trace.steps if s.packet_no == 0]
@@ -175,11 +181,11 @@ def q_decider(trace: Trace, ctx: QuizContext = EMPTY, seed: int | None = None) -
     # best: the chains of the same table the packet really crossed (KUBE-SERVICES, KUBE-SVC,
     # KUBE-EXT …), then the same chain at the other hook, then the other tables' chains
     same_table = [_place(s) for s in seen if s.table == deciding.table and (s.host, s.table, s.chain) != key
-                  and s.chain.startswith("KUBE-")]
+                  and _kube_proxy(s)]
     other_hook = {"PREROUTING": "OUTPUT", "OUTPUT": "PREROUTING", "FORWARD": "INPUT", "INPUT": "FORWARD"}
     flipped = ([f"{other_hook[deciding.hook]} · {deciding.table} · {deciding.chain} on {deciding.host}"]
                if deciding.hook in other_hook else [])
-    rest = [_place(s) for s in seen if (s.host, s.table, s.chain) != key and s.chain.startswith("KUBE-")]
+    rest = [_place(s) for s in seen if (s.host, s.table, s.chain) != key and _kube_proxy(s)]
     tiers: list[Iterable[str]] = [same_table, flipped, rest]
     pre = _before(trace, deciding.index)
     if deciding.kind == "dnat":
@@ -223,7 +229,8 @@ def q_nat_packet(trace: Trace, ctx: QuizContext = EMPTY, seed: int | None = None
     if len(packets) < 3:
         return None
     on_host = sorted({s.packet_no for s in trace.steps if s.host == host})
-    natted = sorted({s.packet_no for s in trace.steps if s.host == host and s.table == "nat"})
+    natted = sorted({s.packet_no for s in trace.steps if s.host == host and in_nat(s)})
+    nft = is_nft(dn)
     name = dict(packets)
     relevant = [n for n in on_host if n in name]
     if not natted or len(relevant) < 3:
@@ -237,9 +244,11 @@ def q_nat_packet(trace: Trace, ctx: QuizContext = EMPTY, seed: int | None = None
     index = hit.index if hit is not None else dn.index
     prompt = (f"{_client(trace)} connects to {_dest(trace)}; {host} sees the packets "
               + ", ".join(name[n] for n in relevant)
-              + f". Which of them go through {host}'s nat table (PREROUTING/OUTPUT, POSTROUTING)?")
-    expl = ("The nat table is consulted only for a connection's first packet; conntrack stores the "
-            "translation and applies it to every later packet and reverses it on replies.\n"
+              + (f". Which of them go through {host}'s nat chains (nat-prerouting/nat-output, nat-postrouting)?"
+                 if nft else f". Which of them go through {host}'s nat table (PREROUTING/OUTPUT, POSTROUTING)?"))
+    expl = (("The nat chains (type nat) run only for a connection's first packet" if nft else
+             "The nat table is consulted only for a connection's first packet")
+            + "; conntrack stores the translation and applies it to every later packet and reverses it on replies.\n"
             + (hit.why if hit is not None else dn.why))
     return _make(trace, "nat-packet", index, host, prompt, answer, [cands], expl, seed, target=host)
 

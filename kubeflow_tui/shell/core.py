@@ -41,7 +41,8 @@ HELP_LINES = {
     "iptables": "list and change this node's rules: -t TABLE -L [CHAIN] -n -v -x --line-numbers, -S, -A/-I/-D/-R, -F, -N, -X, -E, -P",
     "iptables-save": "print this node's rules as iptables-save does ([-t TABLE] [-c])",
     "nft": "nftables mode: nft [-a] list ruleset | tables | table ip kube-proxy | chain ip kube-proxy CHAIN | "
-           "map ip kube-proxy service-ips | set ip kube-proxy cluster-ips | chains | sets | maps",
+           "map ip kube-proxy service-ips | set ip kube-proxy cluster-ips | chains | sets | maps; iptables mode: "
+           "nft [-s] list ruleset | table ip nat | chain ip nat CHAIN (iptables-nft's tables)",
     "conntrack": "connection tracking table: -L [filters], -D [filters], -F, -C, -E (events of the next connection)",
     "kubectl": "get svc|endpoints|endpointslices|pods|nodes|deployments [-n NS|-A] [-o wide|yaml|json], describe svc NAME, scale deployment NAME --replicas N, delete pod NAME",
     "curl": "open an HTTP connection through the cluster: curl [-v] [--connect-timeout S] [http://]HOST[:PORT][/PATH]",
@@ -651,7 +652,11 @@ class Shell:
             elif len(pos) == 2 and pos[1] in ("table", "chain", "set", "map"):
                 cands = ["ip"]
             elif len(pos) == 3 and pos[1] in ("table", "chain", "set", "map"):
-                cands = ["kube-proxy"]
+                cands = (["kube-proxy"] if table is not None or not ctx.is_node
+                         else list(self.sim.node_ruleset(ctx.host_name).tables))  # iptables mode: iptables-nft's
+            elif len(pos) == 4 and table is None and ctx.is_node and pos[1] == "chain":  # iptables mode: iptables-nft's
+                ipt = self.sim.node_ruleset(ctx.host_name).tables.get(pos[3])
+                cands = list(ipt.chains) if ipt is not None else []
             elif len(pos) == 4 and table is not None:
                 if pos[1] == "chain":
                     cands = list(table.chains)

@@ -21,11 +21,14 @@ kube-proxy services'`` is the same command.  Changing the ruleset (``add``, ``de
 
 On a node in iptables mode the real ``nft list ruleset`` prints iptables-nft's ``ip
 filter``/``ip nat`` tables (counters, ``xt match …`` compat expressions, comments dropped,
-and a "managed by iptables-nft" warning per table on stderr); the shell cannot render those
-exactly, so it says so instead of printing something approximate.  What it can print
-exactly, it does (recorded in ``clusterip-iptables-nft.json``): ``nft list tables``, the
-errors for a table, chain, set or map that does not exist, and the empty listings of other
-families.
+and a "managed by iptables-nft" warning on stderr for each table it printed a rule of):
+``nft [-s] list ruleset|table|chain|chains|sets|maps`` print them as nft 1.0.6 does
+(:mod:`kubeflow_tui.netfilter.nft_compat`; recorded in ``*-iptables-nft.json``, and every
+shipped scenario's nodes in ``tests/kernel/test_nft_compat.py``), the rules' counters as
+``iptables -L -v`` counts them; so do ``nft list tables``, the errors for a table, chain, set
+or map that does not exist, and the empty listings of other families.  A rule of a form
+never recorded (one added in the shell with an interface match, say), and ``-a`` (the
+kernel's handles of iptables-nft's rules), are declined plainly.
 """
 
 from __future__ import annotations
@@ -68,7 +71,7 @@ def _words(command: str) -> list[tuple[int, str]]:
 
 
 def run_nft(ctx: ShellContext, argv: list[str]) -> ShellResult:
-    handles = False
+    handles = stateless = False
     i = 0
     while i < len(argv) and argv[i].startswith("-") and len(argv[i]) > 1:
         opt = argv[i]
@@ -77,11 +80,12 @@ def run_nft(ctx: ShellContext, argv: list[str]) -> ShellResult:
         if opt in ("-a", "--handle"):
             handles = True
         elif opt in ("-s", "--stateless"):
-            pass
+            stateless = True
         elif opt.startswith("--"):
             raise CommandError(f"nft: unrecognized option '{opt}'", 1)
         elif all(ch in "as" for ch in opt[1:]):
             handles = handles or "a" in opt
+            stateless = stateless or "s" in opt
         else:
             raise CommandError(f"nft: option {opt} is not modelled by the simulated shell "
                                "(modelled: -a, -s, -v and the list commands)", 1)
@@ -117,7 +121,7 @@ def run_nft(ctx: ShellContext, argv: list[str]) -> ShellResult:
         raise CommandError(NOT_PERMITTED, 1)
     table = ctx.sim.nft_table(ctx.host_name) if ctx.sim.proxy_mode == "nftables" else None
     if table is None:
-        return _iptables_mode(ctx, what, command, words, names)
+        return _iptables_mode(ctx, what, command, words, names, handles=handles, stateless=stateless)
     table = _with_dynamic_elements(ctx, table)
     from ..netfilter.nft_list import (render_nft_chain, render_nft_objects, render_nft_ruleset,
                                       render_nft_set)
@@ -175,16 +179,34 @@ def _arguments(what: str, command: str, words: list[tuple[int, str]], names: lis
 
 
 NOT_RENDERED = ("nft: kube-proxy runs in iptables mode on this node: its rules are iptables-nft's, which "
-                "the real nft lists with counters and xt compat expressions; the simulated shell does not "
-                "render them exactly, so it prints none: use iptables-save or iptables -L (or a shell "
-                "with --proxy-mode nftables for kube-proxy's own nftables table)")
+                "the real nft lists with counters and xt compat expressions; the simulated shell renders "
+                "them as nft does for the rules kube-proxy writes, but not {what}, so it prints none: use "
+                "iptables-save or iptables -L (or a shell with --proxy-mode nftables for kube-proxy's own "
+                "nftables table)")
+
+
+def _compat(ctx: ShellContext, what: str, tables: list[str], chain: str | None, *, handles: bool,
+            stateless: bool) -> ShellResult:
+    """iptables-nft's tables as nft lists them, with nft's warnings on stderr."""
+    from ..netfilter.nft_compat import NotTranslated, compat_warnings, render_compat
+
+    if handles and what not in ("sets", "maps"):
+        raise CommandError(NOT_RENDERED.format(what="the kernel's handles of its rules (-a)"), 1)
+    rs = ctx.sim.counters.view(ctx.host_name, ctx.sim.node_ruleset(ctx.host_name))
+    try:
+        text = render_compat(rs, tables, chain=chain, rules=what != "chains", chains=what not in ("sets", "maps"),
+                             stateless=stateless)
+    except NotTranslated as exc:
+        raise CommandError(NOT_RENDERED.format(what=f"a rule with {exc}"), 1) from None
+    rules = what in ("ruleset", "table", "chain")
+    return ShellResult(stdout=text, stderr=compat_warnings(rs, tables, chain=chain) if rules else "")
 
 
 def _iptables_mode(ctx: ShellContext, what: str, command: str, words: list[tuple[int, str]],
-                   names: list[str]) -> ShellResult:
+                   names: list[str], *, handles: bool = False, stateless: bool = False) -> ShellResult:
     """A node in iptables mode: the tables iptables-nft created (``ip filter``, ``ip nat`` …,
-    in creation order) are listed and a missing table, chain, set or map is nft's own
-    error; the contents of those tables are not rendered (said plainly, exit 1)."""
+    in creation order) listed as nft lists them, and a missing table, chain, set or map
+    is nft's own error."""
     family, args = _arguments(what, command, words, names)
     tables = list(ctx.sim.node_ruleset(ctx.host_name).tables)
     if what == "tables":
@@ -192,14 +214,15 @@ def _iptables_mode(ctx: ShellContext, what: str, command: str, words: list[tuple
     if what in ("ruleset", "chains", "sets", "maps"):
         if family not in (None, "ip") or not tables:
             return ShellResult()
-        raise CommandError(NOT_RENDERED, 1)
+        return _compat(ctx, what, tables, None, handles=handles, stateless=stateless)
     if family != "ip" or names[args[0]] not in tables:
         raise CommandError(ENOENT + "\n" + _caret(command, words, args[0]), 1)
     if what in ("set", "map"):  # iptables-nft's tables hold no named sets or maps
         raise CommandError(ENOENT + "\n" + _caret(command, words, args[1]), 1)
     if what == "chain" and names[args[1]] not in ctx.sim.node_ruleset(ctx.host_name).tables[names[args[0]]].chains:
         raise CommandError(ENOENT + "\n" + _caret(command, words, args[1]), 1)
-    raise CommandError(NOT_RENDERED, 1)
+    return _compat(ctx, what, [names[args[0]]], names[args[1]] if what == "chain" else None, handles=handles,
+                   stateless=stateless)
 
 
 def _with_dynamic_elements(ctx: ShellContext, table):

@@ -59,6 +59,7 @@ class KubeflowApp(App[int]):
         ("kubeflow_tui.tui.screens.lesson", "LessonScreen"),
         ("kubeflow_tui.tui.widgets.shell_pane", "ShellInput"),
         ("kubeflow_tui.tui.screens.ruleset", "RulesetScreen"),
+        ("kubeflow_tui.tui.screens.both_modes", "BothModesScreen"),
         ("kubeflow_tui.tui.screens.quiz", "QuestionPanel"),
         ("kubeflow_tui.tui.screens.quiz", "QuizScreen"),
         ("kubeflow_tui.tui.screens.case", "CaseScreen"),
@@ -74,8 +75,10 @@ class KubeflowApp(App[int]):
         start: str = "auto",  # "auto": the path, else where the learner left off; "home": the list
         classroom: Any = None,  # a served class (kubeflow_tui.classroom.Classroom): sign in first
         high_contrast: bool = False,
+        proxy_mode: str | None = None,  # --proxy-mode: kube-proxy's mode for every scenario opened
     ) -> None:
         super().__init__()
+        self.proxy_mode = proxy_mode
         self.classroom = classroom
         self.high_contrast = high_contrast
         self._session_started: float | None = None  # when the learner's session began
@@ -104,7 +107,7 @@ class KubeflowApp(App[int]):
         if self._engine is None:
             from kubeflow_tui.tui.engine import default_engine
 
-            self._engine = default_engine()
+            self._engine = default_engine(self.proxy_mode)
         return self._engine
 
     @property
@@ -491,12 +494,13 @@ class KubeflowApp(App[int]):
         self.exit(0)
 
 
-def run_app(path: str | None = None, *, classroom: Any = None, high_contrast: bool = False) -> int:
+def run_app(path: str | None = None, *, classroom: Any = None, high_contrast: bool = False,
+            proxy_mode: str | None = None) -> int:
     """Run the app; returns the process exit code."""
     if path is not None and not Path(path).exists():
         print(f"kubeflow-tui: {path}: no such file", file=sys.stderr)
         return 2
-    app = KubeflowApp(path, classroom=classroom, high_contrast=high_contrast)
+    app = KubeflowApp(path, classroom=classroom, high_contrast=high_contrast, proxy_mode=proxy_mode)
     result = app.run()
     return int(result or 0) if app.return_code is None else int(app.return_code)
 

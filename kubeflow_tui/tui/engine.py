@@ -32,7 +32,10 @@ what the lesson asks.
 
 Tests inject a fake engine (``tests/tui/fake_trace.py``) with the same methods; the
 optional ones (``live_sim``, ``reset_live``, ``state_token``, ``quiz_questions``,
-``quiz_context``) are looked up with ``getattr`` by the screens.
+``quiz_context``, ``in_mode``) are looked up with ``getattr`` by the screens.
+
+**kube-proxy's mode.**  ``RealEngine(proxy_mode)`` (the app's ``--proxy-mode``) loads every
+scenario in that mode; ``in_mode(scenario, mode)`` is the flow screen's switch (``m``).
 """
 
 from __future__ import annotations
@@ -77,9 +80,34 @@ class _Live:
 class RealEngine:
     """Calls ``kubeflow_tui.scenario`` and ``kubeflow_tui.cluster``; keeps one live cluster per scenario."""
 
-    def __init__(self) -> None:
+    def __init__(self, proxy_mode: str | None = None) -> None:
+        """``proxy_mode`` (``--proxy-mode`` of the app): kube-proxy's mode for every scenario
+        loaded, instead of its ``cluster.proxyMode``."""
+        self.proxy_mode = proxy_mode
         self._live: dict[int, _Live] = {}
         self._scenarios: dict[int, Any] = {}  # keeps the keyed objects alive (ids stay unique)
+        self._modes: dict[int, dict[str, Any]] = {}  # a scenario's variants by proxy mode (in_mode)
+
+    def in_mode(self, scenario: Any, mode: str) -> Any:
+        """``scenario`` with kube-proxy in ``mode`` (iptables or nftables).  The same object
+        for the same scenario and mode, so each mode keeps its own live cluster and switching
+        back finds the cluster as the shell left it."""
+        variants = self._modes.get(id(scenario))
+        if variants is None:
+            variants = {scenario.cluster.proxyMode: scenario}
+            self._modes[id(scenario)] = variants
+            self._scenarios[id(scenario)] = scenario
+        if mode not in variants:
+            from kubeflow_tui.quiz.runner import with_proxy_mode
+
+            try:
+                other = with_proxy_mode(scenario, mode)
+            except Exception as exc:
+                raise EngineError(_message(exc)) from None
+            variants[mode] = other
+            self._modes[id(other)] = variants
+            self._scenarios[id(other)] = other
+        return variants[mode]
 
     def load(self, path: str | Path) -> Any:
         p = Path(path)
@@ -90,9 +118,10 @@ class RealEngine:
         except ImportError as exc:
             raise EngineError(f"the scenario loader is not available ({exc})") from None
         try:
-            return load_scenario(p)
+            scenario = load_scenario(p)
         except Exception as exc:  # ScenarioError: file:line:col: field: message
             raise EngineError(_message(exc)) from None
+        return self.in_mode(scenario, self.proxy_mode) if self.proxy_mode else scenario
 
     # ------------------------------------------------------------------ the live cluster
     @staticmethod
@@ -185,6 +214,10 @@ class RealEngine:
     def ruleset_text(self, scenario: Any, node: str, *, seed: int | None = None) -> str:
         sim = self.live_sim(scenario)
         try:
+            if getattr(sim, "proxy_mode", "") == "nftables":  # kube-proxy's table, as nft list ruleset prints it
+                from kubeflow_tui.netfilter.nft_list import render_nft_ruleset
+
+                return render_nft_ruleset([sim.nft_table(node)])
             if hasattr(sim, "node_ruleset_text"):
                 return sim.node_ruleset_text(node)
             from kubeflow_tui.netfilter import render_save
@@ -226,5 +259,5 @@ class RealEngine:
             raise EngineError(_message(exc)) from None
 
 
-def default_engine() -> Engine:
-    return RealEngine()
+def default_engine(proxy_mode: str | None = None) -> Engine:
+    return RealEngine(proxy_mode)

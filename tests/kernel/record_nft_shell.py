@@ -104,11 +104,40 @@ IPTABLES_MODE = [
     "nft list table ip6 nat",
     "nft list table inet filter",
     "nft list chain ip nat",
+    # iptables-nft's tables as nft lists them (kube-proxy's iptables rules)
+    "nft list ruleset",
+    "nft list ruleset ip",
+    "nft -s list ruleset",
+    "nft list table ip nat",
+    "nft list table filter",
+    "nft -s list table ip filter",
+    "nft list chain ip nat KUBE-SERVICES",
+    "nft list chain nat KUBE-SVC-CDGGSHYLG3RE2FKL",
+    "nft list chain ip nat KUBE-SEP-AFGSLHOD2HFNCBX4",
+    "nft list chain ip nat KUBE-MARK-MASQ",
+    "nft list chain ip nat KUBE-POSTROUTING",
+    "nft list chain ip nat KUBE-NODEPORTS",
+    "nft list chain ip filter KUBE-FORWARD",
+    "nft list chain ip filter KUBE-SERVICES",
+    "nft list chain ip filter INPUT",
+    "nft list chains",
+    "nft list chains ip",
+    "nft list sets",
+    "nft list maps",
+    "nft list ruleset | grep -c 'counter packets'",
 ]
+#: other scenarios in iptables mode: the statistic, recent, addrtype, nfacct, REJECT, DROP forms
+IPTABLES_MODE_MORE = ["nft list ruleset", "nft list table ip nat"]
 
 SESSIONS = {
     "clusterip-nft": ("clusterip", "node-a", LISTINGS + ERRORS),
     "clusterip-iptables-nft": ("clusterip", "node-a", IPTABLES_MODE),
+    "multi-endpoint-iptables-nft": ("multi-endpoint", "node-a", IPTABLES_MODE_MORE),
+    "affinity-iptables-nft": ("affinity", "node-a", IPTABLES_MODE_MORE),
+    "loadbalancer-iptables-nft": ("loadbalancer", "node-a", IPTABLES_MODE_MORE),
+    "source-ranges-iptables-nft": ("source-ranges", "node-a", IPTABLES_MODE_MORE),
+    "no-endpoints-iptables-nft": ("no-endpoints", "node-a", IPTABLES_MODE_MORE),
+    "local-policy-iptables-nft": ("local-policy", "node-b", IPTABLES_MODE_MORE),
     "affinity-nft": ("affinity", "node-a", ["nft list sets", "nft -a list sets", "nft list chains",
                                             "nft list set ip kube-proxy "
                                             "affinity-HGNPOIJ5-default/web/tcp/http__10.244.1.5/8080",

@@ -27,9 +27,11 @@ class RulesetScreen(Screen):
         Binding("N", "next(-1)", "Prev match", tooltip="Previous match", id="ruleset.prev"),
     ]
 
-    def __init__(self, node: str, text: str, *, focus_rule: str = "") -> None:
+    def __init__(self, node: str, text: str, *, focus_rule: str = "", command: str = "iptables-save") -> None:
+        """``command``: what printed ``text`` on the node (``nft list ruleset`` in nftables mode)."""
         super().__init__()
         self.node = node
+        self.command = command
         self.ruleset = text
         self.lines = text.splitlines()
         self.focus_rule = focus_rule.strip()
@@ -39,7 +41,7 @@ class RulesetScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield TooSmall()
-        yield Static(f"iptables-save on {self.node}   (/ search · n/N next/prev · esc close)", id="ruleset-title")
+        yield Static(f"{self.command} on {self.node}   (/ search · n/N next/prev · esc close)", id="ruleset-title")
         yield Input(placeholder="search rules, e.g. KUBE-SEP or 10.96.0.1 (enter: next match)", id="ruleset-search")
         with VerticalScroll(id="ruleset-scroll"):
             yield Static(id="ruleset-body")

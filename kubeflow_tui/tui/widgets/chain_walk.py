@@ -42,6 +42,11 @@ def visit(steps: tuple[Step, ...], index: int) -> list[Step]:
     return list(steps[start : index + 1])
 
 
+def is_nft(s: Step) -> bool:
+    """A step in an nftables table ("ip kube-proxy"; iptables' tables are one word: "nat")."""
+    return " " in s.table
+
+
 class ChainWalk(StepScroll):
     COMPONENT_CLASSES = {
         "chain--hook",
@@ -82,7 +87,12 @@ class ChainWalk(StepScroll):
                 t.append(f"▸ {hook}\n", self.cstyle("chain--hook"))
             if s.chain and (s.table, s.chain) != chain:
                 chain = (s.table, s.chain)
-                t.append(f"  {s.table}:{s.chain}\n", self.cstyle("chain--chain"))
+                if is_nft(s):  # as nft monitor trace names it: family, table, chain
+                    t.append(f"  {s.table} {s.chain}\n", self.cstyle("chain--chain"))
+                    if s.base_chain:
+                        t.append(f"    {s.base_chain}\n", self.cstyle("chain--event"))
+                else:
+                    t.append(f"  {s.table}:{s.chain}\n", self.cstyle("chain--chain"))
             if s.rule and last_rule == (s.chain, s.rule, s.rule_index) and s.kind not in ("rule-match", "no-match"):
                 # the target's action of the rule just shown: no need to repeat it
                 line = self._action(s)
@@ -92,7 +102,8 @@ class ChainWalk(StepScroll):
                 continue
             if s.rule:
                 last_rule = (s.chain, s.rule, s.rule_index)
-                num = f"{s.rule_index:>3} " if s.rule_index else "    "
+                nft = is_nft(s)
+                num = f"{s.rule_index:>3} " if s.rule_index and not nft else "    "
                 t.append(num)
                 if is_cur:
                     style = self.cstyle("chain--current")
@@ -101,10 +112,14 @@ class ChainWalk(StepScroll):
                 else:
                     style = self.cstyle("chain--matched")
                 t.append(s.rule, style)
+                if nft and s.rule_index:  # as nft -a lists it
+                    t.append(f" # handle {s.rule_index}", self.cstyle("chain--event"))
                 mark = "  ✗ no match" if s.kind == "no-match" else "  ✓ match" if s.kind == "rule-match" else ""
                 if mark:
                     t.append(mark, self.cstyle("chain--nomatch") if s.kind == "no-match" else self.cstyle("chain--event"))
                 t.append("\n")
+                if s.lookup:
+                    self._lookup(t, s)
                 if s.roll is not None:
                     p = f"{s.probability:.11f}" if s.probability is not None else "?"
                     verdict = "match" if s.kind != "no-match" else "no match"
@@ -121,6 +136,17 @@ class ChainWalk(StepScroll):
         t.rstrip()
         return t
 
+    def _lookup(self, t: Text, s: Step) -> None:
+        """The map or set an nftables rule looked the packet up in, the key, the element."""
+        if s.lookup.startswith("numgen"):
+            t.append(f"      {s.lookup} gave {s.key}\n", self.cstyle("chain--roll"))
+        else:
+            t.append(f"      key {s.key} looked up in {s.lookup}\n", self.cstyle("chain--roll"))
+        if s.element:
+            t.append(f"      element {s.element}\n", self.cstyle("chain--matched"))
+        elif not s.lookup.startswith("numgen"):
+            t.append(f"      not in {s.lookup}\n", self.cstyle("chain--nomatch"))
+
     @staticmethod
     def _action(s: Step) -> str:
         p = s.packet
@@ -130,15 +156,18 @@ class ChainWalk(StepScroll):
         if k == "return":
             return f"← return from {s.chain}" if s.chain else "← return"
         if k == "policy":
+            if is_nft(s):
+                return f"policy {s.target or 'accept'} (end of the base chain {s.chain})"
             return f"policy {s.target or 'ACCEPT'} ({s.table}:{s.chain})"
+        nft = is_nft(s)  # nft's verdicts and statements are lower case
         if k == "dnat":
-            return f"DNAT → {p.endpoint_text('dst')}"
+            return f"{'dnat' if nft else 'DNAT'} → {p.endpoint_text('dst')}"
         if k in ("snat", "masquerade"):
-            return f"{k.upper()} → {p.endpoint_text('src')}"
+            return f"{k if nft else k.upper()} → {p.endpoint_text('src')}"
         if k == "mark":
-            return f"MARK → {hex(p.mark)}"
+            return f"{'meta mark' if nft else 'MARK'} → {hex(p.mark)}"
         if k in ("accept", "drop", "reject", "log"):
-            return k.upper()
+            return k if nft else k.upper()
         if k == "link" and s.link:
             return f"{s.link[0]} ⟶ {s.link[1]}: {EVENT_TEXT['link']}"
         return EVENT_TEXT.get(k, k)

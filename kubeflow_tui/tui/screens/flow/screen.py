@@ -100,7 +100,7 @@ class FlowScreen(Screen):
                 id="flow.predict", show=False),
         Binding("z", "quiz", "Quiz", tooltip="Quiz on these flows", id="flow.quiz", show=False),
         Binding("f", "pick_flow", "Flow", tooltip="Pick another flow of this scenario", id="flow.pick", show=False),
-        Binding("n", "ruleset", "Rules", tooltip="This node's full ruleset (iptables-save), searchable",
+        Binding("n", "ruleset", "Rules", tooltip="This node's ruleset (iptables-save, or nft list ruleset), searchable",
                 id="flow.ruleset", show=False),
         Binding("r", "reroll", "New seed", tooltip="Run the flow again with a new seed (another random endpoint)",
                 id="flow.reroll", show=False),
@@ -119,6 +119,10 @@ class FlowScreen(Screen):
         Binding("k", "host(-1)", "Prev host", tooltip="Previous host of the packet", id="flow.prev_host",
                 show=False),
         Binding("v", "events", "Events", tooltip="The event list: pick any step of the flow", id="flow.events"),
+        Binding("m", "proxy_mode", "Mode", tooltip="Switch kube-proxy between iptables and nftables mode and run "
+                "the flow again", id="flow.mode", show=False),
+        Binding("b", "both_modes", "Both modes", tooltip="This flow in both modes side by side: iptables and "
+                "nftables, rule by rule", id="flow.both", show=False),
         *[Binding(str(i + 1), f"panel({i})", f"Panel {i + 1}", tooltip=f"Show panel {i + 1} (the numbered tabs)",
                   id=f"flow.panel{i + 1}", show=False, group=keys.PANELS) for i in range(len(PANELS))],
         Binding("escape,backspace", "back", "Back", tooltip="Back to the lesson list (from the shell: to the flow)",
@@ -220,19 +224,19 @@ class FlowScreen(Screen):
         return "Cannot open this scenario", str(exc)
 
     def trace_flow(self, flow: str, *, seed: int | None, endpoint: str | None, start: int = 0,
-                   then: Callable[[Trace], None] | None = None) -> None:
+                   then: Callable[[Trace], None] | None = None, scenario: Any = None) -> None:
         """Run ``flow`` (loading the scenario first if needed) in a worker; ``Traced`` or
-        ``EngineFailed`` comes back."""
+        ``EngineFailed`` comes back.  ``scenario``: run it on this one instead (the mode switch)."""
         self.busy = True
-        self._trace_worker(flow, seed, endpoint, start, then)
+        self._trace_worker(flow, seed, endpoint, start, then, scenario)
 
     @work(thread=True, exclusive=True, group="engine", exit_on_error=False)
     def _trace_worker(self, flow: str, seed: int | None, endpoint: str | None, start: int,
-                      then: Callable[[Trace], None] | None) -> None:
+                      then: Callable[[Trace], None] | None, instead: Any = None) -> None:
         from kubeflow_tui.tui.engine import EngineError
 
         engine = self.kapp.engine
-        scenario, flows = self.scenario, list(self.flows)
+        scenario, flows = instead if instead is not None else self.scenario, list(self.flows)
         if scenario is None:
             try:
                 scenario = engine.load(self.source)
@@ -310,7 +314,16 @@ class FlowScreen(Screen):
                 extra.append(f"→ {self.trace.endpoint}")
         if not self.flow:  # a scenario not loaded yet: its flows are not known
             return name
-        return f"{name} › {self.flow}" + (f" ({', '.join(extra)})" if extra else "")
+        return f"{name} › {self.flow}" + (f" ({', '.join(extra)})" if extra else "") + self.mode_text()
+
+    @property
+    def proxy_mode(self) -> str:
+        """kube-proxy's mode on the scenario shown ("" before it is loaded)."""
+        cluster = getattr(self.scenario, "cluster", None)
+        return getattr(cluster, "proxyMode", "") or ""
+
+    def mode_text(self) -> str:
+        return f" · {self.proxy_mode}" if self.proxy_mode else ""
 
     # ------------------------------------------------------------------ watchers
     def watch_busy(self) -> None:
@@ -627,6 +640,42 @@ class FlowScreen(Screen):
 
         self.app.push_screen(PickerScreen("Pick a flow", choices, current=self.next_flow()), done)
 
+    # ------------------------------------------------------------------ kube-proxy's mode
+    @needs_trace
+    def action_proxy_mode(self) -> None:
+        """The same flow with kube-proxy in the other mode (iptables ⇄ nftables), in a worker."""
+        from kubeflow_tui.tui.engine import EngineError
+
+        in_mode = getattr(self.kapp.engine, "in_mode", None)
+        if in_mode is None or not self.proxy_mode:
+            self.notify("This engine has one mode only.", severity="warning")
+            return
+        mode = "iptables" if self.proxy_mode == "nftables" else "nftables"
+        try:
+            scenario = in_mode(self.scenario, mode)
+        except EngineError as exc:
+            self.notify(str(exc), title="Cannot switch the mode", severity="error")
+            return
+        where = "the ip kube-proxy table's base chains and maps" if mode == "nftables" else "the iptables chains"
+        self.stop_playing()
+
+        def said(_trace: Trace) -> None:
+            self.notify(f"kube-proxy now runs in {mode} mode: {self.flow} ran again through {where}. "
+                        "m switches back; b shows both side by side.", title=f"{mode} mode", timeout=6)
+
+        self.trace_flow(self.flow, seed=self.seed, endpoint=self.endpoint, then=said, scenario=scenario)
+
+    @needs_trace
+    def action_both_modes(self) -> None:
+        """This flow in both modes side by side (its own screen, engine work in a worker)."""
+        from kubeflow_tui.tui.screens.both_modes import BothModesScreen
+
+        if getattr(self.kapp.engine, "in_mode", None) is None or not self.proxy_mode:
+            self.notify("This engine has one mode only.", severity="warning")
+            return
+        self.stop_playing()
+        self.app.push_screen(BothModesScreen(self.scenario, self.flow, seed=self.seed, endpoint=self.endpoint))
+
     # ------------------------------------------------------------------ the node's rules
     def current_node(self) -> str | None:
         """The node of the step shown (for a pod or client: its node; outside: the next node)."""
@@ -677,7 +726,8 @@ class FlowScreen(Screen):
 
         message.stop()
         self.busy = False
-        self.app.push_screen(RulesetScreen(message.node, message.text, focus_rule=message.focus_rule))
+        command = "nft list ruleset" if self.proxy_mode == "nftables" else "iptables-save"
+        self.app.push_screen(RulesetScreen(message.node, message.text, focus_rule=message.focus_rule, command=command))
 
     # ------------------------------------------------------------------ panels and the shell pane
     def action_panel(self, i: int) -> None:
