@@ -215,3 +215,51 @@ def _node_name(result, wanted: str) -> str:
     if _label_name(wanted) in names:
         return _label_name(wanted)
     raise CliError(f"--node: no node {wanted!r} was imported; nodes: {', '.join(names)}")
+
+
+# ----------------------------------------------------------------------------- open-dump
+
+
+def add_open_dump_parser(sub, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "open-dump", parents=[common],
+        help="open a node's iptables-save (or nft list ruleset) in the app and play packets through it",
+        description="Open a real node's `iptables-save` output (with --nft-ruleset: its `nft list ruleset`) "
+        "in the app: pick a destination its kube-proxy rules answer, or type a packet (source, "
+        "destination IP:PORT, protocol), and step through it with every panel of the flow screen. "
+        "With --conntrack, the node's `conntrack -L` output: a packet of a connection it lists takes "
+        "the conntrack path (no nat table; the entry's NAT).",
+        epilog="Example: on the node, `iptables-save > node.save; conntrack -L > ct.txt`; then "
+        "kubeflow-tui open-dump node.save --conntrack ct.txt",
+    )
+    p.add_argument("dump", metavar="DUMP", help="the node's iptables-save output ('-' = stdin)")
+    p.add_argument("--nft-ruleset", action="store_true",
+                   help="DUMP is `nft list ruleset` output (kube-proxy in nftables mode)")
+    p.add_argument("--conntrack", metavar="FILE", help="the node's `conntrack -L` output")
+    p.add_argument("--node-ip", metavar="IP",
+                   help="the node's address (default: nftables: the set nodeport-ips; else 192.168.1.10)")
+
+
+def cmd_open_dump(args: argparse.Namespace) -> int:
+    from kubeflow_tui.cli import CliError, no_color_wanted
+    from kubeflow_tui.importer import DumpError
+    from kubeflow_tui.importer.opendump import load_node_dump
+
+    if args.dump == "-" and args.conntrack == "-":
+        raise CliError("stdin ('-') can feed the dump or the conntrack table, not both")
+    try:
+        dump = load_node_dump(args.dump, nft=args.nft_ruleset, conntrack=args.conntrack, node_ip=args.node_ip)
+    except DumpError as e:
+        raise CliError(str(e)) from None
+    if "-" in (args.dump, args.conntrack) and not sys.stdin.isatty():
+        try:  # the app reads keys from the terminal, not the pipe that fed the dump
+            fd = os.open("/dev/tty", os.O_RDONLY)
+            os.dup2(fd, 0)
+            os.close(fd)
+        except OSError:
+            raise CliError("the app needs a terminal: the dump came on stdin and there is no /dev/tty") from None
+    if no_color_wanted(args):
+        os.environ["NO_COLOR"] = "1"
+    from kubeflow_tui.tui.screens.open_dump import run_dump_app
+
+    return run_dump_app(dump)
