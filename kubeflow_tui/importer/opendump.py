@@ -122,6 +122,7 @@ def parse_conntrack(text: str, source: str = "<conntrack>") -> tuple[list[Conntr
     skipped: dict[str, int] = {}
     for n, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
+        lead = len(raw) - len(raw.lstrip())
         if not line or _CT_SUMMARY.match(line):
             continue
         if _CT_V6.match(line):
@@ -138,10 +139,10 @@ def parse_conntrack(text: str, source: str = "<conntrack>") -> tuple[list[Conntr
         proto = m["proto"]
         if int(m["num"]) != {"tcp": 6, "udp": 17}[proto]:
             raise DumpError(source, f"{proto} is protocol {({'tcp': 6, 'udp': 17})[proto]}, not {m['num']}", n,
-                            raw.index(m["num"]) + 1)
+                            lead + m.start("num") + 1)
         state = m["state"] or ""
         if proto == "tcp" and state not in TCP_TIMEOUTS:
-            col = raw.index(state) + 1 if state else 1
+            col = lead + m.start("state") + 1 if state else lead + m.start("s1") - 3
             raise DumpError(source, f"unknown TCP state {state or '(none)'!r}; conntrack prints one of "
                             + ", ".join(TCP_TIMEOUTS), n, col)
         addrs = []
@@ -149,7 +150,7 @@ def parse_conntrack(text: str, source: str = "<conntrack>") -> tuple[list[Conntr
             try:
                 addrs.append(str(ipaddress.IPv4Address(m[k])))
             except ValueError:
-                raise DumpError(source, f"{m[k]!r} is not an IPv4 address", n, m.start(k) + 1) from None
+                raise DumpError(source, f"{m[k]!r} is not an IPv4 address", n, lead + m.start(k) + 1) from None
         ports = [int(m[k]) for k in ("sp1", "dp1", "sp2", "dp2")]
         if not all(0 <= p <= 65535 for p in ports):
             raise DumpError(source, "a port is out of range (0-65535)", n, 1)
