@@ -40,6 +40,9 @@ def add_parser(sub, common: argparse.ArgumentParser) -> None:
                    help="the Service range (default: the API server's flag, or 10.96.0.0/12)")
     p.add_argument("--iptables-save", metavar="DUMP",
                    help="a node's iptables-save output to compare with kube-proxy's rules")
+    p.add_argument("--nft-ruleset", metavar="DUMP",
+                   help="a node's `nft list ruleset` output (kube-proxy in nftables mode) to compare with "
+                   "the table kube-proxy should have written: rules, set and map elements")
     p.add_argument("--node", metavar="NAME", help="the node the dump comes from")
     p.add_argument("-q", "--quiet", action="store_true", help="do not list the warnings")
 
@@ -84,13 +87,23 @@ BIG_YAML_BYTES = 4 * 1024 * 1024
 def cmd_import(args: argparse.Namespace) -> int:
     from kubeflow_tui.cli import PROG, CliError
     from kubeflow_tui.importer import DumpError, build_scenario, read_inputs, render
-    from kubeflow_tui.importer.diff import diff_rulesets, dump_cluster_cidr, render_diff
+    from kubeflow_tui.importer.diff import (
+        diff_nft_tables,
+        diff_rulesets,
+        dump_cluster_cidr,
+        dump_nft_cluster_cidr,
+        render_diff,
+    )
 
-    if args.node and not args.iptables_save:
-        raise CliError("--node goes with --iptables-save (the node the dump comes from)")
-    if args.iptables_save and not args.node:
-        raise CliError("--iptables-save needs --node NAME: the node the dump comes from")
-    if args.iptables_save == "-" and "-" in args.files:
+    if args.iptables_save and args.nft_ruleset:
+        raise CliError("give --iptables-save or --nft-ruleset (one node's dump in one mode), not both")
+    dump_flag = "--iptables-save" if args.iptables_save else "--nft-ruleset"
+    dump_path = args.iptables_save or args.nft_ruleset
+    if args.node and not dump_path:
+        raise CliError("--node goes with --iptables-save or --nft-ruleset (the node the dump comes from)")
+    if dump_path and not args.node:
+        raise CliError(f"{dump_flag} needs --node NAME: the node the dump comes from")
+    if dump_path == "-" and "-" in args.files:
         raise CliError("stdin ('-') can feed the kubectl output or the dump, not both")
     cluster_cidr = _cidr(args.cluster_cidr, "--cluster-cidr")
     service_cidr = _cidr(args.service_cidr, "--service-cidr")
@@ -105,7 +118,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     try:
         objs = read_inputs(args.files)
         dump_rs = None
+        dump_nft = None
         from_dump = None
+        if args.nft_ruleset:
+            dump_nft, dump_src = _read_nft_dump(args.nft_ruleset)
+            from_dump = dump_nft_cluster_cidr(dump_nft)
         if args.iptables_save:
             from kubeflow_tui.netfilter import parse_iptables_save
 
@@ -156,6 +173,20 @@ def cmd_import(args: argparse.Namespace) -> int:
         diff_text = render_diff(d, node, args.iptables_save if args.iptables_save != "-"
                                 else "<stdin>", result.left_out)
         status = 0 if d.same else EXIT_DIFFERENT
+    if dump_nft is not None:
+        from kubeflow_tui.kubeproxy import nft_transaction
+
+        node = _node_name(result, args.node)
+        from kubeflow_tui.netfilter.nft_list import render_nft_table
+        from kubeflow_tui.netfilter.nft_parse import parse_nft_ruleset
+
+        # both sides as `nft list ruleset` prints them (the listing form of every rule)
+        expected = parse_nft_ruleset(render_nft_table(nft_transaction(result.scenario, node).apply()),
+                                     source=f"{node} (kube-proxy)")[0]
+        d = diff_nft_tables(expected, dump_nft, _ip_owners(result.scenario))
+        diff_text = render_diff(d, node, args.nft_ruleset if args.nft_ruleset != "-" else "<stdin>",
+                                result.left_out, counted="rules and set/map elements of table ip kube-proxy")
+        status = 0 if d.same else EXIT_DIFFERENT
 
     if args.output:
         write_atomic(args.output, text)
@@ -174,6 +205,40 @@ def cmd_import(args: argparse.Namespace) -> int:
         summary += " (no -o: the scenario was not written)"
     print(f"{PROG}: {summary}", file=sys.stderr)
     return status
+
+
+def _read_nft_dump(path: str):
+    """The ``ip kube-proxy`` table of a node's ``nft list ruleset`` (DumpError where it is wrong)."""
+    from kubeflow_tui.importer import DumpError
+    from kubeflow_tui.importer.opendump import _as_dump_error
+    from kubeflow_tui.importer.read import read_source
+    from kubeflow_tui.netfilter.nft_parse import NftParseError, parse_nft_ruleset
+
+    source, text = read_source(path)
+    first = next((ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")), "")
+    if first.startswith(("*", ":")):
+        raise DumpError(source, "this is iptables-save output: compare it with --iptables-save", 1, 1)
+    try:
+        tables = parse_nft_ruleset(text, source=source)
+    except NftParseError as e:
+        raise _as_dump_error(source, str(e)) from None
+    ours = [t for t in tables if (t.family, t.name) == ("ip", "kube-proxy")]
+    if not ours:
+        listed = ", ".join(f"{t.family} {t.name}" for t in tables) or "none"
+        raise DumpError(source, f"no table ip kube-proxy in this listing (tables: {listed}); is kube-proxy "
+                        "running in nftables mode on that node?", 1, 1)
+    return ours[0], source
+
+
+def _ip_owners(scenario) -> dict[str, str]:
+    """Cluster, external and load balancer IPs -> ``ns/name`` (the owners of set elements)."""
+    out: dict[str, str] = {}
+    for s in scenario.services:
+        key = f"{s.namespace}/{s.name}"
+        for ip in [s.clusterIP, *(getattr(s, "externalIPs", None) or []), getattr(s, "loadBalancerIP", None)]:
+            if ip:
+                out.setdefault(str(ip), key)
+    return out
 
 
 def _count_values(v) -> int:

@@ -1,0 +1,111 @@
+"""`kubeflow-tui import FILE --nft-ruleset DUMP --node N`: a node's `nft list ruleset` next to
+the table kube-proxy's nftables mode should have written there: rules, set and map elements,
+grouped by the Service port they belong to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kubeflow_tui.cli import main
+from kubeflow_tui.kubeproxy import nft_transaction
+from kubeflow_tui.netfilter.nft_list import render_nft_table
+from kubeflow_tui.scenario import load_scenario
+
+KIND = Path(__file__).parent / "fixtures" / "import" / "kind-2node.yaml"
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    rc = main(list(argv))
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+@pytest.fixture()
+def listing(tmp_path, capsys) -> str:
+    """kube-proxy's table for kind-worker as `nft list ruleset` prints it."""
+    out = tmp_path / "kind.yaml"
+    assert run(capsys, "import", str(KIND), "-o", str(out), "-q")[0] == 0
+    return render_nft_table(nft_transaction(load_scenario(out), "kind-worker").apply())
+
+
+def test_our_own_table_is_no_difference(tmp_path, capsys, listing):
+    dump = tmp_path / "node.nft"
+    dump.write_text(listing)
+    rc, out, err = run(capsys, "import", str(KIND), "--nft-ruleset", str(dump), "--node", "kind-worker", "-q")
+    assert rc == 0, err
+    assert out == (f"node kind-worker: {dump} holds exactly the rules kube-proxy writes for the scenario "
+                   "(78 rules and set/map elements of table ip kube-proxy compared)\n")
+
+
+def test_missing_extra_and_changed_rules_and_elements(tmp_path, capsys, listing):
+    web = "endpoint-SVLGPL42-default/web/tcp/http__10.244.1.2/8080"
+    two = (f"numgen random mod 2 vmap {{ 0 : goto {web}, 1 : goto "
+           "endpoint-QYTGA46O-default/web/tcp/http__10.244.1.3/8080 }")
+    assert two in listing
+    bad = listing.replace(two, f"numgen random mod 1 vmap {{ 0 : goto {web} }}")
+    udp = "\t\t\t     10.96.0.10 . udp . 53 : goto service-FY5PMXPG-kube-system/kube-dns/udp/dns,\n"
+    assert udp in bad
+    bad = bad.replace(udp, "")
+    last = "10.96.0.10 . tcp . 9153 : goto service-AS2KJYAD-kube-system/kube-dns/tcp/metrics }"
+    bad = bad.replace(last, last[:-2] + ",\n\t\t\t     10.96.0.99 . tcp . 80 : goto service-SUSTUHLJ-default/web/tcp/http }")
+    dump = tmp_path / "node.nft"
+    dump.write_text(bad)
+    rc, out, _ = run(capsys, "import", str(KIND), "--nft-ruleset", str(dump), "--node", "kind-worker", "-q")
+    assert rc == 1
+    assert out == f"""\
+node kind-worker: 3 differences between the rules kube-proxy writes for the scenario and {dump}
+  - kube-proxy writes it, the dump lacks it   + only in the dump   ~ changed (want, then have)
+
+default/web:http
+  ~ ip kube-proxy chain service-SUSTUHLJ-default/web/tcp/http:
+      want {two}
+      have numgen random mod 1 vmap {{ 0 : goto {web} }}
+  + ip kube-proxy map service-ips: 10.96.0.99 . tcp . 80 : goto service-SUSTUHLJ-default/web/tcp/http
+
+kube-system/kube-dns:dns
+  - ip kube-proxy map service-ips: 10.96.0.10 . udp . 53 : goto service-FY5PMXPG-kube-system/kube-dns/udp/dns
+"""
+
+
+def test_a_missing_chain_and_a_changed_priority(tmp_path, capsys, listing):
+    start = listing.index("\tchain service-FY5PMXPG-kube-system/kube-dns/udp/dns {")
+    end = listing.index("\t}\n", start) + 3
+    bad = listing[:start] + listing[end:]
+    bad = bad.replace("type nat hook prerouting priority dstnat; policy accept;",
+                      "type nat hook prerouting priority dstnat + 1; policy accept;")
+    dump = tmp_path / "node.nft"
+    dump.write_text(bad)
+    rc, out, _ = run(capsys, "import", str(KIND), "--nft-ruleset", str(dump), "--node", "kind-worker", "-q")
+    assert rc == 1
+    assert "kube-system/kube-dns:dns\n  - ip kube-proxy chain service-FY5PMXPG-kube-system/kube-dns/udp/dns: " \
+           "chain service-FY5PMXPG-kube-system/kube-dns/udp/dns\n" in out
+    assert ("  ~ ip kube-proxy chain nat-prerouting:\n"
+            "      want chain nat-prerouting { type nat hook prerouting priority dstnat; policy accept; }\n"
+            "      have chain nat-prerouting { type nat hook prerouting priority dstnat + 1; policy accept; }\n") in out
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n", "node.nft:1:1: this is iptables-save output: compare it "
+     "with --iptables-save"),
+    ("table ip filter {\n}\n", "node.nft:1:1: no table ip kube-proxy in this listing (tables: ip filter)"),
+    ("table ip kube-proxy {\n\tchain x {\n", "node.nft:"),
+])
+def test_bad_nft_dumps_are_one_line_and_nothing_written(tmp_path, capsys, text, says):
+    dump = tmp_path / "node.nft"
+    dump.write_text(text)
+    out_file = tmp_path / "out.yaml"
+    rc, _, err = run(capsys, "import", str(KIND), "--nft-ruleset", str(dump), "--node", "kind-worker",
+                     "-o", str(out_file))
+    assert rc == 2
+    assert f"{tmp_path}/{says}" in err, err
+    assert len(err.strip().splitlines()) == 1
+    assert not out_file.exists()
+
+
+def test_one_dump_at_a_time(tmp_path, capsys):
+    rc, _, err = run(capsys, "import", str(KIND), "--nft-ruleset", "a", "--iptables-save", "b", "--node", "x")
+    assert rc == 2 and "give --iptables-save or --nft-ruleset" in err
+    rc, _, err = run(capsys, "import", str(KIND), "--nft-ruleset", "a")
+    assert rc == 2 and "--nft-ruleset needs --node NAME" in err
