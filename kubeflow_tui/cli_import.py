@@ -126,15 +126,17 @@ def cmd_import(args: argparse.Namespace) -> int:
         if args.iptables_save:
             from kubeflow_tui.netfilter import parse_iptables_save
 
-            if args.iptables_save == "-":
-                dump_text, dump_src = sys.stdin.read(), "<stdin>"
-            else:
-                dump_src = args.iptables_save
-                try:
-                    dump_text = Path(dump_src).read_text(encoding="utf-8")
-                except UnicodeDecodeError:
-                    raise CliError(f"{dump_src}: not UTF-8 text (is it iptables-save output?)") from None
-            dump_rs = parse_iptables_save(dump_text, source=dump_src)
+            from kubeflow_tui.importer.opendump import _as_dump_error
+            from kubeflow_tui.importer.read import read_source
+
+            dump_src, dump_text = read_source(args.iptables_save, what="iptables-save output")
+            if dump_text.lstrip().startswith("table "):
+                raise DumpError(dump_src, "this is `nft list ruleset` output: compare it with "
+                                "--nft-ruleset", 1, 1)
+            try:
+                dump_rs = parse_iptables_save(dump_text, source=dump_src)
+            except ValueError as e:
+                raise _as_dump_error(dump_src, str(e)) from None
             from_dump = dump_cluster_cidr(dump_rs)
         result = build_scenario(objs, name=_label(name), cluster_cidr=cluster_cidr,
                                 service_cidr=service_cidr, dump_cluster_cidr=from_dump)
@@ -214,7 +216,7 @@ def _read_nft_dump(path: str):
     from kubeflow_tui.importer.read import read_source
     from kubeflow_tui.netfilter.nft_parse import NftParseError, parse_nft_ruleset
 
-    source, text = read_source(path)
+    source, text = read_source(path, what="nft list ruleset output")
     first = next((ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")), "")
     if first.startswith(("*", ":")):
         raise DumpError(source, "this is iptables-save output: compare it with --iptables-save", 1, 1)

@@ -109,3 +109,63 @@ def test_one_dump_at_a_time(tmp_path, capsys):
     assert rc == 2 and "give --iptables-save or --nft-ruleset" in err
     rc, _, err = run(capsys, "import", str(KIND), "--nft-ruleset", "a")
     assert rc == 2 and "--nft-ruleset needs --node NAME" in err
+
+
+# ----------------------------------------------------------------------------- bad input, end to end
+
+
+def _fails(capsys, tmp_path, *argv: str) -> str:
+    """The command fails with one line (no traceback) and leaves -o as it was."""
+    out = tmp_path / "out.yaml"
+    out.write_text("keep me\n")
+    rc, _, err = run(capsys, *argv, "-o", str(out))
+    assert rc == 2, err
+    assert out.read_text() == "keep me\n"
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    return err.strip().replace(str(tmp_path) + "/", "")
+
+
+def test_a_binary_file_is_named_at_its_first_bad_character(tmp_path, capsys):
+    (tmp_path / "dump.yaml").write_bytes(b"apiVersion: v1\nkind: List\nitems:\n- \x00\x01")
+    err = _fails(capsys, tmp_path, "import", str(tmp_path / "dump.yaml"))
+    assert err == ("kubeflow-tui: error: dump.yaml:4:3: not YAML text: character 0x00 is not allowed "
+                   "(is it a binary file?)")
+
+
+def test_a_huge_iptables_dump_is_refused_before_reading(tmp_path, capsys, monkeypatch):
+    from kubeflow_tui.importer import read as read_mod
+
+    dump = tmp_path / "node.save"
+    dump.write_text("*nat\n" + "# padding\n" * 3000 + "COMMIT\n")
+    monkeypatch.setattr(read_mod, "MAX_BYTES", 20_000)
+    err = _fails(capsys, tmp_path, "import", str(KIND), "--iptables-save", str(dump), "--node", "kind-worker")
+    assert err == ("kubeflow-tui: error: node.save: file is too large: 30,012 bytes (the limit for "
+                   "iptables-save output is 20,000 bytes)")
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("*nat\n-A FOO -j BAR\n", "node.save:2:1: chain 'FOO' does not exist in table nat"),
+    ("table ip kube-proxy {\n}\n", "node.save:1:1: this is `nft list ruleset` output: compare it with "
+     "--nft-ruleset"),
+])
+def test_a_bad_iptables_dump_is_one_line(tmp_path, capsys, text, says):
+    dump = tmp_path / "node.save"
+    dump.write_text(text)
+    err = _fails(capsys, tmp_path, "import", str(KIND), "--iptables-save", str(dump), "--node", "kind-worker")
+    assert err.startswith(f"kubeflow-tui: error: {says}"), err
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ('{"apiVersion": "v1", "kind": "List", "items": [{"kind": "Node", "metadata": {"na',
+     "dump.json:1:"),
+    ("42\n", "dump.json:1:1: expected a Kubernetes object or a List, not a number"),
+    ('[{"kind": "Node"}]', "dump.json:1:1: expected a Kubernetes object or a List (kind: List, items: …), "
+     "not a bare sequence"),
+    ('{"kind": "Secret", "metadata": {"name": "token"}, "data": {"password": "c2VjcmV0"}}',
+     "dump.json: no Node objects in the input"),
+])
+def test_wrong_kinds_and_truncated_json(tmp_path, capsys, text, says):
+    (tmp_path / "dump.json").write_text(text)
+    err = _fails(capsys, tmp_path, "import", str(tmp_path / "dump.json"))
+    assert err.startswith(f"kubeflow-tui: error: {says}"), err
+    assert "c2VjcmV0" not in err and "password" not in err  # another kind's content is never echoed

@@ -260,7 +260,7 @@ def _later_packet(sim, spec: PacketSpec, local: bool):
 def _read(path: str, what: str) -> tuple[str, str]:
     from .read import read_source
 
-    source, text = read_source(path)
+    source, text = read_source(path, what=what)
     if not text.strip():
         raise DumpError(source, f"the {what} is empty", 1, 1)
     return source, text

@@ -96,14 +96,14 @@ class Obj:
 # ----------------------------------------------------------------------------- reading
 
 
-def read_source(path: str, stdin: BinaryIO | None = None) -> tuple[str, str]:
+def read_source(path: str, stdin: BinaryIO | None = None, what: str = "") -> tuple[str, str]:
     """(source name, text) of a file or ``-`` (stdin); the size limit is checked first."""
     if path == "-":
         source = "<stdin>"
         fh = stdin if stdin is not None else sys.stdin.buffer
         data = fh.read(MAX_BYTES + 1)
         if len(data) > MAX_BYTES:
-            raise DumpError(source, _too_large(None))
+            raise DumpError(source, _too_large(None, what))
     else:
         source = path
         try:
@@ -113,12 +113,12 @@ def read_source(path: str, stdin: BinaryIO | None = None) -> tuple[str, str]:
                 except OSError:  # pragma: no cover - exotic file systems
                     size = 0
                 if size > MAX_BYTES:
-                    raise DumpError(source, _too_large(size))
+                    raise DumpError(source, _too_large(size, what))
                 data = f.read(MAX_BYTES + 1)
         except OSError as e:
             raise DumpError(source, f"cannot read the file: {e.strerror or e}") from None
         if len(data) > MAX_BYTES:
-            raise DumpError(source, _too_large(None))
+            raise DumpError(source, _too_large(None, what))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -131,8 +131,11 @@ def read_source(path: str, stdin: BinaryIO | None = None) -> tuple[str, str]:
     return source, text
 
 
-def _too_large(size: int | None) -> str:
+def _too_large(size: int | None, what: str = "") -> str:
+    """``what``: the kind of dump when it is not kubectl's (``iptables-save output``)."""
     got = f"{size:,} bytes" if size is not None else f"more than {MAX_BYTES:,} bytes"
+    if what:
+        return f"file is too large: {got} (the limit for {what} is {MAX_BYTES:,} bytes)"
     return (f"file is too large: {got} (the limit for a kubectl dump is {MAX_BYTES:,} bytes, "
             "about 40,000 pods)")
 
@@ -324,6 +327,11 @@ def _yaml_docs(text: str, source: str) -> list[Any]:
             what += " (the file ends early: truncated?)"
         raise DumpError(source, f"invalid YAML: {what}",
                         mark.line + 1 if mark else None, mark.column + 1 if mark else None) from None
+    except yaml.reader.ReaderError as e:  # a character YAML does not allow (a binary file)
+        before = text[: e.position]
+        line, col = before.count("\n") + 1, e.position - (before.rfind("\n") + 1) + 1
+        raise DumpError(source, f"not YAML text: character 0x{e.character:02x} is not allowed "
+                        "(is it a binary file?)", line, col) from None
     except yaml.YAMLError as e:
         raise DumpError(source, f"invalid YAML: {e}") from None
     except RecursionError:
