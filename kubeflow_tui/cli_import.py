@@ -81,9 +81,6 @@ def write_atomic(path: str, text: str) -> None:
         raise
 
 
-BIG_YAML_BYTES = 4 * 1024 * 1024
-
-
 def cmd_import(args: argparse.Namespace) -> int:
     from kubeflow_tui.cli import PROG, CliError
     from kubeflow_tui.importer import DumpError, build_scenario, read_inputs, render
@@ -109,12 +106,6 @@ def cmd_import(args: argparse.Namespace) -> int:
     service_cidr = _cidr(args.service_cidr, "--service-cidr")
     name = args.name or (Path(args.output).stem if args.output else "imported")
 
-    big_yaml = [f for f in args.files if f != "-" and not f.endswith(".json")
-                and Path(f).is_file() and Path(f).stat().st_size > BIG_YAML_BYTES]
-    if big_yaml and not args.quiet:
-        # PyYAML builds every object in Python: about 1.4 s per MB here; JSON is ~10x faster
-        print(f"{PROG}: note: {Path(big_yaml[0]).name} is large YAML; reading it takes a while "
-              "(`kubectl get ... -o json` output reads about ten times faster)", file=sys.stderr)
     try:
         objs = read_inputs(args.files)
         dump_rs = None
