@@ -1,5 +1,6 @@
 """``kubeflow-tui import``: a scenario from ``kubectl get … -o yaml|json``, and with
-``--iptables-save`` a node's real rules compared with what kube-proxy should have written.
+``--iptables-save`` (``--nft-ruleset``) a node's real rules compared with what kube-proxy
+should have written; ``kubeflow-tui open-dump``: a node's dump in the app.
 
 Exit codes: 0 written (and, with a dump, no difference), 1 the dump differs from what
 kube-proxy writes, 2 a problem with the input (one line, ``file:line:col``; nothing is
@@ -25,8 +26,9 @@ def add_parser(sub, common: argparse.ArgumentParser) -> None:
         help="make a scenario from kubectl's output (and compare a node's iptables-save)",
         description="Make a scenario from what `kubectl get nodes,pods,services,endpointslices "
         "-A -o yaml` (or -o json) prints: a List, several files, or '-' for stdin. Flows are "
-        "generated for every Service port. With --iptables-save, show what kube-proxy should "
-        "have written on --node next to what the dump holds (exit 1 when they differ).",
+        "generated for every Service port. With --iptables-save (or, for a node in nftables mode, "
+        "--nft-ruleset), show what kube-proxy should have written on --node next to what the dump "
+        "holds (exit 1 when they differ).",
         epilog=f"Example: {DUMP_HINT}; kubeflow-tui import cluster.yaml -o mine.yaml",
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="kubectl output ('-' = stdin)")
