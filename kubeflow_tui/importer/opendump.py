@@ -234,7 +234,7 @@ def _later_packet(sim, spec: PacketSpec, local: bool):
 
     sim._steps = []
     sim._conn = _Conn("client", spec.proto, (spec.src, spec.sport, spec.dst, spec.dport),
-                      label="a later packet of a known connection")
+                      label="ACK" if spec.proto == "tcp" else "next datagram")
     host = sim.topology.hosts["node"]
     flags = ("ACK",) if spec.proto == "tcp" else ()
     pkt = Packet(spec.src, spec.dst, spec.proto, spec.sport, spec.dport, flags=flags)

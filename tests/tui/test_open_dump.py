@@ -122,3 +122,16 @@ def test_snapshot_dump_flow_known_connection(snap_compare, app, size):
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+async def test_predict_mode_asks_about_the_known_connection(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        listing = app.screen.query_one("#dump-targets")
+        listing.highlighted = next(i for i, o in enumerate(listing.options) if o.id == "k0")
+        await settle(pilot)
+        await press(pilot, "enter", "y", "right")
+        text = screen_text(app)
+        assert "Predict: what happens next?" in text
+        assert "A later packet of the same connection, the ACK 10.244.2.3:40000" in text
+        assert "1) Conntrack finds the connection and rewrites the destination" in text, text

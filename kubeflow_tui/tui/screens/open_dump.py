@@ -6,9 +6,10 @@ connection of the given ``conntrack -L`` table), or types a packet (source, dest
 ``IP:PORT``, protocol, source port); what they typed is checked (``importer.opendump.
 check_packet``: the field and what a good value looks like).  The trace runs in a worker
 and opens on ``DumpFlowScreen``: the flow screen (every panel: wire, hooks, header card,
-ladder, chain, conntrack …) over that trace.  The dump has no scenario, so the keys that
-need one (the shell, a quiz, another flow or endpoint of the scenario) are off there; ``n``
-shows the dump itself, ``r`` runs the packet again with a new seed.
+ladder, chain, conntrack …) over that trace, predict mode (``y``) included.  The dump has no
+scenario, so the keys that need one (the shell, a quiz, another flow or endpoint of the
+scenario) are off there; ``n`` shows the dump itself, ``r`` runs the packet again with a new
+seed.
 """
 
 from __future__ import annotations
@@ -223,7 +224,7 @@ class DumpFlowScreen(FlowScreen):
 
     HELP_TITLE = "A packet through a node's dump"
     #: keys that need a scenario (its live cluster, its flows, pods and quizzes)
-    NO_SCENARIO = frozenset({"shell", "quiz", "pick_flow", "endpoint", "predict"})
+    NO_SCENARIO = frozenset({"shell", "quiz", "pick_flow", "endpoint"})
 
     def __init__(self, dump: Any, spec: Any, trace: Any) -> None:
         super().__init__(None, str(spec), source=dump.source, flows=[str(spec)], seed=trace.seed)
