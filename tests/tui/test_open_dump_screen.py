@@ -135,3 +135,20 @@ async def test_predict_mode_asks_about_the_known_connection(app):
         assert "Predict: what happens next?" in text
         assert "A later packet of the same connection, the ACK 10.244.2.3:40000" in text
         assert "1) Conntrack finds the connection and rewrites the destination" in text, text
+
+
+async def test_the_reply_of_a_known_connection_is_un_dnatted_by_conntrack(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        listing = app.screen.query_one("#dump-targets")
+        listing.highlighted = next(i for i, o in enumerate(listing.options) if o.id == "r0")
+        await settle(pilot)
+        screen = app.screen
+        assert (screen.query_one("#dump-src").value, screen.query_one("#dump-dst").value,
+                screen.query_one("#dump-sport").value) == ("10.244.1.5", "10.244.2.3:40000", "8080")
+        await press(pilot, "enter")
+        trace = app.screen.trace
+        assert [s.kind for s in trace.steps if s.kind.startswith("conntrack")] == [
+            "conntrack-reverse", "conntrack-reverse"]
+        last = trace.steps[-1].packet
+        assert (last.src, last.sport, last.dst, last.dport) == ("10.96.0.1", 8080, "10.244.2.3", 40000)

@@ -136,7 +136,13 @@ class OpenDumpScreen(Screen):
         if d.known:
             out.append(Option(f"Known connections ({Path(d.conntrack_source).name}): they take the conntrack path",
                               disabled=True))
-            out += [Option(f"  {_known_label(e)}", id=f"k{i}") for i, e in enumerate(d.known)]
+            for i, e in enumerate(d.known):
+                out.append(Option(f"  {_known_label(e)}", id=f"k{i}"))
+                if e.dnat or e.snat:  # its reply: conntrack undoes the NAT, no rule does
+                    r, o = e.reply, e.orig
+                    out.append(Option(f"    its reply {e.proto} {r[0]}:{r[2]} -> {r[1]}:{r[3]} "
+                                      f"(conntrack turns it back into {o[1]}:{o[3]} -> {o[0]}:{o[2]})",
+                                      id=f"r{i}"))
         return out
 
     # ------------------------------------------------------------------ picking
@@ -159,8 +165,8 @@ class OpenDumpScreen(Screen):
             dst.value, proto.value = f"{t.dst}:{t.dport}", t.proto
         else:
             e = self.dump.known[int(oid[1:])]
-            src.value, dst.value, proto.value, sport.value = e.orig[0], f"{e.orig[1]}:{e.orig[3]}", e.proto, \
-                str(e.orig[2])
+            t = e.orig if oid.startswith("k") else e.reply
+            src.value, dst.value, proto.value, sport.value = t[0], f"{t[1]}:{t[3]}", e.proto, str(t[2])
         self._say("")
 
     @on(Input.Submitted)
