@@ -169,3 +169,17 @@ def test_wrong_kinds_and_truncated_json(tmp_path, capsys, text, says):
     err = _fails(capsys, tmp_path, "import", str(tmp_path / "dump.json"))
     assert err.startswith(f"kubeflow-tui: error: {says}"), err
     assert "c2VjcmV0" not in err and "password" not in err  # another kind's content is never echoed
+
+
+def test_affinity_set_elements_are_the_nodes_state_not_a_difference(tmp_path, capsys, listing):
+    name = "set affinity-SVLGPL42-default/web/tcp/http__10.244.1.2/8080 {"
+    assert name in listing
+    # as nft lists a client the packet path added (format from the real nft)
+    with_client = listing.replace("\t\tflags dynamic,timeout\n\t\ttimeout 1h\n",
+                                  "\t\tflags dynamic,timeout\n\t\ttimeout 1h\n"
+                                  "\t\telements = { 10.244.0.7 timeout 1h expires 59m58s120ms }\n", 1)
+    assert with_client != listing
+    dump = tmp_path / "node.nft"
+    dump.write_text(with_client)
+    rc, out, err = run(capsys, "import", str(KIND), "--nft-ruleset", str(dump), "--node", "kind-worker", "-q")
+    assert rc == 0, out + err
