@@ -11,9 +11,8 @@
 - ``NodeDump.trace(spec, seed)``: the packet through the dump, as ``trace --iptables-save``
   / ``--nft-ruleset`` walks it.  A packet of a connection the conntrack table knows (its
   tuple is an entry's original or reply tuple) is sent as a later packet of that connection
-  (TCP: an ACK, not a SYN), so it takes the conntrack path: the nat table is not walked and
-  the entry's NAT is applied.  A SYN would not: the kernel's TCP tracker calls a SYN on an
-  established entry "ignored" and the packet leaves conntrack untracked (no NAT at all).
+  (TCP: an ACK, as every packet after the handshake is), so it takes the conntrack path: the
+  nat table is not walked and the entry's NAT is applied (to a reply: undone).
 """
 
 from __future__ import annotations
