@@ -106,7 +106,13 @@ def test_snapshot_open_dump(snap_compare, app, size):
         await settle(pilot)
         for field in pilot.app.screen.query("Input"):
             field.cursor_blink = False
-        await settle(pilot)
+        listing = pilot.app.screen.query_one("#dump-targets")
+        for _ in range(50):  # the list has the focus and its first destination highlighted
+            if pilot.app.focused is listing and listing.highlighted is not None:
+                break
+            await settle(pilot, 0.02)
+        for _ in range(3):  # (the layout settles: long options wrapped at their final width)
+            await settle(pilot, 0.05)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
