@@ -24,7 +24,7 @@ from typing import Callable, Sequence
 
 from kubeflow_tui import __version__
 from kubeflow_tui.cli_import import add_parser as add_import_parser
-from kubeflow_tui.cli_import import cmd_import
+from kubeflow_tui.cli_import import add_open_dump_parser, cmd_import, cmd_open_dump
 
 PROG = "kubeflow-tui"
 EXIT_OK = 0
@@ -620,6 +620,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "open": cmd_open,
     "class": cmd_class,
     "import": cmd_import,
+    "open-dump": cmd_open_dump,
 }
 # practice and cases generate (their own module, kubeflow_tui/cli_practice.py)
 from kubeflow_tui.cli_practice import COMMANDS as _practice_commands  # noqa: E402
@@ -753,6 +754,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("which", nargs="?", choices=("lessons", "scenarios"))
 
     add_import_parser(sub, common)
+    add_open_dump_parser(sub, common)
 
     p = sub.add_parser("open", parents=[common, access], help="open the app (the default)")
     p.add_argument("path", nargs="?", metavar="PATH", help="scenario or lesson to open")

@@ -1,5 +1,6 @@
 """``kubeflow-tui import``: a scenario from ``kubectl get … -o yaml|json``, and with
-``--iptables-save`` a node's real rules compared with what kube-proxy should have written.
+``--iptables-save`` (``--nft-ruleset``) a node's real rules compared with what kube-proxy
+should have written; ``kubeflow-tui open-dump``: a node's dump in the app.
 
 Exit codes: 0 written (and, with a dump, no difference), 1 the dump differs from what
 kube-proxy writes, 2 a problem with the input (one line, ``file:line:col``; nothing is
@@ -25,8 +26,9 @@ def add_parser(sub, common: argparse.ArgumentParser) -> None:
         help="make a scenario from kubectl's output (and compare a node's iptables-save)",
         description="Make a scenario from what `kubectl get nodes,pods,services,endpointslices "
         "-A -o yaml` (or -o json) prints: a List, several files, or '-' for stdin. Flows are "
-        "generated for every Service port. With --iptables-save, show what kube-proxy should "
-        "have written on --node next to what the dump holds (exit 1 when they differ).",
+        "generated for every Service port. With --iptables-save (or, for a node in nftables mode, "
+        "--nft-ruleset), show what kube-proxy should have written on --node next to what the dump "
+        "holds (exit 1 when they differ).",
         epilog=f"Example: {DUMP_HINT}; kubeflow-tui import cluster.yaml -o mine.yaml",
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="kubectl output ('-' = stdin)")
@@ -40,6 +42,9 @@ def add_parser(sub, common: argparse.ArgumentParser) -> None:
                    help="the Service range (default: the API server's flag, or 10.96.0.0/12)")
     p.add_argument("--iptables-save", metavar="DUMP",
                    help="a node's iptables-save output to compare with kube-proxy's rules")
+    p.add_argument("--nft-ruleset", metavar="DUMP",
+                   help="a node's `nft list ruleset` output (kube-proxy in nftables mode) to compare with "
+                   "the table kube-proxy should have written: rules, set and map elements")
     p.add_argument("--node", metavar="NAME", help="the node the dump comes from")
     p.add_argument("-q", "--quiet", action="store_true", help="do not list the warnings")
 
@@ -78,46 +83,53 @@ def write_atomic(path: str, text: str) -> None:
         raise
 
 
-BIG_YAML_BYTES = 4 * 1024 * 1024
-
-
 def cmd_import(args: argparse.Namespace) -> int:
     from kubeflow_tui.cli import PROG, CliError
     from kubeflow_tui.importer import DumpError, build_scenario, read_inputs, render
-    from kubeflow_tui.importer.diff import diff_rulesets, dump_cluster_cidr, render_diff
+    from kubeflow_tui.importer.diff import (
+        diff_nft_tables,
+        diff_rulesets,
+        dump_cluster_cidr,
+        dump_nft_cluster_cidr,
+        render_diff,
+    )
 
-    if args.node and not args.iptables_save:
-        raise CliError("--node goes with --iptables-save (the node the dump comes from)")
-    if args.iptables_save and not args.node:
-        raise CliError("--iptables-save needs --node NAME: the node the dump comes from")
-    if args.iptables_save == "-" and "-" in args.files:
+    if args.iptables_save and args.nft_ruleset:
+        raise CliError("give --iptables-save or --nft-ruleset (one node's dump in one mode), not both")
+    dump_flag = "--iptables-save" if args.iptables_save else "--nft-ruleset"
+    dump_path = args.iptables_save or args.nft_ruleset
+    if args.node and not dump_path:
+        raise CliError("--node goes with --iptables-save or --nft-ruleset (the node the dump comes from)")
+    if dump_path and not args.node:
+        raise CliError(f"{dump_flag} needs --node NAME: the node the dump comes from")
+    if dump_path == "-" and "-" in args.files:
         raise CliError("stdin ('-') can feed the kubectl output or the dump, not both")
     cluster_cidr = _cidr(args.cluster_cidr, "--cluster-cidr")
     service_cidr = _cidr(args.service_cidr, "--service-cidr")
     name = args.name or (Path(args.output).stem if args.output else "imported")
 
-    big_yaml = [f for f in args.files if f != "-" and not f.endswith(".json")
-                and Path(f).is_file() and Path(f).stat().st_size > BIG_YAML_BYTES]
-    if big_yaml and not args.quiet:
-        # PyYAML builds every object in Python: about 1.4 s per MB here; JSON is ~10x faster
-        print(f"{PROG}: note: {Path(big_yaml[0]).name} is large YAML; reading it takes a while "
-              "(`kubectl get ... -o json` output reads about ten times faster)", file=sys.stderr)
     try:
         objs = read_inputs(args.files)
         dump_rs = None
+        dump_nft = None
         from_dump = None
+        if args.nft_ruleset:
+            dump_nft, dump_src = _read_nft_dump(args.nft_ruleset)
+            from_dump = dump_nft_cluster_cidr(dump_nft)
         if args.iptables_save:
             from kubeflow_tui.netfilter import parse_iptables_save
 
-            if args.iptables_save == "-":
-                dump_text, dump_src = sys.stdin.read(), "<stdin>"
-            else:
-                dump_src = args.iptables_save
-                try:
-                    dump_text = Path(dump_src).read_text(encoding="utf-8")
-                except UnicodeDecodeError:
-                    raise CliError(f"{dump_src}: not UTF-8 text (is it iptables-save output?)") from None
-            dump_rs = parse_iptables_save(dump_text, source=dump_src)
+            from kubeflow_tui.importer.opendump import _as_dump_error
+            from kubeflow_tui.importer.read import read_source
+
+            dump_src, dump_text = read_source(args.iptables_save, what="iptables-save output")
+            if dump_text.lstrip().startswith("table "):
+                raise DumpError(dump_src, "this is `nft list ruleset` output: compare it with "
+                                "--nft-ruleset", 1, 1)
+            try:
+                dump_rs = parse_iptables_save(dump_text, source=dump_src)
+            except ValueError as e:
+                raise _as_dump_error(dump_src, str(e)) from None
             from_dump = dump_cluster_cidr(dump_rs)
         result = build_scenario(objs, name=_label(name), cluster_cidr=cluster_cidr,
                                 service_cidr=service_cidr, dump_cluster_cidr=from_dump)
@@ -156,6 +168,20 @@ def cmd_import(args: argparse.Namespace) -> int:
         diff_text = render_diff(d, node, args.iptables_save if args.iptables_save != "-"
                                 else "<stdin>", result.left_out)
         status = 0 if d.same else EXIT_DIFFERENT
+    if dump_nft is not None:
+        from kubeflow_tui.kubeproxy import nft_transaction
+
+        node = _node_name(result, args.node)
+        from kubeflow_tui.netfilter.nft_list import render_nft_table
+        from kubeflow_tui.netfilter.nft_parse import parse_nft_ruleset
+
+        # both sides as `nft list ruleset` prints them (the listing form of every rule)
+        expected = parse_nft_ruleset(render_nft_table(nft_transaction(result.scenario, node).apply()),
+                                     source=f"{node} (kube-proxy)")[0]
+        d = diff_nft_tables(expected, dump_nft, _ip_owners(result.scenario))
+        diff_text = render_diff(d, node, args.nft_ruleset if args.nft_ruleset != "-" else "<stdin>",
+                                result.left_out, counted="rules and set/map elements of table ip kube-proxy")
+        status = 0 if d.same else EXIT_DIFFERENT
 
     if args.output:
         write_atomic(args.output, text)
@@ -174,6 +200,40 @@ def cmd_import(args: argparse.Namespace) -> int:
         summary += " (no -o: the scenario was not written)"
     print(f"{PROG}: {summary}", file=sys.stderr)
     return status
+
+
+def _read_nft_dump(path: str):
+    """The ``ip kube-proxy`` table of a node's ``nft list ruleset`` (DumpError where it is wrong)."""
+    from kubeflow_tui.importer import DumpError
+    from kubeflow_tui.importer.opendump import _as_dump_error
+    from kubeflow_tui.importer.read import read_source
+    from kubeflow_tui.netfilter.nft_parse import NftParseError, parse_nft_ruleset
+
+    source, text = read_source(path, what="nft list ruleset output")
+    first = next((ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")), "")
+    if first.startswith(("*", ":")):
+        raise DumpError(source, "this is iptables-save output: compare it with --iptables-save", 1, 1)
+    try:
+        tables = parse_nft_ruleset(text, source=source)
+    except NftParseError as e:
+        raise _as_dump_error(source, str(e)) from None
+    ours = [t for t in tables if (t.family, t.name) == ("ip", "kube-proxy")]
+    if not ours:
+        listed = ", ".join(f"{t.family} {t.name}" for t in tables) or "none"
+        raise DumpError(source, f"no table ip kube-proxy in this listing (tables: {listed}); is kube-proxy "
+                        "running in nftables mode on that node?", 1, 1)
+    return ours[0], source
+
+
+def _ip_owners(scenario) -> dict[str, str]:
+    """Cluster, external and load balancer IPs -> ``ns/name`` (the owners of set elements)."""
+    out: dict[str, str] = {}
+    for s in scenario.services:
+        key = f"{s.namespace}/{s.name}"
+        for ip in [s.clusterIP, *(getattr(s, "externalIPs", None) or []), getattr(s, "loadBalancerIP", None)]:
+            if ip:
+                out.setdefault(str(ip), key)
+    return out
 
 
 def _count_values(v) -> int:
@@ -215,3 +275,51 @@ def _node_name(result, wanted: str) -> str:
     if _label_name(wanted) in names:
         return _label_name(wanted)
     raise CliError(f"--node: no node {wanted!r} was imported; nodes: {', '.join(names)}")
+
+
+# ----------------------------------------------------------------------------- open-dump
+
+
+def add_open_dump_parser(sub, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "open-dump", parents=[common],
+        help="open a node's iptables-save (or nft list ruleset) in the app and play packets through it",
+        description="Open a real node's `iptables-save` output (with --nft-ruleset: its `nft list ruleset`) "
+        "in the app: pick a destination its kube-proxy rules answer, or type a packet (source, "
+        "destination IP:PORT, protocol), and step through it with every panel of the flow screen. "
+        "With --conntrack, the node's `conntrack -L` output: a packet of a connection it lists takes "
+        "the conntrack path (no nat table; the entry's NAT).",
+        epilog="Example: on the node, `iptables-save > node.save; conntrack -L > ct.txt`; then "
+        "kubeflow-tui open-dump node.save --conntrack ct.txt",
+    )
+    p.add_argument("dump", metavar="DUMP", help="the node's iptables-save output ('-' = stdin)")
+    p.add_argument("--nft-ruleset", action="store_true",
+                   help="DUMP is `nft list ruleset` output (kube-proxy in nftables mode)")
+    p.add_argument("--conntrack", metavar="FILE", help="the node's `conntrack -L` output")
+    p.add_argument("--node-ip", metavar="IP",
+                   help="the node's address (default: nftables: the set nodeport-ips; else 192.168.1.10)")
+
+
+def cmd_open_dump(args: argparse.Namespace) -> int:
+    from kubeflow_tui.cli import CliError, no_color_wanted
+    from kubeflow_tui.importer import DumpError
+    from kubeflow_tui.importer.opendump import load_node_dump
+
+    if args.dump == "-" and args.conntrack == "-":
+        raise CliError("stdin ('-') can feed the dump or the conntrack table, not both")
+    try:
+        dump = load_node_dump(args.dump, nft=args.nft_ruleset, conntrack=args.conntrack, node_ip=args.node_ip)
+    except DumpError as e:
+        raise CliError(str(e)) from None
+    if "-" in (args.dump, args.conntrack) and not sys.stdin.isatty():
+        try:  # the app reads keys from the terminal, not the pipe that fed the dump
+            fd = os.open("/dev/tty", os.O_RDONLY)
+            os.dup2(fd, 0)
+            os.close(fd)
+        except OSError:
+            raise CliError("the app needs a terminal: the dump came on stdin and there is no /dev/tty") from None
+    if no_color_wanted(args):
+        os.environ["NO_COLOR"] = "1"
+    from kubeflow_tui.tui.screens.open_dump import run_dump_app
+
+    return run_dump_app(dump)

@@ -112,7 +112,7 @@ def test_warnings_name_what_was_left_out(imported):
         "Pod default/batch-pending: not scheduled",
         "Service default/web-headless: headless",
         "Service default/upstream-db: type ExternalName",
-        "Service default/kubernetes: its endpoints are not pods: 172.18.0.2 (the address of "
+        "Service default/kubernetes: its endpoints are not pods: 172.18.0.2:6443 (the address of "
         "node kind-control-plane, not a pod)",
         "skipped objects of kinds a scenario does not use: 1 Secret",
     ):

@@ -586,7 +586,8 @@ class _Builder:
                     if cand in self.pod_by_key and self.pod_by_key[cand]["ip"] == ip:
                         pod_key = cand
                 if pod_key is None:
-                    self.foreign.setdefault(key, []).append(self._describe_foreign(ip, e, ref))
+                    where = ip + (f":{ports[0][2]}" if len(ports) == 1 else "")
+                    self.foreign.setdefault(key, []).append(self._describe_foreign(ip, e, ref, where))
                     continue
                 self.expressible[key] = self.expressible.get(key, 0) + 1
                 for pn, proto, num in ports:
@@ -601,14 +602,16 @@ class _Builder:
                     self.warn(f"Pod {pod_key}", f"{before[2]} and {o.ref} disagree on its "
                               "conditions; the first is kept")
 
-    def _describe_foreign(self, ip: str, e: dict, ref: dict) -> str:
+    def _describe_foreign(self, ip: str, e: dict, ref: dict, where: str) -> str:
+        """``where`` is the address (with the port when the slice has one)."""
         if ip in self.node_by_ip:
-            return f"{ip} (the address of node {self.node_by_ip[ip]}, not a pod)"
+            # the API server behind default/kubernetes listens in its node's host network
+            return f"{where} (the address of node {self.node_by_ip[ip]}, not a pod)"
         if ref.get("kind") == "Pod":
-            return f"{ip} (pod {ref.get('namespace', '')}/{ref.get('name', '')}, not imported)"
+            return f"{where} (pod {ref.get('namespace', '')}/{ref.get('name', '')}, not imported)"
         if ref:
-            return f"{ip} ({ref.get('kind')} {ref.get('name', '')}, not a pod)"
-        return f"{ip} (no targetRef: not a pod)"
+            return f"{where} ({ref.get('kind')} {ref.get('name', '')}, not a pod)"
+        return f"{where} (no targetRef: not a pod)"
 
     def settle_services(self) -> None:
         """Leave out the Services whose endpoints the scenario cannot hold."""

@@ -165,13 +165,14 @@ def dump_cluster_cidr(rs: Ruleset) -> str | None:
     return None
 
 
-def render_diff(d: RuleDiff, node: str, dump: str, left_out: dict[str, str] | None = None) -> str:
+def render_diff(d: RuleDiff, node: str, dump: str, left_out: dict[str, str] | None = None,
+                counted: str = "rules of kube-proxy's chains") -> str:
     """The diff as text: one block per Service port, ``-`` missing from the dump, ``+``
     extra in the dump, ``~`` changed (kube-proxy's rule, then the dump's)."""
     lines: list[str] = []
     if d.same:
         lines.append(f"node {node}: {dump} holds exactly the rules kube-proxy writes for the "
-                     f"scenario ({d.compared // 2} rules of kube-proxy's chains compared)")
+                     f"scenario ({d.compared // 2} {counted} compared)")
         return "\n".join(lines) + "\n"
     n = d.count
     lines.append(f"node {node}: {n} difference{'s' * (n != 1)} between the rules kube-proxy "
@@ -199,3 +200,109 @@ def render_diff(d: RuleDiff, node: str, dump: str, left_out: dict[str, str] | No
                 lines += [f"      want {x}" for x in (ch.expected or "").splitlines()]
                 lines += [f"      have {x}" for x in (ch.actual or "").splitlines()]
     return "\n".join(lines) + "\n"
+
+
+# ----------------------------------------------------------------------------- nftables mode
+
+NFT_TABLE = "ip kube-proxy"
+
+
+def _nft_rule_lines(chain) -> list[str]:
+    return [r.printed if r.printed is not None else r.text() for r in chain.rules]
+
+
+def _nft_chain_head(chain) -> str:
+    if chain.hook is None:
+        return f"chain {chain.name}"
+    from kubeflow_tui.netfilter.nft_list import priority_text
+
+    return (f"chain {chain.name} {{ type {chain.type} hook {chain.hook} priority "
+            f"{priority_text(chain.hook, chain.priority)}; policy {chain.policy or 'accept'}; }}")
+
+
+def _nft_element_text(el) -> str:
+    key = " . ".join(el.key)
+    return key + (f" : {' . '.join(el.value)}" if el.value else "")
+
+
+def diff_nft_tables(expected, actual, ip_owner: dict[str, str] | None = None) -> RuleDiff:
+    """Compare kube-proxy's ``ip kube-proxy`` table (``expected``) with a node's (``actual``,
+    from its ``nft list ruleset``): every chain's rules in order (in nftables the order of a
+    chain is its meaning; kube-proxy writes each chain whole), the chains' hooks and
+    priorities, and the elements of every set and map (no order: ``nft`` sorts them).  A map
+    element with the same key and another value is one *changed* element.  A difference belongs
+    to the Service port its chain names (``service-…-ns/name/proto/port``), or, for an element,
+    that its verdict jumps to, or whose IP it is (``ip_owner``: cluster, external and load
+    balancer IPs to ``ns/name``)."""
+    from .opendump import nft_owner
+
+    out = RuleDiff()
+    ip_owner = ip_owner or {}
+
+    def add(owner: str, ch: Change) -> None:
+        out.groups.setdefault(owner or GENERAL, []).append(ch)
+
+    for name in sorted(set(expected.chains) | set(actual.chains)):
+        e, a = expected.chains.get(name), actual.chains.get(name)
+        owner = nft_owner(name)
+        el = _nft_rule_lines(e) if e is not None else []
+        al = _nft_rule_lines(a) if a is not None else []
+        out.compared += len(el) + len(al)
+        where = f"chain {name}"
+        if a is None:
+            add(owner, Change("missing", NFT_TABLE, where, _nft_chain_head(e), None))
+        elif e is None:
+            add(owner, Change("extra", NFT_TABLE, where, None, _nft_chain_head(a)))
+        elif _nft_chain_head(e) != _nft_chain_head(a):
+            add(owner, Change("changed", NFT_TABLE, where, _nft_chain_head(e), _nft_chain_head(a)))
+        # a rule missing and one extra that begin alike (``numgen random mod …``, ``ip daddr …
+        # jump …``) or carry the same comment are one changed rule
+        comments = {r.printed or r.text(): (r.comment or " ".join((r.printed or r.expr).split()[:2]))
+                    for c in (e, a) if c is not None for r in c.rules}
+        for ch in _chain_changes(NFT_TABLE, where, el, al, comments):
+            add(owner, ch)
+    for name in sorted(set(expected.sets) | set(actual.sets)):
+        e, a = expected.sets.get(name), actual.sets.get(name)
+        s = e if e is not None else a
+        where = f"{s.kind} {name}"
+        if a is None or e is None:
+            text = f"{s.kind} {name} {{ type {s.type} }}"
+            add(GENERAL, Change("missing" if a is None else "extra", NFT_TABLE, where,
+                                text if a is None else None, text if e is None else None))
+        if "dynamic" in s.flags:
+            # session affinity's sets: the packet path adds their elements (a client and its
+            # timer), kube-proxy writes none; they are the node's state, not a difference
+            continue
+        ee = e.elements if e is not None else {}
+        ae = a.elements if a is not None else {}
+        out.compared += len(ee) + len(ae)
+
+        def owner_of(elt) -> str:
+            verdict = elt.value[-1].split()[-1] if elt.value else ""
+            return nft_owner(verdict) or ip_owner.get(elt.key[0], "")
+
+        for key in sorted(set(ee) | set(ae)):
+            x, y = ee.get(key), ae.get(key)
+            if x is not None and y is not None:
+                if x.value != y.value:
+                    add(owner_of(x) or owner_of(y),
+                        Change("changed", NFT_TABLE, where, _nft_element_text(x), _nft_element_text(y)))
+            elif y is None:
+                add(owner_of(x), Change("missing", NFT_TABLE, where, _nft_element_text(x), None))
+            else:
+                add(owner_of(y), Change("extra", NFT_TABLE, where, None, _nft_element_text(y)))
+    out.groups = dict(sorted(out.groups.items(), key=lambda kv: (kv[0] == GENERAL, kv[0])))
+    return out
+
+
+def dump_nft_cluster_cidr(table) -> str | None:
+    """kube-proxy's ``--cluster-cidr`` as its nftables rules show it: the ``ip saddr != CIDR
+    jump mark-for-masquerade`` of the ``service-…`` chains (the local-traffic detector)."""
+    for name, chain in table.chains.items():
+        if not name.startswith("service-"):
+            continue
+        for r in chain.rules:
+            m = re.search(r"ip saddr != (\d+\.\d+\.\d+\.\d+/\d+) jump mark-for-masquerade", r.expr)
+            if m:
+                return m.group(1)
+    return None

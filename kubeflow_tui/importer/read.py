@@ -1,8 +1,11 @@
 """Read what ``kubectl get … -o yaml`` / ``-o json`` prints: a ``kind: List``, single
 objects, several YAML documents or concatenated JSON values, from files or stdin.
 
-Reading is fast (libyaml's C loader when PyYAML has it, ``json`` for JSON); positions are
-worked out only when something is wrong: :func:`locate` composes the document again and
+Reading is fast: YAML objects are built straight from libyaml's events (``yaml.parse`` with
+PyYAML's C parser; the safe loader's typing of plain scalars), not through PyYAML's node graph
+and constructor, which cost fifteen times the parse on a kubectl dump; what kubectl never prints
+(anchors, tags, merge keys) goes to PyYAML's own loader.  JSON is read by ``json``.  Positions
+are worked out only when something is wrong: :func:`locate` composes the document again and
 walks to the object (and the field inside it) to get its ``line:col``.
 """
 
@@ -13,6 +16,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, BinaryIO, Union
 
 import yaml
@@ -92,14 +96,14 @@ class Obj:
 # ----------------------------------------------------------------------------- reading
 
 
-def read_source(path: str, stdin: BinaryIO | None = None) -> tuple[str, str]:
+def read_source(path: str, stdin: BinaryIO | None = None, what: str = "") -> tuple[str, str]:
     """(source name, text) of a file or ``-`` (stdin); the size limit is checked first."""
     if path == "-":
         source = "<stdin>"
         fh = stdin if stdin is not None else sys.stdin.buffer
         data = fh.read(MAX_BYTES + 1)
         if len(data) > MAX_BYTES:
-            raise DumpError(source, _too_large(None))
+            raise DumpError(source, _too_large(None, what))
     else:
         source = path
         try:
@@ -109,12 +113,12 @@ def read_source(path: str, stdin: BinaryIO | None = None) -> tuple[str, str]:
                 except OSError:  # pragma: no cover - exotic file systems
                     size = 0
                 if size > MAX_BYTES:
-                    raise DumpError(source, _too_large(size))
+                    raise DumpError(source, _too_large(size, what))
                 data = f.read(MAX_BYTES + 1)
         except OSError as e:
             raise DumpError(source, f"cannot read the file: {e.strerror or e}") from None
         if len(data) > MAX_BYTES:
-            raise DumpError(source, _too_large(None))
+            raise DumpError(source, _too_large(None, what))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -127,8 +131,11 @@ def read_source(path: str, stdin: BinaryIO | None = None) -> tuple[str, str]:
     return source, text
 
 
-def _too_large(size: int | None) -> str:
+def _too_large(size: int | None, what: str = "") -> str:
+    """``what``: the kind of dump when it is not kubectl's (``iptables-save output``)."""
     got = f"{size:,} bytes" if size is not None else f"more than {MAX_BYTES:,} bytes"
+    if what:
+        return f"file is too large: {got} (the limit for {what} is {MAX_BYTES:,} bytes)"
     return (f"file is too large: {got} (the limit for a kubectl dump is {MAX_BYTES:,} bytes, "
             "about 40,000 pods)")
 
@@ -229,9 +236,90 @@ def _json_docs(text: str, source: str) -> list[Any]:
     return docs
 
 
+class _Unusual(Exception):
+    """Something the event builder leaves to PyYAML's own constructor (anchors and aliases,
+    explicit tags, merge keys, complex keys): kubectl never prints them."""
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_resolver = yaml.resolver.Resolver()  # the safe loaders' implicit typing (YAML 1.1)
+_constructor = yaml.constructor.SafeConstructor()
+
+
+@lru_cache(maxsize=1 << 16)
+def _plain(value: str) -> Any:
+    """A plain scalar as the safe loader types it (``8080`` an int, ``true`` a bool, ``~`` None …)."""
+    tag = _resolver.resolve(yaml.ScalarNode, value, (True, False))
+    if tag == _STR_TAG:
+        return value
+    make = _constructor.yaml_constructors.get(tag)
+    if make is None:  # the merge key, '='
+        raise _Unusual(tag)
+    return make(_constructor, yaml.ScalarNode(tag, value))
+
+
+def _event_docs(text: str) -> list[Any]:
+    """The documents of ``text`` built straight from libyaml's events (``yaml.parse``): the
+    objects ``yaml.load_all(text, Loader=CSafeLoader)`` makes, without PyYAML's node graph and
+    recursive constructor, which cost ~15x the parse on a kubectl dump.  Raises ``_Unusual``
+    for what only the full constructor handles, and PyYAML's own errors for bad YAML."""
+    docs: list[Any] = []
+    stack: list[Any] = []  # open containers
+    keys: list[Any] = []  # per open mapping: its pending key (_NOKEY: a key comes next)
+    nokey = _NOKEY
+    scalar_ev, mstart, mend = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.MappingEndEvent
+    sstart, send = yaml.SequenceStartEvent, yaml.SequenceEndEvent
+    for ev in yaml.parse(text, Loader=_SafeLoader):
+        cls = ev.__class__
+        if cls is scalar_ev:
+            if ev.anchor is not None or ev.tag is not None:
+                raise _Unusual("tag or anchor")
+            value = _plain(ev.value) if ev.implicit[0] else ev.value
+        elif cls is mstart or cls is sstart:
+            if ev.anchor is not None or ev.tag is not None:
+                raise _Unusual("tag or anchor")
+            if stack and type(stack[-1]) is dict and keys[-1] is nokey:
+                raise _Unusual("complex key")
+            c: Any = {} if cls is mstart else []
+            stack.append(c)
+            keys.append(nokey)
+            continue
+        elif cls is mend or cls is send:
+            value = stack.pop()
+            keys.pop()
+        elif cls is yaml.AliasEvent:
+            raise _Unusual("alias")
+        else:  # stream and document start/end
+            continue
+        if not stack:
+            docs.append(value)
+            continue
+        top = stack[-1]
+        if type(top) is list:
+            top.append(value)
+        elif keys[-1] is nokey:
+            if value.__hash__ is None:
+                raise _Unusual("unhashable key")
+            keys[-1] = value
+        else:
+            top[keys[-1]] = value
+            keys[-1] = nokey
+    return docs
+
+
+class _NoKey:
+    pass
+
+
+_NOKEY = _NoKey()
+
+
 def _yaml_docs(text: str, source: str) -> list[Any]:
     try:
-        docs = list(yaml.load_all(text, Loader=_SafeLoader))
+        try:
+            docs = _event_docs(text)
+        except _Unusual:
+            docs = list(yaml.load_all(text, Loader=_SafeLoader))
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         what = " ".join(x for x in (e.context, e.problem) if x) or "invalid YAML"
@@ -239,6 +327,11 @@ def _yaml_docs(text: str, source: str) -> list[Any]:
             what += " (the file ends early: truncated?)"
         raise DumpError(source, f"invalid YAML: {what}",
                         mark.line + 1 if mark else None, mark.column + 1 if mark else None) from None
+    except yaml.reader.ReaderError as e:  # a character YAML does not allow (a binary file)
+        before = text[: e.position]
+        line, col = before.count("\n") + 1, e.position - (before.rfind("\n") + 1) + 1
+        raise DumpError(source, f"not YAML text: character 0x{e.character:02x} is not allowed "
+                        "(is it a binary file?)", line, col) from None
     except yaml.YAMLError as e:
         raise DumpError(source, f"invalid YAML: {e}") from None
     except RecursionError:
