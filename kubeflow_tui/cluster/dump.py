@@ -43,22 +43,28 @@ class DumpSim(ClusterSim):
         return {}
 
     def trace_packet(self, src: str, dst: str, dport: int, *, proto: str = "tcp", sport: int = 40000,
-                     local: bool = False) -> Trace:
+                     local: bool = False, known: bool = False) -> Trace:
+        """The first packet of a connection (a SYN for TCP), or with ``known=True`` a later
+        one (an ACK, the next datagram) of a connection the conntrack table already holds."""
         self._steps = []
-        self._conn = _Conn("client", proto, (src, sport, dst, dport), label="first packet")
+        label = ("ACK" if proto == "tcp" else "next datagram") if known else "first packet"
+        self._conn = _Conn("client", proto, (src, sport, dst, dport), label=label)
         host = self.topology.hosts["node"]
-        flags = ("SYN",) if proto == "tcp" else ()
+        flags = (("ACK",) if known else ("SYN",)) if proto == "tcp" else ()
         pkt = Packet(src, dst, proto, sport, dport, flags=flags)
         if local:
             v = self._node_output(host, pkt)
         else:
-            self._note("node", "link", f"A packet from {src} arrives on eth0.", pkt, link=("client", "node"))
+            what = "A packet of a connection conntrack already knows" if known else "A packet"
+            self._note("node", "link", f"{what}, from {src}, arrives on eth0." if known
+                       else f"{what} from {src} arrives on eth0.", pkt, link=("client", "node"))
             v = self._node_receive(host, pkt, "eth0")
         outcome = {"forwarded": "delivered", "delivered": "delivered", "rejected": "refused",
                    "dropped": "dropped", "unreachable": "unreachable"}.get(v.status, v.status)
         final = v.packet or pkt
         if v.status == "forwarded":
-            summary = f"The node forwards the packet out of {v.detail} as {final}."
+            how = ", translated by conntrack" if known else ""
+            summary = f"The node forwards the packet out of {v.detail} as {final}{how}."
         elif v.status == "delivered":
             summary = f"The packet is delivered locally on the node as {final}."
         else:

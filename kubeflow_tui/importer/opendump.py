@@ -205,15 +205,10 @@ class NodeDump:
             sim = NftDumpSim(table, ev, node_ip=self.node_ip, seed=seed)
         else:
             sim = DumpSim(self._ruleset, node_ip=self.node_ip, seed=seed)  # type: ignore[arg-type]
-        sim.nodes["node"].conntrack.entries = [dataclasses.replace(e) for e in self.known]
-        sim.nodes["node"].conntrack._next_id = len(self.known) + 1
+        sim.nodes["node"].conntrack.load(self.known)
         known = self.known_entry(spec)
-        local = spec.src == self.node_ip
-        if known is None:
-            trace = sim.trace_packet(spec.src, spec.dst, spec.dport, proto=spec.proto, sport=spec.sport,
-                                     local=local)
-        else:
-            trace = _later_packet(sim, spec, local)
+        trace = sim.trace_packet(spec.src, spec.dst, spec.dport, proto=spec.proto, sport=spec.sport,
+                                 local=spec.src == self.node_ip, known=known is not None)
         what = "nft list ruleset dump" if self.mode == "nftables" else "iptables-save dump"
         meta = dict(trace.meta)
         meta["dump"] = self.source
@@ -223,37 +218,6 @@ class NodeDump:
         if self.conntrack_source:
             meta["conntrack"] = f"{self.conntrack_source}: {len(self.known)} entries"
         return dataclasses.replace(trace, scenario=f"{self.name} ({what})", flow=str(spec), meta=meta)
-
-
-def _later_packet(sim, spec: PacketSpec, local: bool):
-    """A later packet of a connection the table knows: an ACK (TCP) or the next datagram."""
-    from kubeflow_tui.cluster.sim import _Conn
-    from kubeflow_tui.netfilter.packet import Packet
-    from kubeflow_tui.trace import Trace
-
-    sim._steps = []
-    sim._conn = _Conn("client", spec.proto, (spec.src, spec.sport, spec.dst, spec.dport),
-                      label="ACK" if spec.proto == "tcp" else "next datagram")
-    host = sim.topology.hosts["node"]
-    flags = ("ACK",) if spec.proto == "tcp" else ()
-    pkt = Packet(spec.src, spec.dst, spec.proto, spec.sport, spec.dport, flags=flags)
-    if local:
-        v = sim._node_output(host, pkt)
-    else:
-        sim._note("node", "link", f"A packet of a connection conntrack already knows, from {spec.src}, "
-                  "arrives on eth0.", pkt, link=("client", "node"))
-        v = sim._node_receive(host, pkt, "eth0")
-    outcome = {"forwarded": "delivered", "delivered": "delivered", "rejected": "refused",
-               "dropped": "dropped", "unreachable": "unreachable"}.get(v.status, v.status)
-    final = v.packet or pkt
-    if v.status == "forwarded":
-        summary = f"The node forwards the packet out of {v.detail} as {final}, translated by conntrack."
-    elif v.status == "delivered":
-        summary = f"The packet is delivered locally on the node as {final}."
-    else:
-        summary = f"The packet is {v.status}: {v.detail}."
-    return Trace(scenario="dump", flow=str(spec), hosts=("node",), steps=tuple(sim._steps), outcome=outcome,
-                 summary=summary, seed=sim.seed, meta={"final": str(final)})
 
 
 def _read(path: str, what: str) -> tuple[str, str]:

@@ -11,7 +11,7 @@ Stdlib only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .packet import Packet
 
@@ -151,6 +151,12 @@ class ConntrackTable:
     _next_id: int = 1
     drop: int = 0
     early_drop: int = 0
+
+    def load(self, entries: list[ConntrackEntry]) -> None:
+        """Start from entries read elsewhere (a node's ``conntrack -L``): copies, so the
+        caller's list is never changed; new entries are numbered after them."""
+        self.entries = [replace(e) for e in entries]
+        self._next_id = max((e.id for e in self.entries), default=0) + 1
 
     def lookup(self, p: Packet) -> tuple[ConntrackEntry | None, str]:
         """Find the entry a packet belongs to: (entry, "ORIGINAL" | "REPLY")."""
