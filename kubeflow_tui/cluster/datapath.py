@@ -189,7 +189,17 @@ class NodeDatapath(NftDatapath):
     def _apply_nat(self, host: Host, hook: str, pkt: Packet, nat: tuple, entry: ConntrackEntry, hit: Hit) -> Packet:
         kind, ip, port = nat
         before = pkt
-        if kind == "DNAT":
+        if pkt.proto == "icmp":
+            # an echo has no ports; the NAT maps its id instead (in the tuples' sport slot):
+            # DNAT keeps it, a --random-fully MASQUERADE draws a new one
+            if kind == "DNAT":
+                pkt = pkt.with_(dst=ip)
+                entry.reply = (pkt.dst, entry.reply[1], entry.reply[2], entry.reply[3])
+            else:
+                ident = self.rng.randint(0, 65535) if kind == "MASQUERADE" else pkt.sport
+                pkt = pkt.with_(src=ip, sport=ident)
+                entry.reply = (entry.reply[0], pkt.src, ident, entry.reply[3])
+        elif kind == "DNAT":
             pkt = pkt.with_(dst=ip, dport=port or pkt.dport)
             entry.reply = (pkt.dst, entry.reply[1], pkt.dport, entry.reply[3])
         else:
@@ -268,24 +278,26 @@ class NodeDatapath(NftDatapath):
         if entry is None:  # an INVALID packet: no connection, no NAT
             return pkt
         before = pkt
+        icmp = entry.proto == "icmp"  # an echo's id stays as it is (sport slot; no ports)
         if direction == "ORIGINAL":
             if manip == "dst" and entry.dnat:
-                pkt = pkt.with_(dst=entry.reply[0], dport=entry.reply[2])
+                pkt = pkt.with_(dst=entry.reply[0], dport=pkt.dport if icmp else entry.reply[2])
                 why = (f"Conntrack applies the connection's DNAT to this later packet: destination "
                        f"{pkt.dst}:{pkt.dport}. No rule is consulted.")
             elif manip == "src" and entry.snat:
-                pkt = pkt.with_(src=entry.reply[1], sport=entry.reply[3])
+                pkt = pkt.with_(src=entry.reply[1], sport=entry.reply[2] if icmp else entry.reply[3])
                 why = f"Conntrack applies the connection's source NAT: source {pkt.src}:{pkt.sport}."
             else:
                 return pkt
             kind = "conntrack-hit"
         else:
             if manip == "dst" and entry.snat:
-                pkt = pkt.with_(dst=entry.orig[0], dport=entry.orig[2])
+                pkt = pkt.with_(dst=entry.orig[0], sport=entry.orig[2]) if icmp else \
+                    pkt.with_(dst=entry.orig[0], dport=entry.orig[2])
                 why = (f"Conntrack undoes the source NAT on the reply: destination back to the real client "
                        f"{pkt.dst}:{pkt.dport}.")
             elif manip == "src" and entry.dnat:
-                pkt = pkt.with_(src=entry.orig[1], sport=entry.orig[3])
+                pkt = pkt.with_(src=entry.orig[1], sport=pkt.sport if icmp else entry.orig[3])
                 why = (f"Conntrack undoes the DNAT on the reply: the source becomes {pkt.src}:{pkt.sport} "
                        "again, the address the client asked for. No SNAT rule does this; the entry does.")
             else:

@@ -163,7 +163,17 @@ class NftDatapath:
                  entry: ConntrackEntry) -> Packet:
         kind, ip, port = nat
         before = pkt
-        if kind == "DNAT":
+        if pkt.proto == "icmp":
+            # an echo has no ports: DNAT keeps its id, a fully-random masquerade draws one
+            # (the id sits in the tuples' sport slot)
+            if kind == "DNAT":
+                pkt = pkt.with_(dst=ip)
+                entry.reply = (pkt.dst, entry.reply[1], entry.reply[2], entry.reply[3])
+            else:
+                pkt = pkt.with_(src=ip, sport=self.rng.randint(0, 65535))
+                entry.reply = (entry.reply[0], pkt.src, pkt.sport, entry.reply[3])
+            target = ip
+        elif kind == "DNAT":
             pkt = pkt.with_(dst=ip, dport=port or pkt.dport)
             entry.reply = (pkt.dst, entry.reply[1], pkt.dport, entry.reply[3])
             target = f"{ip}:{port}" if port else ip

@@ -217,7 +217,16 @@ class ClusterSim(NodeDatapath):
         finally:
             self._payload = None
 
-    def run(self, flow: Flow, *, endpoint: str | None = None) -> Trace:
+    def run_ping(self, source: str, dst_ip: str, *, ident: int) -> Trace:
+        """One ICMP echo request from ``source`` to ``dst_ip`` and its echo reply, if any
+        (the shell's ping).  ``ident`` is the echo id; conntrack keys the exchange on it, so
+        the probes of one ping share an entry."""
+        flow = Flow.model_validate({"name": "ping", "from": source, "to": f"{dst_ip}:1"})
+        flow = flow.model_copy(update={"sourcePort": ident})  # any 16-bit id, not a port
+        self._payload = None
+        return self.run(flow, proto="icmp")
+
+    def run(self, flow: Flow, *, endpoint: str | None = None, proto: str | None = None) -> Trace:
         src_host = self._source_host(flow.from_)
         if endpoint is not None and endpoint not in self.topology.hosts:
             raise FlowError(f"flow {flow.name}: endpoint {endpoint!r} is not a pod of this scenario")
@@ -225,7 +234,7 @@ class ClusterSim(NodeDatapath):
         self._pin = endpoint
         self._route_balancer(flow)
         self._fails_after_ms = 0
-        proto = flow.protocol.lower()
+        proto = proto or flow.protocol.lower()
         outcome, summary, conn = self._connect(src_host, flow.dst_ip, flow.dst_port, proto, flow.sourcePort, flow)
         hosts = tuple(h for h in self.topology.hosts if any(s.host == h for s in self._steps))
         trace = Trace(
@@ -242,7 +251,8 @@ class ClusterSim(NodeDatapath):
             self.topology.hosts[conn.server].kind == "pod" else "",
             server_saw=conn.server_saw,
             client_saw=conn.client_saw,
-            meta={"from": flow.from_, "to": flow.to, "protocol": flow.protocol, "pinned": endpoint or "",
+            meta={"from": flow.from_, "to": flow.dst_ip if proto == "icmp" else flow.to,
+                  "protocol": proto.upper() if proto == "icmp" else flow.protocol, "pinned": endpoint or "",
                   # how long the client waits before an error arrives (ARP gives up after ~3 s)
                   "fails_after_ms": self._fails_after_ms},
         )
@@ -279,6 +289,8 @@ class ClusterSim(NodeDatapath):
     def _connect(self, src: Host, dst_ip: str, dport: int, proto: str, sport: int, flow: Flow | None):
         route = src.route(dst_ip)
         src_ip = src.source_for(route) if route else src.primary_ip
+        if proto == "icmp":
+            dport = 0  # an echo has no ports: its id rides in the sport slot
         conn = _Conn(src.name, proto, (src_ip, sport, dst_ip, dport))
         self._conn = conn
         if proto == "tcp":
@@ -292,6 +304,8 @@ class ClusterSim(NodeDatapath):
                 ("reply", ("FIN", "ACK"), "FIN-ACK"),
                 ("original", ("ACK",), "last ACK"),
             ]
+        elif proto == "icmp":
+            script = [("original", (), "echo request"), ("reply", (), "echo reply")]
         else:
             script = [("original", (), "request"), ("reply", (), "response")]
 
@@ -307,6 +321,11 @@ class ClusterSim(NodeDatapath):
                     return self._fail(v, conn, no)
                 server_host = self.topology.hosts[v.host]
                 last_request = v.packet
+                if no == 0 and proto == "icmp":
+                    # no socket needed: the kernel of whoever owns the address answers an echo
+                    conn.server = v.host
+                    conn.server_saw = v.packet.src
+                    continue
                 if no == 0:
                     conn.server = v.host
                     conn.server_saw = f"{v.packet.src}:{v.packet.sport}"
@@ -320,14 +339,18 @@ class ClusterSim(NodeDatapath):
                         return inner
             else:
                 assert server_host is not None and last_request is not None
-                pkt = Packet(last_request.dst, last_request.src, proto, last_request.dport,
-                             last_request.sport, flags=flags)
+                if proto == "icmp":  # the echo reply carries the request's id
+                    pkt = Packet(last_request.dst, last_request.src, proto, last_request.sport, 0)
+                else:
+                    pkt = Packet(last_request.dst, last_request.src, proto, last_request.dport,
+                                 last_request.sport, flags=flags)
                 v = self._send(server_host, pkt, reply=True)
                 if v.status != "delivered":
                     return self._fail(v, conn, no)
-                if v.host != src.name or (v.packet.src, v.packet.sport) != (dst_ip, dport):
+                want = (dst_ip, sport) if proto == "icmp" else (dst_ip, dport)
+                if v.host != src.name or (v.packet.src, v.packet.sport) != want:
                     return self._astray(v, conn, src)
-                conn.client_saw = f"{v.packet.src}:{v.packet.sport}"
+                conn.client_saw = v.packet.src if proto == "icmp" else f"{v.packet.src}:{v.packet.sport}"
         who = conn.server
         return ("delivered",
                 f"{src.name} reached {who} ({conn.server_saw} seen by the server); the reply came back from {conn.client_saw}.",
@@ -365,6 +388,8 @@ class ClusterSim(NodeDatapath):
         """A packet of the connection ended on the way: say how, and what the client sees."""
         ending = {"rejected": "rejected", "dropped": "dropped", "unreachable": "unreachable"}[v.status]
         conn.ending = ending
+        if conn.proto == "icmp":
+            return self._echo_failed(v, conn)
         tcp = conn.proto == "tcp"
         if conn.direction == "reply":
             # the error (if any) goes back to the server, which sent the packet
@@ -417,6 +442,53 @@ class ClusterSim(NodeDatapath):
                    direction="reply" if label else conn.direction)
         how = f"{label} from {v.host}" if label else f"no route on {v.host}"
         return OUTCOME_OF_ENDING[ending], f"{conn.client} got {error_text(errno_name)}: {how}.", conn
+
+    def _echo_failed(self, v: _Verdict, conn: _Conn):
+        """An echo request or reply that ended on the way: what ping hears (it reads every
+        ICMP message that reaches the host, errors included)."""
+        if v.status == "dropped" and v.host == conn.client and self._stopped_on_the_way_out(v.host):
+            # ip_local_out: a drop in OUTPUT/POSTROUTING fails the sending call itself
+            conn.error = "EPERM"
+            text = (f"{v.host} dropped its own echo request on the way out ({v.detail}): sendmsg() fails "
+                    f"with {error_text(conn.error)}, and ping says so.")
+            self._note(conn.client, "socket-error", text, v.packet, error=conn.error)
+            return OUTCOME_OF_ENDING[conn.ending], text, conn
+        if v.status == "dropped" or conn.direction == "reply":
+            text = (f"{conn.client} hears no echo reply: the {conn.label} was {v.status} ({v.detail}). "
+                    "ping counts the probe as lost.")
+            self._note(conn.client, "timeout", text, v.packet)
+            return OUTCOME_OF_ENDING[conn.ending], text, conn
+        if v.status == "rejected":
+            label = REJECT_WITH.get(v.error_kind, REJECT_WITH["icmp-port-unreachable"])[0]
+            what = f"the reject on {v.host} answers the echo request with an {label}"
+        elif v.error_kind == "":
+            label, what = "", f"{v.host} has no route to {v.packet.dst}"
+        elif v.error_kind == "net-unreachable":
+            label, what = "ICMP net unreachable", f"{v.host} has no route to {v.packet.dst} and answers with an ICMP net unreachable"
+        else:
+            label, what = "ICMP host unreachable", f"on {v.host} nobody answers ARP, and the kernel sends an ICMP host unreachable"
+        sent_here = v.host == conn.client and self._stopped_on_the_way_out(v.host)
+        if sent_here or not label:
+            # ip_local_out: a drop in OUTPUT/POSTROUTING (a reject is a drop that also sends
+            # the error) fails the sending call itself: sendmsg() returns EPERM; no route: ENETUNREACH
+            conn.error = "EPERM" if label else "ENETUNREACH"
+        pkt = self._error_packet(v, conn, label) if label else v.packet
+        if label:
+            text = (f"{what[0].upper()}{what[1:]}; it reaches {conn.client}, whose ping prints it "
+                    f"(\"From {pkt.src} …\")" + (f"; the send itself failed: {error_text(conn.error)}." if conn.error
+                                                  else "."))
+        else:
+            text = f"{conn.client} cannot send: {what}; the call fails at once with {error_text(conn.error)}."
+        self._note(conn.client, "socket-error", text, pkt, error=conn.error, label=label or conn.label,
+                   direction="reply" if label else conn.direction)
+        return OUTCOME_OF_ENDING[conn.ending], text, conn
+
+    def _stopped_on_the_way_out(self, host: str) -> bool:
+        """The last rule that judged a packet on ``host`` sat in OUTPUT or POSTROUTING."""
+        for step in reversed(self._steps):
+            if step.host == host and step.hook:
+                return step.hook in ("OUTPUT", "POSTROUTING")
+        return False
 
     def _error_packet(self, v: _Verdict, conn: _Conn, label: str) -> Packet:
         """The RST or ICMP error as it reaches the client (the rejected packet when there is none)."""
@@ -561,6 +633,8 @@ class ClusterSim(NodeDatapath):
     def _send_why(self, host: Host, pkt: Packet) -> str:
         c = self._conn
         what = c.label if c else "packet"
+        if pkt.proto == "icmp" and c is not None and c.proto == "icmp":
+            return f"{host.name} sends the ICMP {what}: {pkt.src} → {pkt.dst} (id {pkt.sport})."
         return f"{host.name} sends the {what}: {pkt.src}:{pkt.sport} → {pkt.dst}:{pkt.dport} ({pkt.proto})."
 
     def _in_iface(self, host: Host, from_host: Host, via_iface) -> str:

@@ -29,6 +29,8 @@ TCP_TIMEOUTS = {
     "CLOSE": 10,
 }
 UDP_TIMEOUT = 30
+#: net.netfilter.nf_conntrack_icmp_timeout
+ICMP_TIMEOUT = 30
 UDP_TIMEOUT_STREAM = 120
 
 Tuple4 = tuple[str, str, int, int]  # src, dst, sport, dport
@@ -51,10 +53,14 @@ class ConntrackEntry:
     @property
     def dnat(self) -> bool:
         """The reply's source is not the original destination: a DNAT happened."""
+        if self.proto == "icmp":  # an echo has no ports: the addresses alone tell
+            return self.reply[0] != self.orig[1]
         return (self.reply[0], self.reply[2]) != (self.orig[1], self.orig[3])
 
     @property
     def snat(self) -> bool:
+        if self.proto == "icmp":
+            return self.reply[1] != self.orig[0]
         return (self.reply[1], self.reply[3]) != (self.orig[0], self.orig[2])
 
     def status(self) -> tuple[str, ...]:
@@ -85,10 +91,11 @@ class ConntrackEntry:
         parts = [f"{self.proto:<8} {num} {max(self.timeout - 1, 0)}"]
         if self.state:
             parts.append(self.state)
-        parts.append(_tuple_text(self.orig))
+        icmp = self.proto == "icmp"
+        parts.append(_icmp_text(self.orig, 8) if icmp else _tuple_text(self.orig))
         if not self.seen_reply:
             parts.append("[UNREPLIED]")
-        parts.append(_tuple_text(self.reply))
+        parts.append(_icmp_text(self.reply, 0) if icmp else _tuple_text(self.reply))
         if self.assured:
             parts.append("[ASSURED]")
         parts.append(f"mark={self.mark} use=1")
@@ -125,11 +132,19 @@ def _tuple_text(t: Tuple4) -> str:
     return f"src={t[0]} dst={t[1]} sport={t[2]} dport={t[3]}"
 
 
+def _icmp_text(t: Tuple4, icmp_type: int) -> str:
+    # an ICMP echo's tuple: the addresses, the type (8 request, 0 reply) and the echo id,
+    # kept here in the sport slot (the dport slot stays 0)
+    return f"src={t[0]} dst={t[1]} type={icmp_type} code=0 id={t[2]}"
+
+
 def packet_tuple(p: Packet) -> Tuple4:
     return (p.src, p.dst, p.sport, p.dport)
 
 
-def invert(t: Tuple4) -> Tuple4:
+def invert(t: Tuple4, proto: str = "") -> Tuple4:
+    if proto == "icmp":  # an echo reply carries the request's id: (dst, src, id, 0)
+        return (t[1], t[0], t[2], t[3])
     return (t[1], t[0], t[3], t[2])
 
 
@@ -156,11 +171,13 @@ class ConntrackTable:
     def new(self, p: Packet, now: float) -> ConntrackEntry:
         """An unconfirmed entry for a packet that opens a connection."""
         t = packet_tuple(p)
-        e = ConntrackEntry(proto=p.proto, orig=t, reply=invert(t), created=now, id=self._next_id)
+        e = ConntrackEntry(proto=p.proto, orig=t, reply=invert(t, p.proto), created=now, id=self._next_id)
         self._next_id += 1
         if p.proto == "tcp":
             e.state = "SYN_SENT" if "SYN" in p.flags and "ACK" not in p.flags else "ESTABLISHED"
             e.timeout = TCP_TIMEOUTS[e.state]
+        elif p.proto == "icmp":
+            e.timeout = ICMP_TIMEOUT
         else:
             e.timeout = UDP_TIMEOUT
         return e
@@ -225,6 +242,8 @@ def update_entry(e: ConntrackEntry, p: Packet, direction: str) -> None:
         if not e.assured and old in ("SYN_RECV", "ESTABLISHED") and e.state == "ESTABLISHED":
             e.assured = True
         e.timeout = TCP_TIMEOUTS[e.state]
+    elif e.proto == "icmp":
+        e.timeout = ICMP_TIMEOUT
     elif e.proto == "udp":
         # A quick request/reply stays at the short timeout and is not ASSURED: the kernel
         # only calls a UDP flow a stream when it is still active after two seconds.

@@ -259,6 +259,29 @@ SESSIONS["clusterip-dig"] = ("clusterip", [
 ])
 DNS_SESSIONS = {"clusterip-dig"}
 
+#: ping through the datapath: pod and node addresses answer; a ClusterIP does not in
+#: iptables mode (no rule DNATs ICMP and the address is nobody's, so the echo request
+#: follows the default route to the router, which discards it); in nftables mode
+#: kube-proxy's cluster-ips-check chain rejects it
+_PING = [
+    ("client-b", "ping -c 1 10.244.1.5", "pipes"),
+    ("client-b", "ping -c 2 -i 0.2 -W 1 10.96.0.1", "pipes"),
+    ("node-b", "ping -c 1 192.168.1.10", "pipes"),
+    ("node-b", "ping -c 1 -W 1 10.96.0.1", "pipes"),
+    ("client-b", "ping -c 1 -W 1 10.244.1.99", "pipes"),
+    ("client-b", "ping -c 1 -q 10.244.1.5", "pipes"),
+    ("node-b", "ping -c 1 -W 1 10.96.0.99", "pipes"),
+    ("client-b", "ping -c 1 -W 1 10.96.0.99", "pipes"),
+    ("node-b", "ping -c 2 -i 0.2 -W 1 10.96.0.1 >/dev/null", "pipes"),
+    ("node-b", "conntrack -L -p icmp -s 10.244.2.7 -d 10.96.0.1", "pipes"),
+    ("node-b", "conntrack -L -p icmp -s 10.244.2.7 -d 10.244.1.5", "pipes"),
+    ("node-a", "conntrack -L -p icmp -s 192.168.1.11", "pipes"),
+]
+SESSIONS["clusterip-ping"] = ("clusterip", list(_PING))
+SESSIONS["clusterip-ping-nft"] = ("clusterip", list(_PING))
+#: sessions whose nodes run kube-proxy in nftables mode (the rules ``generate_nft`` writes)
+NFT_SESSIONS = {"clusterip-ping-nft"}
+
 
 def normalise(text: str) -> str:
     """Mask what differs between two runs of the same real command."""
@@ -282,6 +305,12 @@ def normalise(text: str) -> str:
     text = re.sub(r";; Query time: \d+ msec", ";; Query time: 0 msec", text)
     text = re.sub(r"DiG 9\.18\.[\w.~+-]+", "DiG 9.18", text)
     text = re.sub(r"\bid=\d+", "id=ID", text)
+    # ping: round-trip times and the run's duration
+    text = re.sub(r"time=\d+(?:\.\d+)? ms", "time=RTT ms", text)
+    text = re.sub(r"rtt min/avg/max/mdev = [\d./]+ ms", "rtt min/avg/max/mdev = RTT ms", text)
+    text = re.sub(r"(packet loss, time )\d+ms", r"\1Tms", text)
+    # an ICMP conntrack entry's seconds left (30 s, counting down while the session runs)
+    text = re.sub(r"^(icmp +1) \d+ ", r"\1 T ", text, flags=re.M)
     # connect() refused at once: curl's millisecond count depends on the machine's load
     text = re.sub(r"after \d{1,3} ms", "after 0 ms", text)  # (a busy machine: tens of ms)
     # the namespaces' eth0 is a veth (eth0@ifN) standing in for a node's NIC; MACs are random
@@ -293,7 +322,7 @@ def normalise(text: str) -> str:
 def _versions() -> dict[str, str]:
     out = {}
     for tool, argv in {"iptables": ["iptables", "-V"], "conntrack": ["conntrack", "-V"],
-                       "iproute2": ["ip", "-V"], "curl": ["curl", "-V"], "kernel": ["uname", "-r"]}.items():
+                       "iproute2": ["ip", "-V"], "curl": ["curl", "-V"], "ping": ["ping", "-V"], "kernel": ["uname", "-r"]}.items():
         try:
             r = subprocess.run(argv, capture_output=True, text=True, timeout=5)
             out[tool] = (r.stdout or r.stderr).splitlines()[0].strip()
@@ -347,7 +376,10 @@ def record(session: str) -> Path:
         def load_rules(self, node: str, text: str) -> None:  # the node's rules only: no TRACE rules
             ns = self.node_ns(node)
             self.tables[node] = tuple(x[1:].strip() for x in text.splitlines() if x.startswith("*"))
-            if text.strip():
+            if session in NFT_SESSIONS:
+                from kubeflow_tui.kubeproxy.nftables import generate_nft
+                kn._nsexec(ns, "nft", "-f", "-", input=generate_nft(self.scenario, node))
+            elif text.strip():
                 kn._ensure_nfacct(ns, text)
                 kn._nsexec(ns, "iptables-restore", input=text)
 
@@ -400,6 +432,8 @@ def record(session: str) -> Path:
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"{session}.json"
     doc = {"scenario": scenario_name, "recorded_with": _versions(), "commands": results}
+    if session in NFT_SESSIONS:
+        doc = {"scenario": scenario_name, "proxyMode": "nftables", **doc}
     path.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
     return path
 
