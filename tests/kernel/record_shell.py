@@ -273,9 +273,19 @@ _PING = [
     ("node-b", "ping -c 1 -W 1 10.96.0.99", "pipes"),
     ("client-b", "ping -c 1 -W 1 10.96.0.99", "pipes"),
     ("node-b", "ping -c 2 -i 0.2 -W 1 10.96.0.1 >/dev/null", "pipes"),
+    ("client-a", "ping -c 3 -i 0.2 10.244.1.5", "pipes"),
+    ("node-a", "ping -c 1 10.244.1.5", "pipes"),
+    ("node-a", "ping -c 1 192.168.1.10", "pipes"),
+    ("client-a", "ping -c 1 192.168.1.11 | grep ttl", "pipes"),
+    ("client-b", "ping -c 1 -W 1 10.96.0.1 | tail -2", "pipes"),
+    ("client-b", "ping -c 1", "pipes"),
+    ("client-b", "ping -c 0 10.244.1.5", "pipes"),
+    ("client-b", "ping -c x 10.244.1.5", "pipes"),
+    ("client-b", "ping -z 10.244.1.5", "pipes"),
     ("node-b", "conntrack -L -p icmp -s 10.244.2.7 -d 10.96.0.1", "pipes"),
     ("node-b", "conntrack -L -p icmp -s 10.244.2.7 -d 10.244.1.5", "pipes"),
     ("node-a", "conntrack -L -p icmp -s 192.168.1.11", "pipes"),
+    ("node-a", "conntrack -L -p icmp -s 10.244.1.7 -d 10.244.1.5", "pipes"),  # (-L lists in hash order: one entry)
 ]
 SESSIONS["clusterip-ping"] = ("clusterip", list(_PING))
 SESSIONS["clusterip-ping-nft"] = ("clusterip", list(_PING))
