@@ -69,3 +69,24 @@ def test_ping_unknown_name_and_unsupported_options():
 
 def test_ping_is_in_help():
     assert "ping" in _shell("node-a").run("help").stdout
+
+
+def test_traceroute_shows_the_nodes_then_stars_for_a_clusterip():
+    sh = _shell("client-b")
+    r = sh.run("traceroute -n -q 1 -m 3 10.96.0.1")
+    assert r.stdout.splitlines()[1:] == [" 1  10.244.2.1  " + r.stdout.splitlines()[1].split("  ")[2],
+                                         " 2  *", " 3  *"]
+    # the probe whose TTL ran out on node-b was never confirmed there: only the later ones are
+    lines = Shell(sh.sim, "node-b").run("conntrack -L -p udp -d 10.96.0.1").stdout.splitlines()
+    assert sorted(int(x.split("dport=")[1].split()[0]) for x in lines) == [33435, 33436]
+
+
+def test_traceroute_without_n_prints_names_and_three_probes():
+    r = _shell("client-b").run("traceroute -m 4 web")
+    first = r.stdout.splitlines()[0]
+    assert first == "traceroute to web (10.96.0.1), 4 hops max, 60 byte packets"
+    hop1 = r.stdout.splitlines()[1]
+    assert hop1.startswith(" 1  10.244.2.1 (10.244.2.1)  ") and hop1.count(" ms") == 3
+    assert r.stdout.splitlines()[2] == " 2  * * *"
+    r = _shell("client-b").run("traceroute -I 10.244.1.5")
+    assert r.exit_code == 2 and "traceroute -I is not simulated" in r.stderr

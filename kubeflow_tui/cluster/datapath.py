@@ -380,6 +380,15 @@ class NodeDatapath(NftDatapath):
                    f"Routing: {pkt.dst} is not local; forward it out of {out_iface}"
                    + (f" via {route.via}." if route.via else " (directly connected)."),
                    pkt, hook="PREROUTING")
+        if pkt.ttl <= 1:
+            # ip_forward: before the FORWARD hook, a packet with no hop left is dropped and
+            # the sender gets ICMP time exceeded (what traceroute counts on); the conntrack
+            # entry PREROUTING made is never confirmed
+            self._note(host.name, "drop", f"The packet's TTL is {pkt.ttl}: {host.name} may not forward it. "
+                       "The kernel drops it before the FORWARD hook and answers the sender with an ICMP "
+                       "time exceeded.", pkt)
+            return _Verdict("expired", host.name, pkt, f"its TTL ran out on {host.name}", "time-exceeded")
+        pkt = pkt.with_(ttl=pkt.ttl - 1)
         verdict, pkt, _, rej = self._walk(host, "FORWARD", pkt, in_iface, out_iface, entry, direction, untracked)
         if verdict != "ACCEPT":
             return self._stop(host, verdict, pkt, rej)

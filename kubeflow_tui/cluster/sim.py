@@ -226,6 +226,19 @@ class ClusterSim(NodeDatapath):
         self._payload = None
         return self.run(flow, proto="icmp")
 
+    def run_probe(self, source: str, dst_ip: str, dport: int, *, ttl: int, sport: int) -> Trace:
+        """One UDP probe with IP TTL ``ttl`` (the shell's traceroute): it ends as an ICMP time
+        exceeded from the host where its TTL ran out, an ICMP port unreachable from the host
+        it reached, or nothing."""
+        flow = Flow.model_validate({"name": "traceroute", "from": source, "to": f"{dst_ip}:{dport}",
+                                    "protocol": "UDP", "sourcePort": sport})
+        self._payload = None
+        self._ttl = ttl
+        try:
+            return self.run(flow)
+        finally:
+            self._ttl = 64
+
     def run(self, flow: Flow, *, endpoint: str | None = None, proto: str | None = None) -> Trace:
         src_host = self._source_host(flow.from_)
         if endpoint is not None and endpoint not in self.topology.hosts:
@@ -315,7 +328,7 @@ class ClusterSim(NodeDatapath):
             conn.packet_no, conn.label, conn.direction = no, label, direction
             self.now += 0.001
             if direction == "original":
-                pkt = Packet(src_ip, dst_ip, proto, sport, dport, flags=flags)
+                pkt = Packet(src_ip, dst_ip, proto, sport, dport, flags=flags, ttl=getattr(self, "_ttl", 64))
                 v = self._send(src, pkt)
                 if v.status != "delivered":
                     return self._fail(v, conn, no)
@@ -386,6 +399,8 @@ class ClusterSim(NodeDatapath):
 
     def _fail(self, v: _Verdict, conn: _Conn, no: int):
         """A packet of the connection ended on the way: say how, and what the client sees."""
+        if v.status == "expired":
+            return self._expired(v, conn)
         ending = {"rejected": "rejected", "dropped": "dropped", "unreachable": "unreachable"}[v.status]
         conn.ending = ending
         if conn.proto == "icmp":
@@ -481,6 +496,16 @@ class ClusterSim(NodeDatapath):
             text = f"{conn.client} cannot send: {what}; the call fails at once with {error_text(conn.error)}."
         self._note(conn.client, "socket-error", text, pkt, error=conn.error, label=label or conn.label,
                    direction="reply" if label else conn.direction)
+        return OUTCOME_OF_ENDING[conn.ending], text, conn
+
+    def _expired(self, v: _Verdict, conn: _Conn):
+        """A probe whose TTL ran out on a router: the ICMP time exceeded it sends back.  A
+        socket hears of it only as a soft error (traceroute reads it with IP_RECVERR)."""
+        conn.ending, conn.error = "unreachable", ""
+        pkt = self._error_packet(v, conn, "ICMP time exceeded")
+        text = (f"The {conn.label}'s TTL ran out on {v.host}, which answers with an ICMP time exceeded from "
+                f"{pkt.src}; it reaches {conn.client} (traceroute prints that address as this hop).")
+        self._note(conn.client, "socket-error", text, pkt, label="ICMP time exceeded", direction="reply")
         return OUTCOME_OF_ENDING[conn.ending], text, conn
 
     def _stopped_on_the_way_out(self, host: str) -> bool:
@@ -626,6 +651,11 @@ class ClusterSim(NodeDatapath):
             if route is None:
                 self._note(host.name, "drop", f"{host.name} has no route to {pkt.dst}.", pkt)
                 return _Verdict("dropped", host.name, pkt, f"{host.name} has no route")
+            if pkt.ttl <= 1:  # ip_forward: no hop left
+                self._note(host.name, "drop", f"The packet's TTL is {pkt.ttl}: {host.name} drops it and answers "
+                           "the sender with an ICMP time exceeded.", pkt)
+                return _Verdict("expired", host.name, pkt, f"its TTL ran out on {host.name}", "time-exceeded")
+            pkt = pkt.with_(ttl=pkt.ttl - 1)
             self._note(host.name, "route", f"{host.name} forwards the packet for {pkt.dst} via {route.via or 'the link'} on {route.dev}.", pkt)
             out_iface, next_hop = route.dev, route.via or pkt.dst
         return _Verdict("dropped", host.name, pkt, "too many hops")

@@ -289,8 +289,30 @@ _PING = [
 ]
 SESSIONS["clusterip-ping"] = ("clusterip", list(_PING))
 SESSIONS["clusterip-ping-nft"] = ("clusterip", list(_PING))
+#: traceroute (Debian traceroute 2.1): UDP probes to port 33434 and up, TTL 1, 2, ...; each
+#: node that routes a probe whose TTL runs out answers with ICMP time exceeded; numeric
+#: only (-n), so no name is ever looked up outside the namespaces
+_TRACEROUTE = [
+    ("client-b", "traceroute -n -q 1 -w 1 -m 5 10.244.1.5", "pipes"),
+    ("client-b", "traceroute -n -w 1 -m 5 10.244.1.5", "pipes"),
+    ("client-b", "traceroute -n -q 1 -w 1 -m 4 10.96.0.1", "pipes"),
+    ("node-b", "traceroute -n -q 1 -w 1 -m 3 10.244.1.5", "pipes"),
+    ("node-b", "traceroute -n -q 1 -w 1 -m 3 192.168.1.10", "pipes"),
+    ("client-a", "traceroute -n -q 1 -w 1 -m 3 10.244.1.5", "pipes"),
+    ("client-b", "traceroute -n -q 1 -w 1 -m 3 10.244.1.99", "pipes"),
+    ("client-b", "traceroute -n -Y 10.244.1.5", "pipes"),
+    ("client-b", "traceroute -q 11 10.244.1.5", "pipes"),
+    ("client-b", "traceroute -m x 10.244.1.5", "pipes"),
+]
+SESSIONS["clusterip-traceroute"] = ("clusterip", list(_TRACEROUTE))
+SESSIONS["clusterip-traceroute-nft"] = ("clusterip", list(_TRACEROUTE))
+#: seconds to wait before each line: a router sends a host at most about one ICMP error a
+#: second after a burst of six (net.ipv4.icmp_ratelimit=1000 ms, a token bucket per
+#: destination; time exceeded and unreachable are in icmp_ratemask), so back-to-back
+#: traceroutes would show a '*' where the simulator, which keeps no clock, shows the hop
+PAUSE = {"clusterip-traceroute": 2.0, "clusterip-traceroute-nft": 2.0}
 #: sessions whose nodes run kube-proxy in nftables mode (the rules ``generate_nft`` writes)
-NFT_SESSIONS = {"clusterip-ping-nft"}
+NFT_SESSIONS = {"clusterip-ping-nft", "clusterip-traceroute-nft"}
 
 
 def normalise(text: str) -> str:
@@ -319,6 +341,8 @@ def normalise(text: str) -> str:
     text = re.sub(r"time=\d+(?:\.\d+)? ms", "time=RTT ms", text)
     text = re.sub(r"rtt min/avg/max/mdev = [\d./]+ ms", "rtt min/avg/max/mdev = RTT ms", text)
     text = re.sub(r"(packet loss, time )\d+ms", r"\1Tms", text)
+    # traceroute: each probe's round-trip time on a hop line (" 2  192.168.1.10  0.063 ms ...")
+    text = re.sub(r"^( ?\d+  .*)$", lambda m: re.sub(r"\d+\.\d{3} ms", "RTT ms", m.group(1)), text, flags=re.M)
     # an ICMP conntrack entry's seconds left (30 s, counting down while the session runs)
     text = re.sub(r"^(icmp +1) \d+ ", r"\1 T ", text, flags=re.M)
     # connect() refused at once: curl's millisecond count depends on the machine's load
@@ -332,7 +356,7 @@ def normalise(text: str) -> str:
 def _versions() -> dict[str, str]:
     out = {}
     for tool, argv in {"iptables": ["iptables", "-V"], "conntrack": ["conntrack", "-V"],
-                       "iproute2": ["ip", "-V"], "curl": ["curl", "-V"], "ping": ["ping", "-V"], "kernel": ["uname", "-r"]}.items():
+                       "iproute2": ["ip", "-V"], "curl": ["curl", "-V"], "ping": ["ping", "-V"], "traceroute": ["traceroute", "-V"], "kernel": ["uname", "-r"]}.items():
         try:
             r = subprocess.run(argv, capture_output=True, text=True, timeout=5)
             out[tool] = (r.stdout or r.stderr).splitlines()[0].strip()
@@ -427,6 +451,9 @@ def record(session: str) -> Path:
                                                "options ndots:5\n")
                 dns_dirs.append(d)
         for host, line, mode, *sim_line in lines:
+            if PAUSE.get(session):
+                import time
+                time.sleep(PAUSE[session])
             ns = kc.ns.get(f"node:{host}") or kc.ns.get(f"pod:{host}") or kc.ns[f"client:{host}"]
             real = re.sub(r"\{ns:([^}]+)\}", lambda m: kc.ns.get(f"pod:{m.group(1)}") or kc.ns[f"node:{m.group(1)}"],
                           line)

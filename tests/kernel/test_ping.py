@@ -147,3 +147,48 @@ def test_ping_agrees_with_the_kernel_iptables(iptables_cluster: KernelCluster, s
 @pytest.mark.parametrize("src,dst", PINGS, ids=[f"{s}-{d}" for s, d in PINGS])
 def test_ping_agrees_with_the_kernel_nftables(nft_cluster: KernelCluster, src: str, dst: str):
     assert _compare(nft_cluster, "nftables", src, dst) == []
+
+
+TRACEROUTES = [("client-b", "10.96.0.1", 3), ("client-b", "10.244.1.5", 5), ("node-b", "10.244.1.5", 4),
+               ("client-a", "10.96.0.1", 2)]
+_SPORT = re.compile(r"\b(sport|dport)=(\d+)")
+
+
+def _udp_entries(text: str, client_sports: bool = True) -> list[str]:
+    """conntrack -L lines, one word per field, the probes' source ports masked (the kernel
+    picks them); sorted (-L lists in hash order)."""
+    out = []
+    for line in text.splitlines():
+        if not line.startswith("udp"):
+            continue
+        words = line.split()
+        words = [w for i, w in enumerate(words) if i != 2]  # the seconds left
+        masked = " ".join(words)
+        masked = re.sub(r"sport=\d+ dport=(\d+)( \[UNREPLIED\])? src=(\S+) dst=(\S+) sport=\1 dport=\d+",
+                        r"sport=S dport=\1\2 src=\3 dst=\4 sport=\1 dport=S", masked)
+        out.append(masked)
+    return sorted(out)
+
+
+@pytest.mark.parametrize("mode", ["iptables", "nftables"])
+@pytest.mark.parametrize("src,dst,max_ttl", TRACEROUTES, ids=[f"{s}-{d}" for s, d, _ in TRACEROUTES])
+def test_traceroute_agrees_with_the_kernel(request, mode: str, src: str, dst: str, max_ttl: int):
+    """The hops traceroute prints and the conntrack entries its probes leave on each node (a
+    probe whose TTL ran out on a node was never confirmed there)."""
+    from kubeflow_tui.shell import Shell
+
+    kc = request.getfixturevalue("iptables_cluster" if mode == "iptables" else "nft_cluster")
+    kc.reset()
+    ns = kc.ns.get(f"pod:{src}") or kc.ns[f"node:{src}"]
+    line = f"traceroute -n -q 1 -w 1 -m {max_ttl} {dst}"
+    import time
+    time.sleep(2)  # the ICMP error rate limit (record_shell.PAUSE)
+    real = _nsexec(ns, *line.split(), check=False)
+    sim = ClusterSim(SCENARIO, proxy_mode=mode)
+    got = Shell(sim, src).run(line).stdout
+    hops = re.compile(r"\d+\.\d{3} ms")
+    assert hops.sub("RTT", got) == hops.sub("RTT", real)
+    for node in kc.nodes:
+        want = _udp_entries(_nsexec(kc.node_ns(node), "conntrack", "-L", "-p", "udp", check=False))
+        have = _udp_entries("\n".join(e.line() for e in sim.conntrack(node).entries))
+        assert have == want, node
