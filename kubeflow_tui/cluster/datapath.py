@@ -15,17 +15,20 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..netfilter.conntrack import ConntrackEntry, ConntrackTable, update_entry
 from ..netfilter.eval import EvalContext, Evaluator, Hit, RecentList
-from ..netfilter.nft import NftTable
-from ..netfilter.nft_eval import NftEvaluator
 from ..netfilter.packet import Packet
 from ..netfilter.rules import Rule, Ruleset
 from ..trace import ConntrackView, PacketView, Step
 from .narrate import why_hit
 from .nft_datapath import NAT_DST_PRIORITY, NftDatapath, hook_order, order_priority
 from .topology import Host, Route
+
+if TYPE_CHECKING:  # (nodes in iptables mode never load the nftables half)
+    from ..netfilter.nft import NftTable
+    from ..netfilter.nft_eval import NftEvaluator
 
 TABLE_ORDER = {
     "PREROUTING": ("raw", "mangle", "nat"),

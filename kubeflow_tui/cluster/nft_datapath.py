@@ -9,10 +9,14 @@ for a map look-up, the key and the element that matched.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..netfilter.conntrack import ConntrackEntry
-from ..netfilter.nft_eval import NftContext, NftHit
 from ..netfilter.packet import Packet
 from .topology import Host
+
+if TYPE_CHECKING:  # (loaded with the first nftables node)
+    from ..netfilter.nft_eval import NftHit
 
 #: iptables' tables as base chains: their priority at each hook (NF_IP_PRI_*)
 IPTABLES_PRIORITY = {
@@ -131,6 +135,8 @@ class NftDatapath:
         """Run one nftables base chain; returns (VERDICT, packet, nat or None, reject_with)."""
         st = self.nodes[host.name]
         state, status = self._nft_ct(entry, direction, untracked)
+        from ..netfilter.nft_eval import NftContext
+
         ctx = NftContext(
             hook=hook.lower(), local_addrs=host.local_addrs, ct_state=state, ct_status=status, now=self.now,
             dynamic=st.nft_dynamic, numgen=self._nft_numgen(host),
@@ -182,6 +188,8 @@ class NftDatapath:
             pkt = pkt.with_(src=ip, sport=port)
             entry.reply = (entry.reply[0], pkt.src, entry.reply[2], pkt.sport)
             target = ip
+        from ..netfilter.nft_eval import NftHit
+
         shown = NftHit(hit.kind, hit.table, hit.chain, hit.handle, hit.rule, pkt, target)
         self._note(host.name, hit.kind, why_nft(shown, before), pkt, hook=hook, table=hit.table, chain=hit.chain,
                    rule_index=hit.handle, rule=hit.rule, changed=pkt.changed_fields(before), target=kind,

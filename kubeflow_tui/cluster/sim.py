@@ -12,16 +12,19 @@ from __future__ import annotations
 import ipaddress
 import random
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..netfilter.conntrack import ConntrackTable
 from ..netfilter.eval import Evaluator
 from ..netfilter.packet import Packet
 from ..netfilter.rules import Ruleset
-from ..scenario.models import Flow, Scenario
 from ..trace import OUTCOME_OF_ENDING, Step, Trace, error_text
 from .counters import Counters, Payload
 from .datapath import NodeDatapath, NodeState, _Verdict
 from .topology import Host, Route, Topology, build_topology
+
+if TYPE_CHECKING:  # (pydantic's models load only when a scenario is: `trace --iptables-save` needs none)
+    from ..scenario.models import Flow, Scenario
 
 MAX_HOPS = 16
 
@@ -207,7 +210,7 @@ class ClusterSim(NodeDatapath):
         """Run a connection that no flow names (the shell's curl and nc): ``to`` is IP:PORT.
         ``payload``: trace -> (request bytes, response bytes), for the byte counters."""
         self._adhoc_port = getattr(self, "_adhoc_port", 41000) + 1
-        flow = Flow.model_validate({
+        flow = _flow({
             "name": "adhoc", "from": source, "to": to, "protocol": protocol.upper(),
             "sourcePort": source_port or self._adhoc_port,
         })
@@ -221,7 +224,7 @@ class ClusterSim(NodeDatapath):
         """One ICMP echo request from ``source`` to ``dst_ip`` and its echo reply, if any
         (the shell's ping).  ``ident`` is the echo id; conntrack keys the exchange on it, so
         the probes of one ping share an entry."""
-        flow = Flow.model_validate({"name": "ping", "from": source, "to": f"{dst_ip}:1"})
+        flow = _flow({"name": "ping", "from": source, "to": f"{dst_ip}:1"})
         flow = flow.model_copy(update={"sourcePort": ident})  # any 16-bit id, not a port
         self._payload = None
         return self.run(flow, proto="icmp")
@@ -230,7 +233,7 @@ class ClusterSim(NodeDatapath):
         """One UDP probe with IP TTL ``ttl`` (the shell's traceroute): it ends as an ICMP time
         exceeded from the host where its TTL ran out, an ICMP port unreachable from the host
         it reached, or nothing."""
-        flow = Flow.model_validate({"name": "traceroute", "from": source, "to": f"{dst_ip}:{dport}",
+        flow = _flow({"name": "traceroute", "from": source, "to": f"{dst_ip}:{dport}",
                                     "protocol": "UDP", "sourcePort": sport})
         self._payload = None
         self._ttl = ttl
@@ -673,6 +676,13 @@ class ClusterSim(NodeDatapath):
                 if i.peer == from_host.name:
                     return i.name
         return "eth0"
+
+
+def _flow(data: dict) -> "Flow":
+    """A flow the shell or a tool asks for (not one of the scenario's)."""
+    from ..scenario.models import Flow
+
+    return Flow.model_validate(data)
 
 
 def _fails(tcp: bool, errno_name: str) -> str:
