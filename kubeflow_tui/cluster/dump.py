@@ -47,7 +47,7 @@ class DumpSim(ClusterSim):
         self._steps = []
         self._conn = _Conn("client", proto, (src, sport, dst, dport), label="first packet")
         host = self.topology.hosts["node"]
-        flags = ("SYN",) if proto == "tcp" else ()
+        flags = ("SYN",) if proto == "tcp" else ("INIT",) if proto == "sctp" else ()
         pkt = Packet(src, dst, proto, sport, dport, flags=flags)
         if local:
             v = self._node_output(host, pkt)

@@ -320,6 +320,21 @@ class ClusterSim(NodeDatapath):
                 ("reply", ("FIN", "ACK"), "FIN-ACK"),
                 ("original", ("ACK",), "last ACK"),
             ]
+        elif proto == "sctp":
+            # an association: the four-way handshake, one message each way (a SACK rides
+            # with the answer; conntrack ignores DATA and SACK), and the three-way shutdown;
+            # a packet's flags are its chunk types
+            script = [
+                ("original", ("INIT",), "INIT"),
+                ("reply", ("INIT_ACK",), "INIT ACK"),
+                ("original", ("COOKIE_ECHO",), "COOKIE ECHO"),
+                ("reply", ("COOKIE_ACK",), "COOKIE ACK"),
+                ("original", ("DATA",), "request"),
+                ("reply", ("SACK", "DATA"), "response"),
+                ("original", ("SHUTDOWN",), "SHUTDOWN"),
+                ("reply", ("SHUTDOWN_ACK",), "SHUTDOWN ACK"),
+                ("original", ("SHUTDOWN_COMPLETE",), "SHUTDOWN COMPLETE"),
+            ]
         elif proto == "icmp":
             script = [("original", (), "echo request"), ("reply", (), "echo reply")]
         else:
@@ -408,6 +423,8 @@ class ClusterSim(NodeDatapath):
         conn.ending = ending
         if conn.proto == "icmp":
             return self._echo_failed(v, conn)
+        if conn.proto == "sctp":
+            return self._association_failed(v, conn)
         tcp = conn.proto == "tcp"
         if conn.direction == "reply":
             # the error (if any) goes back to the server, which sent the packet
@@ -511,6 +528,25 @@ class ClusterSim(NodeDatapath):
         self._note(conn.client, "socket-error", text, pkt, label="ICMP time exceeded", direction="reply")
         return OUTCOME_OF_ENDING[conn.ending], text, conn
 
+    def _association_failed(self, v: _Verdict, conn: _Conn):
+        """A chunk of an SCTP association ended on the way.  An ICMP error is only a soft
+        error to SCTP (sctp_v4_err keeps it in sk_err_soft unless IP_RECVERR is set): the
+        association retransmits (an INIT up to max_init_retransmits, 8) and then gives up."""
+        conn.error = "ETIMEDOUT"
+        what = {"rejected": f"rejected on {v.host} ({v.detail})", "dropped": f"dropped on {v.host} ({v.detail})",
+                "unreachable": f"undeliverable: {v.detail}"}[v.status]
+        text = (f"The {conn.label} was {what}. SCTP takes an ICMP error only as a hint: {conn.client}'s "
+                f"association retransmits, then gives up: {error_text(conn.error)}.")
+        if v.status == "dropped" or conn.direction == "reply" or v.error_kind == "":
+            self._note(conn.client, "timeout", text, v.packet, error=conn.error)
+        else:
+            label = ("ICMP host unreachable" if v.error_kind == "host-unreachable" else
+                     "ICMP net unreachable" if v.error_kind == "net-unreachable" else
+                     REJECT_WITH.get(v.error_kind, REJECT_WITH["icmp-port-unreachable"])[0])
+            self._note(conn.client, "socket-error", text, self._error_packet(v, conn, label), error=conn.error,
+                       label=label, direction="reply")
+        return OUTCOME_OF_ENDING[conn.ending], text, conn
+
     def _stopped_on_the_way_out(self, host: str) -> bool:
         """The last rule that judged a packet on ``host`` sat in OUTPUT or POSTROUTING."""
         for step in reversed(self._steps):
@@ -538,7 +574,11 @@ class ClusterSim(NodeDatapath):
 
     def _refused_by_server(self, host: Host, pkt: Packet, conn: _Conn):
         conn.ending = "rejected"
-        if pkt.proto == "tcp":
+        if pkt.proto == "sctp":
+            why = (f"Nothing listens on sctp port {pkt.dport} in {host.name}: its SCTP answers the INIT, "
+                   "an out-of-the-blue packet, with an ABORT (RFC 9260 8.4), and the client sees "
+                   "'connection refused'.")
+        elif pkt.proto == "tcp":
             why = (f"Nothing listens on {pkt.proto} port {pkt.dport} in {host.name}: its kernel answers "
                    "with a TCP RST, and the client sees 'connection refused'.")
         else:
@@ -546,21 +586,23 @@ class ClusterSim(NodeDatapath):
                    "port unreachable.")
         self._note(host.name, "reject", why, pkt)
         client_ip, sport, dst_ip, dport = conn.client_tuple
-        if pkt.proto == "tcp":
-            conn.packet_no, conn.label, conn.direction = conn.packet_no + 1, "RST", "reply"
-            rst = Packet(pkt.dst, pkt.src, "tcp", pkt.dport, pkt.sport, flags=("RST", "ACK"))
+        if pkt.proto in ("tcp", "sctp"):
+            label = "RST" if pkt.proto == "tcp" else "ABORT"
+            conn.packet_no, conn.label, conn.direction = conn.packet_no + 1, label, "reply"
+            rst = Packet(pkt.dst, pkt.src, pkt.proto, pkt.dport, pkt.sport,
+                         flags=("RST", "ACK") if pkt.proto == "tcp" else ("ABORT",))
             v = self._send(host, rst, reply=True)
             if v.status != "delivered":
                 return self._fail(v, conn, conn.packet_no)
             conn.client_saw = f"{v.packet.src}:{v.packet.sport}"
-            label, arrived = "RST", v.packet
+            arrived = v.packet
         else:
             # the entry was confirmed on the way in, so the ICMP error is RELATED to it and
             # conntrack gives its outer source back the address the client asked for
             label, arrived = "ICMP port unreachable", Packet(dst_ip, client_ip, "icmp")
         conn.error = "ECONNREFUSED"
         self._note(conn.client, "socket-error",
-                   f"The {label} from {host.name} reaches {conn.client}, {_fails(pkt.proto == 'tcp', conn.error)}",
+                   f"The {label} from {host.name} reaches {conn.client}, {_fails(pkt.proto != 'udp', conn.error)}",
                    arrived, error=conn.error, label=label, direction="reply")
         return ("refused", f"{conn.client} got {error_text(conn.error)}: {label} from {host.name}, where "
                 f"nothing listens on port {pkt.dport}.", conn)

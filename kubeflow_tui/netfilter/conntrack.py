@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from .packet import Packet
 
-PROTO_NUMBERS = {"tcp": 6, "udp": 17, "icmp": 1}
+PROTO_NUMBERS = {"tcp": 6, "udp": 17, "icmp": 1, "sctp": 132}
 
 #: Kernel defaults (net.netfilter.nf_conntrack_*_timeout), read on this kind of machine.
 TCP_TIMEOUTS = {
@@ -32,6 +32,66 @@ UDP_TIMEOUT = 30
 #: net.netfilter.nf_conntrack_icmp_timeout
 ICMP_TIMEOUT = 30
 UDP_TIMEOUT_STREAM = 120
+
+#: nf_conntrack_proto_sctp's timeouts (net.netfilter.nf_conntrack_sctp_timeout_*)
+SCTP_TIMEOUTS = {
+    "CLOSED": 10,
+    "COOKIE_WAIT": 3,
+    "COOKIE_ECHOED": 3,
+    "ESTABLISHED": 210,
+    "SHUTDOWN_SENT": 3,
+    "SHUTDOWN_RECD": 3,
+    "SHUTDOWN_ACK_SENT": 3,
+    "HEARTBEAT_SENT": 30,
+}
+_SCTP_STATES = ("NONE", "CLOSED", "COOKIE_WAIT", "COOKIE_ECHOED", "ESTABLISHED", "SHUTDOWN_SENT",
+                "SHUTDOWN_RECD", "SHUTDOWN_ACK_SENT", "HEARTBEAT_SENT")
+#: nf_conntrack_proto_sctp's sctp_conntracks[direction][chunk] (columns in _SCTP_STATES'
+#: order; "IV": invalid); chunks it does not list (DATA, SACK ...) leave the state alone
+_S = {"NO": "NONE", "CL": "CLOSED", "CW": "COOKIE_WAIT", "CE": "COOKIE_ECHOED", "ES": "ESTABLISHED",
+      "SS": "SHUTDOWN_SENT", "SR": "SHUTDOWN_RECD", "SA": "SHUTDOWN_ACK_SENT", "HS": "HEARTBEAT_SENT",
+      "IV": ""}
+_SCTP_TABLE = {
+    "ORIGINAL": {
+        "INIT": "CL CL CW CE ES CL CL SA CW",
+        "INIT_ACK": "CL CL CW CE ES SS SR SA CL",
+        "ABORT": "CL CL CL CL CL CL CL CL CL",
+        "SHUTDOWN": "CL CL CW CE SS SS SR SA CL",
+        "SHUTDOWN_ACK": "SA CL CW CE ES SA SA SA SA",
+        "ERROR": "CL CL CW CE ES SS SR SA CL",
+        "COOKIE_ECHO": "CL CL CE CE ES SS SR SA CL",
+        "COOKIE_ACK": "CL CL CW ES ES SS SR SA CL",
+        "SHUTDOWN_COMPLETE": "CL CL CW CE ES SS SR CL CL",
+        "HEARTBEAT": "HS CL CW CE ES SS SR SA HS",
+        "HEARTBEAT_ACK": "CL CL CW CE ES SS SR SA HS",
+    },
+    "REPLY": {
+        "INIT": "IV CL CW CE ES SS SR SA IV",
+        "INIT_ACK": "IV CW CW CE ES SS SR SA IV",
+        "ABORT": "IV CL CL CL CL CL CL CL IV",
+        "SHUTDOWN": "IV CL CW CE SR SS SR SA IV",
+        "SHUTDOWN_ACK": "IV CL CW CE ES SA SA SA IV",
+        "ERROR": "IV CL CW CL ES SS SR SA IV",
+        "COOKIE_ECHO": "IV CL CE CE ES SS SR SA IV",
+        "COOKIE_ACK": "IV CL CW ES ES SS SR SA IV",
+        "SHUTDOWN_COMPLETE": "IV CL CW CE ES SS SR CL IV",
+        "HEARTBEAT": "IV CL CW CE ES SS SR SA HS",
+        "HEARTBEAT_ACK": "IV CL CW CE ES SS SR SA ES",
+    },
+}
+
+
+def sctp_next_state(state: str, direction: str, chunks: tuple[str, ...]) -> str:
+    """The association's state after a packet's chunks ("" = NONE before the first)."""
+    for chunk in chunks:
+        row = _SCTP_TABLE[direction].get(chunk)
+        if row is None:
+            continue
+        nxt = _S[row.split()[_SCTP_STATES.index(state or "NONE")]]
+        if nxt:
+            state = nxt
+    return state
+
 
 Tuple4 = tuple[str, str, int, int]  # src, dst, sport, dport
 
@@ -176,6 +236,9 @@ class ConntrackTable:
         if p.proto == "tcp":
             e.state = "SYN_SENT" if "SYN" in p.flags and "ACK" not in p.flags else "ESTABLISHED"
             e.timeout = TCP_TIMEOUTS[e.state]
+        elif p.proto == "sctp":
+            e.state = sctp_next_state("", "ORIGINAL", p.flags) or "CLOSED"  # an INIT: NONE -> CLOSED
+            e.timeout = SCTP_TIMEOUTS[e.state]
         elif p.proto == "icmp":
             e.timeout = ICMP_TIMEOUT
         else:
@@ -244,6 +307,11 @@ def update_entry(e: ConntrackEntry, p: Packet, direction: str) -> None:
         e.timeout = TCP_TIMEOUTS[e.state]
     elif e.proto == "icmp":
         e.timeout = ICMP_TIMEOUT
+    elif e.proto == "sctp":
+        e.state = sctp_next_state(e.state, direction, p.flags)
+        if e.state == "ESTABLISHED":
+            e.assured = True  # set on the way into ESTABLISHED (COOKIE_ACK)
+        e.timeout = SCTP_TIMEOUTS[e.state]
     elif e.proto == "udp":
         # A quick request/reply stays at the short timeout and is not ASSURED: the kernel
         # only calls a UDP flow a stream when it is still active after two seconds.
