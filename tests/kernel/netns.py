@@ -655,7 +655,7 @@ class KernelCluster:
         if "raw" not in tables:
             trace += [":PREROUTING ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]"]
         for chain in ("PREROUTING", "OUTPUT"):
-            for proto in ("tcp", "udp", "icmp"):
+            for proto in ("tcp", "udp", "icmp", "sctp"):
                 trace.append(f"-A {chain} -p {proto} -j TRACE")
         trace.append("COMMIT")
         trace_text = "\n".join(trace) + "\n"
