@@ -426,6 +426,17 @@ class ClusterSim(NodeDatapath):
         if conn.proto == "sctp":
             return self._association_failed(v, conn)
         tcp = conn.proto == "tcp"
+        if (not tcp and conn.direction == "original" and v.status in ("rejected", "dropped")
+                and v.host == conn.client and self._stopped_on_the_way_out(v.host)):
+            # ip_local_out: a DROP or REJECT in the sender's own OUTPUT/POSTROUTING hook
+            # (REJECT sends its ICMP error, then drops) fails the sending call itself: the
+            # UDP send() returns EPERM before any error could come back
+            conn.error = "EPERM"
+            text = (f"{v.host} {'rejected' if v.status == 'rejected' else 'dropped'} its own {conn.label} on the "
+                    f"way out ({v.detail}): the packet never leaves, and send() fails at once with "
+                    f"{error_text(conn.error)}.")
+            self._note(conn.client, "socket-error", text, v.packet, error=conn.error, label=conn.label)
+            return OUTCOME_OF_ENDING[ending], text, conn
         if conn.direction == "reply":
             # the error (if any) goes back to the server, which sent the packet
             conn.error = "ETIMEDOUT" if tcp else ""
