@@ -392,6 +392,15 @@ class NodeDatapath(NftDatapath):
                        "time exceeded.", pkt)
             return _Verdict("expired", host.name, pkt, f"its TTL ran out on {host.name}", "time-exceeded")
         pkt = pkt.with_(ttl=pkt.ttl - 1)
+        self._redirected = None
+        iface = host.iface(out_iface) if route.via and in_iface == out_iface else None
+        if iface is not None and ipaddress.ip_address(pkt.src) in ipaddress.ip_network(
+                f"{iface.address}/{iface.prefix}", strict=False):
+            # __mkroute_input: in and out on the same interface, the sender on its link: the
+            # kernel sends the sender an ICMP redirect (to the gateway) before FORWARD, and that
+            # stamps the sender's inet_peer, whose token bucket also rate-limits the ICMP errors
+            # sent to it (see ClusterSim._rate_limited)
+            self._redirected = (host.name, pkt.src)
         verdict, pkt, _, rej = self._walk(host, "FORWARD", pkt, in_iface, out_iface, entry, direction, untracked)
         if verdict != "ACCEPT":
             return self._stop(host, verdict, pkt, rej)

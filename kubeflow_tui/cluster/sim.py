@@ -452,6 +452,17 @@ class ClusterSim(NodeDatapath):
                        else "; the client gives up waiting."))
             self._note(conn.client, "timeout", text, v.packet, error=conn.error)
             return "timeout", text, conn
+        if v.status == "rejected" and self._rate_limited(v):
+            conn.ending = "dropped"
+            conn.error = "ETIMEDOUT" if tcp else ""
+            text = (f"The REJECT rule on {v.host} would answer with an ICMP error, but {v.host} has just sent "
+                    f"{v.packet.src} an ICMP redirect (the {conn.label} came in and would leave through the same "
+                    f"interface), which restarts the ICMP rate limit it keeps per destination host "
+                    f"(net.ipv4.icmp_ratelimit, 1 s): the error is suppressed (IcmpOutRateLimitHost). "
+                    f"{conn.client} hears nothing" + (f"; its TCP retransmits, then gives up: {error_text(conn.error)}."
+                                                      if tcp else " and gives up waiting."))
+            self._note(conn.client, "timeout", text, v.packet, error=conn.error)
+            return "timeout", text, conn
         if v.status == "rejected":
             label, errno_name, hard = REJECT_WITH.get(v.error_kind, REJECT_WITH["icmp-port-unreachable"])
             what = f"the REJECT rule on {v.host} answers the {conn.label} with an {label}"
@@ -557,6 +568,26 @@ class ClusterSim(NodeDatapath):
             self._note(conn.client, "socket-error", text, self._error_packet(v, conn, label), error=conn.error,
                        label=label, direction="reply")
         return OUTCOME_OF_ENDING[conn.ending], text, conn
+
+    def _rate_limited(self, v: _Verdict) -> bool:
+        """A REJECT in FORWARD right after the node sent the packet's sender an ICMP redirect.
+        ip_rt_send_redirect sets the sender's inet_peer rate_last to now (and, after 20 s of
+        silence, its tokens to 0); icmpv4_xrlim_allow then finds no token for an error to the
+        same host (types 3, 4, 11, 12 are in icmp_ratemask; a redirect is not).  Every
+        retransmission triggers the redirect logic again (rate_last refreshed even once it
+        stops sending them), so the error never gets through.  Seen in namespaces: a vip
+        balancer hands a UDP datagram for a Service with no endpoints to a node whose route
+        for the LB IP is its default route on the same eth0; nstat: IcmpOutRedirects 1,
+        IcmpOutRateLimitHost 1, and the client hears nothing."""
+        red = getattr(self, "_redirected", None)
+        return (red is not None and red[0] == v.host and v.packet is not None and red[1] == v.packet.src
+                and self._last_hook(v.host) == "FORWARD")
+
+    def _last_hook(self, host: str) -> str:
+        for step in reversed(self._steps):
+            if step.host == host and step.hook:
+                return step.hook
+        return ""
 
     def _stopped_on_the_way_out(self, host: str) -> bool:
         """The last rule that judged a packet on ``host`` sat in OUTPUT or POSTROUTING."""

@@ -11,7 +11,8 @@ their own address) and from an external client.
 Cases whose kernel/simulator disagreement is known and open (issue 13 (b)-(c)) are not
 generated, each for its stated reason, so that a failure here is a new disagreement:
 
-* (b)/(c) a balancer in front of a Service with no ready endpoint, or a proxy balancer sending
+* (b) a balancer in front of a Service with no ready endpoint ((c), the vip case, is modelled and
+  checked in test_redirect_ratelimit.py, but not generated: it would change every seed), or a proxy balancer sending
   an ``externalTrafficPolicy: Local`` Service to a node without a local endpoint;
 * a node calling an LB IP without a balancer route (ARP for a router that does not exist).
 """
