@@ -232,6 +232,7 @@ class NodeDatapath(NftDatapath):
             return None, "", False, ""
         if entry is None:
             if st.conntrack.full:
+                st.conntrack.dropped += 1
                 return None, "", False, "nf_conntrack: table full, dropping packet"
             entry = st.conntrack.new(pkt, self.now)
             self._note(host.name, "conntrack-new",

@@ -215,6 +215,10 @@ class ConntrackTable:
     entries: list[ConntrackEntry] = field(default_factory=list)
     max_entries: int = 262144
     _next_id: int = 1
+    #: nf_conntrack_in's "Too stressed to deal": packets dropped because no entry could be
+    #: allocated (the table full and early_drop found no unassured entry to evict); the
+    #: kernel counts them per CPU as ``drop`` (``conntrack -S``)
+    dropped: int = 0
 
     def lookup(self, p: Packet) -> tuple[ConntrackEntry | None, str]:
         """Find the entry a packet belongs to: (entry, "ORIGINAL" | "REPLY")."""
