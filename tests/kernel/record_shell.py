@@ -88,6 +88,7 @@ sys.stdin.read()
 DNS_PY = r"""
 import json, socket, struct, sys
 listen, records = sys.argv[1], json.loads(sys.argv[2])
+srv = json.loads(sys.argv[3]) if len(sys.argv) > 3 else {}  # {name: [[port, target], ...]}
 ptr = {".".join(reversed(ip.split("."))) + ".in-addr.arpa": n for n, ip in records.items()}
 ZONE = "cluster.local"
 QNAME = [""]
@@ -116,19 +117,28 @@ while True:
     question = d[12:i + 4]
     QNAME[0] = qname
     q = qname.lower()
-    answers, auth = [], []
-    if qtype == 1 and q in records:
+    answers, auth, extra = [], [], []
+    if qtype == 33 and q in srv:
+        # CoreDNS: priority 0, weight 100 shared by the records, the target uncompressed
+        # (miekg/dns packs an SRV target as a plain domain-name), its A in ADDITIONAL
+        for port, target in srv[q]:
+            t = b"".join(bytes([len(x)]) + x.encode() for x in target.split(".")) + b"\0"
+            rd = struct.pack("!HHH", 0, 100 // len(srv[q]), port) + t
+            answers.append(name_bytes(q) + struct.pack("!HHIH", 33, 1, 30, len(rd)) + rd)
+            extra.append(name_bytes(target) + struct.pack("!HHIH", 1, 1, 30, 4) + socket.inet_aton(records[target]))
+    elif qtype == 1 and q in records:
         answers.append(name_bytes(q) + struct.pack("!HHIH", 1, 1, 30, 4) + socket.inet_aton(records[q]))
     elif qtype == 12 and q in ptr:
         rd = name_bytes(ptr[q])
         answers.append(name_bytes(q) + struct.pack("!HHIH", 12, 1, 30, len(rd)) + rd)
-    rcode = 0 if answers or (q in records or q in ptr) else 3
+    rcode = 0 if answers or (q in records or q in ptr or q in srv) else 3
     if not answers:
         soa = name_bytes("ns.dns." + ZONE) + name_bytes("hostmaster." + ZONE) + struct.pack("!5I", 1700000000, 7200, 1800, 86400, 30)
         auth.append(name_bytes(ZONE) + struct.pack("!HHIH", 6, 1, 30, len(soa)) + soa)
     opt = b"\0" + struct.pack("!HHIH", 41, 1232, 0, 0) if ar else b""
-    hdr = struct.pack("!6H", qid, 0x8400 | (flags & 0x0100) | rcode, 1, len(answers), len(auth), 1 if ar else 0)
-    s.sendto(hdr + question + b"".join(answers) + b"".join(auth) + opt, a)
+    hdr = struct.pack("!6H", qid, 0x8400 | (flags & 0x0100) | rcode, 1, len(answers), len(auth),
+                      len(extra) + (1 if ar else 0))
+    s.sendto(hdr + question + b"".join(answers) + b"".join(auth) + b"".join(extra) + opt, a)
 """
 
 #: session -> (scenario, [(host, command line, mode)]); the lines run in this order on
@@ -256,6 +266,11 @@ SESSIONS["clusterip-dig"] = ("clusterip", [
     ("client-b", "host nope", "pipes"),
     ("client-b", "host 10.96.0.1", "pipes"),
     ("client-b", "host 10.96.0.99", "pipes"),
+    ("client-b", "dig SRV _http._tcp.web.default.svc.cluster.local", "pipes"),
+    ("client-b", "dig +short SRV _http._tcp.web.default.svc.cluster.local", "pipes"),
+    ("client-b", "dig SRV web.default.svc.cluster.local", "pipes"),
+    ("client-b", "dig SRV _nope._tcp.web.default.svc.cluster.local", "pipes"),
+    ("client-b", "dig +noall +answer +additional -t SRV _http._tcp.web.default.svc.cluster.local", "pipes"),
 ])
 DNS_SESSIONS = {"clusterip-dig"}
 
@@ -437,11 +452,13 @@ def record(session: str) -> Path:
             from kubeflow_tui.shell import Shell
             probe = Shell(ClusterSim(sc), sc.pods[0].name).ctx
             from kubeflow_tui.shell.net_cmd import _records, dns_server, search_path
+            from kubeflow_tui.shell.net_cmd import srv_records
             server, records = dns_server(probe), _records(probe)
+            srv = srv_records(probe)
             for p in sc.pods:
                 ns = kc.pod_ns(p.name)
                 kn._nsexec(ns, "ip", "addr", "add", f"{server}/32", "dev", "lo")
-                proc = kn._Proc(ns, DNS_PY, server, json.dumps(records))
+                proc = kn._Proc(ns, DNS_PY, server, json.dumps(records), json.dumps(srv))
                 kc._servers.append(proc)
                 proc.expect_ready(f"dns in pod {p.name}")
                 d = Path("/etc/netns") / ns
