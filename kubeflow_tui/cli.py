@@ -699,7 +699,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--src", metavar="IP")
     g.add_argument("--dst", metavar="IP:PORT")
     g.add_argument("--sport", type=int, default=40000, metavar="PORT")
-    g.add_argument("--proto", choices=("tcp", "udp"), default="tcp")
+    g.add_argument("--proto", choices=("tcp", "udp", "sctp"), default="tcp")
     g.add_argument("--node-ip", default="192.168.1.10", metavar="IP",
                    help="the node's own address (for addrtype LOCAL; default 192.168.1.10)")
     g.add_argument("--local", action="store_true",

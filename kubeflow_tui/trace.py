@@ -64,6 +64,7 @@ ERRORS = {
     "EHOSTUNREACH": "No route to host",
     "ENETUNREACH": "Network is unreachable",
     "ENOPROTOOPT": "Protocol not available",
+    "EPERM": "Operation not permitted",
 }
 
 #: ``Trace.outcome`` (the older, coarser word, kept for JSON readers) for each ending.

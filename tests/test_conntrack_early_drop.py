@@ -1,11 +1,14 @@
-"""A full conntrack table, as nf_conntrack_core.c handles it: early_drop evicts an entry that
-is not ASSURED; when all are ASSURED the packet is dropped ("table full") and the garbage
-collector evicts closing TCP entries (tcp_can_early_drop: FIN_WAIT, LAST_ACK, TIME_WAIT,
-CLOSE, CLOSE_WAIT).  Live ESTABLISHED connections are never evicted, so only they keep a
+"""A full conntrack table, as nf_conntrack_core.c handles it: early_drop at allocation looks
+only in the 8 hash buckets next to the new tuple's, so in a sparse table the packet is
+dropped ("table full", stat drop); the garbage collector then evicts, once the table is at
+least 95% full (nf_conntrack_max / 100 * 95: never below 100 entries), an entry that is not
+ASSURED or is closing (tcp_can_early_drop: FIN_WAIT, LAST_ACK, TIME_WAIT, CLOSE,
+CLOSE_WAIT).  Live ESTABLISHED connections are never evicted, so only they keep a large
 table full; `sysctl -w net.netfilter.nf_conntrack_max=…` on a node makes room."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from kubeflow_tui.cluster import ClusterSim
@@ -23,20 +26,23 @@ def _entry(n: int, state: str, assured: bool) -> ConntrackEntry:
                           seen_reply=assured, confirmed=True, id=n)
 
 
-def test_make_room_prefers_an_unassured_entry_and_never_evicts_a_live_one():
+def test_a_full_table_drops_the_packet_and_the_collector_evicts_only_what_may_go_early():
+    closing = [_entry(n, "TIME_WAIT", True) for n in range(1, 100)] + [_entry(100, "SYN_SENT", False)]
+    table = ConntrackTable(entries=list(closing), max_entries=100)
+    evicted = table.make_room()
+    assert evicted is not None and evicted.state == "TIME_WAIT" and table.drop == 1
+    assert len(table.entries) == 99
+
+    table = ConntrackTable(entries=[_entry(n, "ESTABLISHED", True) for n in range(1, 101)], max_entries=100)
+    assert table.make_room() is None
+    assert len(table.entries) == 100 and table.drop == 1
+
+
+def test_below_100_entries_the_collector_never_evicts_early():
+    # nf_conntrack_max / 100u * 95u is 0: gc_worker skips its early drop altogether
     table = ConntrackTable(entries=[_entry(1, "TIME_WAIT", True), _entry(2, "SYN_SENT", False)], max_entries=2)
-    evicted, dropped = table.make_room()
-    assert evicted.orig[2] == 41002 and not dropped  # early_drop at allocation: no packet lost
-    assert (table.drop, table.early_drop) == (0, 1)
-
-    table = ConntrackTable(entries=[_entry(1, "ESTABLISHED", True), _entry(2, "TIME_WAIT", True)], max_entries=2)
-    evicted, dropped = table.make_room()
-    assert evicted.state == "TIME_WAIT" and dropped  # the first try dropped, then the GC evicts
-    assert (table.drop, table.early_drop) == (1, 0)  # (the GC's kill is no early_drop)
-
-    table = ConntrackTable(entries=[_entry(1, "ESTABLISHED", True), _entry(2, "ESTABLISHED", True)], max_entries=2)
-    assert table.make_room() == (None, True)
-    assert len(table.entries) == 2 and (table.drop, table.early_drop) == (1, 0)
+    assert table.make_room() is None
+    assert len(table.entries) == 2 and table.drop == 1
 
 
 def _busy(keep_open: bool) -> ClusterSim:
@@ -51,15 +57,23 @@ def _busy(keep_open: bool) -> ClusterSim:
     return sim
 
 
-def test_closed_connections_do_not_keep_the_table_full():
+def test_closed_connections_free_a_large_table_but_not_a_tiny_one():
     sim = _busy(keep_open=False)
     assert [e.state for e in sim.conntrack("node-b").entries] == ["TIME_WAIT", "TIME_WAIT"]
+    t = sim.run_flow("client-to-web")
+    assert t.outcome == "timeout"  # max 2: the collector's early drop is off below 100 entries
+    stats = Shell(sim, "node-b").run("conntrack -S").stdout.splitlines()
+    assert "drop=1 early_drop=0 " in stats[0] and all("drop=0 early_drop=0 " in line for line in stats[1:])
+
+    sim = _busy(keep_open=False)
+    table = sim.conntrack("node-b")
+    table.entries += [dataclasses.replace(table.entries[0], id=10 + n, orig=("10.244.2.9", "10.96.0.1", 50000 + n, 8080),
+                                          reply=("10.244.1.5", "10.244.2.9", 8080, 50000 + n)) for n in range(98)]
+    table.max_entries = 100
     t = sim.run_flow("client-to-web")
     assert t.outcome == "delivered"
     new = next(s for s in t.steps if s.host == "node-b" and s.kind == "conntrack-new")
     assert "table full, dropping packet" in new.why and "TIME_WAIT" in new.why
-    stats = Shell(sim, "node-b").run("conntrack -S").stdout.splitlines()
-    assert "drop=1 early_drop=0 " in stats[0] and all("drop=0 early_drop=0 " in line for line in stats[1:])
 
 
 def test_open_connections_fill_the_table_until_nf_conntrack_max_grows():

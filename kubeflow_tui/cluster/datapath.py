@@ -15,17 +15,20 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..netfilter.conntrack import ConntrackEntry, ConntrackTable, update_entry
 from ..netfilter.eval import EvalContext, Evaluator, Hit, RecentList
-from ..netfilter.nft import NftTable
-from ..netfilter.nft_eval import NftEvaluator
 from ..netfilter.packet import Packet
 from ..netfilter.rules import Rule, Ruleset
 from ..trace import ConntrackView, PacketView, Step
 from .narrate import why_hit
 from .nft_datapath import NAT_DST_PRIORITY, NftDatapath, hook_order, order_priority
 from .topology import Host, Route
+
+if TYPE_CHECKING:  # (nodes in iptables mode never load the nftables half)
+    from ..netfilter.nft import NftTable
+    from ..netfilter.nft_eval import NftEvaluator
 
 TABLE_ORDER = {
     "PREROUTING": ("raw", "mangle", "nat"),
@@ -189,7 +192,17 @@ class NodeDatapath(NftDatapath):
     def _apply_nat(self, host: Host, hook: str, pkt: Packet, nat: tuple, entry: ConntrackEntry, hit: Hit) -> Packet:
         kind, ip, port = nat
         before = pkt
-        if kind == "DNAT":
+        if pkt.proto == "icmp":
+            # an echo has no ports; the NAT maps its id instead (in the tuples' sport slot):
+            # DNAT keeps it, a --random-fully MASQUERADE draws a new one
+            if kind == "DNAT":
+                pkt = pkt.with_(dst=ip)
+                entry.reply = (pkt.dst, entry.reply[1], entry.reply[2], entry.reply[3])
+            else:
+                ident = self.rng.randint(0, 65535) if kind == "MASQUERADE" else pkt.sport
+                pkt = pkt.with_(src=ip, sport=ident)
+                entry.reply = (entry.reply[0], pkt.src, ident, entry.reply[3])
+        elif kind == "DNAT":
             pkt = pkt.with_(dst=ip, dport=port or pkt.dport)
             entry.reply = (pkt.dst, entry.reply[1], pkt.dport, entry.reply[3])
         else:
@@ -221,17 +234,14 @@ class NodeDatapath(NftDatapath):
         if entry is None:
             room = ""
             if st.conntrack.full:
-                evicted, dropped_first = st.conntrack.make_room()
+                evicted = st.conntrack.make_room()
                 if evicted is None:
                     return None, "", False, "nf_conntrack: table full, dropping packet"
-                state = evicted.state or "udp"
-                room = (f" The table was full ({st.conntrack.max_entries} entries, nf_conntrack_max) and "
-                        + (f"held an entry that is not ASSURED ({evicted.proto} {state}): the kernel evicted "
-                           "it to make room (early_drop)." if not dropped_first else
-                           f"every entry was ASSURED, so the kernel dropped the first try of this packet "
-                           f"(\"nf_conntrack: table full, dropping packet\") and its garbage collector evicted "
-                           f"an entry in a closing state ({evicted.proto} {state}): the client's "
-                           "retransmission gets this entry."))
+                room = (f" The table was full ({st.conntrack.max_entries} entries, nf_conntrack_max): the "
+                        "kernel dropped the first try of this packet (\"nf_conntrack: table full, dropping "
+                        "packet\") and its garbage collector, the table being over 95% full, evicted an "
+                        f"entry it may drop early ({evicted.proto} {evicted.state or 'unreplied'}"
+                        f"{'' if evicted.assured else ', not ASSURED'}): a retransmission finds the room.")
             entry = st.conntrack.new(pkt, self.now)
             self._note(host.name, "conntrack-new",
                        f"No conntrack entry matches: a new connection. Conntrack creates an entry "
@@ -280,24 +290,26 @@ class NodeDatapath(NftDatapath):
         if entry is None:  # an INVALID packet: no connection, no NAT
             return pkt
         before = pkt
+        icmp = entry.proto == "icmp"  # an echo's id stays as it is (sport slot; no ports)
         if direction == "ORIGINAL":
             if manip == "dst" and entry.dnat:
-                pkt = pkt.with_(dst=entry.reply[0], dport=entry.reply[2])
+                pkt = pkt.with_(dst=entry.reply[0], dport=pkt.dport if icmp else entry.reply[2])
                 why = (f"Conntrack applies the connection's DNAT to this later packet: destination "
                        f"{pkt.dst}:{pkt.dport}. No rule is consulted.")
             elif manip == "src" and entry.snat:
-                pkt = pkt.with_(src=entry.reply[1], sport=entry.reply[3])
+                pkt = pkt.with_(src=entry.reply[1], sport=entry.reply[2] if icmp else entry.reply[3])
                 why = f"Conntrack applies the connection's source NAT: source {pkt.src}:{pkt.sport}."
             else:
                 return pkt
             kind = "conntrack-hit"
         else:
             if manip == "dst" and entry.snat:
-                pkt = pkt.with_(dst=entry.orig[0], dport=entry.orig[2])
+                pkt = pkt.with_(dst=entry.orig[0], sport=entry.orig[2]) if icmp else \
+                    pkt.with_(dst=entry.orig[0], dport=entry.orig[2])
                 why = (f"Conntrack undoes the source NAT on the reply: destination back to the real client "
                        f"{pkt.dst}:{pkt.dport}.")
             elif manip == "src" and entry.dnat:
-                pkt = pkt.with_(src=entry.orig[1], sport=entry.orig[3])
+                pkt = pkt.with_(src=entry.orig[1], sport=pkt.sport if icmp else entry.orig[3])
                 why = (f"Conntrack undoes the DNAT on the reply: the source becomes {pkt.src}:{pkt.sport} "
                        "again, the address the client asked for. No SNAT rule does this; the entry does.")
             else:
@@ -382,6 +394,24 @@ class NodeDatapath(NftDatapath):
                    f"Routing: {pkt.dst} is not local; forward it out of {out_iface}"
                    + (f" via {route.via}." if route.via else " (directly connected)."),
                    pkt, hook="PREROUTING")
+        if pkt.ttl <= 1:
+            # ip_forward: before the FORWARD hook, a packet with no hop left is dropped and
+            # the sender gets ICMP time exceeded (what traceroute counts on); the conntrack
+            # entry PREROUTING made is never confirmed
+            self._note(host.name, "drop", f"The packet's TTL is {pkt.ttl}: {host.name} may not forward it. "
+                       "The kernel drops it before the FORWARD hook and answers the sender with an ICMP "
+                       "time exceeded.", pkt)
+            return _Verdict("expired", host.name, pkt, f"its TTL ran out on {host.name}", "time-exceeded")
+        pkt = pkt.with_(ttl=pkt.ttl - 1)
+        self._redirected = None
+        iface = host.iface(out_iface) if route.via and in_iface == out_iface else None
+        if iface is not None and ipaddress.ip_address(pkt.src) in ipaddress.ip_network(
+                f"{iface.address}/{iface.prefix}", strict=False):
+            # __mkroute_input: in and out on the same interface, the sender on its link: the
+            # kernel sends the sender an ICMP redirect (to the gateway) before FORWARD, and that
+            # stamps the sender's inet_peer, whose token bucket also rate-limits the ICMP errors
+            # sent to it (see ClusterSim._rate_limited)
+            self._redirected = (host.name, pkt.src)
         verdict, pkt, _, rej = self._walk(host, "FORWARD", pkt, in_iface, out_iface, entry, direction, untracked)
         if verdict != "ACCEPT":
             return self._stop(host, verdict, pkt, rej)

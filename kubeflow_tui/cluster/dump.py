@@ -50,7 +50,7 @@ class DumpSim(ClusterSim):
         label = ("ACK" if proto == "tcp" else "next datagram") if known else "first packet"
         self._conn = _Conn("client", proto, (src, sport, dst, dport), label=label)
         host = self.topology.hosts["node"]
-        flags = (("ACK",) if known else ("SYN",)) if proto == "tcp" else ()
+        flags = (("ACK",) if known else ("SYN",)) if proto == "tcp" else ("INIT",) if proto == "sctp" else ()
         pkt = Packet(src, dst, proto, sport, dport, flags=flags)
         if local:
             v = self._node_output(host, pkt)

@@ -9,11 +9,14 @@ for a map look-up, the key and the element that matched.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..netfilter.conntrack import ConntrackEntry
-from ..netfilter.nft_eval import NftContext, NftHit
-from ..netfilter.nft_list import priority_text
 from ..netfilter.packet import Packet
 from .topology import Host
+
+if TYPE_CHECKING:  # (loaded with the first nftables node)
+    from ..netfilter.nft_eval import NftHit
 
 #: iptables' tables as base chains: their priority at each hook (NF_IP_PRI_*)
 IPTABLES_PRIORITY = {
@@ -56,6 +59,8 @@ def nft_fields(hit: NftHit, table) -> dict[str, str]:
         out.update(lookup=lookup, key=str(hit.key), element=hit.element)
     chain = table.chains.get(hit.chain) if table is not None else None
     if chain is not None and chain.is_base:
+        from ..netfilter.nft_list import priority_text  # (loaded with the first nftables node)
+
         priority = priority_text(chain.hook, chain.priority)
         out["base_chain"] = f"type {chain.type} hook {chain.hook} priority {priority}; policy {chain.policy or 'accept'};"
     return out
@@ -146,6 +151,8 @@ class NftDatapath:
         """Run one nftables base chain; returns (VERDICT, packet, nat or None, reject_with)."""
         st = self.nodes[host.name]
         state, status = self._nft_ct(entry, direction, untracked)
+        from ..netfilter.nft_eval import NftContext
+
         ctx = NftContext(
             hook=hook.lower(), local_addrs=host.local_addrs, ct_state=state, ct_status=status, now=self.now,
             dynamic=st.nft_dynamic, numgen=self._nft_numgen(host),
@@ -178,7 +185,17 @@ class NftDatapath:
                  entry: ConntrackEntry) -> Packet:
         kind, ip, port = nat
         before = pkt
-        if kind == "DNAT":
+        if pkt.proto == "icmp":
+            # an echo has no ports: DNAT keeps its id, a fully-random masquerade draws one
+            # (the id sits in the tuples' sport slot)
+            if kind == "DNAT":
+                pkt = pkt.with_(dst=ip)
+                entry.reply = (pkt.dst, entry.reply[1], entry.reply[2], entry.reply[3])
+            else:
+                pkt = pkt.with_(src=ip, sport=self.rng.randint(0, 65535))
+                entry.reply = (entry.reply[0], pkt.src, pkt.sport, entry.reply[3])
+            target = ip
+        elif kind == "DNAT":
             pkt = pkt.with_(dst=ip, dport=port or pkt.dport)
             entry.reply = (pkt.dst, entry.reply[1], pkt.dport, entry.reply[3])
             target = f"{ip}:{port}" if port else ip
@@ -187,6 +204,8 @@ class NftDatapath:
             pkt = pkt.with_(src=ip, sport=port)
             entry.reply = (entry.reply[0], pkt.src, entry.reply[2], pkt.sport)
             target = ip
+        from ..netfilter.nft_eval import NftHit
+
         shown = NftHit(hit.kind, hit.table, hit.chain, hit.handle, hit.rule, pkt, target)
         self._note(host.name, hit.kind, why_nft(shown, before), pkt, hook=hook, table=hit.table, chain=hit.chain,
                    rule_index=hit.handle, rule=hit.rule, changed=pkt.changed_fields(before), target=kind,

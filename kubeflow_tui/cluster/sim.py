@@ -12,16 +12,19 @@ from __future__ import annotations
 import ipaddress
 import random
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..netfilter.conntrack import ConntrackTable
 from ..netfilter.eval import Evaluator
 from ..netfilter.packet import Packet
 from ..netfilter.rules import Ruleset
-from ..scenario.models import Flow, Scenario
 from ..trace import OUTCOME_OF_ENDING, Step, Trace, error_text
 from .counters import Counters, Payload
 from .datapath import NodeDatapath, NodeState, _Verdict
 from .topology import Host, Route, Topology, build_topology
+
+if TYPE_CHECKING:  # (pydantic's models load only when a scenario is: `trace --iptables-save` needs none)
+    from ..scenario.models import Flow, Scenario
 
 MAX_HOPS = 16
 
@@ -207,7 +210,7 @@ class ClusterSim(NodeDatapath):
         """Run a connection that no flow names (the shell's curl and nc): ``to`` is IP:PORT.
         ``payload``: trace -> (request bytes, response bytes), for the byte counters."""
         self._adhoc_port = getattr(self, "_adhoc_port", 41000) + 1
-        flow = Flow.model_validate({
+        flow = _flow({
             "name": "adhoc", "from": source, "to": to, "protocol": protocol.upper(),
             "sourcePort": source_port or self._adhoc_port,
         })
@@ -217,7 +220,29 @@ class ClusterSim(NodeDatapath):
         finally:
             self._payload = None
 
-    def run(self, flow: Flow, *, endpoint: str | None = None) -> Trace:
+    def run_ping(self, source: str, dst_ip: str, *, ident: int) -> Trace:
+        """One ICMP echo request from ``source`` to ``dst_ip`` and its echo reply, if any
+        (the shell's ping).  ``ident`` is the echo id; conntrack keys the exchange on it, so
+        the probes of one ping share an entry."""
+        flow = _flow({"name": "ping", "from": source, "to": f"{dst_ip}:1"})
+        flow = flow.model_copy(update={"sourcePort": ident})  # any 16-bit id, not a port
+        self._payload = None
+        return self.run(flow, proto="icmp")
+
+    def run_probe(self, source: str, dst_ip: str, dport: int, *, ttl: int, sport: int) -> Trace:
+        """One UDP probe with IP TTL ``ttl`` (the shell's traceroute): it ends as an ICMP time
+        exceeded from the host where its TTL ran out, an ICMP port unreachable from the host
+        it reached, or nothing."""
+        flow = _flow({"name": "traceroute", "from": source, "to": f"{dst_ip}:{dport}",
+                                    "protocol": "UDP", "sourcePort": sport})
+        self._payload = None
+        self._ttl = ttl
+        try:
+            return self.run(flow)
+        finally:
+            self._ttl = 64
+
+    def run(self, flow: Flow, *, endpoint: str | None = None, proto: str | None = None) -> Trace:
         src_host = self._source_host(flow.from_)
         if endpoint is not None and endpoint not in self.topology.hosts:
             raise FlowError(f"flow {flow.name}: endpoint {endpoint!r} is not a pod of this scenario")
@@ -225,7 +250,7 @@ class ClusterSim(NodeDatapath):
         self._pin = endpoint
         self._route_balancer(flow)
         self._fails_after_ms = 0
-        proto = flow.protocol.lower()
+        proto = proto or flow.protocol.lower()
         outcome, summary, conn = self._connect(src_host, flow.dst_ip, flow.dst_port, proto, flow.sourcePort, flow)
         hosts = tuple(h for h in self.topology.hosts if any(s.host == h for s in self._steps))
         trace = Trace(
@@ -242,7 +267,8 @@ class ClusterSim(NodeDatapath):
             self.topology.hosts[conn.server].kind == "pod" else "",
             server_saw=conn.server_saw,
             client_saw=conn.client_saw,
-            meta={"from": flow.from_, "to": flow.to, "protocol": flow.protocol, "pinned": endpoint or "",
+            meta={"from": flow.from_, "to": flow.dst_ip if proto == "icmp" else flow.to,
+                  "protocol": proto.upper() if proto == "icmp" else flow.protocol, "pinned": endpoint or "",
                   # how long the client waits before an error arrives (ARP gives up after ~3 s)
                   "fails_after_ms": self._fails_after_ms},
         )
@@ -279,6 +305,8 @@ class ClusterSim(NodeDatapath):
     def _connect(self, src: Host, dst_ip: str, dport: int, proto: str, sport: int, flow: Flow | None):
         route = src.route(dst_ip)
         src_ip = src.source_for(route) if route else src.primary_ip
+        if proto == "icmp":
+            dport = 0  # an echo has no ports: its id rides in the sport slot
         conn = _Conn(src.name, proto, (src_ip, sport, dst_ip, dport))
         self._conn = conn
         if proto == "tcp":
@@ -294,6 +322,23 @@ class ClusterSim(NodeDatapath):
             ]
             if flow is not None and flow.keepOpen:
                 script = script[:5]  # the client keeps the connection: no FIN, still ESTABLISHED
+        elif proto == "sctp":
+            # an association: the four-way handshake, one message each way (a SACK rides
+            # with the answer; conntrack ignores DATA and SACK), and the three-way shutdown;
+            # a packet's flags are its chunk types
+            script = [
+                ("original", ("INIT",), "INIT"),
+                ("reply", ("INIT_ACK",), "INIT ACK"),
+                ("original", ("COOKIE_ECHO",), "COOKIE ECHO"),
+                ("reply", ("COOKIE_ACK",), "COOKIE ACK"),
+                ("original", ("DATA",), "request"),
+                ("reply", ("SACK", "DATA"), "response"),
+                ("original", ("SHUTDOWN",), "SHUTDOWN"),
+                ("reply", ("SHUTDOWN_ACK",), "SHUTDOWN ACK"),
+                ("original", ("SHUTDOWN_COMPLETE",), "SHUTDOWN COMPLETE"),
+            ]
+        elif proto == "icmp":
+            script = [("original", (), "echo request"), ("reply", (), "echo reply")]
         else:
             script = [("original", (), "request"), ("reply", (), "response")]
 
@@ -303,12 +348,17 @@ class ClusterSim(NodeDatapath):
             conn.packet_no, conn.label, conn.direction = no, label, direction
             self.now += 0.001
             if direction == "original":
-                pkt = Packet(src_ip, dst_ip, proto, sport, dport, flags=flags)
+                pkt = Packet(src_ip, dst_ip, proto, sport, dport, flags=flags, ttl=getattr(self, "_ttl", 64))
                 v = self._send(src, pkt)
                 if v.status != "delivered":
                     return self._fail(v, conn, no)
                 server_host = self.topology.hosts[v.host]
                 last_request = v.packet
+                if no == 0 and proto == "icmp":
+                    # no socket needed: the kernel of whoever owns the address answers an echo
+                    conn.server = v.host
+                    conn.server_saw = v.packet.src
+                    continue
                 if no == 0:
                     conn.server = v.host
                     conn.server_saw = f"{v.packet.src}:{v.packet.sport}"
@@ -322,14 +372,18 @@ class ClusterSim(NodeDatapath):
                         return inner
             else:
                 assert server_host is not None and last_request is not None
-                pkt = Packet(last_request.dst, last_request.src, proto, last_request.dport,
-                             last_request.sport, flags=flags)
+                if proto == "icmp":  # the echo reply carries the request's id
+                    pkt = Packet(last_request.dst, last_request.src, proto, last_request.sport, 0)
+                else:
+                    pkt = Packet(last_request.dst, last_request.src, proto, last_request.dport,
+                                 last_request.sport, flags=flags)
                 v = self._send(server_host, pkt, reply=True)
                 if v.status != "delivered":
                     return self._fail(v, conn, no)
-                if v.host != src.name or (v.packet.src, v.packet.sport) != (dst_ip, dport):
+                want = (dst_ip, sport) if proto == "icmp" else (dst_ip, dport)
+                if v.host != src.name or (v.packet.src, v.packet.sport) != want:
                     return self._astray(v, conn, src)
-                conn.client_saw = f"{v.packet.src}:{v.packet.sport}"
+                conn.client_saw = v.packet.src if proto == "icmp" else f"{v.packet.src}:{v.packet.sport}"
         who = conn.server
         kept = (" The client keeps the connection open (no FIN): its conntrack entries stay ESTABLISHED."
                 if proto == "tcp" and flow is not None and flow.keepOpen else "")
@@ -368,9 +422,26 @@ class ClusterSim(NodeDatapath):
 
     def _fail(self, v: _Verdict, conn: _Conn, no: int):
         """A packet of the connection ended on the way: say how, and what the client sees."""
+        if v.status == "expired":
+            return self._expired(v, conn)
         ending = {"rejected": "rejected", "dropped": "dropped", "unreachable": "unreachable"}[v.status]
         conn.ending = ending
+        if conn.proto == "icmp":
+            return self._echo_failed(v, conn)
+        if conn.proto == "sctp":
+            return self._association_failed(v, conn)
         tcp = conn.proto == "tcp"
+        if (not tcp and conn.direction == "original" and v.status in ("rejected", "dropped")
+                and v.host == conn.client and self._stopped_on_the_way_out(v.host)):
+            # ip_local_out: a DROP or REJECT in the sender's own OUTPUT/POSTROUTING hook
+            # (REJECT sends its ICMP error, then drops) fails the sending call itself: the
+            # UDP send() returns EPERM before any error could come back
+            conn.error = "EPERM"
+            text = (f"{v.host} {'rejected' if v.status == 'rejected' else 'dropped'} its own {conn.label} on the "
+                    f"way out ({v.detail}): the packet never leaves, and send() fails at once with "
+                    f"{error_text(conn.error)}.")
+            self._note(conn.client, "socket-error", text, v.packet, error=conn.error, label=conn.label)
+            return OUTCOME_OF_ENDING[ending], text, conn
         if conn.direction == "reply":
             # the error (if any) goes back to the server, which sent the packet
             conn.error = "ETIMEDOUT" if tcp else ""
@@ -384,6 +455,17 @@ class ClusterSim(NodeDatapath):
             text = (f"{conn.client} timed out: {v.detail}. Nothing comes back"
                     + (f"; the client's TCP retransmits, then gives up: {error_text(conn.error)}." if tcp
                        else "; the client gives up waiting."))
+            self._note(conn.client, "timeout", text, v.packet, error=conn.error)
+            return "timeout", text, conn
+        if v.status == "rejected" and self._rate_limited(v):
+            conn.ending = "dropped"
+            conn.error = "ETIMEDOUT" if tcp else ""
+            text = (f"The REJECT rule on {v.host} would answer with an ICMP error, but {v.host} has just sent "
+                    f"{v.packet.src} an ICMP redirect (the {conn.label} came in and would leave through the same "
+                    f"interface), which restarts the ICMP rate limit it keeps per destination host "
+                    f"(net.ipv4.icmp_ratelimit, 1 s): the error is suppressed (IcmpOutRateLimitHost). "
+                    f"{conn.client} hears nothing" + (f"; its TCP retransmits, then gives up: {error_text(conn.error)}."
+                                                      if tcp else " and gives up waiting."))
             self._note(conn.client, "timeout", text, v.packet, error=conn.error)
             return "timeout", text, conn
         if v.status == "rejected":
@@ -423,6 +505,102 @@ class ClusterSim(NodeDatapath):
         how = f"{label} from {v.host}" if label else f"no route on {v.host}"
         return OUTCOME_OF_ENDING[ending], f"{conn.client} got {error_text(errno_name)}: {how}.", conn
 
+    def _echo_failed(self, v: _Verdict, conn: _Conn):
+        """An echo request or reply that ended on the way: what ping hears (it reads every
+        ICMP message that reaches the host, errors included)."""
+        if v.status == "dropped" and v.host == conn.client and self._stopped_on_the_way_out(v.host):
+            # ip_local_out: a drop in OUTPUT/POSTROUTING fails the sending call itself
+            conn.error = "EPERM"
+            text = (f"{v.host} dropped its own echo request on the way out ({v.detail}): sendmsg() fails "
+                    f"with {error_text(conn.error)}, and ping says so.")
+            self._note(conn.client, "socket-error", text, v.packet, error=conn.error)
+            return OUTCOME_OF_ENDING[conn.ending], text, conn
+        if v.status == "dropped" or conn.direction == "reply":
+            text = (f"{conn.client} hears no echo reply: the {conn.label} was {v.status} ({v.detail}). "
+                    "ping counts the probe as lost.")
+            self._note(conn.client, "timeout", text, v.packet)
+            return OUTCOME_OF_ENDING[conn.ending], text, conn
+        if v.status == "rejected":
+            label = REJECT_WITH.get(v.error_kind, REJECT_WITH["icmp-port-unreachable"])[0]
+            what = f"the reject on {v.host} answers the echo request with an {label}"
+        elif v.error_kind == "":
+            label, what = "", f"{v.host} has no route to {v.packet.dst}"
+        elif v.error_kind == "net-unreachable":
+            label, what = "ICMP net unreachable", f"{v.host} has no route to {v.packet.dst} and answers with an ICMP net unreachable"
+        else:
+            label, what = "ICMP host unreachable", f"on {v.host} nobody answers ARP, and the kernel sends an ICMP host unreachable"
+        sent_here = v.host == conn.client and self._stopped_on_the_way_out(v.host)
+        if sent_here or not label:
+            # ip_local_out: a drop in OUTPUT/POSTROUTING (a reject is a drop that also sends
+            # the error) fails the sending call itself: sendmsg() returns EPERM; no route: ENETUNREACH
+            conn.error = "EPERM" if label else "ENETUNREACH"
+        pkt = self._error_packet(v, conn, label) if label else v.packet
+        if label:
+            text = (f"{what[0].upper()}{what[1:]}; it reaches {conn.client}, whose ping prints it "
+                    f"(\"From {pkt.src} …\")" + (f"; the send itself failed: {error_text(conn.error)}." if conn.error
+                                                  else "."))
+        else:
+            text = f"{conn.client} cannot send: {what}; the call fails at once with {error_text(conn.error)}."
+        self._note(conn.client, "socket-error", text, pkt, error=conn.error, label=label or conn.label,
+                   direction="reply" if label else conn.direction)
+        return OUTCOME_OF_ENDING[conn.ending], text, conn
+
+    def _expired(self, v: _Verdict, conn: _Conn):
+        """A probe whose TTL ran out on a router: the ICMP time exceeded it sends back.  A
+        socket hears of it only as a soft error (traceroute reads it with IP_RECVERR)."""
+        conn.ending, conn.error = "unreachable", ""
+        pkt = self._error_packet(v, conn, "ICMP time exceeded")
+        text = (f"The {conn.label}'s TTL ran out on {v.host}, which answers with an ICMP time exceeded from "
+                f"{pkt.src}; it reaches {conn.client} (traceroute prints that address as this hop).")
+        self._note(conn.client, "socket-error", text, pkt, label="ICMP time exceeded", direction="reply")
+        return OUTCOME_OF_ENDING[conn.ending], text, conn
+
+    def _association_failed(self, v: _Verdict, conn: _Conn):
+        """A chunk of an SCTP association ended on the way.  An ICMP error is only a soft
+        error to SCTP (sctp_v4_err keeps it in sk_err_soft unless IP_RECVERR is set): the
+        association retransmits (an INIT up to max_init_retransmits, 8) and then gives up."""
+        conn.error = "ETIMEDOUT"
+        what = {"rejected": f"rejected on {v.host} ({v.detail})", "dropped": f"dropped on {v.host} ({v.detail})",
+                "unreachable": f"undeliverable: {v.detail}"}[v.status]
+        text = (f"The {conn.label} was {what}. SCTP takes an ICMP error only as a hint: {conn.client}'s "
+                f"association retransmits, then gives up: {error_text(conn.error)}.")
+        if v.status == "dropped" or conn.direction == "reply" or v.error_kind == "":
+            self._note(conn.client, "timeout", text, v.packet, error=conn.error)
+        else:
+            label = ("ICMP host unreachable" if v.error_kind == "host-unreachable" else
+                     "ICMP net unreachable" if v.error_kind == "net-unreachable" else
+                     REJECT_WITH.get(v.error_kind, REJECT_WITH["icmp-port-unreachable"])[0])
+            self._note(conn.client, "socket-error", text, self._error_packet(v, conn, label), error=conn.error,
+                       label=label, direction="reply")
+        return OUTCOME_OF_ENDING[conn.ending], text, conn
+
+    def _rate_limited(self, v: _Verdict) -> bool:
+        """A REJECT in FORWARD right after the node sent the packet's sender an ICMP redirect.
+        ip_rt_send_redirect sets the sender's inet_peer rate_last to now (and, after 20 s of
+        silence, its tokens to 0); icmpv4_xrlim_allow then finds no token for an error to the
+        same host (types 3, 4, 11, 12 are in icmp_ratemask; a redirect is not).  Every
+        retransmission triggers the redirect logic again (rate_last refreshed even once it
+        stops sending them), so the error never gets through.  Seen in namespaces: a vip
+        balancer hands a UDP datagram for a Service with no endpoints to a node whose route
+        for the LB IP is its default route on the same eth0; nstat: IcmpOutRedirects 1,
+        IcmpOutRateLimitHost 1, and the client hears nothing."""
+        red = getattr(self, "_redirected", None)
+        return (red is not None and red[0] == v.host and v.packet is not None and red[1] == v.packet.src
+                and self._last_hook(v.host) == "FORWARD")
+
+    def _last_hook(self, host: str) -> str:
+        for step in reversed(self._steps):
+            if step.host == host and step.hook:
+                return step.hook
+        return ""
+
+    def _stopped_on_the_way_out(self, host: str) -> bool:
+        """The last rule that judged a packet on ``host`` sat in OUTPUT or POSTROUTING."""
+        for step in reversed(self._steps):
+            if step.host == host and step.hook:
+                return step.hook in ("OUTPUT", "POSTROUTING")
+        return False
+
     def _error_packet(self, v: _Verdict, conn: _Conn, label: str) -> Packet:
         """The RST or ICMP error as it reaches the client (the rejected packet when there is none)."""
         client_ip, sport, dst_ip, dport = conn.client_tuple
@@ -443,7 +621,11 @@ class ClusterSim(NodeDatapath):
 
     def _refused_by_server(self, host: Host, pkt: Packet, conn: _Conn):
         conn.ending = "rejected"
-        if pkt.proto == "tcp":
+        if pkt.proto == "sctp":
+            why = (f"Nothing listens on sctp port {pkt.dport} in {host.name}: its SCTP answers the INIT, "
+                   "an out-of-the-blue packet, with an ABORT (RFC 9260 8.4), and the client sees "
+                   "'connection refused'.")
+        elif pkt.proto == "tcp":
             why = (f"Nothing listens on {pkt.proto} port {pkt.dport} in {host.name}: its kernel answers "
                    "with a TCP RST, and the client sees 'connection refused'.")
         else:
@@ -451,21 +633,23 @@ class ClusterSim(NodeDatapath):
                    "port unreachable.")
         self._note(host.name, "reject", why, pkt)
         client_ip, sport, dst_ip, dport = conn.client_tuple
-        if pkt.proto == "tcp":
-            conn.packet_no, conn.label, conn.direction = conn.packet_no + 1, "RST", "reply"
-            rst = Packet(pkt.dst, pkt.src, "tcp", pkt.dport, pkt.sport, flags=("RST", "ACK"))
+        if pkt.proto in ("tcp", "sctp"):
+            label = "RST" if pkt.proto == "tcp" else "ABORT"
+            conn.packet_no, conn.label, conn.direction = conn.packet_no + 1, label, "reply"
+            rst = Packet(pkt.dst, pkt.src, pkt.proto, pkt.dport, pkt.sport,
+                         flags=("RST", "ACK") if pkt.proto == "tcp" else ("ABORT",))
             v = self._send(host, rst, reply=True)
             if v.status != "delivered":
                 return self._fail(v, conn, conn.packet_no)
             conn.client_saw = f"{v.packet.src}:{v.packet.sport}"
-            label, arrived = "RST", v.packet
+            arrived = v.packet
         else:
             # the entry was confirmed on the way in, so the ICMP error is RELATED to it and
             # conntrack gives its outer source back the address the client asked for
             label, arrived = "ICMP port unreachable", Packet(dst_ip, client_ip, "icmp")
         conn.error = "ECONNREFUSED"
         self._note(conn.client, "socket-error",
-                   f"The {label} from {host.name} reaches {conn.client}, {_fails(pkt.proto == 'tcp', conn.error)}",
+                   f"The {label} from {host.name} reaches {conn.client}, {_fails(pkt.proto != 'udp', conn.error)}",
                    arrived, error=conn.error, label=label, direction="reply")
         return ("refused", f"{conn.client} got {error_text(conn.error)}: {label} from {host.name}, where "
                 f"nothing listens on port {pkt.dport}.", conn)
@@ -559,6 +743,11 @@ class ClusterSim(NodeDatapath):
             if route is None:
                 self._note(host.name, "drop", f"{host.name} has no route to {pkt.dst}.", pkt)
                 return _Verdict("dropped", host.name, pkt, f"{host.name} has no route")
+            if pkt.ttl <= 1:  # ip_forward: no hop left
+                self._note(host.name, "drop", f"The packet's TTL is {pkt.ttl}: {host.name} drops it and answers "
+                           "the sender with an ICMP time exceeded.", pkt)
+                return _Verdict("expired", host.name, pkt, f"its TTL ran out on {host.name}", "time-exceeded")
+            pkt = pkt.with_(ttl=pkt.ttl - 1)
             self._note(host.name, "route", f"{host.name} forwards the packet for {pkt.dst} via {route.via or 'the link'} on {route.dev}.", pkt)
             out_iface, next_hop = route.dev, route.via or pkt.dst
         return _Verdict("dropped", host.name, pkt, "too many hops")
@@ -566,6 +755,8 @@ class ClusterSim(NodeDatapath):
     def _send_why(self, host: Host, pkt: Packet) -> str:
         c = self._conn
         what = c.label if c else "packet"
+        if pkt.proto == "icmp" and c is not None and c.proto == "icmp":
+            return f"{host.name} sends the ICMP {what}: {pkt.src} → {pkt.dst} (id {pkt.sport})."
         return f"{host.name} sends the {what}: {pkt.src}:{pkt.sport} → {pkt.dst}:{pkt.dport} ({pkt.proto})."
 
     def _in_iface(self, host: Host, from_host: Host, via_iface) -> str:
@@ -574,6 +765,13 @@ class ClusterSim(NodeDatapath):
                 if i.peer == from_host.name:
                     return i.name
         return "eth0"
+
+
+def _flow(data: dict) -> "Flow":
+    """A flow the shell or a tool asks for (not one of the scenario's)."""
+    from ..scenario.models import Flow
+
+    return Flow.model_validate(data)
 
 
 def _fails(tcp: bool, errno_name: str) -> str:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from ..scenario.models import Scenario
+if TYPE_CHECKING:
+    from ..scenario.models import Scenario
 
 
 def veth_name(pod: str) -> str:

@@ -2,11 +2,12 @@
 printing iptables text exactly as iptables 1.8.9 (nf_tables) does; beside it an nftables
 table, the transaction that builds it and ``nft list ruleset`` as nftables 1.0.6 prints it.  Stdlib only."""
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .errors import IptablesError
-from .nft import NftChain, NftElement, NftError, NftRule, NftSet, NftTable, Transaction, table_as_transaction
-from .nft_list import render_nft_ruleset, render_nft_table
-from .nft_eval import NftContext, NftEvalError, NftEvaluator, NftHit, NftOutcome
-from .nft_parse import NftParseError, parse_nft_ruleset
 from .parse import parse_iptables_save, parse_rule_args
 from .render import render_list, render_rule, render_rules_S, render_save
 from .rules import (
@@ -54,3 +55,31 @@ __all__ = [
     "render_nft_ruleset",
     "render_nft_table",
 ]
+
+#: the nftables half loads on first use (PEP 562): reading an iptables-save dump needs none of it
+_NFT = {
+    "NftChain": ".nft", "NftElement": ".nft", "NftError": ".nft", "NftRule": ".nft", "NftSet": ".nft",
+    "NftTable": ".nft", "Transaction": ".nft", "table_as_transaction": ".nft",
+    "render_nft_ruleset": ".nft_list", "render_nft_table": ".nft_list",
+    "NftContext": ".nft_eval", "NftEvalError": ".nft_eval", "NftEvaluator": ".nft_eval", "NftHit": ".nft_eval",
+    "NftOutcome": ".nft_eval",
+    "NftParseError": ".nft_parse", "parse_nft_ruleset": ".nft_parse",
+}
+
+if TYPE_CHECKING:
+    from .nft import NftChain, NftElement, NftError, NftRule, NftSet, NftTable, Transaction, table_as_transaction
+    from .nft_eval import NftContext, NftEvalError, NftEvaluator, NftHit, NftOutcome
+    from .nft_list import render_nft_ruleset, render_nft_table
+    from .nft_parse import NftParseError, parse_nft_ruleset
+
+
+def __getattr__(name: str) -> Any:
+    if name in _NFT:
+        value = getattr(importlib.import_module(_NFT[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from .packet import Packet
 
-PROTO_NUMBERS = {"tcp": 6, "udp": 17, "icmp": 1}
+PROTO_NUMBERS = {"tcp": 6, "udp": 17, "icmp": 1, "sctp": 132}
 
 #: Kernel defaults (net.netfilter.nf_conntrack_*_timeout), read on this kind of machine.
 TCP_TIMEOUTS = {
@@ -29,7 +29,69 @@ TCP_TIMEOUTS = {
     "CLOSE": 10,
 }
 UDP_TIMEOUT = 30
+#: net.netfilter.nf_conntrack_icmp_timeout
+ICMP_TIMEOUT = 30
 UDP_TIMEOUT_STREAM = 120
+
+#: nf_conntrack_proto_sctp's timeouts (net.netfilter.nf_conntrack_sctp_timeout_*)
+SCTP_TIMEOUTS = {
+    "CLOSED": 10,
+    "COOKIE_WAIT": 3,
+    "COOKIE_ECHOED": 3,
+    "ESTABLISHED": 210,
+    "SHUTDOWN_SENT": 3,
+    "SHUTDOWN_RECD": 3,
+    "SHUTDOWN_ACK_SENT": 3,
+    "HEARTBEAT_SENT": 30,
+}
+_SCTP_STATES = ("NONE", "CLOSED", "COOKIE_WAIT", "COOKIE_ECHOED", "ESTABLISHED", "SHUTDOWN_SENT",
+                "SHUTDOWN_RECD", "SHUTDOWN_ACK_SENT", "HEARTBEAT_SENT")
+#: nf_conntrack_proto_sctp's sctp_conntracks[direction][chunk] (columns in _SCTP_STATES'
+#: order; "IV": invalid); chunks it does not list (DATA, SACK ...) leave the state alone
+_S = {"NO": "NONE", "CL": "CLOSED", "CW": "COOKIE_WAIT", "CE": "COOKIE_ECHOED", "ES": "ESTABLISHED",
+      "SS": "SHUTDOWN_SENT", "SR": "SHUTDOWN_RECD", "SA": "SHUTDOWN_ACK_SENT", "HS": "HEARTBEAT_SENT",
+      "IV": ""}
+_SCTP_TABLE = {
+    "ORIGINAL": {
+        "INIT": "CL CL CW CE ES CL CL SA CW",
+        "INIT_ACK": "CL CL CW CE ES SS SR SA CL",
+        "ABORT": "CL CL CL CL CL CL CL CL CL",
+        "SHUTDOWN": "CL CL CW CE SS SS SR SA CL",
+        "SHUTDOWN_ACK": "SA CL CW CE ES SA SA SA SA",
+        "ERROR": "CL CL CW CE ES SS SR SA CL",
+        "COOKIE_ECHO": "CL CL CE CE ES SS SR SA CL",
+        "COOKIE_ACK": "CL CL CW ES ES SS SR SA CL",
+        "SHUTDOWN_COMPLETE": "CL CL CW CE ES SS SR CL CL",
+        "HEARTBEAT": "HS CL CW CE ES SS SR SA HS",
+        "HEARTBEAT_ACK": "CL CL CW CE ES SS SR SA HS",
+    },
+    "REPLY": {
+        "INIT": "IV CL CW CE ES SS SR SA IV",
+        "INIT_ACK": "IV CW CW CE ES SS SR SA IV",
+        "ABORT": "IV CL CL CL CL CL CL CL IV",
+        "SHUTDOWN": "IV CL CW CE SR SS SR SA IV",
+        "SHUTDOWN_ACK": "IV CL CW CE ES SA SA SA IV",
+        "ERROR": "IV CL CW CL ES SS SR SA IV",
+        "COOKIE_ECHO": "IV CL CE CE ES SS SR SA IV",
+        "COOKIE_ACK": "IV CL CW ES ES SS SR SA IV",
+        "SHUTDOWN_COMPLETE": "IV CL CW CE ES SS SR CL IV",
+        "HEARTBEAT": "IV CL CW CE ES SS SR SA HS",
+        "HEARTBEAT_ACK": "IV CL CW CE ES SS SR SA ES",
+    },
+}
+
+
+def sctp_next_state(state: str, direction: str, chunks: tuple[str, ...]) -> str:
+    """The association's state after a packet's chunks ("" = NONE before the first)."""
+    for chunk in chunks:
+        row = _SCTP_TABLE[direction].get(chunk)
+        if row is None:
+            continue
+        nxt = _S[row.split()[_SCTP_STATES.index(state or "NONE")]]
+        if nxt:
+            state = nxt
+    return state
+
 
 Tuple4 = tuple[str, str, int, int]  # src, dst, sport, dport
 
@@ -51,10 +113,14 @@ class ConntrackEntry:
     @property
     def dnat(self) -> bool:
         """The reply's source is not the original destination: a DNAT happened."""
+        if self.proto == "icmp":  # an echo has no ports: the addresses alone tell
+            return self.reply[0] != self.orig[1]
         return (self.reply[0], self.reply[2]) != (self.orig[1], self.orig[3])
 
     @property
     def snat(self) -> bool:
+        if self.proto == "icmp":
+            return self.reply[1] != self.orig[0]
         return (self.reply[1], self.reply[3]) != (self.orig[0], self.orig[2])
 
     def status(self) -> tuple[str, ...]:
@@ -85,10 +151,11 @@ class ConntrackEntry:
         parts = [f"{self.proto:<8} {num} {max(self.timeout - 1, 0)}"]
         if self.state:
             parts.append(self.state)
-        parts.append(_tuple_text(self.orig))
+        icmp = self.proto == "icmp"
+        parts.append(_icmp_text(self.orig, 8) if icmp else _tuple_text(self.orig))
         if not self.seen_reply:
             parts.append("[UNREPLIED]")
-        parts.append(_tuple_text(self.reply))
+        parts.append(_icmp_text(self.reply, 0) if icmp else _tuple_text(self.reply))
         if self.assured:
             parts.append("[ASSURED]")
         parts.append(f"mark={self.mark} use=1")
@@ -125,32 +192,40 @@ def _tuple_text(t: Tuple4) -> str:
     return f"src={t[0]} dst={t[1]} sport={t[2]} dport={t[3]}"
 
 
+def _icmp_text(t: Tuple4, icmp_type: int) -> str:
+    # an ICMP echo's tuple: the addresses, the type (8 request, 0 reply) and the echo id,
+    # kept here in the sport slot (the dport slot stays 0)
+    return f"src={t[0]} dst={t[1]} type={icmp_type} code=0 id={t[2]}"
+
+
 def packet_tuple(p: Packet) -> Tuple4:
     return (p.src, p.dst, p.sport, p.dport)
 
 
-def invert(t: Tuple4) -> Tuple4:
+def invert(t: Tuple4, proto: str = "") -> Tuple4:
+    if proto == "icmp":  # an echo reply carries the request's id: (dst, src, id, 0)
+        return (t[1], t[0], t[2], t[3])
     return (t[1], t[0], t[3], t[2])
 
 
 #: tcp_can_early_drop (net/netfilter/nf_conntrack_proto_tcp.c): the TCP states in which an
 #: ASSURED entry may still be evicted from a full table
 EARLY_DROP_TCP_STATES = frozenset({"FIN_WAIT", "LAST_ACK", "TIME_WAIT", "CLOSE", "CLOSE_WAIT"})
+#: sctp_can_early_drop (nf_conntrack_proto_sctp.c)
+EARLY_DROP_SCTP_STATES = frozenset({"CLOSED", "SHUTDOWN_SENT", "SHUTDOWN_RECD", "SHUTDOWN_ACK_SENT"})
 
 
 @dataclass
 class ConntrackTable:
     """One host's conntrack table (confirmed entries, in creation order).
 
-    ``drop`` and ``early_drop`` count as the kernel's per-CPU statistics of the same names
-    (``conntrack -S``): packets dropped because the table was full, entries evicted at
-    allocation to make room."""
+    ``drop`` counts as the kernel's per-CPU statistic of that name (``conntrack -S``):
+    packets dropped because the table was full and no entry could be allocated."""
 
     entries: list[ConntrackEntry] = field(default_factory=list)
     max_entries: int = 262144
     _next_id: int = 1
     drop: int = 0
-    early_drop: int = 0
 
     def load(self, entries: list[ConntrackEntry]) -> None:
         """Start from entries read elsewhere (a node's ``conntrack -L``): copies, so the
@@ -173,11 +248,16 @@ class ConntrackTable:
     def new(self, p: Packet, now: float) -> ConntrackEntry:
         """An unconfirmed entry for a packet that opens a connection."""
         t = packet_tuple(p)
-        e = ConntrackEntry(proto=p.proto, orig=t, reply=invert(t), created=now, id=self._next_id)
+        e = ConntrackEntry(proto=p.proto, orig=t, reply=invert(t, p.proto), created=now, id=self._next_id)
         self._next_id += 1
         if p.proto == "tcp":
             e.state = "SYN_SENT" if "SYN" in p.flags and "ACK" not in p.flags else "ESTABLISHED"
             e.timeout = TCP_TIMEOUTS[e.state]
+        elif p.proto == "sctp":
+            e.state = sctp_next_state("", "ORIGINAL", p.flags) or "CLOSED"  # an INIT: NONE -> CLOSED
+            e.timeout = SCTP_TIMEOUTS[e.state]
+        elif p.proto == "icmp":
+            e.timeout = ICMP_TIMEOUT
         else:
             e.timeout = UDP_TIMEOUT
         return e
@@ -186,28 +266,31 @@ class ConntrackTable:
     def full(self) -> bool:
         return len(self.entries) >= self.max_entries
 
-    def make_room(self) -> tuple[ConntrackEntry | None, bool]:
-        """Room for a new entry in a full table, as nf_conntrack_core.c makes it.
+    def make_room(self) -> ConntrackEntry | None:
+        """A new connection meets a full table, as nf_conntrack_core.c handles it.
 
-        Returns (the evicted entry or None, whether the packet asking was dropped first).
-        ``early_drop()`` at allocation evicts an entry that is not ASSURED, and the new
-        connection goes on.  When every entry is ASSURED the allocation fails: the packet is
-        dropped ("nf_conntrack: table full, dropping packet", stat ``drop``) and the garbage
-        collector is told to evict what ``gc_worker_can_early_drop`` allows, ASSURED TCP entries
-        in a closing state (``tcp_can_early_drop``); the client's retransmission then finds
-        room.  ESTABLISHED (and ASSURED UDP) entries are never evicted: with only those the
-        table stays full, and (None, True) says so."""
-        for e in self.entries:
-            if not e.assured:
-                self.entries.remove(e)
-                self.early_drop += 1
-                return e, False
+        ``__nf_conntrack_alloc`` first calls ``early_drop()``, which looks for an entry that
+        is not ASSURED only in the 8 hash buckets next to the new tuple's
+        (NF_CT_EVICTION_RANGE): in a table of far more buckets than entries (a lowered
+        nf_conntrack_max keeps the machine's hashsize) it finds none, the allocation fails
+        and the packet is dropped ("nf_conntrack: table full, dropping packet", stat
+        ``drop``; ``early_drop`` stays 0).  The failure tells the garbage collector to evict
+        early: once the table is at least 95% full (``nf_conntrack_max / 100u * 95u``, so never
+        below 100 entries) ``gc_worker_can_early_drop`` lets it kill an entry that is not
+        ASSURED or is closing (``tcp_can_early_drop``: FIN_WAIT, LAST_ACK, TIME_WAIT, CLOSE,
+        CLOSE_WAIT; ``sctp_can_early_drop`` likewise), and a later retransmission finds the
+        room.  Live connections (ASSURED, ESTABLISHED) are never evicted.
+
+        Counts the drop; returns the entry the collector evicts, or None."""
         self.drop += 1
+        if self.max_entries // 100 * 95 == 0:
+            return None
         for e in self.entries:
-            if e.proto == "tcp" and e.state in EARLY_DROP_TCP_STATES:
+            if not e.assured or (e.proto == "tcp" and e.state in EARLY_DROP_TCP_STATES) or (
+                    e.proto == "sctp" and e.state in EARLY_DROP_SCTP_STATES):
                 self.entries.remove(e)  # gc_worker's nf_ct_kill: counted in no statistic
-                return e, True
-        return None, True
+                return e
+        return None
 
     def confirm(self, e: ConntrackEntry) -> None:
         if not e.confirmed:
@@ -265,6 +348,13 @@ def update_entry(e: ConntrackEntry, p: Packet, direction: str) -> None:
         if not e.assured and old in ("SYN_RECV", "ESTABLISHED") and e.state == "ESTABLISHED":
             e.assured = True
         e.timeout = TCP_TIMEOUTS[e.state]
+    elif e.proto == "icmp":
+        e.timeout = ICMP_TIMEOUT
+    elif e.proto == "sctp":
+        e.state = sctp_next_state(e.state, direction, p.flags)
+        if e.state == "ESTABLISHED":
+            e.assured = True  # set on the way into ESTABLISHED (COOKIE_ACK)
+        e.timeout = SCTP_TIMEOUTS[e.state]
     elif e.proto == "udp":
         # A quick request/reply stays at the short timeout and is not ASSURED: the kernel
         # only calls a UDP flow a stream when it is still active after two seconds.

@@ -397,6 +397,7 @@ def _m_icmp(comp: _Compiled, m) -> None:
 _MATCHES = {
     "tcp": _m_ports,
     "udp": _m_ports,
+    "sctp": _m_ports,
     "multiport": _m_multiport,
     "comment": _m_no_filter,
     "statistic": _m_statistic,

@@ -108,6 +108,20 @@ def _m_udp(opts, proto, proto_neg, table):
     return _m_tcpudp("udp", opts, proto, proto_neg)
 
 
+def _m_sctp(opts, proto, proto_neg, table):
+    # libxt_sctp: like tcp/udp, but a full range stays as written (iptables-save prints
+    # "--sport 0:65535" back; tcp drops it)
+    if proto != "sctp" or proto_neg:
+        raise _Err("SCTP match requires '-p sctp'")
+    out = []
+    for name in ("--sport", "--dport"):
+        o = _one(opts, name)
+        if o is not None:
+            lo, hi = _port_range(o[2][0], "sctp")
+            out.append(Option(name, (_fmt_range(lo, hi),), o[0]))
+    return tuple(out)
+
+
 def icmp_type_of(text: str) -> tuple[int, int, int]:
     name = _ICMP_ALIASES.get(text, text)
     if name in ICMP_TYPES:
@@ -366,7 +380,7 @@ def _m_nfacct(opts, proto, proto_neg, table):
 
 _MATCH_FN = {
     "nfacct": _m_nfacct,
-    "tcp": _m_tcp, "udp": _m_udp, "icmp": _m_icmp, "multiport": _m_multiport,
+    "tcp": _m_tcp, "udp": _m_udp, "sctp": _m_sctp, "icmp": _m_icmp, "multiport": _m_multiport,
     "comment": _m_comment, "statistic": _m_statistic, "mark": _m_mark,
     "addrtype": _m_addrtype, "conntrack": _m_conntrack, "state": _m_state,
     "recent": _m_recent,

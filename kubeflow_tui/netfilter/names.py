@@ -205,6 +205,7 @@ MATCH_OPTIONS: dict[str, dict[str, tuple[str, int]]] = {
     "tcp": _PORT_OPTS | {"--tcp-flags": ("--tcp-flags", 2), "--syn": ("--syn", 0),
                          "--tcp-option": ("--tcp-option", 1)},
     "udp": dict(_PORT_OPTS),
+    "sctp": dict(_PORT_OPTS),
     "icmp": {"--icmp-type": ("--icmp-type", 1)},
     "multiport": {"--sports": ("--sports", 1), "--source-ports": ("--sports", 1),
                   "--dports": ("--dports", 1), "--destination-ports": ("--dports", 1),

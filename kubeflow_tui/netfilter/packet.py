@@ -14,6 +14,7 @@ class Packet:
     dport: int = 0
     mark: int = 0  # the skb mark (MARK target, -m mark)
     flags: tuple[str, ...] = ()  # TCP flags, e.g. ("SYN",) or ("SYN", "ACK")
+    ttl: int = 64  # IP time to live: each host that forwards the packet takes one off
 
     def with_(self, **changes) -> "Packet":
         return replace(self, **changes)

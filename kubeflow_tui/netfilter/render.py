@@ -289,6 +289,14 @@ def _match_print(m: Match, rule: Rule, numeric: bool) -> str:
             else:
                 out += f"{o.args[0]}/{o.args[1]}"
         return out
+    if mod == "sctp":
+        # libxt_sctp's print: a full range says nothing ("sctp" alone for --sport 0:65535)
+        out = " sctp"
+        for label, name in (("spt", "--sport"), ("dpt", "--dport")):
+            o = get(name)
+            if o is not None and not (o.args[0] == "0:65535" and not o.negated):
+                out += _print_ports(label, o, mod, numeric)
+        return out
     if mod == "icmp":
         return " icmp" + _icmp_print(opts[0], numeric)
     if mod == "multiport":

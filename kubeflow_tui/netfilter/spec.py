@@ -178,7 +178,7 @@ def _parse_words(toks, table: str, chain: str, chain_exists, line: int,
                     owner = m[1]
                     break
             else:
-                if proto in ("tcp", "udp", "icmp") and not proto_neg:
+                if proto in ("tcp", "udp", "icmp", "sctp") and not proto_neg:
                     spec = MATCH_OPTIONS[proto].get(t)
                     if spec is not None:
                         canon, nargs = spec

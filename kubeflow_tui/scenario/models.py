@@ -157,7 +157,7 @@ class ContainerPort(_Strict):
         description="Port name that a Service's targetPort can refer to, e.g. http",
     )
     containerPort: int = Field(ge=1, le=65535, description="Port number, 1-65535")
-    protocol: Literal["TCP", "UDP"] = Field("TCP", description="TCP or UDP")
+    protocol: Literal["TCP", "UDP", "SCTP"] = Field("TCP", description="TCP, UDP or SCTP")
 
     @field_validator("name")
     @classmethod
@@ -223,7 +223,7 @@ class ServicePort(_Strict):
         description=f"Port on every node ({NODEPORT_MIN}-{NODEPORT_MAX}); required for "
         "type NodePort and LoadBalancer (the simulator does not allocate one)",
     )
-    protocol: Literal["TCP", "UDP"] = Field("TCP", description="TCP or UDP")
+    protocol: Literal["TCP", "UDP", "SCTP"] = Field("TCP", description="TCP, UDP or SCTP")
 
     @field_validator("targetPort")
     @classmethod
@@ -482,7 +482,7 @@ class Flow(_Strict):
         description="IP:PORT the client connects to, e.g. 10.96.0.1:8080",
         json_schema_extra={"pattern": r"^[0-9]{1,3}(\.[0-9]{1,3}){3}:[0-9]{1,5}$"},
     )
-    protocol: Literal["TCP", "UDP"] = Field("TCP", description="TCP or UDP")
+    protocol: Literal["TCP", "UDP", "SCTP"] = Field("TCP", description="TCP, UDP or SCTP")
     endpoint: str | None = Field(
         None, description="Pin the endpoint the kernel picks (a pod the Service selects)"
     )

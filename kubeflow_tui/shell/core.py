@@ -20,6 +20,8 @@ from .kubectl_cmd import resource_names, run_kubectl
 from .nft_cmd import run_nft
 from .sys_cmd import run_ss, run_sysctl, run_wget
 from .tcpdump_cmd import run_tcpdump
+from .ping_cmd import run_ping
+from .traceroute_cmd import run_traceroute
 from .net_cmd import (
     dns_server,
     run_curl,
@@ -56,6 +58,8 @@ HELP_LINES = {
     "hostname": "this host's name (-I: its addresses)",
     "nslookup": "look up a Service name in the cluster DNS",
     "dig": "look up a name in the cluster DNS: dig NAME, +short, +search, +noall +answer, -x IP",
+    "ping": "send ICMP echo requests through the cluster: ping [-c COUNT] [-i INTERVAL] [-W TIMEOUT] [-q] HOST",
+    "traceroute": "the routers on the way, from the TTL each one runs out at: traceroute [-n] [-q N] [-m MAX] [-w S] HOST",
     "host": "look up a name or an address in the cluster DNS: host NAME, host IP",
     "watch": "one screen of a command as watch shows it: watch -n 1 'iptables -t nat -L -n -v'",
     "help": "this list",
@@ -106,6 +110,8 @@ class Shell:
             "wget": run_wget,
             "tcpdump": run_tcpdump,
             "host": run_host,
+            "ping": run_ping,
+            "traceroute": run_traceroute,
         }
 
     # ------------------------------------------------------------------ public
@@ -693,7 +699,7 @@ class Shell:
 
                 res = _RESOURCES.get(pos[1].split("/")[0].lower(), "")
                 cands = resource_names(ctx, res)
-        elif cmd in ("curl", "nc", "netcat", "nslookup", "dig"):
+        elif cmd in ("curl", "nc", "netcat", "nslookup", "dig", "ping", "traceroute"):
             names = []
             for svc in self.sim.scenario.services:
                 fq = f"{svc.name}.{svc.namespace}.svc.cluster.local"

@@ -59,6 +59,22 @@ def _records(ctx: ShellContext) -> dict[str, str]:
     return out
 
 
+def srv_records(ctx: ShellContext) -> dict[str, list[tuple[int, str]]]:
+    """The SRV records CoreDNS's kubernetes plugin serves for ClusterIP Services:
+    ``_<port name>._<proto>.<svc>.<ns>.svc.<zone>`` for each named port, and the Service's
+    own name for all its ports; each points at the Service's name (the target of its A)."""
+    out: dict[str, list[tuple[int, str]]] = {}
+    for svc in ctx.sim.scenario.services:
+        if not svc.clusterIP:
+            continue
+        fq = f"{svc.name}.{svc.namespace}.svc.{CLUSTER_DOMAIN}"
+        for port in svc.ports:
+            if port.name:
+                out.setdefault(f"_{port.name}._{port.protocol.lower()}.{fq}", []).append((port.port, fq))
+            out.setdefault(fq, []).append((port.port, fq))
+    return out
+
+
 def resolve(ctx: ShellContext, name: str, *, search: bool = True) -> tuple[str | None, str]:
     """(address or None, the name that answered).  Literal IPs resolve to themselves."""
     try:
@@ -858,13 +874,14 @@ DIG_VERSION = "9.18.49-1~deb12u3-Debian"
 
 def _dig_field(cols: list[tuple[str, int]]) -> str:
     """BIND's master-file columns: each field then, before the next, tabs to that field's
-    column (tab stops every 8), or one space when the text already reaches it."""
+    column (tab stops every 8), or one column on when the text already reaches it
+    (masterdump.c's indent(): that one column is a tab when it lands on a tab stop)."""
     out = ""
     col = 0
     for k, (text, to) in enumerate(cols):
         if k:
             if col >= to:
-                out += " "
+                out += "\t" if (col + 1) % 8 == 0 else " "
                 col += 1
             else:
                 n = to // 8 - col // 8
@@ -931,6 +948,7 @@ def run_dig(ctx: ShellContext, argv: list[str]) -> ShellResult:
                            + ";; no servers could be reached\n", exit_code=9)
     records = _records(ctx)
     answers: list[tuple[str, str, str]] = []
+    additional: list[tuple[str, str, str]] = []  # (SRV targets' addresses)
     if reverse:
         try:
             ipaddress.IPv4Address(name)
@@ -946,7 +964,20 @@ def run_dig(ctx: ShellContext, argv: list[str]) -> ShellResult:
         qname = (fq if ip else name).rstrip(".") + "."
         if ip and qtype == "A":
             answers.append((qname, "A", ip))
-    exists = bool(answers) or (not reverse and resolve(ctx, name, search=search)[0] is not None)
+        srv = srv_records(ctx)
+        if qtype == "SRV":
+            found = srv.get(qname.rstrip(".").lower())
+            if found is None and search and not name.endswith(".") and name.count(".") < 5:
+                for suffix in search_path(ctx):
+                    found = srv.get(f"{name}.{suffix}".lower())
+                    if found is not None:
+                        qname = f"{name}.{suffix}."
+                        break
+            for port, target in found or ():
+                answers.append((qname, "SRV", f"0 {100 // len(found)} {port} {target}."))
+                additional.append((target + ".", "A", records[target]))
+    exists = bool(answers) or (not reverse and (resolve(ctx, name, search=search)[0] is not None
+                                                or qname.rstrip(".").lower() in srv_records(ctx)))
     status = "NOERROR" if exists else "NXDOMAIN"
     if short:
         return ShellResult(stdout="".join(a[2] + "\n" for a in answers))
@@ -963,7 +994,7 @@ def run_dig(ctx: ShellContext, argv: list[str]) -> ShellResult:
                       ";; You are currently testing what happens when an mDNS query is leaked to DNS"]
         lines += [f";; ->>HEADER<<- opcode: QUERY, status: {status}, id: {qid}",
                   f";; flags: qr aa rd; QUERY: 1, ANSWER: {len(answers)}, AUTHORITY: {0 if answers else 1}, "
-                  "ADDITIONAL: 1",
+                  f"ADDITIONAL: {1 + len(additional)}",
                   ";; WARNING: recursion requested but not available", "", ";; OPT PSEUDOSECTION:",
                   "; EDNS: version: 0, flags:; udp: 1232"]
     if sections["question"]:
@@ -978,6 +1009,12 @@ def run_dig(ctx: ShellContext, argv: list[str]) -> ShellResult:
         lines += [_dig_rr(n, t, d) for n, t, d in answers]
         if sections["comments"]:
             lines.append("")
+    if additional and sections["additional"]:
+        if sections["comments"]:
+            lines.append(";; ADDITIONAL SECTION:")
+        lines += [_dig_rr(n, t, d) for n, t, d in additional]
+        if sections["comments"]:
+            lines.append("")
     if not answers and sections["authority"]:
         if sections["comments"]:
             lines.append(";; AUTHORITY SECTION:")
@@ -987,7 +1024,9 @@ def run_dig(ctx: ShellContext, argv: list[str]) -> ShellResult:
     if sections["stats"]:
         size = 12 + _wire_len(qname) + 4 + 11
         for n, t, d in answers:
-            size += 2 + 10 + (4 if t == "A" else _wire_len(d))
+            # (an SRV target goes uncompressed after priority, weight and port)
+            size += 2 + 10 + (4 if t == "A" else 6 + _wire_len(d.split()[-1]) if t == "SRV" else _wire_len(d))
+        size += (2 + 10 + 4) * len(additional)
         if not answers:
             size += 2 + 10 + (len("ns.dns") + 1 + 2) + (len("hostmaster") + 1 + 2) + 20
         stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%a %b %d %H:%M:%S UTC %Y")

@@ -59,6 +59,7 @@ _KERNEL_OUTCOMES = {  # kernel outcome -> simulator outcomes that say the same
     "refused": {"refused"},
     "timeout": {"timeout", "dropped"},
     "unreachable": {"dropped", "refused", "timeout"},
+    "eperm": {"refused", "timeout"},  # the sending call failed (a drop in the sender's OUTPUT)
 }
 _TARGET_RE = re.compile(r"(?:^|\s)-([jg])\s+(\S+)")
 
@@ -304,6 +305,9 @@ def compare_flow(
 
     if trace.outcome not in _KERNEL_OUTCOMES.get(k.outcome, {k.outcome}):
         out.append(f"outcome: kernel {k.outcome} ({k.error or k.reply}), simulator {trace.outcome}")
+    if (k.outcome == "eperm") != (trace.error == "EPERM"):
+        out.append(f"the client's call: kernel {k.outcome} ({k.error or k.reply}), simulator "
+                   f"{trace.error or 'no error'}")
     if k.outcome == "delivered":
         if trace.endpoint and k.server and trace.endpoint != k.server:
             out.append(f"endpoint: kernel {k.server}, simulator {trace.endpoint}")

@@ -233,7 +233,8 @@ except ConnectionRefusedError:
     out(event="error", outcome="refused", stage=stage,
         error="connection refused (%s to %s:%d)" % (stage, dst, dport))
 except OSError as e:
-    kind = "unreachable" if e.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH) else "error"
+    kind = ("unreachable" if e.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH) else
+            "eperm" if e.errno == errno.EPERM else "error")
     out(event="error", outcome=kind, stage=stage, error="%s (%s to %s:%d)" % (e, stage, dst, dport))
 """
 
@@ -655,7 +656,7 @@ class KernelCluster:
         if "raw" not in tables:
             trace += [":PREROUTING ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]"]
         for chain in ("PREROUTING", "OUTPUT"):
-            for proto in ("tcp", "udp", "icmp"):
+            for proto in ("tcp", "udp", "icmp", "sctp"):
                 trace.append(f"-A {chain} -p {proto} -j TRACE")
         trace.append("COMMIT")
         trace_text = "\n".join(trace) + "\n"

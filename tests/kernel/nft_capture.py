@@ -27,8 +27,8 @@ REFEREE_TABLE = "kt-trace"
 TRACE_TABLE = f"""add table ip {REFEREE_TABLE}
 add chain ip {REFEREE_TABLE} prerouting {{ type filter hook prerouting priority -350 ; }}
 add chain ip {REFEREE_TABLE} output {{ type filter hook output priority -350 ; }}
-add rule ip {REFEREE_TABLE} prerouting meta l4proto {{ tcp, udp, icmp }} meta nftrace set 1
-add rule ip {REFEREE_TABLE} output meta l4proto {{ tcp, udp, icmp }} meta nftrace set 1
+add rule ip {REFEREE_TABLE} prerouting meta l4proto {{ tcp, udp, icmp, sctp }} meta nftrace set 1
+add rule ip {REFEREE_TABLE} output meta l4proto {{ tcp, udp, icmp, sctp }} meta nftrace set 1
 """
 HOOKS = {name: hook.upper() for name, _t, hook, _p in BASE_CHAINS}
 HOOKS.update({"prerouting": "PREROUTING", "output": "OUTPUT"})
@@ -57,9 +57,10 @@ def parse_packet(text: str, line: str = "") -> KHeader:
         return m.group(1).strip('"') if m else ""
 
     proto = "icmp" if " icmp type " in f" {text}" else ("udp" if " udp sport " in f" {text}" else
-                                                          ("tcp" if " tcp sport " in f" {text}" else ""))
-    sport = after(f"{proto} sport") if proto in ("tcp", "udp") else ""
-    dport = after(f"{proto} dport") if proto in ("tcp", "udp") else ""
+                                                          ("tcp" if " tcp sport " in f" {text}" else
+                                                           ("sctp" if " sctp sport " in f" {text}" else "")))
+    sport = after(f"{proto} sport") if proto in ("tcp", "udp", "sctp") else ""
+    dport = after(f"{proto} dport") if proto in ("tcp", "udp", "sctp") else ""
     flags: tuple[str, ...] = ()
     m = re.search(r"tcp flags == (.+?)(?: tcp window| tcp |$)", text)
     if m:

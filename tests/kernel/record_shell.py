@@ -88,6 +88,7 @@ sys.stdin.read()
 DNS_PY = r"""
 import json, socket, struct, sys
 listen, records = sys.argv[1], json.loads(sys.argv[2])
+srv = json.loads(sys.argv[3]) if len(sys.argv) > 3 else {}  # {name: [[port, target], ...]}
 ptr = {".".join(reversed(ip.split("."))) + ".in-addr.arpa": n for n, ip in records.items()}
 ZONE = "cluster.local"
 QNAME = [""]
@@ -116,19 +117,28 @@ while True:
     question = d[12:i + 4]
     QNAME[0] = qname
     q = qname.lower()
-    answers, auth = [], []
-    if qtype == 1 and q in records:
+    answers, auth, extra = [], [], []
+    if qtype == 33 and q in srv:
+        # CoreDNS: priority 0, weight 100 shared by the records, the target uncompressed
+        # (miekg/dns packs an SRV target as a plain domain-name), its A in ADDITIONAL
+        for port, target in srv[q]:
+            t = b"".join(bytes([len(x)]) + x.encode() for x in target.split(".")) + b"\0"
+            rd = struct.pack("!HHH", 0, 100 // len(srv[q]), port) + t
+            answers.append(name_bytes(q) + struct.pack("!HHIH", 33, 1, 30, len(rd)) + rd)
+            extra.append(name_bytes(target) + struct.pack("!HHIH", 1, 1, 30, 4) + socket.inet_aton(records[target]))
+    elif qtype == 1 and q in records:
         answers.append(name_bytes(q) + struct.pack("!HHIH", 1, 1, 30, 4) + socket.inet_aton(records[q]))
     elif qtype == 12 and q in ptr:
         rd = name_bytes(ptr[q])
         answers.append(name_bytes(q) + struct.pack("!HHIH", 12, 1, 30, len(rd)) + rd)
-    rcode = 0 if answers or (q in records or q in ptr) else 3
+    rcode = 0 if answers or (q in records or q in ptr or q in srv) else 3
     if not answers:
         soa = name_bytes("ns.dns." + ZONE) + name_bytes("hostmaster." + ZONE) + struct.pack("!5I", 1700000000, 7200, 1800, 86400, 30)
         auth.append(name_bytes(ZONE) + struct.pack("!HHIH", 6, 1, 30, len(soa)) + soa)
     opt = b"\0" + struct.pack("!HHIH", 41, 1232, 0, 0) if ar else b""
-    hdr = struct.pack("!6H", qid, 0x8400 | (flags & 0x0100) | rcode, 1, len(answers), len(auth), 1 if ar else 0)
-    s.sendto(hdr + question + b"".join(answers) + b"".join(auth) + opt, a)
+    hdr = struct.pack("!6H", qid, 0x8400 | (flags & 0x0100) | rcode, 1, len(answers), len(auth),
+                      len(extra) + (1 if ar else 0))
+    s.sendto(hdr + question + b"".join(answers) + b"".join(auth) + b"".join(extra) + opt, a)
 """
 
 #: session -> (scenario, [(host, command line, mode)]); the lines run in this order on
@@ -256,8 +266,68 @@ SESSIONS["clusterip-dig"] = ("clusterip", [
     ("client-b", "host nope", "pipes"),
     ("client-b", "host 10.96.0.1", "pipes"),
     ("client-b", "host 10.96.0.99", "pipes"),
+    ("client-b", "dig SRV _http._tcp.web.default.svc.cluster.local", "pipes"),
+    ("client-b", "dig +short SRV _http._tcp.web.default.svc.cluster.local", "pipes"),
+    ("client-b", "dig SRV web.default.svc.cluster.local", "pipes"),
+    ("client-b", "dig SRV _nope._tcp.web.default.svc.cluster.local", "pipes"),
+    ("client-b", "dig +noall +answer +additional -t SRV _http._tcp.web.default.svc.cluster.local", "pipes"),
 ])
 DNS_SESSIONS = {"clusterip-dig"}
+
+#: ping through the datapath: pod and node addresses answer; a ClusterIP does not in
+#: iptables mode (no rule DNATs ICMP and the address is nobody's, so the echo request
+#: follows the default route to the router, which discards it); in nftables mode
+#: kube-proxy's cluster-ips-check chain rejects it
+_PING = [
+    ("client-b", "ping -c 1 10.244.1.5", "pipes"),
+    ("client-b", "ping -c 2 -i 0.2 -W 1 10.96.0.1", "pipes"),
+    ("node-b", "ping -c 1 192.168.1.10", "pipes"),
+    ("node-b", "ping -c 1 -W 1 10.96.0.1", "pipes"),
+    ("client-b", "ping -c 1 -W 1 10.244.1.99", "pipes"),
+    ("client-b", "ping -c 1 -q 10.244.1.5", "pipes"),
+    ("node-b", "ping -c 1 -W 1 10.96.0.99", "pipes"),
+    ("client-b", "ping -c 1 -W 1 10.96.0.99", "pipes"),
+    ("node-b", "ping -c 2 -i 0.2 -W 1 10.96.0.1 >/dev/null", "pipes"),
+    ("client-a", "ping -c 3 -i 0.2 10.244.1.5", "pipes"),
+    ("node-a", "ping -c 1 10.244.1.5", "pipes"),
+    ("node-a", "ping -c 1 192.168.1.10", "pipes"),
+    ("client-a", "ping -c 1 192.168.1.11 | grep ttl", "pipes"),
+    ("client-b", "ping -c 1 -W 1 10.96.0.1 | tail -2", "pipes"),
+    ("client-b", "ping -c 1", "pipes"),
+    ("client-b", "ping -c 0 10.244.1.5", "pipes"),
+    ("client-b", "ping -c x 10.244.1.5", "pipes"),
+    ("client-b", "ping -z 10.244.1.5", "pipes"),
+    ("node-b", "conntrack -L -p icmp -s 10.244.2.7 -d 10.96.0.1", "pipes"),
+    ("node-b", "conntrack -L -p icmp -s 10.244.2.7 -d 10.244.1.5", "pipes"),
+    ("node-a", "conntrack -L -p icmp -s 192.168.1.11", "pipes"),
+    ("node-a", "conntrack -L -p icmp -s 10.244.1.7 -d 10.244.1.5", "pipes"),  # (-L lists in hash order: one entry)
+]
+SESSIONS["clusterip-ping"] = ("clusterip", list(_PING))
+SESSIONS["clusterip-ping-nft"] = ("clusterip", list(_PING))
+#: traceroute (Debian traceroute 2.1): UDP probes to port 33434 and up, TTL 1, 2, ...; each
+#: node that routes a probe whose TTL runs out answers with ICMP time exceeded; numeric
+#: only (-n), so no name is ever looked up outside the namespaces
+_TRACEROUTE = [
+    ("client-b", "traceroute -n -q 1 -w 1 -m 5 10.244.1.5", "pipes"),
+    ("client-b", "traceroute -n -w 1 -m 5 10.244.1.5", "pipes"),
+    ("client-b", "traceroute -n -q 1 -w 1 -m 4 10.96.0.1", "pipes"),
+    ("node-b", "traceroute -n -q 1 -w 1 -m 3 10.244.1.5", "pipes"),
+    ("node-b", "traceroute -n -q 1 -w 1 -m 3 192.168.1.10", "pipes"),
+    ("client-a", "traceroute -n -q 1 -w 1 -m 3 10.244.1.5", "pipes"),
+    ("client-b", "traceroute -n -q 1 -w 1 -m 3 10.244.1.99", "pipes"),
+    ("client-b", "traceroute -n -Y 10.244.1.5", "pipes"),
+    ("client-b", "traceroute -q 11 10.244.1.5", "pipes"),
+    ("client-b", "traceroute -m x 10.244.1.5", "pipes"),
+]
+SESSIONS["clusterip-traceroute"] = ("clusterip", list(_TRACEROUTE))
+SESSIONS["clusterip-traceroute-nft"] = ("clusterip", list(_TRACEROUTE))
+#: seconds to wait before each line: a router sends a host at most about one ICMP error a
+#: second after a burst of six (net.ipv4.icmp_ratelimit=1000 ms, a token bucket per
+#: destination; time exceeded and unreachable are in icmp_ratemask), so back-to-back
+#: traceroutes would show a '*' where the simulator, which keeps no clock, shows the hop
+PAUSE = {"clusterip-traceroute": 2.0, "clusterip-traceroute-nft": 2.0}
+#: sessions whose nodes run kube-proxy in nftables mode (the rules ``generate_nft`` writes)
+NFT_SESSIONS = {"clusterip-ping-nft", "clusterip-traceroute-nft"}
 
 
 def normalise(text: str) -> str:
@@ -282,6 +352,14 @@ def normalise(text: str) -> str:
     text = re.sub(r";; Query time: \d+ msec", ";; Query time: 0 msec", text)
     text = re.sub(r"DiG 9\.18\.[\w.~+-]+", "DiG 9.18", text)
     text = re.sub(r"\bid=\d+", "id=ID", text)
+    # ping: round-trip times and the run's duration
+    text = re.sub(r"time=\d+(?:\.\d+)? ms", "time=RTT ms", text)
+    text = re.sub(r"rtt min/avg/max/mdev = [\d./]+ ms", "rtt min/avg/max/mdev = RTT ms", text)
+    text = re.sub(r"(packet loss, time )\d+ms", r"\1Tms", text)
+    # traceroute: each probe's round-trip time on a hop line (" 2  192.168.1.10  0.063 ms ...")
+    text = re.sub(r"^( ?\d+  .*)$", lambda m: re.sub(r"\d+\.\d{3} ms", "RTT ms", m.group(1)), text, flags=re.M)
+    # an ICMP conntrack entry's seconds left (30 s, counting down while the session runs)
+    text = re.sub(r"^(icmp +1) \d+ ", r"\1 T ", text, flags=re.M)
     # connect() refused at once: curl's millisecond count depends on the machine's load
     text = re.sub(r"after \d{1,3} ms", "after 0 ms", text)  # (a busy machine: tens of ms)
     # the namespaces' eth0 is a veth (eth0@ifN) standing in for a node's NIC; MACs are random
@@ -293,7 +371,7 @@ def normalise(text: str) -> str:
 def _versions() -> dict[str, str]:
     out = {}
     for tool, argv in {"iptables": ["iptables", "-V"], "conntrack": ["conntrack", "-V"],
-                       "iproute2": ["ip", "-V"], "curl": ["curl", "-V"], "kernel": ["uname", "-r"]}.items():
+                       "iproute2": ["ip", "-V"], "curl": ["curl", "-V"], "ping": ["ping", "-V"], "traceroute": ["traceroute", "-V"], "kernel": ["uname", "-r"]}.items():
         try:
             r = subprocess.run(argv, capture_output=True, text=True, timeout=5)
             out[tool] = (r.stdout or r.stderr).splitlines()[0].strip()
@@ -347,7 +425,10 @@ def record(session: str) -> Path:
         def load_rules(self, node: str, text: str) -> None:  # the node's rules only: no TRACE rules
             ns = self.node_ns(node)
             self.tables[node] = tuple(x[1:].strip() for x in text.splitlines() if x.startswith("*"))
-            if text.strip():
+            if session in NFT_SESSIONS:
+                from kubeflow_tui.kubeproxy.nftables import generate_nft
+                kn._nsexec(ns, "nft", "-f", "-", input=generate_nft(self.scenario, node))
+            elif text.strip():
                 kn._ensure_nfacct(ns, text)
                 kn._nsexec(ns, "iptables-restore", input=text)
 
@@ -371,11 +452,13 @@ def record(session: str) -> Path:
             from kubeflow_tui.shell import Shell
             probe = Shell(ClusterSim(sc), sc.pods[0].name).ctx
             from kubeflow_tui.shell.net_cmd import _records, dns_server, search_path
+            from kubeflow_tui.shell.net_cmd import srv_records
             server, records = dns_server(probe), _records(probe)
+            srv = srv_records(probe)
             for p in sc.pods:
                 ns = kc.pod_ns(p.name)
                 kn._nsexec(ns, "ip", "addr", "add", f"{server}/32", "dev", "lo")
-                proc = kn._Proc(ns, DNS_PY, server, json.dumps(records))
+                proc = kn._Proc(ns, DNS_PY, server, json.dumps(records), json.dumps(srv))
                 kc._servers.append(proc)
                 proc.expect_ready(f"dns in pod {p.name}")
                 d = Path("/etc/netns") / ns
@@ -385,6 +468,9 @@ def record(session: str) -> Path:
                                                "options ndots:5\n")
                 dns_dirs.append(d)
         for host, line, mode, *sim_line in lines:
+            if PAUSE.get(session):
+                import time
+                time.sleep(PAUSE[session])
             ns = kc.ns.get(f"node:{host}") or kc.ns.get(f"pod:{host}") or kc.ns[f"client:{host}"]
             real = re.sub(r"\{ns:([^}]+)\}", lambda m: kc.ns.get(f"pod:{m.group(1)}") or kc.ns[f"node:{m.group(1)}"],
                           line)
@@ -400,6 +486,8 @@ def record(session: str) -> Path:
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"{session}.json"
     doc = {"scenario": scenario_name, "recorded_with": _versions(), "commands": results}
+    if session in NFT_SESSIONS:
+        doc = {"scenario": scenario_name, "proxyMode": "nftables", **doc}
     path.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
     return path
 
