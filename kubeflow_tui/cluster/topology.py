@@ -11,6 +11,7 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from ..scenario.models import Scenario
+from ..scenario.system import node_listeners
 
 
 def veth_name(pod: str) -> str:
@@ -191,6 +192,7 @@ def build_topology(sc: Scenario) -> Topology:
             dev = veth_name(p.name)
             h.interfaces.append(Interface(dev, gw if sc.cluster.hostVethAddress else "", 32, peer=p.name))
             h.routes.append(Route(ipaddress.IPv4Network(f"{p.ip}/32"), dev, scope_link=True))
+        h.listeners = node_listeners(sc, n.name)  # the API server on the control plane
         hosts[n.name] = h
 
     for p in sc.pods:

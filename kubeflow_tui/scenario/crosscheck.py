@@ -15,6 +15,7 @@ import difflib
 import ipaddress
 
 from .models import Flow, Path, Scenario, Service
+from .system import system_issues
 
 
 def _names(names) -> str:
@@ -307,6 +308,7 @@ def cross_check(s: Scenario) -> list[tuple[Path, str]]:
                 who = f"pod {clash[0]}" if clash else used[np_.ip]
                 err(f"{np_.ip} is already used by {who}", "timeline", i, "newPod", "ip")
             live_pods[np_.name] = np_
+    out.extend(system_issues(s))
     return out
 
 

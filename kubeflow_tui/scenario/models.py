@@ -137,6 +137,16 @@ class Cluster(_Strict):
         "uses it; false (Calico-like): the node's end has no address, the node answers the "
         "pods' ARP for the gateway by proxy ARP, and MASQUERADE out of a veth picks the node IP",
     )
+    systemServices: bool = Field(
+        False,
+        description="true: the cluster has what kubeadm and kind create in every cluster: "
+        "default/kubernetes at the first Service IP (https 443 -> the API server on the first "
+        "node, port 6443; its endpoint is that node's IP, not a pod) and kube-system/kube-dns at "
+        "the tenth (dns 53/UDP, dns-tcp 53/TCP, metrics 9153/TCP) with two CoreDNS pods "
+        "(coredns-1, coredns-2, Deployment coredns) on the first node.  false (the default): "
+        "only the scenario's own Services, so a scenario may put its own Service at 10.96.0.1 "
+        "as the lessons that retell the seed article do",
+    )
     proxyMode: Literal["iptables", "nftables"] = Field(
         "iptables",
         description="kube-proxy's --proxy-mode: iptables (the default) or nftables (GA since "
@@ -466,6 +476,34 @@ class KubeProxy(_Strict):
     masqueradeAll: bool = Field(
         False, description="kube-proxy --masquerade-all: masquerade all traffic to ClusterIPs"
     )
+    nodePortAddresses: list[str] | None = Field(
+        None,
+        description="kube-proxy --nodeport-addresses: the node addresses NodePorts answer on, "
+        "as CIDRs (e.g. [192.168.1.0/24]) or [primary] (the node IP only).  Unset: iptables mode "
+        "accepts NodePorts on every local address (-m addrtype --dst-type LOCAL, 127.0.0.1 "
+        "included: localhost NodePorts), nftables mode reads it as primary.  CIDRs give one "
+        "'-d <address> -j KUBE-NODEPORTS' rule per node address inside them (nftables: the "
+        "nodeport-ips set); without a loopback CIDR there are no localhost NodePorts",
+    )
+
+    @field_validator("nodePortAddresses")
+    @classmethod
+    def _npa(cls, v):
+        if v is None:
+            return v
+        if v == ["primary"]:
+            return v
+        out = []
+        for i, x in enumerate(v):
+            if x == "primary":
+                raise _fail("'primary' must be the only entry of nodePortAddresses", i)
+            try:
+                out.append(str(ipaddress.IPv4Network(x, strict=True)))
+            except ValueError:
+                raise _fail(f"{x!r} is not a CIDR (e.g. 192.168.1.0/24) or 'primary'", i) from None
+        if not out:
+            raise _fail("nodePortAddresses needs at least one CIDR, or leave it out")
+        return out
 
 
 class Flow(_Strict):
@@ -576,6 +614,13 @@ class Scenario(_Strict):
     )
     flows: list[Flow] = Field(default_factory=list, description="Named connections to watch")
     timeline: list[Event] = Field(default_factory=list, description="Changes, in order")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _system(cls, data):
+        from .system import add_system_objects
+
+        return add_system_objects(data)
 
     @model_validator(mode="after")
     def _cross(self, info: ValidationInfo):

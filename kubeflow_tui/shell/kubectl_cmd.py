@@ -227,12 +227,20 @@ def _pod_obj(pod) -> dict:
     }
 
 
+def _pod_ref(e, namespace: str) -> dict:
+    """nodeName and targetRef of an endpoint; none for one that is not a pod (the API
+    server's own address in default/kubernetes)."""
+    if not e.pod:
+        return {}
+    return {"nodeName": e.node, "targetRef": {"kind": "Pod", "name": e.pod, "namespace": namespace}}
+
+
 def _slice_obj(sl) -> dict:
     return {
         "addressType": sl.address_type, "apiVersion": "discovery.k8s.io/v1",
         "endpoints": [{"addresses": [e.address],
                        "conditions": {"ready": e.ready, "serving": e.serving, "terminating": e.terminating},
-                       "nodeName": e.node, "targetRef": {"kind": "Pod", "name": e.pod, "namespace": sl.namespace}}
+                       **_pod_ref(e, sl.namespace)}
                       for e in sl.endpoints] or None,
         "kind": "EndpointSlice",
         "metadata": {"labels": {"kubernetes.io/service-name": sl.service}, "name": sl.name,
@@ -250,12 +258,10 @@ def _ep_obj(ctx: ShellContext, svc) -> dict:
         notready = [e for e in sl.endpoints if not e.ready]
         sub: dict = {}
         if ready:
-            sub["addresses"] = [{"ip": e.address, "nodeName": e.node,
-                                 "targetRef": {"kind": "Pod", "name": e.pod, "namespace": sl.namespace}}
+            sub["addresses"] = [{"ip": e.address, **_pod_ref(e, sl.namespace)}
                                 for e in sorted(ready, key=lambda e: e.address)]
         if notready:
-            sub["notReadyAddresses"] = [{"ip": e.address, "nodeName": e.node,
-                                         "targetRef": {"kind": "Pod", "name": e.pod, "namespace": sl.namespace}}
+            sub["notReadyAddresses"] = [{"ip": e.address, **_pod_ref(e, sl.namespace)}
                                         for e in sorted(notready, key=lambda e: e.address)]
         sub["ports"] = [({"name": p.name} if p.name else {}) | {"port": p.port, "protocol": p.protocol}
                         for p in sl.ports]
@@ -387,15 +393,17 @@ def _get(ctx: ShellContext, f: _Flags, prefix_kind: bool = False) -> ShellResult
     elif res == "endpoints":
         header = ["NAME", "ENDPOINTS", "AGE"]
         for svc in sorted(sc.services, key=lambda s: (s.namespace, s.name)):
-            if not svc.selector or not want(svc.name, svc.namespace):
+            # selectorless: no Endpoints, but for the one the API server writes (default/kubernetes)
+            if (not svc.selector and not _slices(ctx).get(svc.key)) or not want(svc.name, svc.namespace):
                 continue
             found.add(svc.name)
             rows.append(([svc.namespace] if ns_col else []) + [svc.name, _format_list(_ready_endpoints(ctx, svc)), AGE])
             objs.append(_ep_obj(ctx, svc))
     elif res == "endpointslices":
         header = ["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"]
-        for key, slices in _slices(ctx).items():
-            for sl in slices:
+        for sl in sorted((sl for sls in _slices(ctx).values() for sl in sls),
+                         key=lambda sl: (sl.namespace, sl.name)):  # the API server lists by key
+            if True:
                 if not want(sl.name, sl.namespace):
                     continue
                 found.add(sl.name)

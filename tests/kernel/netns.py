@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
 from kubeflow_tui.scenario.models import Flow, Pod, Scenario
+from kubeflow_tui.scenario.system import node_listeners
 from kubeflow_tui.trace import ConntrackView
 
 from .capture import KPacket, parse_conntrack, parse_trace
@@ -701,9 +702,15 @@ class KernelCluster:
             ports = self._server_ports(p)
             if ports:
                 procs.append((p.name, _Proc(self.pod_ns(p.name), SERVER_PY, p.name, json.dumps(ports))))
+        # servers in a node's host network (the API server behind default/kubernetes):
+        # the simulator's node listeners (kubeflow_tui/scenario/system.py)
+        for n in self.scenario.cluster.nodes:
+            ports = sorted(node_listeners(self.scenario, n.name))
+            if ports:
+                procs.append((n.name, _Proc(self.node_ns(n.name), SERVER_PY, n.name, json.dumps(ports))))
         self._servers += [proc for _, proc in procs]
         for name, proc in procs:
-            proc.expect_ready(f"server in pod {name}")
+            proc.expect_ready(f"server in {name}")
 
     def close(self) -> None:
         if self._closed:
