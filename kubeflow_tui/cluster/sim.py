@@ -21,6 +21,7 @@ from ..scenario.models import Flow, Scenario
 from ..trace import OUTCOME_OF_ENDING, Step, Trace, error_text
 from .counters import Counters, Payload
 from .datapath import NodeDatapath, NodeState, _Verdict
+from .policy import EGRESS_STEP, INGRESS_STEP, egress_verdict, ingress_verdict
 from .topology import Host, Route, Topology, build_topology
 
 MAX_HOPS = 16
@@ -522,13 +523,22 @@ class ClusterSim(NodeDatapath):
             in_iface = self._in_iface(nxt, host, iface)
             self._note(nxt.name, "link", f"{host.name} ({out_iface}) → {nxt.name} ({in_iface})", pkt,
                        link=(host.name, nxt.name))
-            host = nxt
+            prev, host = host, nxt
             if host.kind == "node":
                 v = self._node_receive(host, pkt, in_iface)
+                if (not reply and prev.kind == "pod" and prev.node == host.name
+                        and v.status in ("forwarded", "delivered")):
+                    denied = self._policy_step(host, prev.name, v.packet, "egress")
+                    if denied is not None:
+                        return denied
                 if v.status != "forwarded":
                     return v
                 out_iface, pkt, next_hop = v.detail, v.packet, v.host
                 continue
+            if host.kind == "pod" and not reply and pkt.dst in host.local_addrs:
+                denied = self._policy_step(host, host.name, pkt, "ingress")
+                if denied is not None:
+                    return denied
             if pkt.dst in host.local_addrs:
                 if pkt.src in host.local_addrs:
                     # ip_route_input: a packet from outside that claims one of our own
@@ -557,6 +567,35 @@ class ClusterSim(NodeDatapath):
             self._note(host.name, "route", f"{host.name} forwards the packet for {pkt.dst} via {route.via or 'the link'} on {route.dev}.", pkt)
             out_iface, next_hop = route.dev, route.via or pkt.dst
         return _Verdict("dropped", host.name, pkt, "too many hops")
+
+    def _policy_step(self, host: Host, pod_name: str, pkt: Packet, direction: str) -> _Verdict | None:
+        """The CNI's NetworkPolicy filter (cluster/policy.py): a step when a policy isolates
+        the pod; a drop verdict when none of its rules allows the packet."""
+        if not self.scenario.networkPolicies or (self._conn is not None and self._conn.packet_no != 0):
+            return None  # stateful: later packets of an allowed connection pass
+        try:
+            pod = self.scenario.pod(pod_name)
+        except KeyError:
+            return None
+        pods = list(self.scenario.pods)
+        if direction == "ingress":
+            v = ingress_verdict(self.scenario, pods, pod, pkt.src, pkt.proto, pkt.dport)
+            seen = f"from {pkt.src} (the source as it reaches the pod) to port {pkt.dport}"
+            step = INGRESS_STEP
+        else:
+            v = egress_verdict(self.scenario, pods, pod, pkt.dst, pkt.proto, pkt.dport)
+            seen = f"to {pkt.dst}:{pkt.dport} (after kube-proxy's DNAT)"
+            step = EGRESS_STEP
+        if v is None:
+            return None
+        if v.allowed:
+            self._note(host.name, "accept", f"The CNI's NetworkPolicy filter ({direction}) of pod {pod_name}: "
+                       f"a connection {seen}: {v.why}.", pkt, chain=step, target="ACCEPT")
+            return None
+        self._note(host.name, "drop", f"The CNI's NetworkPolicy filter ({direction}) of pod {pod_name}: a "
+                   f"connection {seen}: {v.why}, so the CNI drops the packet without an answer (not "
+                   "kube-proxy: its rules let it through).", pkt, chain=step, target="DROP")
+        return _Verdict("dropped", host.name, pkt, f"NetworkPolicy {', '.join(v.policies)} ({direction})")
 
     def _send_why(self, host: Host, pkt: Packet) -> str:
         c = self._conn

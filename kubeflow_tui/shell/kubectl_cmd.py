@@ -227,6 +227,24 @@ def _pod_obj(pod) -> dict:
     }
 
 
+def _drop_empty(v):
+    """The API server's omitempty: empty lists and maps are left out."""
+    if isinstance(v, dict):
+        return {k: _drop_empty(x) for k, x in v.items() if x not in ([], {}, None)}
+    if isinstance(v, list):
+        return [_drop_empty(x) for x in v]
+    return v
+
+
+def _netpol_obj(pol) -> dict:
+    spec = pol.model_dump(by_alias=True, exclude_none=True, include={"podSelector", "ingress", "egress"})
+    spec = _drop_empty(spec)
+    spec["podSelector"] = spec.get("podSelector") or {}
+    spec["policyTypes"] = list(pol.types)  # defaulted by the API server
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": pol.name, "namespace": pol.namespace}, "spec": spec}
+
+
 def _pod_ref(e, namespace: str) -> dict:
     """nodeName and targetRef of an endpoint; none for one that is not a pod (the API
     server's own address in default/kubernetes)."""
@@ -368,8 +386,17 @@ def _get(ctx: ShellContext, f: _Flags, prefix_kind: bool = False) -> ShellResult
             return False
         return res == "nodes" or _in_ns(f, ns)
 
-    if res in ("events", "networkpolicies"):
-        # none in a simulated cluster: no policy objects; events expire an hour after the fact
+    if res == "networkpolicies":
+        header = ["NAME", "POD-SELECTOR", "AGE"]
+        for pol in sorted(sc.networkPolicies, key=lambda p: (p.namespace, p.name)):
+            if not want(pol.name, pol.namespace):
+                continue
+            found.add(pol.name)
+            rows.append(([pol.namespace] if ns_col else [])
+                        + [pol.name, _selector_text(pol.podSelector.matchLabels), AGE])
+            objs.append(_netpol_obj(pol))
+    elif res == "events":
+        # events expire an hour after the fact
         header = ["NAME"]
     elif res == "configmaps":
         header = ["NAME", "DATA", "AGE"]
@@ -823,4 +850,6 @@ def resource_names(ctx: ShellContext, res: str) -> list[str]:
         return [s.name for s in sc.services if s.selector]
     if res == "endpointslices":
         return [sl.name for sls in _slices(ctx).values() for sl in sls]
+    if res == "networkpolicies":
+        return [p.name for p in sc.networkPolicies]
     return []

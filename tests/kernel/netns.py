@@ -47,6 +47,7 @@ from kubeflow_tui.scenario.system import node_listeners
 from kubeflow_tui.trace import ConntrackView
 
 from .capture import KPacket, parse_conntrack, parse_trace
+from .netpol import ingress_restore
 
 RulesSource = Callable[[Scenario, str], str] | Mapping[str, str] | None
 
@@ -636,6 +637,10 @@ class KernelCluster:
 
         for n in sc.cluster.nodes:
             self.load_rules(n.name, self._rules_for(n.name))
+        for p in sc.pods:  # NetworkPolicy ingress, on the pod's side (tests/kernel/netpol.py)
+            text = ingress_restore(sc, p)
+            if text:
+                _nsexec(self.pod_ns(p.name), "iptables-restore", input=text)
         self._start_servers()
 
     def _rules_for(self, node: str) -> str:
