@@ -101,16 +101,33 @@ class ClusterSim(NodeDatapath):
         """kube-proxy's ``ip kube-proxy`` table on the node (nftables mode), else None."""
         return self.nodes[node].nft
 
-    def sync_rules(self) -> dict[str, str]:
-        """Recompute every node's rules from the scenario (kube-proxy's resync).
+    def sync_rules(self, *, full: bool | None = None) -> dict[str, str]:
+        """kube-proxy's sync on every node: rules recomputed from the scenario.
 
+        In iptables mode a sync is partial (cluster/partial_sync.py) unless ``full`` or it
+        is the first one or the last full one is ``FULL_SYNC_PERIOD`` old: only the
+        top-level chains and the chains of Services that changed since the last sync are
+        rewritten, so a hand-deleted rule elsewhere stays deleted.  (nftables mode: the
+        table is rebuilt each time.)  ``last_sync`` says what the last one did.
         Returns, per node, the unified diff of ``iptables-save`` text (empty if none).
         Conntrack entries are kept, as the kernel keeps them.
         """
         import difflib
 
         from ..netfilter import parse_iptables_save, render_save
+        from .partial_sync import FULL_SYNC_PERIOD, changed_services, partial, service_chains
 
+        previous = getattr(self, "_synced_scenario", None)
+        if full is None:
+            full = previous is None or self.now - getattr(self, "last_full_sync", self.now) >= FULL_SYNC_PERIOD
+        changed = set() if previous is None else changed_services(previous, self.scenario)
+        rewrite = set() if full or previous is None else (
+            service_chains(previous, changed) | service_chains(self.scenario, changed))
+        self._synced_scenario = self.scenario
+        if full:
+            self.last_full_sync = self.now
+        #: ("full" or "partial", the Services whose chains it rewrote)
+        self.last_sync = ("full" if full else "partial", tuple(sorted(changed)))
         diffs: dict[str, str] = {}
         for name in self.topology.node_names:
             ruleset = parse_iptables_save(self.restore_text(name), source=f"kube-proxy rules for {name}")
@@ -133,6 +150,8 @@ class ClusterSim(NodeDatapath):
                 diffs[name] = "".join(difflib.unified_diff(before, after, f"{name} before", f"{name} after"))
                 old.nft, old.nft_eval = nft, NftEvaluator(nft)
                 continue
+            if not full:
+                ruleset = partial(old.ruleset, ruleset, rewrite)
             before = render_save(old.ruleset, header=False).splitlines(keepends=True)
             after = render_save(ruleset, header=False).splitlines(keepends=True)
             diffs[name] = "".join(difflib.unified_diff(before, after, f"{name} before", f"{name} after"))
@@ -180,7 +199,7 @@ class ClusterSim(NodeDatapath):
         # pods come and go (new veths and routes); events never add or remove nodes, so
         # each node keeps its conntrack table and recent lists
         self.topology = build_topology(self.scenario)
-        return self.sync_rules()
+        return self.sync_rules(full=True if event.action == "full-resync" else None)
 
     # ------------------------------------------------------------------ flows
 

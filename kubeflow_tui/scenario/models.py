@@ -690,15 +690,18 @@ _EVENT_NEEDS: dict[str, tuple[str, ...]] = {
     "delete-service": ("service",),
     "set-selector": ("service", "selector"),
     "add-pod": ("newPod",),
+    "full-resync": (),
 }
 
 
 class Event(_Strict):
     """One step of the timeline: something changes and kube-proxy resyncs."""
 
-    action: Literal["scale", "delete-pod", "delete-service", "set-selector", "add-pod"] = Field(
+    action: Literal["scale", "delete-pod", "delete-service", "set-selector", "add-pod", "full-resync"] = Field(
         description="scale (deployment, replicas), delete-pod (pod), delete-service (service), "
-        "set-selector (service, selector) or add-pod (newPod)"
+        "set-selector (service, selector), add-pod (newPod), or full-resync: nothing changes but "
+        "kube-proxy does a full sync (its hourly one, or a restart), rewriting every chain; the "
+        "other actions' syncs are partial (only the changed Services' chains and the top-level ones)"
     )
     deployment: str | None = Field(None, description="scale: the Deployment (pods' deployment)")
     replicas: int | None = Field(None, ge=0, le=100, description="scale: the new replica count")
