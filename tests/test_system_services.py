@@ -144,3 +144,13 @@ def test_kubectl_shows_the_api_servers_endpoint(sc):
     assert "default       kubernetes   192.168.1.10:6443" in out
     yaml_text = sh.run("kubectl get endpointslice kubernetes -o yaml").stdout
     assert "192.168.1.10" in yaml_text and "targetRef" not in yaml_text and "nodeName" not in yaml_text
+
+
+def test_a_scenarios_own_dns_service_is_asked_too():
+    # udp.yaml declares kube-system/kube-dns itself (systemServices off): a pod's dig
+    # still goes to it through the rules, so scaling CoreDNS to zero is refused
+    sh = Shell(ClusterSim(load_scenario(ROOT / "scenarios" / "udp.yaml")), "app")
+    assert sh.run("dig +short kube-dns.kube-system.svc.cluster.local").stdout == "10.96.0.10\n"
+    sh.run("kubectl scale deployment coredns -n kube-system --replicas=0")
+    r = sh.run("dig +short kube-dns.kube-system.svc.cluster.local")
+    assert r.exit_code == 9 and "10.96.0.10#53: connection refused" in r.stdout

@@ -58,14 +58,17 @@ def uses_cluster_dns(ctx: ShellContext) -> bool:
 
 
 def dns_query_error(ctx: ShellContext) -> str | None:
-    """With a cluster's system Services (``cluster.systemServices``) a pod's resolver
-    really asks kube-dns: one UDP query from the pod to the Service IP, port 53, through
+    """When the cluster has its DNS Service (``cluster.systemServices``, or a scenario's own
+    Service on the tenth Service IP with port 53/UDP) a pod's resolver really asks it: one UDP query from the pod to the Service IP, port 53, through
     kube-proxy's rules (its conntrack entry and counters stay, as a real query's do).
     None when CoreDNS answered; else what the resolver says for each try, as dig 9.18
     prints it: "timed out" (nothing came back), "connection refused" (an ICMP port
     unreachable: kube-dns has no endpoints, or nothing listens)."""
     sc = ctx.sim.scenario
-    if ctx.kind != "pod" or not getattr(sc.cluster, "systemServices", False):
+    server = dns_server(ctx)
+    has_dns = getattr(sc.cluster, "systemServices", False) or any(
+        s.clusterIP == server and any(p.port == 53 and p.protocol == "UDP" for p in s.ports) for s in sc.services)
+    if ctx.kind != "pod" or not has_dns:
         return None
     trace = _connect(ctx, dns_server(ctx), 53, "UDP")
     if trace.ending == "delivered":
