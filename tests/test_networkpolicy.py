@@ -37,7 +37,8 @@ def test_masquerade_defeats_the_ip_block(sc, mode, flow, seen):
     assert (step.host, step.kind, step.chain) == ("web-1", "drop", INGRESS_STEP)
     # the CNI sees the source after the node's SNAT and the destination after its DNAT
     assert (step.packet.src, step.packet.dst, step.packet.dport) == (seen, "10.244.1.5", 8080)
-    assert f"from {seen} (the source as it reaches the pod)" in step.why
+    assert step.table == "CNI"
+    assert f"from {seen} to port 8080, as the pod receives it" in step.why
     assert "no rule of default/web-allow allows it" in step.why
 
 
@@ -55,7 +56,7 @@ def test_egress_is_judged_after_dnat(sc):
     (step,) = policy_steps(t)
     assert (step.host, step.chain) == ("node-b", EGRESS_STEP)
     assert step.packet.dst == "10.244.1.5"  # not the ClusterIP the ipBlock names
-    assert "to 10.244.1.5:8080 (after kube-proxy's DNAT)" in step.why
+    assert "to 10.244.1.5:8080, after kube-proxy's DNAT" in step.why
 
 
 def test_external_traffic_policy_local_keeps_the_partners_address():

@@ -28,8 +28,11 @@ from dataclasses import dataclass
 
 from ..scenario.models import NetworkPolicy, PolicyPeer, PolicyPort, Pod, Scenario
 
-INGRESS_STEP = "CNI NetworkPolicy (ingress)"
-EGRESS_STEP = "CNI NetworkPolicy (egress)"
+#: the Trace names the CNI's filter as table ``CNI``, chain ``NetworkPolicy (ingress)`` /
+#: ``NetworkPolicy (egress)``: a step that is not kube-proxy's and not netfilter's tables
+CNI_TABLE = "CNI"
+INGRESS_STEP = "NetworkPolicy (ingress)"
+EGRESS_STEP = "NetworkPolicy (egress)"
 
 
 @dataclass(frozen=True)

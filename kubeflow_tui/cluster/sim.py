@@ -21,7 +21,7 @@ from ..scenario.models import Flow, Scenario
 from ..trace import OUTCOME_OF_ENDING, Step, Trace, error_text
 from .counters import Counters, Payload
 from .datapath import NodeDatapath, NodeState, _Verdict
-from .policy import EGRESS_STEP, INGRESS_STEP, egress_verdict, ingress_verdict
+from .policy import CNI_TABLE, EGRESS_STEP, INGRESS_STEP, egress_verdict, ingress_verdict
 from .topology import Host, Route, Topology, build_topology
 
 MAX_HOPS = 16
@@ -599,21 +599,21 @@ class ClusterSim(NodeDatapath):
         pods = list(self.scenario.pods)
         if direction == "ingress":
             v = ingress_verdict(self.scenario, pods, pod, pkt.src, pkt.proto, pkt.dport)
-            seen = f"from {pkt.src} (the source as it reaches the pod) to port {pkt.dport}"
+            seen = f"from {pkt.src} to port {pkt.dport}, as the pod receives it"
             step = INGRESS_STEP
         else:
             v = egress_verdict(self.scenario, pods, pod, pkt.dst, pkt.proto, pkt.dport)
-            seen = f"to {pkt.dst}:{pkt.dport} (after kube-proxy's DNAT)"
+            seen = f"to {pkt.dst}:{pkt.dport}, after kube-proxy's DNAT"
             step = EGRESS_STEP
         if v is None:
             return None
         if v.allowed:
-            self._note(host.name, "accept", f"The CNI's NetworkPolicy filter ({direction}) of pod {pod_name}: "
-                       f"a connection {seen}: {v.why}.", pkt, chain=step, target="ACCEPT")
+            self._note(host.name, "accept", f"CNI NetworkPolicy ({direction}) of {pod_name}: {seen}; {v.why}.",
+                       pkt, table=CNI_TABLE, chain=step, target="ACCEPT")
             return None
-        self._note(host.name, "drop", f"The CNI's NetworkPolicy filter ({direction}) of pod {pod_name}: a "
-                   f"connection {seen}: {v.why}, so the CNI drops the packet without an answer (not "
-                   "kube-proxy: its rules let it through).", pkt, chain=step, target="DROP")
+        self._note(host.name, "drop", f"CNI NetworkPolicy ({direction}) of {pod_name}: {seen}; {v.why}, so "
+                   "the CNI drops it silently.", pkt, table=CNI_TABLE,
+                   chain=step, target="DROP")
         return _Verdict("dropped", host.name, pkt, f"NetworkPolicy {', '.join(v.policies)} ({direction})")
 
     def _send_why(self, host: Host, pkt: Packet) -> str:
