@@ -45,9 +45,11 @@ def test_masquerade_defeats_the_ip_block(sc, mode, flow, seen):
 def test_a_pod_selector_lets_the_client_pod_in(sc):
     t = ClusterSim(sc).run_flow("client-to-service")
     assert t.ending == "delivered" and t.server_saw == "10.244.2.7:40000"
-    (step,) = policy_steps(t)
-    assert (step.kind, step.target) == ("accept", "ACCEPT")
-    assert "ingress rule 1 of default/web-allow allows it" in step.why
+    egress, ingress = policy_steps(t)
+    assert (egress.host, egress.chain, egress.kind) == ("node-b", EGRESS_STEP, "accept")
+    assert "to 10.244.1.5:8080, after kube-proxy's DNAT; egress rule 1 of default/client-egress" in egress.why
+    assert (ingress.host, ingress.chain, ingress.target) == ("web-1", INGRESS_STEP, "ACCEPT")
+    assert "ingress rule 1 of default/web-allow allows it" in ingress.why
 
 
 def test_egress_is_judged_after_dnat(sc):
@@ -111,16 +113,18 @@ def test_a_peer_mixing_ip_block_and_selectors_is_an_error():
                                     "            podSelector: {matchLabels: {app: x}}")
     with pytest.raises(ScenarioError) as e:
         load_scenario_text(text, "np.yaml")
-    assert "np.yaml:58:" in str(e.value)
+    line = text.splitlines().index("          - ipBlock: {cidr: 192.168.1.2/32}") + 1
+    assert f"np.yaml:{line}:" in str(e.value)
     assert "ipBlock cannot be combined with podSelector or namespaceSelector" in str(e.value)
 
 
 def test_kubectl_lists_the_policies(sc):
     sh = Shell(ClusterSim(sc), "node-a")
     assert sh.run("kubectl get networkpolicy").stdout == (
-        "NAME           POD-SELECTOR   AGE\n"
-        "batch-egress   app=batch      5m\n"
-        "web-allow      app=web        5m\n")
+        "NAME            POD-SELECTOR   AGE\n"
+        "batch-egress    app=batch      5m\n"
+        "client-egress   app=client     5m\n"
+        "web-allow       app=web        5m\n")
     assert sh.run("kubectl get netpol -A").stdout.splitlines()[0].split() == [
         "NAMESPACE", "NAME", "POD-SELECTOR", "AGE"]
     y = sh.run("kubectl get networkpolicy web-allow -o yaml").stdout
