@@ -129,3 +129,17 @@ def test_kubectl_lists_the_policies(sc):
         "NAMESPACE", "NAME", "POD-SELECTOR", "AGE"]
     y = sh.run("kubectl get networkpolicy web-allow -o yaml").stdout
     assert "kind: NetworkPolicy" in y and "cidr: 192.168.1.2/32" in y and "- Ingress" in y
+
+
+def test_kubectl_patch_changes_a_policy(sc):
+    from kubeflow_tui.shell.kubectl_fix import install
+
+    sim = ClusterSim(sc)
+    sh = Shell(sim, "node-a")
+    install(sh)
+    r = sh.run("kubectl patch networkpolicy web-allow --type json -p "
+               "'[{\"op\":\"replace\",\"path\":\"/spec/ingress/0/from/1/ipBlock/cidr\",\"value\":\"192.168.1.0/24\"}]'")
+    assert (r.exit_code, r.stdout) == (0, "networkpolicy.networking.k8s.io/web-allow patched\n")
+    assert sim.run_flow("partner-via-node-b").ending == "delivered"  # node-b's 192.168.1.11 is inside
+    bad = sh.run("kubectl patch netpol web-allow -p '{\"spec\":{\"policyTypes\":[\"Bogus\"]}}'")
+    assert bad.exit_code == 1 and 'The NetworkPolicy "web-allow" is invalid' in bad.stderr
