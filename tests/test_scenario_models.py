@@ -58,7 +58,7 @@ TIMELINE_END = "  - {action: scale, deployment: web, replicas: 3}\n"
          "t.yaml:40:5: timeline[2]: action set-selector needs selector"),
         ("{action: explode}",
          "t.yaml:40:14: timeline[2].action: expected 'scale', 'delete-pod', 'delete-service', "
-         "'set-selector' or 'add-pod', got the string 'explode'"),
+         "'set-selector', 'add-pod' or 'full-resync', got the string 'explode'"),
     ],
 )
 def test_timeline_events(event, expected):

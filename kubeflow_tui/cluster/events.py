@@ -81,6 +81,8 @@ def apply_event(sc: Scenario, ev: Event) -> Scenario:
                 found = True
         if not found:
             raise EventError(f"no Service {key!r}")
+    elif ev.action == "full-resync":
+        return sc  # nothing changes; ClusterSim.apply_event makes the sync a full one
     elif ev.action == "add-pod":
         pod: Pod = ev.newPod
         if pod.name in names:

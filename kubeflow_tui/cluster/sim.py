@@ -21,6 +21,7 @@ from ..netfilter.rules import Ruleset
 from ..trace import OUTCOME_OF_ENDING, Step, Trace, error_text
 from .counters import Counters, Payload
 from .datapath import NodeDatapath, NodeState, _Verdict
+from .policy import CNI_TABLE, EGRESS_STEP, INGRESS_STEP, egress_verdict, ingress_verdict
 from .topology import Host, Route, Topology, build_topology
 
 if TYPE_CHECKING:  # (pydantic's models load only when a scenario is: `trace --iptables-save` needs none)
@@ -103,16 +104,33 @@ class ClusterSim(NodeDatapath):
         """kube-proxy's ``ip kube-proxy`` table on the node (nftables mode), else None."""
         return self.nodes[node].nft
 
-    def sync_rules(self) -> dict[str, str]:
-        """Recompute every node's rules from the scenario (kube-proxy's resync).
+    def sync_rules(self, *, full: bool | None = None) -> dict[str, str]:
+        """kube-proxy's sync on every node: rules recomputed from the scenario.
 
+        In iptables mode a sync is partial (cluster/partial_sync.py) unless ``full`` or it
+        is the first one or the last full one is ``FULL_SYNC_PERIOD`` old: only the
+        top-level chains and the chains of Services that changed since the last sync are
+        rewritten, so a hand-deleted rule elsewhere stays deleted.  (nftables mode: the
+        table is rebuilt each time.)  ``last_sync`` says what the last one did.
         Returns, per node, the unified diff of ``iptables-save`` text (empty if none).
         Conntrack entries are kept, as the kernel keeps them.
         """
         import difflib
 
         from ..netfilter import parse_iptables_save, render_save
+        from .partial_sync import FULL_SYNC_PERIOD, changed_services, partial, service_chains
 
+        previous = getattr(self, "_synced_scenario", None)
+        if full is None:
+            full = previous is None or self.now - getattr(self, "last_full_sync", self.now) >= FULL_SYNC_PERIOD
+        changed = set() if previous is None else changed_services(previous, self.scenario)
+        rewrite = set() if full or previous is None else (
+            service_chains(previous, changed) | service_chains(self.scenario, changed))
+        self._synced_scenario = self.scenario
+        if full:
+            self.last_full_sync = self.now
+        #: ("full" or "partial", the Services whose chains it rewrote)
+        self.last_sync = ("full" if full else "partial", tuple(sorted(changed)))
         diffs: dict[str, str] = {}
         for name in self.topology.node_names:
             ruleset = parse_iptables_save(self.restore_text(name), source=f"kube-proxy rules for {name}")
@@ -135,6 +153,8 @@ class ClusterSim(NodeDatapath):
                 diffs[name] = "".join(difflib.unified_diff(before, after, f"{name} before", f"{name} after"))
                 old.nft, old.nft_eval = nft, NftEvaluator(nft)
                 continue
+            if not full:
+                ruleset = partial(old.ruleset, ruleset, rewrite)
             before = render_save(old.ruleset, header=False).splitlines(keepends=True)
             after = render_save(ruleset, header=False).splitlines(keepends=True)
             diffs[name] = "".join(difflib.unified_diff(before, after, f"{name} before", f"{name} after"))
@@ -182,7 +202,7 @@ class ClusterSim(NodeDatapath):
         # pods come and go (new veths and routes); events never add or remove nodes, so
         # each node keeps its conntrack table and recent lists
         self.topology = build_topology(self.scenario)
-        return self.sync_rules()
+        return self.sync_rules(full=True if event.action == "full-resync" else None)
 
     # ------------------------------------------------------------------ flows
 
@@ -711,13 +731,22 @@ class ClusterSim(NodeDatapath):
             in_iface = self._in_iface(nxt, host, iface)
             self._note(nxt.name, "link", f"{host.name} ({out_iface}) → {nxt.name} ({in_iface})", pkt,
                        link=(host.name, nxt.name))
-            host = nxt
+            prev, host = host, nxt
             if host.kind == "node":
                 v = self._node_receive(host, pkt, in_iface)
+                if (not reply and prev.kind == "pod" and prev.node == host.name
+                        and v.status in ("forwarded", "delivered")):
+                    denied = self._policy_step(host, prev.name, v.packet, "egress")
+                    if denied is not None:
+                        return denied
                 if v.status != "forwarded":
                     return v
                 out_iface, pkt, next_hop = v.detail, v.packet, v.host
                 continue
+            if host.kind == "pod" and not reply and pkt.dst in host.local_addrs:
+                denied = self._policy_step(host, host.name, pkt, "ingress")
+                if denied is not None:
+                    return denied
             if pkt.dst in host.local_addrs:
                 if pkt.src in host.local_addrs:
                     # ip_route_input: a packet from outside that claims one of our own
@@ -751,6 +780,35 @@ class ClusterSim(NodeDatapath):
             self._note(host.name, "route", f"{host.name} forwards the packet for {pkt.dst} via {route.via or 'the link'} on {route.dev}.", pkt)
             out_iface, next_hop = route.dev, route.via or pkt.dst
         return _Verdict("dropped", host.name, pkt, "too many hops")
+
+    def _policy_step(self, host: Host, pod_name: str, pkt: Packet, direction: str) -> _Verdict | None:
+        """The CNI's NetworkPolicy filter (cluster/policy.py): a step when a policy isolates
+        the pod; a drop verdict when none of its rules allows the packet."""
+        if not self.scenario.networkPolicies or (self._conn is not None and self._conn.packet_no != 0):
+            return None  # stateful: later packets of an allowed connection pass
+        try:
+            pod = self.scenario.pod(pod_name)
+        except KeyError:
+            return None
+        pods = list(self.scenario.pods)
+        if direction == "ingress":
+            v = ingress_verdict(self.scenario, pods, pod, pkt.src, pkt.proto, pkt.dport)
+            seen = f"from {pkt.src} to port {pkt.dport}, as the pod receives it"
+            step = INGRESS_STEP
+        else:
+            v = egress_verdict(self.scenario, pods, pod, pkt.dst, pkt.proto, pkt.dport)
+            seen = f"to {pkt.dst}:{pkt.dport}, after kube-proxy's DNAT"
+            step = EGRESS_STEP
+        if v is None:
+            return None
+        if v.allowed:
+            self._note(host.name, "accept", f"CNI NetworkPolicy ({direction}) of {pod_name}: {seen}; {v.why}.",
+                       pkt, table=CNI_TABLE, chain=step, target="ACCEPT")
+            return None
+        self._note(host.name, "drop", f"CNI NetworkPolicy ({direction}) of {pod_name}: {seen}; {v.why}, so "
+                   "the CNI drops it silently.", pkt, table=CNI_TABLE,
+                   chain=step, target="DROP")
+        return _Verdict("dropped", host.name, pkt, f"NetworkPolicy {', '.join(v.policies)} ({direction})")
 
     def _send_why(self, host: Host, pkt: Packet) -> str:
         c = self._conn

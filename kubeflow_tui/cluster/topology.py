@@ -193,6 +193,9 @@ def build_topology(sc: Scenario) -> Topology:
             dev = veth_name(p.name)
             h.interfaces.append(Interface(dev, gw if sc.cluster.hostVethAddress else "", 32, peer=p.name))
             h.routes.append(Route(ipaddress.IPv4Network(f"{p.ip}/32"), dev, scope_link=True))
+        from ..scenario.system import node_listeners  # (pydantic's models: only for a scenario)
+
+        h.listeners = node_listeners(sc, n.name)  # the API server on the control plane
         hosts[n.name] = h
 
     for p in sc.pods:

@@ -48,6 +48,7 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from kubeflow_tui.scenario.models import Pod, Scenario, Service, ServicePort
+from kubeflow_tui.scenario.system import api_server
 
 MAX_ENDPOINTS_PER_SLICE = 100
 # The alphabet Kubernetes' generateName uses for its random suffix.
@@ -240,7 +241,22 @@ def endpoint_slices(scenario: Scenario) -> dict[str, list[EndpointSlice]]:
         k, v = next(iter(svc.selector.items()))
         return index.get((svc.namespace, k, v), [])
 
-    return {svc.key: service_slices(svc, candidates(svc)) for svc in scenario.services}
+    out = {svc.key: service_slices(svc, candidates(svc)) for svc in scenario.services}
+    api = api_server(scenario)
+    for svc in scenario.services:
+        if api and svc.key == "default/kubernetes" and not svc.selector:
+            out[svc.key] = [api_server_slice(svc, api[1])]
+    return out
+
+
+def api_server_slice(svc: Service, address: str) -> EndpointSlice:
+    """The slice the API server writes for ``default/kubernetes`` itself (its endpoint
+    reconciler): named like the Service, the API server's address and port, no pod and
+    no node name."""
+    ports = tuple(EndpointPort(sp.name, sp.target if isinstance(sp.target, int) else sp.port, sp.protocol)
+                  for sp in svc.ports)
+    ep = SliceEndpoint(address=address, pod="", node="", ready=True, serving=True, terminating=False)
+    return EndpointSlice(name=svc.name, namespace=svc.namespace, service=svc.name, ports=ports, endpoints=(ep,))
 
 
 # ---------------------------------------------------------------- kube-proxy's view

@@ -64,6 +64,9 @@ class ProxyConfig:
     conntrack_tcp_be_liberal: bool = False
     cluster_cidr: str | None = None  # None: scenario.cluster.clusterCIDR; "": detector off
     include_canary: bool = False  # generate_restore: add the empty KUBE-PROXY-CANARY chains
+    # --nodeport-addresses: None = unset (every local address); else the node's own
+    # addresses inside those CIDRs, one "-d <ip> -j KUBE-NODEPORTS" rule each
+    node_port_ips: tuple[str, ...] | None = None
 
     @property
     def masquerade_mark(self) -> str:
@@ -212,15 +215,21 @@ def _sync(scenario: Scenario, node_name: str, cfg: ProxyConfig) -> _Tables:
             filter_rules, nat_chains, nat_rules,
         )
 
-    # Tail-call to KUBE-NODEPORTS (nodePortAddresses unset: every local address).
-    dest = ["-m", "addrtype", "--dst-type", "LOCAL"]
-    if not cfg.localhost_nodeports:
-        dest += ["!", "-d", "127.0.0.0/8"]
-    nat_rules.write(
-        "-A", N.KUBE_SERVICES,
-        "-m", "comment", "--comment", _q("kubernetes service nodeports; NOTE: this must be the last rule in this chain"),
-        dest, "-j", N.KUBE_NODEPORTS,
-    )
+    # Tail-call to KUBE-NODEPORTS: nodePortAddresses unset (MatchAll), every local
+    # address; else one rule per node address inside its CIDRs (GetNodeIPs), a loopback
+    # one only with localhost NodePorts.
+    last = ["-A", N.KUBE_SERVICES, "-m", "comment", "--comment",
+            _q("kubernetes service nodeports; NOTE: this must be the last rule in this chain")]
+    if cfg.node_port_ips is None:
+        dest = ["-m", "addrtype", "--dst-type", "LOCAL"]
+        if not cfg.localhost_nodeports:
+            dest += ["!", "-d", "127.0.0.0/8"]
+        nat_rules.write(last, dest, "-j", N.KUBE_NODEPORTS)
+    else:
+        for ip in cfg.node_port_ips:
+            if ipaddress.ip_address(ip).is_loopback and not cfg.localhost_nodeports:
+                continue  # upstream logs "--nodeport-addresses includes localhost but ..."
+            nat_rules.write(last, "-d", ip, "-j", N.KUBE_NODEPORTS)
 
     if not cfg.conntrack_tcp_be_liberal:
         rule = ["-A", N.KUBE_FORWARD, "-m", "conntrack", "--ctstate", "INVALID"]
@@ -489,7 +498,49 @@ def scenario_config(scenario: Scenario, node_name: str) -> ProxyConfig:
         cidr = ""
     else:
         cidr = None
-    return ProxyConfig(masquerade_all=kp.masqueradeAll, cluster_cidr=cidr)
+    cidrs = node_port_cidrs(scenario, node_name, "iptables")
+    ips = None if cidrs is None else node_port_ips(scenario, node_name, cidrs)
+    # NewProxier: "if !nodePortAddresses.ContainsIPv4Loopback() { localhostNodePorts = false }"
+    loopback = cidrs is None or any(
+        ipaddress.ip_network(c).is_loopback or ipaddress.ip_address("127.0.0.0") in ipaddress.ip_network(c)
+        for c in cidrs)
+    return ProxyConfig(masquerade_all=kp.masqueradeAll, cluster_cidr=cidr, node_port_ips=ips,
+                       localhost_nodeports=loopback)
+
+
+def node_port_cidrs(scenario: Scenario, node_name: str, mode: str) -> tuple[str, ...] | None:
+    """``--nodeport-addresses`` as kube-proxy ends up reading it (``NewNodePortAddresses``):
+    None when it matches every address (unset in iptables mode, or a 0.0.0.0/0 among the
+    CIDRs); ``primary`` (nftables mode's default) is the node IP's /32, as kube-proxy's
+    server turns it into."""
+    kp = getattr(scenario, "kubeProxy", None)
+    given = getattr(kp, "nodePortAddresses", None)
+    if given is None:
+        given = ["primary"] if mode == "nftables" else []
+    if given == ["primary"]:
+        return (f"{scenario.node(node_name).ip}/32",)
+    if not given or any(ipaddress.ip_network(c).prefixlen == 0 for c in given):
+        return None
+    return tuple(given)
+
+
+def node_local_addresses(scenario: Scenario, node_name: str) -> list[str]:
+    """The addresses on a node's interfaces (``InterfaceAddrs``): eth0's node IP, the pod
+    gateway on its pods' veths (when the CNI puts one there), lo's 127.0.0.1."""
+    node = scenario.node(node_name)
+    out = [node.ip, "127.0.0.1"]
+    if scenario.cluster.hostVethAddress and any(p.node == node_name for p in scenario.pods):
+        out.append(str(ipaddress.ip_network(node.podCIDR).network_address + 1))
+    return out
+
+
+def node_port_ips(scenario: Scenario, node_name: str, cidrs: tuple[str, ...]) -> tuple[str, ...]:
+    """``GetNodeIPs``: the node's addresses inside the CIDRs (upstream dedupes through a Go
+    map, so its order is random; ours is numeric)."""
+    nets = [ipaddress.ip_network(c) for c in cidrs]
+    found = {a for a in node_local_addresses(scenario, node_name)
+             if any(ipaddress.ip_address(a) in n for n in nets)}
+    return tuple(sorted(found, key=ipaddress.ip_address))
 
 
 def kube_proxy_restore(scenario: Scenario, node_name: str, config: ProxyConfig | None = None) -> str:

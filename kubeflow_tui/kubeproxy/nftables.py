@@ -174,8 +174,12 @@ def nft_scenario_config(scenario: Scenario, node_name: str) -> NftProxyConfig:
     ``masqueradeAll``, as ``kubeproxy.generate.scenario_config`` reads them for iptables."""
     from .generate import scenario_config
 
+    from .generate import node_port_cidrs
+
     ipt = scenario_config(scenario, node_name)
-    return NftProxyConfig(masquerade_all=ipt.masquerade_all, cluster_cidr=ipt.cluster_cidr)
+    cidrs = node_port_cidrs(scenario, node_name, "nftables")
+    return NftProxyConfig(masquerade_all=ipt.masquerade_all, cluster_cidr=ipt.cluster_cidr,
+                          nodeport_addresses=() if cidrs is None else cidrs)
 
 
 def nft_transaction(scenario: Scenario, node_name: str, config: NftProxyConfig | None = None) -> Transaction:
@@ -189,8 +193,13 @@ def nft_transaction(scenario: Scenario, node_name: str, config: NftProxyConfig |
     elif cfg.nodeport_addresses == ():
         nodeport_ips = None  # match all
     else:
-        nets = [ipaddress.ip_network(c, strict=False) for c in cfg.nodeport_addresses]
-        nodeport_ips = (node_ip,) if any(ipaddress.ip_address(node_ip) in n for n in nets) else ()
+        # GetNodeIPs: the node's addresses inside the CIDRs; "localhost NodePorts are not
+        # supported" in nftables mode, so a loopback one is left out
+        from .generate import node_port_ips
+
+        cidrs = tuple(str(ipaddress.ip_network(c, strict=False)) for c in cfg.nodeport_addresses)
+        nodeport_ips = tuple(ip for ip in node_port_ips(scenario, node_name, cidrs)
+                             if not ipaddress.ip_address(ip).is_loopback)
     return transaction_for(service_ports(scenario), service_port_endpoints(scenario), node_name, node_ip,
                            cidr, service_cidrs, nodeport_ips, cfg)
 

@@ -15,6 +15,7 @@ import difflib
 import ipaddress
 
 from .models import Flow, Path, Scenario, Service
+from .system import system_issues
 
 
 def _names(names) -> str:
@@ -97,6 +98,11 @@ def cross_check(s: Scenario) -> list[tuple[Path, str]]:
                 break
         pod_nets[n.name] = net
     node_names = list(nodes)
+    # a node's address on its pods' veths (host-side veth address CNIs): a local address
+    # of the node, so a flow may name it (NodePorts answer there unless nodePortAddresses
+    # leaves it out)
+    gateways = {str(net.network_address + 1) for name, net in pod_nets.items()
+                if c.hostVethAddress and any(p.node == name for p in s.pods)}
 
     # --- pods -------------------------------------------------------------------
     pods: dict[str, int] = {}
@@ -229,7 +235,7 @@ def cross_check(s: Scenario) -> list[tuple[Path, str]]:
             close = difflib.get_close_matches(f.from_, sources, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             err(f"{f.from_!r} is not a client, pod or node{hint}", "flows", i, "from")
-        if f.dst_ip not in used:
+        if f.dst_ip not in used and f.dst_ip not in gateways:
             err(f"{f.dst_ip} is not an address in this scenario (a Service's clusterIP, "
                 "externalIP or loadBalancerIP, a node, a pod)", "flows", i, "to")
         through_lb = external and f.dst_ip in lb_ips
@@ -307,6 +313,7 @@ def cross_check(s: Scenario) -> list[tuple[Path, str]]:
                 who = f"pod {clash[0]}" if clash else used[np_.ip]
                 err(f"{np_.ip} is already used by {who}", "timeline", i, "newPod", "ip")
             live_pods[np_.name] = np_
+    out.extend(system_issues(s))
     return out
 
 

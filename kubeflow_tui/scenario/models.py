@@ -137,6 +137,16 @@ class Cluster(_Strict):
         "uses it; false (Calico-like): the node's end has no address, the node answers the "
         "pods' ARP for the gateway by proxy ARP, and MASQUERADE out of a veth picks the node IP",
     )
+    systemServices: bool = Field(
+        False,
+        description="true: the cluster has what kubeadm and kind create in every cluster: "
+        "default/kubernetes at the first Service IP (https 443 -> the API server on the first "
+        "node, port 6443; its endpoint is that node's IP, not a pod) and kube-system/kube-dns at "
+        "the tenth (dns 53/UDP, dns-tcp 53/TCP, metrics 9153/TCP) with two CoreDNS pods "
+        "(coredns-1, coredns-2, Deployment coredns) on the first node.  false (the default): "
+        "only the scenario's own Services, so a scenario may put its own Service at 10.96.0.1 "
+        "as the lessons that retell the seed article do",
+    )
     proxyMode: Literal["iptables", "nftables"] = Field(
         "iptables",
         description="kube-proxy's --proxy-mode: iptables (the default) or nftables (GA since "
@@ -466,6 +476,158 @@ class KubeProxy(_Strict):
     masqueradeAll: bool = Field(
         False, description="kube-proxy --masquerade-all: masquerade all traffic to ClusterIPs"
     )
+    nodePortAddresses: list[str] | None = Field(
+        None,
+        description="kube-proxy --nodeport-addresses: the node addresses NodePorts answer on, "
+        "as CIDRs (e.g. [192.168.1.0/24]) or [primary] (the node IP only).  Unset: iptables mode "
+        "accepts NodePorts on every local address (-m addrtype --dst-type LOCAL, 127.0.0.1 "
+        "included: localhost NodePorts), nftables mode reads it as primary.  CIDRs give one "
+        "'-d <address> -j KUBE-NODEPORTS' rule per node address inside them (nftables: the "
+        "nodeport-ips set); without a loopback CIDR there are no localhost NodePorts",
+    )
+
+    @field_validator("nodePortAddresses")
+    @classmethod
+    def _npa(cls, v):
+        if v is None:
+            return v
+        if v == ["primary"]:
+            return v
+        out = []
+        for i, x in enumerate(v):
+            if x == "primary":
+                raise _fail("'primary' must be the only entry of nodePortAddresses", i)
+            try:
+                out.append(str(ipaddress.IPv4Network(x, strict=True)))
+            except ValueError:
+                raise _fail(f"{x!r} is not a CIDR (e.g. 192.168.1.0/24) or 'primary'", i) from None
+        if not out:
+            raise _fail("nodePortAddresses needs at least one CIDR, or leave it out")
+        return out
+
+
+class LabelSelector(_Strict):
+    """A label selector (``matchLabels`` only); empty selects everything."""
+
+    matchLabels: dict[str, str] = Field(default_factory=dict, description="Labels that must all match")
+
+    def matches(self, labels: dict[str, str]) -> bool:
+        return all(labels.get(k) == v for k, v in self.matchLabels.items())
+
+
+class IPBlock(_Strict):
+    """A CIDR, minus some sub-ranges."""
+
+    cidr: str = Field(description="e.g. 192.168.1.0/24", json_schema_extra=_CIDR)
+    except_: list[str] = Field(default_factory=list, alias="except",
+                               description="CIDRs inside cidr that do not match")
+
+    @field_validator("cidr")
+    @classmethod
+    def _c(cls, v):
+        return _cidr(v)
+
+    @field_validator("except_")
+    @classmethod
+    def _e(cls, v):
+        out = []
+        for i, x in enumerate(v):
+            try:
+                out.append(_cidr(x))
+            except PydanticCustomError as e:
+                raise _fail(str(e), i) from None
+        return out
+
+    @model_validator(mode="after")
+    def _inside(self):
+        net = ipaddress.IPv4Network(self.cidr)
+        for i, x in enumerate(self.except_):
+            if not ipaddress.IPv4Network(x).subnet_of(net):
+                raise _fail(f"except {x} is not inside cidr {self.cidr}", "except", i)
+        return self
+
+
+class PolicyPeer(_Strict):
+    """Who a rule allows: pods (podSelector, in the policy's namespace unless
+    namespaceSelector says which namespaces), or addresses (ipBlock)."""
+
+    podSelector: LabelSelector | None = Field(None, description="Pods with these labels")
+    namespaceSelector: LabelSelector | None = Field(
+        None, description="Namespaces with these labels; a namespace here has only the label "
+        "kubernetes.io/metadata.name: <its name>, as every namespace does")
+    ipBlock: IPBlock | None = Field(None, description="Addresses in a CIDR (for pods too: what the "
+                                    "CNI sees is the packet's source or destination address)")
+
+    @model_validator(mode="after")
+    def _one(self):
+        if self.ipBlock is not None and (self.podSelector is not None or self.namespaceSelector is not None):
+            raise _fail("ipBlock cannot be combined with podSelector or namespaceSelector", "ipBlock")
+        if self.ipBlock is None and self.podSelector is None and self.namespaceSelector is None:
+            raise _fail("a peer needs podSelector, namespaceSelector or ipBlock")
+        return self
+
+
+class PolicyPort(_Strict):
+    """A port a rule allows (on the destination: the pod's port after DNAT)."""
+
+    protocol: Literal["TCP", "UDP"] = Field("TCP", description="TCP or UDP")
+    port: Union[int, str, None] = Field(None, description="A number, or a named container port; "
+                                        "absent: every port")
+    endPort: int | None = Field(None, ge=1, le=65535, description="With a numeric port: a range port..endPort")
+
+    @field_validator("port")
+    @classmethod
+    def _p(cls, v):
+        if isinstance(v, bool):
+            raise _fail("port must be a port number or a port name")
+        if isinstance(v, int) and not 1 <= v <= 65535:
+            raise _fail(f"port {v} must be between 1 and 65535")
+        if isinstance(v, str):
+            _port_name(v, "port")
+        return v
+
+    @model_validator(mode="after")
+    def _range(self):
+        if self.endPort is not None and (not isinstance(self.port, int) or self.endPort < self.port):
+            raise _fail("endPort needs a numeric port no larger than it", "endPort")
+        return self
+
+
+class IngressRule(_Strict):
+    """Sources and ports a policy lets in (both must match; an empty list matches all)."""
+
+    from_: list[PolicyPeer] = Field(default_factory=list, alias="from",
+                                    description="Sources allowed; empty: every source")
+    ports: list[PolicyPort] = Field(default_factory=list, description="Ports allowed; empty: every port")
+
+
+class EgressRule(_Strict):
+    """Destinations (after DNAT) and ports a policy lets out (an empty list matches all)."""
+
+    to: list[PolicyPeer] = Field(default_factory=list, description="Destinations allowed; empty: every one")
+    ports: list[PolicyPort] = Field(default_factory=list, description="Ports allowed; empty: every port")
+
+
+class NetworkPolicy(_Strict):
+    """A NetworkPolicy, as the CNI enforces it beside the pods it selects."""
+
+    name: str = Field(pattern=DNS_LABEL, max_length=63, description="Policy name")
+    namespace: str = Field("default", pattern=DNS_LABEL, max_length=63, description="Namespace")
+    podSelector: LabelSelector = Field(default_factory=LabelSelector,
+                                       description="The pods it isolates ({} = all pods of its namespace)")
+    policyTypes: list[Literal["Ingress", "Egress"]] | None = Field(
+        None, description="Ingress, Egress or both; absent: Ingress, plus Egress if egress rules are given")
+    ingress: list[IngressRule] = Field(default_factory=list, description="What may reach the pods")
+    egress: list[EgressRule] = Field(default_factory=list, description="What the pods may reach")
+
+    @property
+    def types(self) -> tuple[str, ...]:
+        if self.policyTypes is not None:
+            return tuple(self.policyTypes)
+        return ("Ingress", "Egress") if self.egress else ("Ingress",)
+
+    def selects(self, pod: Pod) -> bool:
+        return pod.namespace == self.namespace and self.podSelector.matches(pod.labels)
 
 
 class Flow(_Strict):
@@ -533,15 +695,18 @@ _EVENT_NEEDS: dict[str, tuple[str, ...]] = {
     "delete-service": ("service",),
     "set-selector": ("service", "selector"),
     "add-pod": ("newPod",),
+    "full-resync": (),
 }
 
 
 class Event(_Strict):
     """One step of the timeline: something changes and kube-proxy resyncs."""
 
-    action: Literal["scale", "delete-pod", "delete-service", "set-selector", "add-pod"] = Field(
+    action: Literal["scale", "delete-pod", "delete-service", "set-selector", "add-pod", "full-resync"] = Field(
         description="scale (deployment, replicas), delete-pod (pod), delete-service (service), "
-        "set-selector (service, selector) or add-pod (newPod)"
+        "set-selector (service, selector), add-pod (newPod), or full-resync: nothing changes but "
+        "kube-proxy does a full sync (its hourly one, or a restart), rewriting every chain; the "
+        "other actions' syncs are partial (only the changed Services' chains and the top-level ones)"
     )
     deployment: str | None = Field(None, description="scale: the Deployment (pods' deployment)")
     replicas: int | None = Field(None, ge=0, le=100, description="scale: the new replica count")
@@ -579,8 +744,20 @@ class Scenario(_Strict):
     kubeProxy: KubeProxy = Field(
         default_factory=KubeProxy, description="kube-proxy's configuration (kubeadm/kind defaults)"
     )
+    networkPolicies: list[NetworkPolicy] = Field(
+        default_factory=list,
+        description="NetworkPolicies, enforced by the CNI on the pods' side: ingress as the packet "
+        "reaches the pod (after kube-proxy's DNAT and any SNAT on the way), egress as it leaves the "
+        "client pod's node (after DNAT); what they do not allow is dropped")
     flows: list[Flow] = Field(default_factory=list, description="Named connections to watch")
     timeline: list[Event] = Field(default_factory=list, description="Changes, in order")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _system(cls, data):
+        from .system import add_system_objects
+
+        return add_system_objects(data)
 
     @model_validator(mode="after")
     def _cross(self, info: ValidationInfo):

@@ -227,12 +227,38 @@ def _pod_obj(pod) -> dict:
     }
 
 
+def _drop_empty(v):
+    """The API server's omitempty: empty lists and maps are left out."""
+    if isinstance(v, dict):
+        return {k: _drop_empty(x) for k, x in v.items() if x not in ([], {}, None)}
+    if isinstance(v, list):
+        return [_drop_empty(x) for x in v]
+    return v
+
+
+def _netpol_obj(pol) -> dict:
+    spec = pol.model_dump(by_alias=True, exclude_none=True, include={"podSelector", "ingress", "egress"})
+    spec = _drop_empty(spec)
+    spec["podSelector"] = spec.get("podSelector") or {}
+    spec["policyTypes"] = list(pol.types)  # defaulted by the API server
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": pol.name, "namespace": pol.namespace}, "spec": spec}
+
+
+def _pod_ref(e, namespace: str) -> dict:
+    """nodeName and targetRef of an endpoint; none for one that is not a pod (the API
+    server's own address in default/kubernetes)."""
+    if not e.pod:
+        return {}
+    return {"nodeName": e.node, "targetRef": {"kind": "Pod", "name": e.pod, "namespace": namespace}}
+
+
 def _slice_obj(sl) -> dict:
     return {
         "addressType": sl.address_type, "apiVersion": "discovery.k8s.io/v1",
         "endpoints": [{"addresses": [e.address],
                        "conditions": {"ready": e.ready, "serving": e.serving, "terminating": e.terminating},
-                       "nodeName": e.node, "targetRef": {"kind": "Pod", "name": e.pod, "namespace": sl.namespace}}
+                       **_pod_ref(e, sl.namespace)}
                       for e in sl.endpoints] or None,
         "kind": "EndpointSlice",
         "metadata": {"labels": {"kubernetes.io/service-name": sl.service}, "name": sl.name,
@@ -250,12 +276,10 @@ def _ep_obj(ctx: ShellContext, svc) -> dict:
         notready = [e for e in sl.endpoints if not e.ready]
         sub: dict = {}
         if ready:
-            sub["addresses"] = [{"ip": e.address, "nodeName": e.node,
-                                 "targetRef": {"kind": "Pod", "name": e.pod, "namespace": sl.namespace}}
+            sub["addresses"] = [{"ip": e.address, **_pod_ref(e, sl.namespace)}
                                 for e in sorted(ready, key=lambda e: e.address)]
         if notready:
-            sub["notReadyAddresses"] = [{"ip": e.address, "nodeName": e.node,
-                                         "targetRef": {"kind": "Pod", "name": e.pod, "namespace": sl.namespace}}
+            sub["notReadyAddresses"] = [{"ip": e.address, **_pod_ref(e, sl.namespace)}
                                         for e in sorted(notready, key=lambda e: e.address)]
         sub["ports"] = [({"name": p.name} if p.name else {}) | {"port": p.port, "protocol": p.protocol}
                         for p in sl.ports]
@@ -362,8 +386,17 @@ def _get(ctx: ShellContext, f: _Flags, prefix_kind: bool = False) -> ShellResult
             return False
         return res == "nodes" or _in_ns(f, ns)
 
-    if res in ("events", "networkpolicies"):
-        # none in a simulated cluster: no policy objects; events expire an hour after the fact
+    if res == "networkpolicies":
+        header = ["NAME", "POD-SELECTOR", "AGE"]
+        for pol in sorted(sc.networkPolicies, key=lambda p: (p.namespace, p.name)):
+            if not want(pol.name, pol.namespace):
+                continue
+            found.add(pol.name)
+            rows.append(([pol.namespace] if ns_col else [])
+                        + [pol.name, _selector_text(pol.podSelector.matchLabels), AGE])
+            objs.append(_netpol_obj(pol))
+    elif res == "events":
+        # events expire an hour after the fact
         header = ["NAME"]
     elif res == "configmaps":
         header = ["NAME", "DATA", "AGE"]
@@ -387,15 +420,17 @@ def _get(ctx: ShellContext, f: _Flags, prefix_kind: bool = False) -> ShellResult
     elif res == "endpoints":
         header = ["NAME", "ENDPOINTS", "AGE"]
         for svc in sorted(sc.services, key=lambda s: (s.namespace, s.name)):
-            if not svc.selector or not want(svc.name, svc.namespace):
+            # selectorless: no Endpoints, but for the one the API server writes (default/kubernetes)
+            if (not svc.selector and not _slices(ctx).get(svc.key)) or not want(svc.name, svc.namespace):
                 continue
             found.add(svc.name)
             rows.append(([svc.namespace] if ns_col else []) + [svc.name, _format_list(_ready_endpoints(ctx, svc)), AGE])
             objs.append(_ep_obj(ctx, svc))
     elif res == "endpointslices":
         header = ["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"]
-        for key, slices in _slices(ctx).items():
-            for sl in slices:
+        for sl in sorted((sl for sls in _slices(ctx).values() for sl in sls),
+                         key=lambda sl: (sl.namespace, sl.name)):  # the API server lists by key
+            if True:
                 if not want(sl.name, sl.namespace):
                     continue
                 found.add(sl.name)
@@ -815,4 +850,6 @@ def resource_names(ctx: ShellContext, res: str) -> list[str]:
         return [s.name for s in sc.services if s.selector]
     if res == "endpointslices":
         return [sl.name for sls in _slices(ctx).values() for sl in sls]
+    if res == "networkpolicies":
+        return [p.name for p in sc.networkPolicies]
     return []

@@ -30,6 +30,7 @@ Command = Callable[[ShellContext, list[str]], ShellResult]
 
 _POD = ("po", "pod", "pods")
 _SVC = ("svc", "service", "services")
+_NETPOL = ("netpol", "networkpolicy", "networkpolicies", "networkpolicies.networking.k8s.io")
 _DEPLOY = ("deploy", "deployment", "deployments", "deployment.apps", "deployments.apps")
 #: Service spec fields a patch may change, and the model's name for each
 _SVC_FIELDS = ("selector", "ports", "type", "externalTrafficPolicy", "internalTrafficPolicy",
@@ -343,7 +344,37 @@ def _patch(ctx: ShellContext, argv: list[str]) -> ShellResult:
             p.model_copy(update={"labels": {str(k): str(v) for k, v in labels.items()}}) if p is pod else p
             for p in sc.pods]}))
         return ShellResult(stdout=f"pod/{name} patched\n")
-    raise CommandError(f"error: patching {res} is not simulated here (services and pods are)", 1)
+    if res in _NETPOL:
+        return _patch_netpol(ctx, name, ns, patch, kind)
+    raise CommandError(f"error: patching {res} is not simulated here (services, pods and "
+                       "networkpolicies are)", 1)
+
+
+def _patch_netpol(ctx: ShellContext, name: str, ns: str, patch: Any, kind: str) -> ShellResult:
+    """``kubectl patch networkpolicy``: its spec, as ``kubectl get -o yaml`` shows it."""
+    from ..scenario.models import NetworkPolicy
+    from .kubectl_cmd import _netpol_obj
+
+    sc = ctx.sim.scenario
+    pol = next((p for p in sc.networkPolicies if p.name == name and p.namespace == ns), None)
+    if pol is None:
+        raise CommandError(f'Error from server (NotFound): networkpolicies.networking.k8s.io "{name}" not found', 1)
+    doc = {"spec": _netpol_obj(pol)["spec"]}
+    new = _json_patch(doc, patch) if kind == "json" else _merge(doc, patch, strategic=kind == "strategic")
+    if set(new) - {"spec", "metadata"}:
+        raise CommandError("Error from server (BadRequest): this shell patches a NetworkPolicy's spec only", 1)
+    spec = new.get("spec") or {}
+    if spec == doc["spec"]:
+        return ShellResult(stdout=f"networkpolicy.networking.k8s.io/{name} patched (no change)\n")
+    try:
+        changed = NetworkPolicy.model_validate({"name": name, "namespace": ns, **spec})
+    except Exception as e:  # noqa: BLE001
+        first = str(e).splitlines()
+        raise CommandError(f'The NetworkPolicy "{name}" is invalid: {" ".join(x.strip() for x in first[1:3])}',
+                           1) from None
+    set_scenario(ctx.sim, sc.model_copy(update={"networkPolicies": [
+        changed if p is pol else p for p in sc.networkPolicies]}))
+    return ShellResult(stdout=f"networkpolicy.networking.k8s.io/{name} patched\n")
 
 
 # ------------------------------------------------------------------ rollout restart

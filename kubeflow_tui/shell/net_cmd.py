@@ -49,7 +49,36 @@ def search_path(ctx: ShellContext) -> list[str]:
 
 
 def uses_cluster_dns(ctx: ShellContext) -> bool:
+    """Pods resolve through kube-dns (dnsPolicy ClusterFirst).  In a cluster with its
+    system Services a node resolves as real nodes do, through its own /etc/resolv.conf
+    (the host's resolver, which knows nothing of cluster.local)."""
+    if ctx.kind == "node" and getattr(ctx.sim.scenario.cluster, "systemServices", False):
+        return False
     return ctx.kind in ("pod", "node")
+
+
+def dns_query_error(ctx: ShellContext) -> str | None:
+    """When the cluster has its DNS Service (``cluster.systemServices``, or a scenario's own
+    Service on the tenth Service IP with port 53/UDP) a pod's resolver really asks it: one UDP query from the pod to the Service IP, port 53, through
+    kube-proxy's rules (its conntrack entry and counters stay, as a real query's do).
+    None when CoreDNS answered; else what the resolver says for each try, as dig 9.18
+    prints it: "timed out" (nothing came back), "connection refused" (an ICMP port
+    unreachable: kube-dns has no endpoints, or nothing listens)."""
+    sc = ctx.sim.scenario
+    server = dns_server(ctx)
+    has_dns = getattr(sc.cluster, "systemServices", False) or any(
+        s.clusterIP == server and any(p.port == 53 and p.protocol == "UDP" for p in s.ports) for s in sc.services)
+    if ctx.kind != "pod" or not has_dns:
+        return None
+    trace = _connect(ctx, dns_server(ctx), 53, "UDP")
+    if trace.ending == "delivered":
+        return None
+    return "connection refused" if trace.ending == "rejected" else "timed out"
+
+
+def _no_dns_servers(ctx: ShellContext, error: str, tries: int, *, tail: str = "") -> str:
+    line = f";; communications error to {dns_server(ctx)}#53: {error}\n"
+    return line * tries + tail + ";; no servers could be reached\n"
 
 
 def _records(ctx: ShellContext) -> dict[str, str]:
@@ -855,6 +884,9 @@ def run_nslookup(ctx: ShellContext, argv: list[str]) -> ShellResult:
         is_ip = False
     if not uses_cluster_dns(ctx):
         return ShellResult(stdout=";; connection timed out; no servers could be reached\n\n", exit_code=1)
+    failed = dns_query_error(ctx)
+    if failed:
+        return ShellResult(stdout=_no_dns_servers(ctx, failed, 3) + "\n", exit_code=1)
     server = dns_server(ctx)
     head = f"Server:\t\t{server}\nAddress:\t{server}#53\n\n"
     if is_ip:
@@ -946,6 +978,10 @@ def run_dig(ctx: ShellContext, argv: list[str]) -> ShellResult:
         msg = ";; communications error to 127.0.0.53#53: timed out\n" * 3
         return ShellResult(stdout=msg + ("" if short or not sections["cmd"] else "\n".join(banner) + "\n")
                            + ";; no servers could be reached\n", exit_code=9)
+    failed = dns_query_error(ctx)
+    if failed:
+        head = "" if short or not sections["cmd"] else "\n".join(banner) + "\n"
+        return ShellResult(stdout=_no_dns_servers(ctx, failed, 3, tail=head), exit_code=9)
     records = _records(ctx)
     answers: list[tuple[str, str, str]] = []
     additional: list[tuple[str, str, str]] = []  # (SRV targets' addresses)
@@ -1046,6 +1082,9 @@ def run_host(ctx: ShellContext, argv: list[str]) -> ShellResult:
     if not uses_cluster_dns(ctx):
         return ShellResult(stdout=";; communications error to 127.0.0.53#53: timed out\n" * 2
                            + ";; no servers could be reached\n", exit_code=1)
+    failed = dns_query_error(ctx)
+    if failed:
+        return ShellResult(stdout=_no_dns_servers(ctx, failed, 2), exit_code=1)
     try:
         ipaddress.IPv4Address(name)
         is_ip = True

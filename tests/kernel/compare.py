@@ -124,6 +124,8 @@ def sim_path(steps: Iterable[Step], *, referee_raw: bool = True) -> list[PathEnt
     for s in steps:
         if not s.chain or s.kind in _SKIP_KINDS:
             continue
+        if s.table == "CNI":
+            continue  # the CNI's NetworkPolicy step: no netfilter chain (tests/kernel/netpol.py)
         if s.kind == "return" and not s.rule:
             continue  # falling off a user chain: the kernel traces nothing
         if s.table == "raw" and referee_raw:

@@ -43,9 +43,11 @@ from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
 from kubeflow_tui.scenario.models import Flow, Pod, Scenario
+from kubeflow_tui.scenario.system import node_listeners
 from kubeflow_tui.trace import ConntrackView
 
 from .capture import KPacket, parse_conntrack, parse_trace
+from .netpol import ingress_restore
 
 RulesSource = Callable[[Scenario, str], str] | Mapping[str, str] | None
 
@@ -636,6 +638,10 @@ class KernelCluster:
 
         for n in sc.cluster.nodes:
             self.load_rules(n.name, self._rules_for(n.name))
+        for p in sc.pods:  # NetworkPolicy ingress, on the pod's side (tests/kernel/netpol.py)
+            text = ingress_restore(sc, p)
+            if text:
+                _nsexec(self.pod_ns(p.name), "iptables-restore", input=text)
         self._start_servers()
 
     def _rules_for(self, node: str) -> str:
@@ -702,9 +708,15 @@ class KernelCluster:
             ports = self._server_ports(p)
             if ports:
                 procs.append((p.name, _Proc(self.pod_ns(p.name), SERVER_PY, p.name, json.dumps(ports))))
+        # servers in a node's host network (the API server behind default/kubernetes):
+        # the simulator's node listeners (kubeflow_tui/scenario/system.py)
+        for n in self.scenario.cluster.nodes:
+            ports = sorted(node_listeners(self.scenario, n.name))
+            if ports:
+                procs.append((n.name, _Proc(self.node_ns(n.name), SERVER_PY, n.name, json.dumps(ports))))
         self._servers += [proc for _, proc in procs]
         for name, proc in procs:
-            proc.expect_ready(f"server in pod {name}")
+            proc.expect_ready(f"server in {name}")
 
     def close(self) -> None:
         if self._closed:

@@ -41,6 +41,9 @@ def fingerprint(scenario: Scenario) -> str:
     h.update(json.dumps(flows, sort_keys=True).encode())
     for n in scenario.cluster.nodes:
         h.update(n.name.encode() + b"\0" + generate_restore(scenario, n.name).encode())
+    if scenario.networkPolicies:  # the pods' ingress rules (tests/kernel/netpol.py)
+        h.update(json.dumps([p.model_dump(by_alias=True) for p in scenario.networkPolicies],
+                            sort_keys=True).encode())
     return h.hexdigest()[:16]
 
 
@@ -116,6 +119,16 @@ def load(path: Path, scenario: Scenario) -> tuple[list[RecordedFlow], str]:
     return out, ""
 
 
+def egress_policy_drops(sc: Scenario, flow: str) -> bool:
+    """Whether the simulator drops the flow at a CNI egress NetworkPolicy step."""
+    if not sc.networkPolicies:
+        return False
+    from kubeflow_tui.cluster import ClusterSim
+    from kubeflow_tui.cluster.policy import EGRESS_STEP
+
+    return any(s.kind == "drop" and s.chain == EGRESS_STEP for s in ClusterSim(sc).run_flow(flow).steps)
+
+
 def record(paths: list[Path]) -> None:
     import platform
     import subprocess
@@ -136,6 +149,8 @@ def record(paths: list[Path]) -> None:
         flows = []
         with KernelCluster(sc, generate_restore, timeout=1.0) as kc:
             for flow in sc.flows:
+                if egress_policy_drops(sc, flow.name):
+                    continue  # no CNI for egress in the referee (tests/kernel/netpol.py)
                 chain = prerequisites(sc, flow.name) + [flow.name]
                 results = kc.run_chain(chain)
                 flows.append({"flow": flow.name, "chain": chain,
