@@ -32,7 +32,7 @@ from kubeflow_tui.trace import Step, Trace
 
 PACKET = "●"
 #: the hop list under the picture: at most / at least this many rows (fewer: no list)
-HOPS_MAX, HOPS_MIN = 10, 3
+HOPS_MAX, HOPS_MIN = 14, 3
 
 STYLES = {
     "line": Style(color="blue"),
@@ -407,60 +407,73 @@ class WirePicture:
     def hop_lines(self, s: Step, run: list[Step], moving: bool) -> list[Text]:
         """The current packet's path so far, a row per link it crossed (the interfaces at
         both ends, the addresses as seen on that link, ✱ on an address it no longer had
-        when sent) and per rewrite on the way (the ladder's NAT markers)."""
+        when sent) and per rewrite on the way (the ladder's NAT markers).  Where a row does
+        not fit the width, each entry takes two lines (what, then the addresses)."""
         lay = self.layout
         first, last = run[0].index, s.index
         rows = [r for r in self._ladder().rows if first <= r.step <= last and r.kind != "connection"]
         label = s.packet_label or ("reply" if s.packet.direction == "reply" else "packet")
-        lines: list[Text] = []
         arrows = [r for r in rows if r.kind in ("arrow", "icmp")]
         pair_w = max([len(f"{r.host} ▶ {r.to_host}") for r in arrows] or [0])
         ifaces = {id(r): self._interfaces(r.host, r.to_host) for r in arrows}
         if_w = max([len(v) for v in ifaces.values()] or [0])
         addr_w = max([len(r.addresses) + 2 for r in arrows] or [0])
-        show_if = 4 + pair_w + 2 + if_w + 2 + addr_w <= lay.width
+        nat_w = max([len(f"    {r.marker} {r.nat} on {r.host}: {r.field} {r.before} → {r.after}")
+                     for r in rows if r.kind == "nat"] or [0])
+        one_line = max(5 + pair_w + 2 + addr_w, nat_w) <= lay.width
+        show_if = one_line and 5 + pair_w + 2 + if_w + 2 + addr_w <= lay.width
+        entries: list[list[Text]] = []
         n = 0
         for r in rows:
-            t = Text(no_wrap=True, overflow="ellipsis")
+            head = Text(no_wrap=True, overflow="ellipsis")
+            tail = Text(no_wrap=True, overflow="ellipsis")
             if r.kind in ("arrow", "icmp"):
                 n += 1
                 now = moving and r.step == last  # the link the packet is on
-                t.append(" ")
-                t.append(f" {PACKET}" if now else f"{n:>2}", STYLES["packet"] if now else STYLES["dim"])
-                t.append(f"  {r.host} ▶ {r.to_host}".ljust(pair_w + 4), STYLES["name"])
+                head.append(" ")
+                head.append(f" {PACKET}" if now else f"{n:>2}", STYLES["packet"] if now else STYLES["dim"])
+                head.append(f"  {r.host} ▶ {r.to_host}".ljust(pair_w + 4 if one_line else 0), STYLES["name"])
                 if show_if:
-                    t.append(ifaces[id(r)].ljust(if_w + 2), STYLES["dim"])
+                    head.append(ifaces[id(r)].ljust(if_w + 2), STYLES["dim"])
+                elif not one_line:
+                    head.append(f"  {ifaces[id(r)]}", STYLES["dim"])
+                addr = head if one_line else tail
+                if not one_line:
+                    tail.append("     ")
                 for side, sep in (("src", " → "), ("dst", "")):
-                    t.append(r.src if side == "src" else r.dst, STYLES["addr"])
+                    addr.append(r.src if side == "src" else r.dst, STYLES["addr"])
                     if side in r.changed:
-                        t.append("✱", STYLES["tag"])
-                    t.append(sep)
+                        addr.append("✱", STYLES["tag"])
+                    addr.append(sep)
                 if r.kind == "icmp" and r.text:
-                    t.append(f"  {r.label}", STYLES["dim"])
+                    addr.append(f"  {r.label}", STYLES["dim"])
             elif r.kind == "nat":
-                t.append(f"    {r.marker} {r.nat} on {r.host}", STYLES["tag"])
-                if r.where:
-                    t.append(f" ({r.where})", STYLES["dim"])
-                t.append(f": {r.field} {r.before} → {r.after}")
+                head.append(f"    {r.marker} {r.nat} on {r.host}", STYLES["tag"])
+                if r.where and (not one_line or nat_w + len(r.where) + 3 <= lay.width):
+                    head.append(f" ({r.where})", STYLES["dim"])
+                nat = head if one_line else tail
+                nat.append(": " if one_line else "      ")
+                nat.append(f"{r.field} {r.before} → {r.after}")
             else:  # end: dropped, rejected, timed out, the socket's error
-                t.append(f"    {r.marker} {r.host}: {r.text}", STYLES["status"])
+                head.append(f"    {r.marker} {r.host}: {r.text}", STYLES["status"])
                 if r.where:
-                    t.append(f" ({r.where})", STYLES["dim"])
-            if len(t) > lay.width and r.kind == "nat" and r.where:  # the hook goes first
-                t = Text.assemble((f"    {r.marker} {r.nat} on {r.host}", STYLES["tag"]),
-                                  f": {r.field} {r.before} → {r.after}", no_wrap=True, overflow="ellipsis")
-            t.truncate(lay.width, overflow="ellipsis")
-            lines.append(t)
+                    head.append(f" ({r.where})", STYLES["dim"])
+            entry = [head] + ([tail] if tail.plain else [])
+            for t in entry:
+                t.truncate(lay.width, overflow="ellipsis")
+            entries.append(entry)
         title = Text(no_wrap=True, overflow="ellipsis")
         title.append(f" the {label} so far", STYLES["status"])
-        title.append(" (addresses as on each link, ✱ rewritten)" if lines
+        title.append(" (addresses as on each link, ✱ rewritten)" if entries
                      else f": on {s.host}, on no link yet", STYLES["dim"])
-        if len(lines) > lay.hop_rows - 1:
-            lines = lines[len(lines) - (lay.hop_rows - 1):]
+        room = lay.hop_rows - 1
+        if sum(map(len, entries)) > room:
+            while entries and sum(map(len, entries)) > room:
+                entries.pop(0)
             title = Text.assemble((f" the {label} so far", STYLES["status"]),
                                   (" (its last hops; ✱ rewritten)", STYLES["dim"]), no_wrap=True)
         title.truncate(lay.width, overflow="ellipsis")
-        return [title, *lines]
+        return [title, *[t for e in entries for t in e]]
 
     def _interfaces(self, a: str, b: str) -> str:
         """The link's two ends: ``eth0 ▶ veth-web-1`` (the pod's eth0, the node's veth)."""
