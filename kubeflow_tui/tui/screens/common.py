@@ -70,7 +70,9 @@ class HelpScreen(Modal):
         with Vertical(id="dialog", classes="dialog help"):
             yield Static("Keys  (esc closes · ↑↓ pgup pgdn home end scroll)", classes="dialog-title")
             with VerticalScroll(id="help-body"):
-                yield Static(self.text, id="help-text")
+                from kubeflow_tui.tui.keys import help_renderable
+
+                yield Static(help_renderable(self.text), id="help-text")
 
     def on_mount(self) -> None:
         self.query_one("#help-body").focus()
