@@ -19,6 +19,12 @@ from textual.binding import Binding
 OPTIONS = Binding.Group("Answer option 1, 2, 3 …", compact=True)
 #: the number keys show a panel of the flow screen
 PANELS = Binding.Group("Show panel 1 … 8 (the numbered tabs)", compact=True)
+#: groups the help lists as one row (the others only join keys into one footer item)
+HELP_GROUPS = (OPTIONS, PANELS)
+#: footer-only groups: the hooks panel's and the ladder's ↑↓ as one footer item each, so
+#: the footer keeps its room for help and quit at 80 columns; the help lists each key
+HOOK_KEYS = Binding.Group("Hook", compact=True)
+ARROW_KEYS = Binding.Group("Arrow", compact=True)
 
 
 class KeyRow(NamedTuple):
@@ -39,7 +45,7 @@ def _rows(app: Any, items: Iterable[tuple[Any, Binding, bool]]) -> list[KeyRow]:
     for node, binding, enabled in items:
         if binding.id is None:  # Textual's own widget keys (focus next, scroll ...): not the app's
             continue
-        group = binding.group
+        group = binding.group if binding.group in HELP_GROUPS else None
         k = (id(node), group.description if group is not None else binding.action)
         shown = key_display(app, binding)
         row = rows.get(k)

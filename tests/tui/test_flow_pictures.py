@@ -188,3 +188,22 @@ def test_every_shipped_flow_plays_in_thirty_seconds_at_the_default_speed():
             seconds = (shown - 1) / play_rate(steps, DEFAULT_SPEED, rules=False)
             assert seconds <= FLOW_SECONDS + 1e-9, (name, flow.name, shown)
             assert shown < len(steps) or len(steps) < 10
+
+
+@pytest.mark.parametrize("key,cls", [("3", PipelineView), ("5", LadderView)], ids=["hooks", "ladder"])
+async def test_footer_keeps_help_and_quit_at_80_columns_with_a_picture_focused(make_app, key, cls):
+    """The focused panel's keys come first in the footer; its ↑↓ are one item, so help and
+    quit still fit left of the palette at 80 columns."""
+    from textual.widgets import Footer
+
+    app = make_app("scenario.yaml")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, key)
+        assert isinstance(app.focused, cls)
+        footer = app.screen.query_one(Footer)
+        items = {k.key: k for k in footer.query("FooterKey")}
+        palette = next(k for k in footer.query("FooterKey") if k.has_class("-command-palette"))
+        for shown in ("up", "question_mark", "q"):
+            assert shown in items, shown
+            assert 0 < items[shown].region.right <= palette.region.x, shown
