@@ -226,3 +226,14 @@ def test_wire_counts_each_nodes_conntrack_entries():
     # before the packet reaches a node, its count is not shown
     first_b = next(s for s in t.steps if s.host == "node-b")
     assert "node-b" not in WirePicture(lay, t, first_b.index - 1).conntrack_counts(first_b.index - 1)
+
+
+def test_header_card_in_a_narrow_panel_shortens_its_heading_instead_of_wrapping_it():
+    t = trace_of("clusterip", "pod-other-node")
+    first = next(s.index for s in t.steps if s.host != t.steps[0].host)  # before any rewrite
+    wide = plain(HeaderCard(t, first), width=60).splitlines()
+    narrow = plain(HeaderCard(t, first), width=42).splitlines()
+    assert f"as {t.steps[0].host} sent it" in wide[1]
+    assert narrow[1].split() == ["as", "sent", "now"]  # one line, the columns whole
+    assert all(len(line.rstrip()) <= 42 for line in narrow)
+    assert narrow[2].split() == ["src", "10.244.2.7:40000", "10.244.2.7:40000"]
