@@ -237,3 +237,15 @@ def test_header_card_in_a_narrow_panel_shortens_its_heading_instead_of_wrapping_
     assert narrow[1].split() == ["as", "sent", "now"]  # one line, the columns whole
     assert all(len(line.rstrip()) <= 42 for line in narrow)
     assert narrow[2].split() == ["src", "10.244.2.7:40000", "10.244.2.7:40000"]
+
+
+def test_a_selected_hook_without_a_walk_says_whether_the_packet_gets_there():
+    from kubeflow_tui.pictures.pipeline import hook_absent
+
+    t = trace_of("clusterip", "pod-other-node")
+    arrive = next(s for s in t.steps if s.host == "node-b" and s.kind == "link")
+    fwd = next(s for s in t.steps if s.host == "node-b" and s.hook == "FORWARD" and s.index > arrive.index)
+    assert hook_absent(t, arrive.index, "FORWARD").endswith(f"gets here at step {fwd.index + 1}")
+    assert hook_absent(t, arrive.index, "INPUT") == "this packet does not pass INPUT on node-b"
+    text = PipelinePicture(t, arrive.index, selected="INPUT").canvas(80, 16).plain()
+    assert "(this packet does not pass INPUT on node-b)" in text

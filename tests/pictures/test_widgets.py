@@ -98,7 +98,7 @@ async def test_clicking_a_hook_posts_its_selection_and_shows_its_chain_walk():
         await pilot.pause()
         assert app.selected == [("node-b", "PREROUTING")] and view.selected_hook == "PREROUTING"
         text = view.render().canvas(80, 16).plain()
-        assert "PREROUTING on this host, this packet (selected)" in text and "▶ DNAT" in text
+        assert "PREROUTING on this host, this packet (selected; esc follows the packet)" in text and "▶ DNAT" in text
         view.focus()
         await pilot.press("escape")
         assert view.selected_hook == ""

@@ -517,7 +517,7 @@ class FlowScreen(Screen):
                 self.stop_playing()
                 self.index = i
                 return
-        self.notify(f"This packet does not pass {event.hook} on {event.host}.", timeout=3)
+        # (not passed: the pipeline itself says so under the picture, where the learner looks)
 
     def stop_playing(self) -> None:
         self.playing = False
