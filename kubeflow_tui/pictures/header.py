@@ -8,7 +8,7 @@ the card compares the packet as its sender put it on the wire with the packet no
 
 from __future__ import annotations
 
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
@@ -64,7 +64,9 @@ class HeaderCard:
         self.trace, self.step = trace, step
         self._rows = ladder_rows
 
-    def parts(self) -> list[RenderableType]:
+    def parts(self, width: int | None = None) -> list[RenderableType]:
+        """The card's parts; ``width``: the room it has (a narrow card shortens the column
+        heading rather than wrap it)."""
         if self.trace is None or not self.trace.steps:
             return [Text("No trace yet.", style=STYLES["dim"])]
         t = self.trace
@@ -77,6 +79,12 @@ class HeaderCard:
             before, b_head, a_head = t.steps[idx - 1].packet, "before this step", f"after ({_what(s)})"
         else:
             before, b_head, a_head = sent.packet, f"as {sent.host} sent it", "now"
+        rows = compare(before, s.packet)
+        if width is not None:
+            need = max(len(r[0]) for r in rows) + 3 + 1 + max([len(b_head)] + [len(r[1]) for r in rows]) \
+                + max([len(a_head)] + [len(r[2]) for r in rows])
+            if need > width and b_head.startswith("as "):
+                b_head = "as sent"
         label = s.packet_label or "packet"
         title = Text()
         title.append(f"{label} ({s.packet.direction})", STYLES["title"])
@@ -88,7 +96,7 @@ class HeaderCard:
         grid.add_column(width=1)
         grid.add_column()
         grid.add_row("", Text(b_head, STYLES["head"]), "", Text(a_head, STYLES["head"]))
-        for name, b, a, changed in compare(before, s.packet):
+        for name, b, a, changed in rows:
             grid.add_row(name, b, Text(CHANGED, STYLES["changed"]) if changed else "",
                          Text(a, STYLES["changed"] if changed else Style()))
         out.append(grid)
@@ -140,8 +148,8 @@ class HeaderCard:
             out.append(Text("reply = original turned round: no NAT on this connection here", style=STYLES["dim"]))
         return out
 
-    def __rich__(self) -> RenderableType:
-        return Group(*self.parts())
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield Group(*self.parts(options.max_width))
 
 
 def _what(step) -> str:

@@ -165,6 +165,21 @@ def chain_walk(trace: Trace, index: int, hook: str) -> list[tuple[str, list[str]
     return walks
 
 
+def hook_absent(trace: Trace, index: int, hook: str) -> str:
+    """Why ``hook`` of this host shows no chain walk of this packet at step ``index``: it
+    passed there meeting no rule, it gets there later, or it does not pass there at all."""
+    s = trace.steps[index]
+    steps = trace.steps
+    if any(x.host == s.host and x.hook == hook for x in packet_run(trace, index)):
+        return "reached, no rule of these tables met so far"
+    for x in steps[index + 1:]:
+        if x.kind == "send":
+            break
+        if x.host == s.host and x.hook == hook:
+            return f"no chain walked here yet: the packet gets here at step {x.index + 1}"
+    return f"this packet does not pass {hook} on {s.host}"
+
+
 class PipelinePicture:
     """The pipeline of step ``step``'s host; ``selected`` shows that hook's chain walk."""
 
@@ -237,11 +252,12 @@ class PipelinePicture:
         walks = chain_walk(self.trace, idx, hook)
         head = Text()
         head.append(f"{hook}", STYLES["title"])
-        head.append(" on this host, this packet" + (" (selected)" if self.selected else "") + ":", STYLES["dim"])
+        head.append(" on this host, this packet" + (" (selected; esc follows the packet)" if self.selected else "")
+                    + ":", STYLES["dim"])
         c.put_text(0, y, head)
         y += 1
         if not walks:
-            c.put(2, y, "(no chain walked here yet)", STYLES["dim"])
+            c.put(2, y, f"({hook_absent(self.trace, idx, hook)})", STYLES["dim"])
             return
         for table, chains, verdict in walks:
             if y >= c.height:

@@ -31,6 +31,8 @@ from kubeflow_tui.pictures.canvas import HEAVY, Canvas
 from kubeflow_tui.trace import Step, Trace
 
 PACKET = "●"
+#: the hop list under the picture: at most / at least this many rows (fewer: no list)
+HOPS_MAX, HOPS_MIN = 14, 3
 
 STYLES = {
     "line": Style(color="blue"),
@@ -111,20 +113,57 @@ class WireLayout:
                         or (h.kind == "pod" and h.node not in node_names)]
         self.hosts = hosts
         max_pods = max([len(p) for p in self.pods.values()] or [0])
-        compact_rows = 6 + max(1, max_pods) + 2
-        self.detail = width >= 100 and height >= compact_rows + 3
-        drop = 2 if self.detail else 1
+        #: the boxes are wide enough to name each pod's veth and each node's pod CIDR
+        self.wide = self._names_fit()
+        compact = (2 if self.outside else 0) + 2 + max(1, max_pods) + 4
+        free = height - compact
+        #: more room than the hop list can use: the picture spaces out (its packet tag
+        #: then also carries the addresses)
+        self.tall = free >= (2 if self.outside else 1) + 2 + HOPS_MAX
+        self.detail = self.tall  # (the older name)
+        drop = 2 if self.tall else 1
         self.y_label = 0
         self.y_bus = 1 + drop if self.outside else 0
         self.y_box = self.y_bus + 1 + drop
         self.y_bottom = self.y_box + 1 + max(1, max_pods)
         self.y_status = self.y_bottom + 1
-        self.height = self.y_status + 2
+        below = height - (self.y_status + 2)
+        #: rows of the hop list (its title, then a row per hop or rewrite), after a blank row
+        self.hop_rows = min(HOPS_MAX, below - 1) if below - 1 >= HOPS_MIN else 0
+        self.y_hops = self.y_status + 3
+        self.height = self.y_status + 2 + (1 + self.hop_rows if self.hop_rows else 0)
+        self._memo: dict[tuple[int, int], tuple[Trace, Any]] = {}
         self.anchor: dict[str, tuple[int, int]] = {}
         self.bus_x: dict[str, int] = {}
         self.trunk: dict[str, int] = {}
         self.pod_row: dict[str, int] = {}
         self.base = self._draw()
+
+    def _names_fit(self) -> bool:
+        n = len(self.nodes)
+        if not n:
+            return self.width >= 100
+        bw = max(12, self.width // n)
+        for node in self.nodes:
+            if node.detail and len(f" {node.name} pods {node.detail} ") > bw - 7:
+                return False
+            for pod in self.pods[node.name]:
+                # room right of the veth (box less its frame, the trunk, the wire, a blank)
+                if len(pod.name) + 1 + len(pod.ip) > bw - 9 - len(_veth(pod.name)):
+                    return False
+        return True
+
+    def memo(self, trace: Trace, key: Any, make: Any) -> Any:
+        """``make()`` once per (trace, key): what a frame reads that only changes by step."""
+        k = (id(trace), key)
+        hit = self._memo.get(k)
+        if hit is not None and hit[0] is trace:
+            return hit[1]
+        if len(self._memo) > 512:
+            self._memo.clear()
+        value = make()
+        self._memo[k] = (trace, value)
+        return value
 
     # -- drawing the still picture --------------------------------------------------
     def _draw(self) -> Canvas:
@@ -147,13 +186,14 @@ class WireLayout:
                 c.put(x0, self.y_box, "┌" + "─" * (x1 - x0 - 1) + "┐", st["box"])
                 c.put(nx, self.y_box, "┼", st["line"])
                 title = f" {node.name}"
-                if self.detail and node.detail:
+                if node.detail:  # (left out below when it does not fit)
                     title += f" pods {node.detail}"
                 title += " "
                 if len(title) > inner - 4:
                     title = f" {node.name} "
                 # the node's address sits on its link to the node network (eth0)
-                c.put(nx + 2, self.y_box - 1, node.ip + (" eth0" if self.detail else ""), st["addr"],
+                eth0 = " eth0" if len(node.ip) + 5 <= x1 - nx - 3 else ""
+                c.put(nx + 2, self.y_box - 1, node.ip + eth0, st["addr"],
                       limit=x1 - nx - 2)
                 c.put(nx + 2, self.y_box, " ", None)
                 c.put(nx + 3, self.y_box, node.name, st["name"], limit=x1 - nx - 3)
@@ -169,7 +209,7 @@ class WireLayout:
                     self.pod_row[pod.name] = y
                     last = k == len(pods) - 1
                     c.put(nx, y, "└" if last else "├", st["line"])
-                    wire = f"─{_veth(pod.name)}─" if self.detail else "──"
+                    wire = f"─{_veth(pod.name)}─" if self.wide else "──"
                     c.put(nx + 1, y, wire, st["line"])
                     px = nx + 1 + len(wire) + 1
                     self.anchor[pod.name] = (px - 1, y)
@@ -195,7 +235,7 @@ class WireLayout:
                 self.anchor[h.name] = (ax, self.y_label + 1)
                 c.put(ax, self.y_label, h.name, st["name"], limit=seg - 1)
                 addr = h.ip
-                if self.detail and h.kind in ("client", "lb"):
+                if self.wide and h.kind in ("client", "lb"):
                     more = f"{addr} ({'load balancer, ' + h.detail if h.kind == 'lb' else 'client'})"
                     addr = more if len(h.name) + 1 + len(more) <= seg - 1 else addr
                 if addr and len(h.name) + 1 + len(addr) <= seg - 1:
@@ -323,14 +363,143 @@ class WirePicture:
             c.put(x, y, PACKET, STYLES["packet"])
             self._tag(c, x, y, s)
         self._status(c, s, run, pos)
+        self._conntrack_counts(c, idx)
+        if lay.hop_rows:
+            self._hops(c, s, run, moving)
         return c
+
+    # -- what only changes from step to step (memoised per trace and step) ---------------
+    def _ladder(self) -> Any:
+        from kubeflow_tui.ladder import build_ladder
+
+        assert self.trace is not None
+        return self.layout.memo(self.trace, "ladder", lambda: build_ladder(self.trace))
+
+    def conntrack_counts(self, idx: int) -> dict[str, int]:
+        """Entries in each node's conntrack table after step ``idx`` (nodes the flow has
+        not reached yet: unknown, left out)."""
+        trace = self.trace
+        assert trace is not None
+        nodes = {n.name for n in self.layout.nodes}
+
+        def make() -> dict[str, int]:
+            out: dict[str, int] = {}
+            for st in reversed(trace.steps[: idx + 1]):
+                if st.host in nodes and st.host not in out:
+                    out[st.host] = len(st.conntrack)
+                    if len(out) == len(nodes):
+                        break
+            return out
+
+        return self.layout.memo(trace, ("ct", idx), make)
+
+    def _conntrack_counts(self, c: Canvas, idx: int) -> None:
+        """Each node's conntrack entry count, written into the bottom of its box."""
+        lay = self.layout
+        for name, count in self.conntrack_counts(idx).items():
+            if name not in lay.trunk:
+                continue
+            x0 = lay.trunk[name] - 2
+            label = f" conntrack: {count} {'entry' if count == 1 else 'entries'} "
+            if all(c.get(x0 + 2 + i, lay.y_bottom) == "─" for i in range(len(label) + 1)):
+                c.put(x0 + 2, lay.y_bottom, label, STYLES["dim"])
+
+    def hop_lines(self, s: Step, run: list[Step], moving: bool) -> list[Text]:
+        """The current packet's path so far, a row per link it crossed (the interfaces at
+        both ends, the addresses as seen on that link, ✱ on an address it no longer had
+        when sent) and per rewrite on the way (the ladder's NAT markers).  Where a row does
+        not fit the width, each entry takes two lines (what, then the addresses)."""
+        lay = self.layout
+        first, last = run[0].index, s.index
+        rows = [r for r in self._ladder().rows if first <= r.step <= last and r.kind != "connection"]
+        label = s.packet_label or ("reply" if s.packet.direction == "reply" else "packet")
+        arrows = [r for r in rows if r.kind in ("arrow", "icmp")]
+        pair_w = max([len(f"{r.host} ▶ {r.to_host}") for r in arrows] or [0])
+        ifaces = {id(r): self._interfaces(r.host, r.to_host) for r in arrows}
+        if_w = max([len(v) for v in ifaces.values()] or [0])
+        addr_w = max([len(r.addresses) + 2 for r in arrows] or [0])
+        nat_w = max([len(f"    {r.marker} {r.nat} on {r.host}: {r.field} {r.before} → {r.after}")
+                     for r in rows if r.kind == "nat"] or [0])
+        one_line = max(5 + pair_w + 2 + addr_w, nat_w) <= lay.width
+        show_if = one_line and 5 + pair_w + 2 + if_w + 2 + addr_w <= lay.width
+        entries: list[list[Text]] = []
+        n = 0
+        for r in rows:
+            head = Text(no_wrap=True, overflow="ellipsis")
+            tail = Text(no_wrap=True, overflow="ellipsis")
+            if r.kind in ("arrow", "icmp"):
+                n += 1
+                now = moving and r.step == last  # the link the packet is on
+                head.append(" ")
+                head.append(f" {PACKET}" if now else f"{n:>2}", STYLES["packet"] if now else STYLES["dim"])
+                head.append(f"  {r.host} ▶ {r.to_host}".ljust(pair_w + 4 if one_line else 0), STYLES["name"])
+                if show_if:
+                    head.append(ifaces[id(r)].ljust(if_w + 2), STYLES["dim"])
+                elif not one_line:
+                    head.append(f"  {ifaces[id(r)]}", STYLES["dim"])
+                addr = head if one_line else tail
+                if not one_line:
+                    tail.append("     ")
+                for side, sep in (("src", " → "), ("dst", "")):
+                    addr.append(r.src if side == "src" else r.dst, STYLES["addr"])
+                    if side in r.changed:
+                        addr.append("✱", STYLES["tag"])
+                    addr.append(sep)
+                if r.kind == "icmp" and r.text:
+                    addr.append(f"  {r.label}", STYLES["dim"])
+            elif r.kind == "nat":
+                head.append(f"    {r.marker} {r.nat} on {r.host}", STYLES["tag"])
+                if r.where and (not one_line or nat_w + len(r.where) + 3 <= lay.width):
+                    head.append(f" ({r.where})", STYLES["dim"])
+                nat = head if one_line else tail
+                nat.append(": " if one_line else "      ")
+                nat.append(f"{r.field} {r.before} → {r.after}")
+            else:  # end: dropped, rejected, timed out, the socket's error
+                head.append(f"    {r.marker} {r.host}: {r.text}", STYLES["status"])
+                if r.where:
+                    head.append(f" ({r.where})", STYLES["dim"])
+            entry = [head] + ([tail] if tail.plain else [])
+            for t in entry:
+                t.truncate(lay.width, overflow="ellipsis")
+            entries.append(entry)
+        title = Text(no_wrap=True, overflow="ellipsis")
+        title.append(f" the {label} so far", STYLES["status"])
+        title.append(" (addresses as on each link, ✱ rewritten)" if entries
+                     else f": on {s.host}, on no link yet", STYLES["dim"])
+        room = lay.hop_rows - 1
+        if sum(map(len, entries)) > room:
+            while entries and sum(map(len, entries)) > room:
+                entries.pop(0)
+            title = Text.assemble((f" the {label} so far", STYLES["status"]),
+                                  (" (its last hops; ✱ rewritten)", STYLES["dim"]), no_wrap=True)
+        title.truncate(lay.width, overflow="ellipsis")
+        return [title, *[t for e in entries for t in e]]
+
+    def _interfaces(self, a: str, b: str) -> str:
+        """The link's two ends: ``eth0 ▶ veth-web-1`` (the pod's eth0, the node's veth)."""
+        lay = self.layout
+
+        def end(host: str, other: str) -> str:
+            h, o = lay.hosts.get(host), lay.hosts.get(other)
+            if h is not None and h.kind == "node" and o is not None and o.kind == "pod" and o.node == host:
+                return _veth(other)
+            return "eth0" if h is not None and h.kind != "other" else "?"
+
+        return f"{end(a, b)} ▶ {end(b, a)}"
+
+    def _hops(self, c: Canvas, s: Step, run: list[Step], moving: bool) -> None:
+        lay = self.layout
+        key = ("hops", s.index, moving)
+        lines = self.layout.memo(self.trace, key, lambda: self.hop_lines(s, run, moving))
+        for i, t in enumerate(lines):
+            c.put_text(0, lay.y_hops + i, t)
 
     def _tag(self, c: Canvas, x: int, y: int, s: Step) -> None:
         """The packet's label (and with room, its addresses) beside it, where the picture
         is blank."""
         p = s.packet
         label = s.packet_label or "packet"
-        tags = [f"{label} {p.endpoint_text('src')}→{p.endpoint_text('dst')}", label] if self.layout.detail else [label]
+        tags = [f"{label} {p.endpoint_text('src')}→{p.endpoint_text('dst')}", label] if self.layout.tall else [label]
         for tag in tags:
             n = len(tag)
             for tx, ty in ((x + 1, y - 1), (x - n, y - 1), (x + 1, y + 1), (x - n, y + 1), (x + 1, y), (x - n, y)):

@@ -315,6 +315,21 @@ class KubeflowApp(App[int]):
         else:
             self.open_lesson(message.lesson)
 
+    # the lesson list's other entries (the home screen posts these)
+    def on_open_cases(self, _message: messages.OpenCases) -> None:
+        self.open_case_list()
+
+    def on_open_practice(self, _message: messages.OpenPractice) -> None:
+        from kubeflow_tui.tui import quiz_runner
+
+        quiz_runner.open_practice(self)
+
+    def on_open_interview(self, _message: messages.OpenInterview) -> None:
+        self.open_interview()
+
+    def on_open_scenario_file(self, _message: messages.OpenScenarioFile) -> None:
+        self.action_open_scenario()
+
     def on_save_position(self, message: messages.SavePosition) -> None:
         self.save_position(message.lesson, message.flow, message.step)
 

@@ -19,6 +19,12 @@ from textual.binding import Binding
 OPTIONS = Binding.Group("Answer option 1, 2, 3 …", compact=True)
 #: the number keys show a panel of the flow screen
 PANELS = Binding.Group("Show panel 1 … 8 (the numbered tabs)", compact=True)
+#: groups the help lists as one row (the others only join keys into one footer item)
+HELP_GROUPS = (OPTIONS, PANELS)
+#: footer-only groups: the hooks panel's and the ladder's ↑↓ as one footer item each, so
+#: the footer keeps its room for help and quit at 80 columns; the help lists each key
+HOOK_KEYS = Binding.Group("Hook", compact=True)
+ARROW_KEYS = Binding.Group("Arrow", compact=True)
 
 
 class KeyRow(NamedTuple):
@@ -39,7 +45,7 @@ def _rows(app: Any, items: Iterable[tuple[Any, Binding, bool]]) -> list[KeyRow]:
     for node, binding, enabled in items:
         if binding.id is None:  # Textual's own widget keys (focus next, scroll ...): not the app's
             continue
-        group = binding.group
+        group = binding.group if binding.group in HELP_GROUPS else None
         k = (id(node), group.description if group is not None else binding.action)
         shown = key_display(app, binding)
         row = rows.get(k)
@@ -85,8 +91,12 @@ def class_rows(app: Any, cls: type) -> list[KeyRow]:
     return _rows(app, items)
 
 
+KEYS_WIDTH = 14  # the keys column of the help screen
+
+
 def help_text(sections: list[tuple[str, list[KeyRow]]], notes: dict[str, str] | None = None) -> str:
-    """Rich markup of the help screen: a section per title, one line per row."""
+    """Rich markup of the help screen: a section per title, one line per row (see
+    :func:`help_renderable` for how the screen lays the rows out)."""
     from rich.markup import escape
 
     notes = notes or {}
@@ -95,9 +105,41 @@ def help_text(sections: list[tuple[str, list[KeyRow]]], notes: dict[str, str] | 
         out.append(f"[b]{escape(title)}[/b]")
         for row in rows:
             keys = escape(row.keys)
-            line = f"  [b]{keys:<14}[/b] {escape(row.what)}"
+            line = f"  [b]{keys:<{KEYS_WIDTH}}[/b] {escape(row.what)}"
             out.append(line if row.enabled else f"[dim]{line}[/dim]")
         if title in notes:
             out.append(f"  {escape(notes[title])}")
         out.append("")
     return "\n".join(out).rstrip() + "\n"
+
+
+def help_renderable(text: str) -> Any:
+    """The help text (:func:`help_text`'s markup) laid out for the screen: each key row as
+    a two-column grid, so a description that wraps stays indented under its column
+    instead of running back under the keys.  Other lines (titles, notes) as they are."""
+    import re
+
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    row = re.compile(r"^(\[dim\])?  \[b\](.*?)\[/b\] (.*?)(\[/dim\])?$")
+    lines = [(line, row.match(line)) for line in text.split("\n")]
+    keys_width = max([KEYS_WIDTH] + [Text.from_markup(m.group(2).rstrip()).cell_len for _, m in lines if m])
+    parts: list[Any] = []
+    grid: Table | None = None
+    for line, m in lines:
+        if m is None:
+            grid = None
+            parts.append(Text.from_markup(line))
+            continue
+        if grid is None:
+            grid = Table.grid(padding=(0, 1), expand=True)
+            grid.add_column(no_wrap=True, width=2 + keys_width)
+            grid.add_column(ratio=1)
+            parts.append(grid)
+        style = "dim" if m.group(1) else ""
+        keys = Text.from_markup(f"[b]{m.group(2).rstrip()}[/b]", style=style)
+        keys.pad_left(2)
+        grid.add_row(keys, Text.from_markup(m.group(3), style=style))
+    return Group(*parts)

@@ -68,3 +68,19 @@ class SavePosition(Message):
         self.lesson = lesson
         self.flow = flow
         self.step = step
+
+
+class OpenCases(Message):
+    """The troubleshooting cases (from the lesson list)."""
+
+
+class OpenPractice(Message):
+    """Endless practice: a generated incident to fix."""
+
+
+class OpenInterview(Message):
+    """Interview practice: timed questions."""
+
+
+class OpenScenarioFile(Message):
+    """Ask for a scenario file to open."""

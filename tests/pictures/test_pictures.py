@@ -169,3 +169,83 @@ def test_every_picture_draws_every_shipped_flow(name, flow):
         assert "●" in WirePicture(lay, t, i, 0.5).canvas().plain()
         PipelinePicture(t, i).canvas(80, 16)
         plain(HeaderCard(t, i, ladder_rows=lad.rows))
+
+
+def test_wire_lists_the_packets_hops_with_the_addresses_seen_on_each_link():
+    """Under the picture, when there is room: the SYN's path so far, a row per link with
+    the addresses on that link, the DNAT between them with the ladder's marker."""
+    t = trace_of("clusterip", "pod-other-node")
+    dnat = next(s for s in t.steps if s.kind == "dnat")
+    link = next(s for s in t.steps if s.kind == "link" and s.index > dnat.index)
+    lay = WireLayout(Site.from_scenario(scenario("clusterip")), 120, 40)
+    lines = WirePicture(lay, t, link.index, 0.5).canvas().plain().splitlines()
+    hops = lines[lay.y_hops:]
+    assert hops[0].startswith(" the SYN so far")
+    first = next(line for line in hops if "client-b ▶ node-b" in line)
+    assert "eth0 ▶ veth-client-b" in first and "10.244.2.7:40000 → 10.96.0.1:8080" in first
+    nat = next(line for line in hops if "DNAT" in line)
+    assert "◆ DNAT on node-b (nat PREROUTING): dst 10.96.0.1:8080 → 10.244.1.5:8080" in nat
+    now = next(line for line in hops if "node-b ▶ node-a" in line)
+    assert "●" in now and "10.244.1.5:8080✱" in now  # on this link, rewritten since sent
+    assert hops.index(first) < hops.index(nat) < hops.index(now)
+    # once the packet has arrived the row is numbered like the others
+    arrived = WirePicture(lay, t, link.index, 1.0).canvas().plain().splitlines()[lay.y_hops:]
+    assert any(line.startswith("  2  node-b ▶ node-a") for line in arrived)
+
+
+def test_wire_hop_list_needs_room_and_keeps_the_last_hops():
+    t = trace_of("loadbalancer-proxy", "via-other-node")
+    site = Site.from_scenario(scenario("loadbalancer-proxy")).with_trace_hosts(t)
+    short = WireLayout(site, 80, 11)
+    assert short.hop_rows == 0 and short.height <= 11
+    assert "so far" not in WirePicture(short, t, 30).canvas().plain()
+    # four rows: the title and the last three rows of the path (the current link last)
+    small = WireLayout(site, 80, 14)
+    assert small.hop_rows == 4 and small.height <= 14
+    masq = next(s for s in t.steps if s.kind == "masquerade")
+    link = next(s for s in t.steps if s.kind == "link" and s.index > masq.index)
+    hops = WirePicture(small, t, link.index, 0.5).canvas().plain().splitlines()[small.y_hops:]
+    assert "its last hops" in hops[0] and len(hops) == 4
+    assert "MASQUERADE" in hops[-2] and f"{link.link[0]} ▶ {link.link[1]}" in hops[-1]
+    lay = WireLayout(site, 80, 24)
+    assert lay.height <= 24
+    for i in range(len(t.steps)):
+        lines = WirePicture(lay, t, i).canvas().plain().split("\n")
+        assert len(lines) == lay.height and all(len(x) <= 80 for x in lines)
+
+
+def test_wire_counts_each_nodes_conntrack_entries():
+    t = trace_of("nodeport", "to-other-node")
+    lay = WireLayout(Site.from_scenario(scenario("nodeport")), 80, 24)
+    end = len(t.steps) - 1
+    last_b = next(s for s in reversed(t.steps) if s.host == "node-b")
+    pic = WirePicture(lay, t, end)
+    assert pic.conntrack_counts(end)["node-b"] == len(last_b.conntrack) >= 1
+    n = len(last_b.conntrack)
+    assert f"conntrack: {n} {'entry' if n == 1 else 'entries'}" in pic.canvas().plain()
+    # before the packet reaches a node, its count is not shown
+    first_b = next(s for s in t.steps if s.host == "node-b")
+    assert "node-b" not in WirePicture(lay, t, first_b.index - 1).conntrack_counts(first_b.index - 1)
+
+
+def test_header_card_in_a_narrow_panel_shortens_its_heading_instead_of_wrapping_it():
+    t = trace_of("clusterip", "pod-other-node")
+    first = next(s.index for s in t.steps if s.host != t.steps[0].host)  # before any rewrite
+    wide = plain(HeaderCard(t, first), width=60).splitlines()
+    narrow = plain(HeaderCard(t, first), width=42).splitlines()
+    assert f"as {t.steps[0].host} sent it" in wide[1]
+    assert narrow[1].split() == ["as", "sent", "now"]  # one line, the columns whole
+    assert all(len(line.rstrip()) <= 42 for line in narrow)
+    assert narrow[2].split() == ["src", "10.244.2.7:40000", "10.244.2.7:40000"]
+
+
+def test_a_selected_hook_without_a_walk_says_whether_the_packet_gets_there():
+    from kubeflow_tui.pictures.pipeline import hook_absent
+
+    t = trace_of("clusterip", "pod-other-node")
+    arrive = next(s for s in t.steps if s.host == "node-b" and s.kind == "link")
+    fwd = next(s for s in t.steps if s.host == "node-b" and s.hook == "FORWARD" and s.index > arrive.index)
+    assert hook_absent(t, arrive.index, "FORWARD").endswith(f"gets here at step {fwd.index + 1}")
+    assert hook_absent(t, arrive.index, "INPUT") == "this packet does not pass INPUT on node-b"
+    text = PipelinePicture(t, arrive.index, selected="INPUT").canvas(80, 16).plain()
+    assert "(this packet does not pass INPUT on node-b)" in text

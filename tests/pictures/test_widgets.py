@@ -15,15 +15,19 @@ def first_link(name, flow, a, b):
 
 
 class RecordingWire(WireView):
-    """Notes where the packet is in every frame it draws."""
+    """Notes where the packet is in every frame Textual paints, and which lines it asks for."""
 
     def __init__(self, **kw):
         super().__init__(**kw)
         self.drawn: list[tuple[int, int] | None] = []
+        self.lines: list[int] = []
+
+    def render_lines(self, crop):
+        self.drawn.append(self.packet_cell)
+        return super().render_lines(crop)
 
     def render_line(self, y):
-        if y == 0:
-            self.drawn.append(self.packet_cell)
+        self.lines.append(y)
         return super().render_line(y)
 
 
@@ -72,7 +76,10 @@ async def test_ladder_view_highlights_the_current_packet_and_jumps_to_a_picked_a
         row = view.ladder.rows[view.current_row]
         assert (row.kind, row.host, row.to_host, row.label) == ("arrow", "node-b", "node-a", "SYN")
         view.focus()
-        await pilot.press("down", "down", "enter")
+        await pilot.press("down")  # selecting an arrow jumps there, no enter needed
+        await pilot.pause()
+        assert app.selected and app.step == app.selected[-1] == view.ladder.rows[view.current_row].step
+        await pilot.press("down", "enter")
         await pilot.pause()
         target = view.ladder.rows[view.current_row]
         assert app.selected and app.step == app.selected[-1] == target.step
@@ -91,7 +98,7 @@ async def test_clicking_a_hook_posts_its_selection_and_shows_its_chain_walk():
         await pilot.pause()
         assert app.selected == [("node-b", "PREROUTING")] and view.selected_hook == "PREROUTING"
         text = view.render().canvas(80, 16).plain()
-        assert "PREROUTING on this host, this packet (selected)" in text and "▶ DNAT" in text
+        assert "PREROUTING on this host, this packet (selected; esc follows the packet)" in text and "▶ DNAT" in text
         view.focus()
         await pilot.press("escape")
         assert view.selected_hook == ""
@@ -108,3 +115,25 @@ async def test_clicking_an_arrow_jumps_there():
         await pilot.pause()
         assert app.step == view.ladder.rows[pic_row].step
         assert trace_of("nodeport", "to-other-node").steps[app.step].kind == "masquerade"
+
+
+async def test_a_frame_of_a_move_repaints_only_the_lines_it_changes():
+    """The packet moving one cell along the bus changes a few lines of the picture: Textual
+    is asked for those, not for the whole widget (the rest stays as painted)."""
+    link = first_link("clusterip", "pod-other-node", "node-b", "node-a")
+    app = PictureApp("wire", "clusterip", "pod-other-node", link, progress=0.4)
+    app.widget_class = RecordingWire
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        wire = app.query_one(RecordingWire)
+        assert wire.step == link and not wire.moving
+        before = [wire.render_line(y).text for y in range(wire.size.height)]
+        cell = wire.packet_cell
+        wire.lines.clear()
+        wire.progress = 0.5
+        await pilot.pause()
+        asked = set(wire.lines)  # the lines Textual repainted for this frame
+        after = [wire.render_line(y).text for y in range(len(before))]
+        changed = {y for y, (a, b) in enumerate(zip(before, after)) if a != b}
+        assert wire.packet_cell != cell and cell[1] in changed
+        assert asked == changed and len(asked) < wire.size.height // 2

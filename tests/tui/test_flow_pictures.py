@@ -188,3 +188,51 @@ def test_every_shipped_flow_plays_in_thirty_seconds_at_the_default_speed():
             seconds = (shown - 1) / play_rate(steps, DEFAULT_SPEED, rules=False)
             assert seconds <= FLOW_SECONDS + 1e-9, (name, flow.name, shown)
             assert shown < len(steps) or len(steps) < 10
+
+
+@pytest.mark.parametrize("key,cls", [("3", PipelineView), ("5", LadderView)], ids=["hooks", "ladder"])
+async def test_footer_keeps_help_and_quit_at_80_columns_with_a_picture_focused(make_app, key, cls):
+    """The focused panel's keys come first in the footer; its ↑↓ are one item, so help and
+    quit still fit left of the palette at 80 columns."""
+    from textual.widgets import Footer
+
+    app = make_app("scenario.yaml")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, key)
+        assert isinstance(app.focused, cls)
+        footer = app.screen.query_one(Footer)
+        items = {k.key: k for k in footer.query("FooterKey")}
+        palette = next(k for k in footer.query("FooterKey") if k.has_class("-command-palette"))
+        for shown in ("up", "question_mark", "q"):
+            assert shown in items, shown
+            assert 0 < items[shown].region.right <= palette.region.x, shown
+
+
+def test_event_list_rows_name_the_hops_and_rewrites_with_the_ladders_markers():
+    """Each row says where and what; hops carry the addresses on the link, rewrites what
+    they made of the address, with the ladder's markers (◆ DNAT, ■ MASQUERADE, ◇/□ by
+    conntrack) so they read without colour."""
+    from kubeflow_tui.cluster import run_flow
+    from kubeflow_tui.resources import find_scenario
+    from kubeflow_tui.scenario import load_scenario
+    from kubeflow_tui.tui.screens.flow.events import event_label
+
+    t = run_flow(load_scenario(find_scenario("nodeport")), "to-other-node", seed=None, endpoint=None)
+    labels = [event_label(t, i) for i in range(len(t.steps))]
+
+    def row(kind, **where):
+        i = next(s.index for s in t.steps if s.kind == kind and all(getattr(s, k) == v for k, v in where.items()))
+        return t.steps[i], labels[i]
+
+    step, text = row("dnat")
+    assert f"{step.host}  ◆ dnat  dst → {step.packet.endpoint_text('dst')}" in text
+    step, text = row("masquerade")
+    assert f"■ masquerade  src → {step.packet.endpoint_text('src')}" in text
+    step, text = row("link")
+    assert f"{step.link[0]} → {step.link[1]}  link  " in text
+    assert text.endswith(f"{step.packet.endpoint_text('src')} → {step.packet.endpoint_text('dst')}")
+    rev = next(s for s in t.steps if s.kind == "conntrack-reverse" and "src" in s.changed)
+    assert f"◇ conntrack-reverse  src → {rev.packet.endpoint_text('src')}" in labels[rev.index]
+    rule = next(s for s in t.steps if s.kind == "jump" and s.chain)
+    assert labels[rule.index].startswith(f"{rule.index + 1:>3} ") and f"jump  {rule.table} {rule.chain}" in labels[rule.index]

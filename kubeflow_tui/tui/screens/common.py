@@ -40,6 +40,8 @@ class Modal(ModalScreen):
     #help-body { height: 1fr; }
     .dialog.error VerticalScroll { height: auto; max-height: 16; }
     #picker, #bundled { height: auto; max-height: 12; }
+    .dialog.picker.tall { height: 90%; }
+    .dialog.picker.tall #picker { height: 1fr; max-height: 100%; }
     #confirm-message { margin-bottom: 1; }
     """
 
@@ -70,7 +72,9 @@ class HelpScreen(Modal):
         with Vertical(id="dialog", classes="dialog help"):
             yield Static("Keys  (esc closes · ↑↓ pgup pgdn home end scroll)", classes="dialog-title")
             with VerticalScroll(id="help-body"):
-                yield Static(self.text, id="help-text")
+                from kubeflow_tui.tui.keys import help_renderable
+
+                yield Static(help_renderable(self.text), id="help-text")
 
     def on_mount(self) -> None:
         self.query_one("#help-body").focus()
@@ -143,15 +147,18 @@ class PickerScreen(Modal):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, choices: Iterable[tuple[Any, str]], *, current: Any = None) -> None:
+    def __init__(self, title: str, choices: Iterable[tuple[Any, str]], *, current: Any = None,
+                 classes: str = "") -> None:
+        """``classes="tall"``: a long list (the event list) takes the height it has."""
         super().__init__()
         self.title_text = title
         self.choices = list(choices)
         self.current = current
+        self.dialog_classes = classes
 
     def compose(self) -> ComposeResult:
         yield TooSmall()
-        with Vertical(id="dialog", classes="dialog picker"):
+        with Vertical(id="dialog", classes=f"dialog picker {self.dialog_classes}".rstrip()):
             yield Static(self.title_text, classes="dialog-title")
             yield OptionList(*[Option(label, id=str(i)) for i, (_, label) in enumerate(self.choices)], id="picker")
             yield Static("↑↓ choose · enter select · esc cancel", classes="dialog-hint")

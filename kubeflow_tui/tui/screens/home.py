@@ -11,6 +11,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
+from kubeflow_tui.tui import messages
 from kubeflow_tui.tui.screens.breakpoints import TooSmall
 
 if TYPE_CHECKING:
@@ -130,7 +131,7 @@ class HomeScreen(Screen):
             return
         for lesson in self.kapp.lessons:
             if lesson.id == oid:
-                self.kapp.open_lesson(lesson)
+                self.post_message(messages.OpenLesson(lesson))
                 return
 
     def action_open_selected(self) -> None:
@@ -145,16 +146,15 @@ class HomeScreen(Screen):
         else:
             ol.action_cursor_up()
 
+    # (messages up: the app decides where each entry goes)
     def action_cases(self) -> None:
-        self.kapp.open_case_list()
+        self.post_message(messages.OpenCases())
 
     def action_practice(self) -> None:
-        from kubeflow_tui.tui import quiz_runner
-
-        quiz_runner.open_practice(self.kapp)
+        self.post_message(messages.OpenPractice())
 
     def action_interview(self) -> None:
-        self.kapp.open_interview()
+        self.post_message(messages.OpenInterview())
 
     def action_open_file(self) -> None:
-        self.kapp.action_open_scenario()
+        self.post_message(messages.OpenScenarioFile())

@@ -23,6 +23,7 @@ from textual.widgets import Static
 from kubeflow_tui.ladder import Ladder, build_ladder
 from kubeflow_tui.render_ladder import LadderPicture
 from kubeflow_tui.trace import Trace
+from kubeflow_tui.tui.keys import ARROW_KEYS
 
 
 class _LadderBody(Static):
@@ -41,12 +42,14 @@ class LadderView(VerticalScroll, can_focus=True):
     LadderView > _LadderBody { width: auto; }
     """
     BINDINGS = [
-        Binding("up", "move_cursor(-1)", "Prev arrow", tooltip="Move the cursor to the previous arrow",
-                id="ladder.prev"),
-        Binding("down", "move_cursor(1)", "Next arrow", tooltip="Move the cursor to the next arrow",
-                id="ladder.next"),
-        Binding("enter", "jump", "Jump there", tooltip="Go to the step of the arrow under the cursor",
-                id="ladder.jump"),
+        # (one footer item, "↑↓ Arrow": the footer keeps room for help and quit at 80 columns;
+        # selecting an arrow jumps there, so enter is only a habit kept)
+        Binding("up", "move_cursor(-1)", "Prev arrow", tooltip="Select the previous arrow and jump to its step",
+                id="ladder.prev", group=ARROW_KEYS),
+        Binding("down", "move_cursor(1)", "Next arrow", tooltip="Select the next arrow and jump to its step",
+                id="ladder.next", group=ARROW_KEYS),
+        Binding("enter", "jump", "Jump", tooltip="Go to the step of the arrow under the cursor",
+                id="ladder.jump", show=False),
     ]
     HELP_TITLE = "The ladder diagram (ladder panel)"
 
@@ -127,6 +130,7 @@ class LadderView(VerticalScroll, can_focus=True):
             return
         start = self.cursor if self.cursor >= 0 else max(0, self.current_row)
         self.cursor = max(0, min(len(self.ladder.rows) - 1, start + delta))
+        self.select_row(self.cursor)  # selecting an arrow jumps there
 
     def action_jump(self) -> None:
         if self.cursor >= 0:

@@ -22,6 +22,7 @@ from textual.widget import Widget
 
 from kubeflow_tui.pictures.pipeline import HOOK_TABLES, NODES, PipelinePicture
 from kubeflow_tui.trace import Trace
+from kubeflow_tui.tui.keys import HOOK_KEYS
 
 HOOKS = tuple(HOOK_TABLES)
 
@@ -32,9 +33,11 @@ class PipelineView(Widget, can_focus=True):
     """
     BINDINGS = [
         # (up/down: left/right step the packet on the flow screen)
+        # (one footer item, "↑↓ Hook": the footer keeps room for help and quit at 80 columns)
         Binding("up", "cycle_hook(-1)", "Prev hook", tooltip="Show the previous hook's chain walk",
-                id="hooks.prev"),
-        Binding("down", "cycle_hook(1)", "Next hook", tooltip="Show the next hook's chain walk", id="hooks.next"),
+                id="hooks.prev", group=HOOK_KEYS),
+        Binding("down", "cycle_hook(1)", "Next hook", tooltip="Show the next hook's chain walk", id="hooks.next",
+                group=HOOK_KEYS),
         Binding("escape", "select_hook('')", "Follow packet", tooltip="Show the hook the packet is at",
                 id="hooks.follow"),
     ]

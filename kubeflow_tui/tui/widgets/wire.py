@@ -18,7 +18,7 @@ import gc
 from typing import Any
 
 from rich.console import RenderableType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.reactive import reactive
 from textual.strip import Strip
 from textual.timer import Timer
@@ -38,7 +38,8 @@ class WireView(Widget):
     trace: reactive[Trace | None] = reactive(None)
     step: reactive[int] = reactive(0)
     scenario: reactive[Any] = reactive(None)
-    progress: reactive[float] = reactive(1.0)
+    #: how far along its link the packet is: a change repaints only the lines it alters
+    progress: reactive[float] = reactive(1.0, repaint=False)
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None):
         super().__init__(name=name, id=id, classes=classes)
@@ -83,6 +84,24 @@ class WireView(Widget):
     def watch_scenario(self) -> None:
         self._layout_key = ()
         self.refresh(layout=True)
+
+    def watch_progress(self) -> None:
+        """Repaint only the lines of the picture this frame changes (the packet's cell, the
+        path behind it, its tag, the status), not the whole widget: a frame of a move then
+        costs Textual a few lines instead of the whole panel."""
+        if not self.is_mounted or not self._strips:
+            self.refresh()
+            return
+        before, key = self._strips, self._rows_key
+        after = self._rows()
+        same_picture = key[0] == self._rows_key[0] and key[1] == self._rows_key[1] and key[3:] == self._rows_key[3:]
+        if not same_picture or len(before) != len(after):
+            self.refresh()
+            return
+        width = self.size.width
+        dirty = [Region(0, y, width, 1) for y, (a, b) in enumerate(zip(before, after)) if a != b]
+        if dirty:
+            self.refresh(*dirty)
 
     def _tick(self) -> None:
         self._frame += 1

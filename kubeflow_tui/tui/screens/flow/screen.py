@@ -491,11 +491,9 @@ class FlowScreen(Screen):
         self._move(found, "No more hosts that way.")
 
     def event_label(self, i: int) -> str:
-        s = self.trace.steps[i]  # type: ignore[union-attr]
-        where = f"{s.link[0]} → {s.link[1]}" if s.kind == "link" and len(s.link) == 2 else s.host
-        hook = f" {s.hook}" if s.hook else ""
-        chain = f" {s.chain}" if s.chain and s.kind in RULE_KINDS else ""
-        return f"{i + 1:>3} {s.packet_label or 'packet'}  {where}  {s.kind}{hook}{chain}"
+        from kubeflow_tui.tui.screens.flow.events import event_label
+
+        return event_label(self.trace, i)  # type: ignore[arg-type]
 
     @needs_trace
     def action_events(self) -> None:
@@ -511,7 +509,7 @@ class FlowScreen(Screen):
                 self.index = int(choice)
 
         choices = [(i, self.event_label(i)) for i in range(self._n())]
-        self.app.push_screen(PickerScreen("Events: pick a step", choices, current=self.index), done)
+        self.app.push_screen(PickerScreen("Events: pick a step", choices, current=self.index, classes="tall"), done)
 
     def on_ladder_view_arrow_selected(self, event: LadderView.ArrowSelected) -> None:
         event.stop()
@@ -532,7 +530,7 @@ class FlowScreen(Screen):
                 self.stop_playing()
                 self.index = i
                 return
-        self.notify(f"This packet does not pass {event.hook} on {event.host}.", timeout=3)
+        # (not passed: the pipeline itself says so under the picture, where the learner looks)
 
     def stop_playing(self) -> None:
         self.playing = False
