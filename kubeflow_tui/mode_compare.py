@@ -97,7 +97,8 @@ class ModeComparison:
             return False
         if _addr(a.server_saw, a) != _addr(b.server_saw, b) or a.client_saw != b.client_saw:
             return False
-        return all(_nat_key(p[0]) == _nat_key(p[1]) for p in self.packets)
+        drawn_a, drawn_b = _drawn(a), _drawn(b)
+        return all(_nat_key(p[0], drawn_a) == _nat_key(p[1], drawn_b) for p in self.packets)
 
 
 def _addr(saw: str, trace: Trace) -> str:
@@ -106,11 +107,22 @@ def _addr(saw: str, trace: Trace) -> str:
     return saw.rsplit(":", 1)[0] if masq else saw
 
 
-def _nat_key(walk: PacketWalk | None) -> tuple:
+def _drawn(trace: Trace) -> frozenset[str]:
+    """The source ``ip:port`` each masquerade of the trace drew (at random, per datapath)."""
+    return frozenset(s.packet.endpoint_text("src") for s in trace.steps
+                     if s.kind in ("masquerade", "snat") and s.packet is not None)
+
+
+def _nat_key(walk: PacketWalk | None, drawn: frozenset[str] = frozenset()) -> tuple:
+    """The rewrites of a packet, a drawn port left out wherever it shows (the masquerade
+    itself, and conntrack's rewrites of the later packets to and from it)."""
     if walk is None:
         return ()
-    return tuple((r.host, r.what.startswith("conntrack"), r.before, r.after.rsplit(":", 1)[0]
-                  if r.what in ("masquerade", "snat") else r.after) for r in walk.rewrites)
+
+    def key(text: str) -> str:
+        return text.rsplit(":", 1)[0] if text in drawn else text
+
+    return tuple((r.host, r.what.startswith("conntrack"), key(r.before), key(r.after)) for r in walk.rewrites)
 
 
 def _did(s: Step) -> str:
