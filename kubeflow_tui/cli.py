@@ -557,7 +557,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     console.print(
         f"serving kubeflow-tui on {public_url or f'http://{args.host}:{args.port}'}  (Ctrl+C stops)"
     )
-    server.serve()
+    if args.no_fork_server:
+        server.serve()
+        return EXIT_OK
+    from kubeflow_tui.fork_server import Running  # sessions fork from one pre-imported process
+
+    with Running() as forks:
+        server.command = forks.command(command)
+        server.serve()
     return EXIT_OK
 
 
@@ -744,6 +751,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--teacher-token", metavar="TOKEN",
                    help="with --class: signing in with this token as the name opens the "
                    "teacher's live view of the class")
+    p.add_argument("--no-fork-server", action="store_true",
+                   help="start each session as a new process (slower) instead of forking it "
+                   "from one process that imported the app once")
 
     from kubeflow_tui.cli_classroom import add_parser as add_class_parser
 
