@@ -92,7 +92,8 @@ def launch(socket_path: str, command: list[str]) -> int:
         status = json.loads(data)
         if "signal" in status:
             signum = int(status["signal"])
-            signal.signal(signum, signal.SIG_DFL)
+            if signum not in (signal.SIGKILL, signal.SIGSTOP):  # (these cannot be caught)
+                signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
             return 128 + signum
         return int(status["exit"])
@@ -140,9 +141,10 @@ def preload() -> list[str]:
     return failed
 
 
-def _same_environment(env: dict[str, str], imported_with: dict[str, str]) -> bool:
+def _environment_differences(env: dict[str, str], imported_with: dict[str, str]) -> list[str]:
+    """The variables (but the terminal size and the shell's own) whose values differ."""
     keys = (set(env) | set(imported_with)) - set(SESSION_SIZE_VARS) - set(SHELL_VARS)
-    return all(env.get(k) == imported_with.get(k) for k in keys)
+    return sorted(k for k in keys if env.get(k) != imported_with.get(k))
 
 
 def _app_arguments(argv: list[str]) -> list[str] | None:
@@ -334,7 +336,12 @@ class ForkServer:
                 if fd > 2:
                     os.close(fd)
             args = _app_arguments(argv)
-            if args is None or not _same_environment(env, self.imported_with):
+            differ = _environment_differences(env, self.imported_with)
+            if args is None or differ:
+                if differ:
+                    sys.stderr.write("kubeflow-tui: this session's environment differs from the "
+                                     f"fork server's ({', '.join(differ)}): started afresh\n")
+                    sys.stderr.flush()
                 os.chdir(cwd)
                 os.execvpe(argv[0], argv, env)
             os.environ.clear()
@@ -396,12 +403,13 @@ class Running:
         import subprocess
         import tempfile
 
+        self.env = session_environment() if env is None else env  # the app is imported in it
         self.folder = tempfile.mkdtemp(prefix="kubeflow-tui-fork-")  # mode 0700
         self.socket_path = os.path.join(self.folder, "sessions.sock")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "kubeflow_tui.fork_server", "serve", self.socket_path],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            env=session_environment() if env is None else env,
+            env=self.env,
         )
         assert self.proc.stdout is not None
         import selectors
