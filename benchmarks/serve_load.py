@@ -196,10 +196,27 @@ def wait_for_http(port: int, proc: subprocess.Popen, timeout: float) -> None:
     raise SystemExit("serve did not answer within the time-out")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (from /proc/PID/stat)."""
+def cpu_seconds(pid: int, children: bool = False) -> float:
+    """User + system CPU time of a process so far (from /proc/PID/stat); with ``children``,
+    plus that of its children that ended and were waited for."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + int(fields[12])
+    if children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def group_cpu_seconds(pid: int) -> float:
+    """CPU time of the server and every process it started, the ended ones included: the
+    server, the fork server (if any) and the sessions, which end as children of one of
+    them (each is waited for by its parent)."""
+    total = 0.0
+    for member in [pid, *group_members(pid, exclude=pid)]:
+        try:
+            total += cpu_seconds(member, children=True)
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
 
 
 def check_students(data_dir: Path, sessions: list[Session], class_name: str) -> list[str]:
@@ -284,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
         wait_for_http(port, proc, 30)
         idle = len(group_members(proc.pid, exclude=proc.pid))  # the fork server, if any
         load_before = os.getloadavg()[0]
+        cpu_before = group_cpu_seconds(proc.pid)  # the server's start (and the fork server's imports)
         t0 = time.perf_counter()
         sessions = asyncio.run(run_sessions(
             port, args.sessions, class_name, PLAIN_MARK if args.plain else LESSON_MARK,
@@ -299,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(0.2)
         problems = check_students(data, sessions, class_name) if class_name else []
         server_cpu = cpu_seconds(proc.pid)
+        sessions_cpu = group_cpu_seconds(proc.pid) - cpu_before
     finally:
         try:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -329,6 +348,9 @@ def main(argv: list[str] | None = None) -> int:
         # CPU of the web server (textual-serve: relays every session's screen) and of this
         # client, to see where the machine's time went besides the sessions themselves
         "server_cpu_s": round(server_cpu, 2),
+        # everything the sessions cost, start to end, server's relaying included: what the
+        # machine must find per student whatever else it runs (2 cores give 2 s a second)
+        "cpu_s_per_session": round(sessions_cpu / args.sessions, 3),
         "client_cpu_s": round(time.process_time(), 2),
         "progress_problems": problems,
         "cpus": os.cpu_count(),
@@ -338,7 +360,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{len(failures)} failures; first screen p50 {result['p50_first_screen_s']} s, "
           f"p95 {result['p95_first_screen_s']} s; {result['rss_mb_per_session']} MB RSS, "
           f"{result['pss_mb_per_session']} MB PSS per session; load average "
-          f"{result['load_average_before']} before, {result['load_average_after']} after")
+          f"{result['load_average_before']} before, {result['load_average_after']} after; "
+          f"{result['cpu_s_per_session']} CPU-s per session")
     for s in failures[:5]:
         print(f"  {s.student}: {s.error}")
     for p in problems[:5]:
