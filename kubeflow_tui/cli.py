@@ -475,6 +475,9 @@ def _offline_templates() -> Path:
             html = html[:start] + local_font + html[end:]
             break
         start = html.find("<link", end)
+    from kubeflow_tui.serve_page import add_student_link
+
+    html = add_student_link(html)  # ?student=NAME: the name typed for the student
     out = Path(platformdirs.user_cache_dir("kubeflow-tui")) / "serve-templates"
     out.mkdir(parents=True, exist_ok=True)
     (out / "app_index.html").write_text(html, encoding="utf-8")
@@ -517,6 +520,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             raise CliError(f"--class: {exc}") from None
         console.print(f"class {classroom.name!r}: each student signs in with a name and a "
                       f"passphrase; progress kept apart under {classroom.folder}")
+        from kubeflow_tui.serve_page import student_link
+
+        base = args.public_url or f"http://{args.host}:{args.port}"
+        console.print(f"a student's own link fills in the name: {student_link(base, 'NAME')}")
     if args.teacher_token is not None:
         if not class_name:
             raise CliError("--teacher-token needs --class (the class the teacher looks at)")
