@@ -239,3 +239,25 @@ def test_the_fork_server_ends_its_sessions_when_serve_stops():
     assert gone(child)
     assert session.wait() in (0, -signal.SIGTERM)
     assert not Path(running.socket_path).exists()
+
+
+def test_each_session_applies_its_own_limits_in_its_child():
+    from kubeflow_tui import session_limits
+
+    env = {**ENV, session_limits.ENV: "512,,"}  # as `serve --session-memory 512` sets it
+    with Running(env=env) as running:
+        session = Session(running.command(usual("open", "--class", "net101")),
+                          {**env, "COLUMNS": "80", "ROWS": "24"})
+        session.wait_for(b"Sign in")
+        child = session_child(running, session)
+        assert cmdline(child) == cmdline(running.proc.pid)  # a fork, not a new process
+        limits = Path(f"/proc/{child}/limits").read_text()
+        assert re.search(r"^Max address space\s+536870912\s", limits, re.M), limits
+        server_limits = Path(f"/proc/{running.proc.pid}/limits").read_text()
+        assert not re.search(r"^Max address space\s+536870912\s", server_limits, re.M)
+
+        def nice(pid: int) -> int:
+            return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+        assert nice(child) == min(19, nice(running.proc.pid) + 5)
+        assert session.quit() == 0
