@@ -121,18 +121,18 @@ def session_environment(base: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def preload() -> list[str]:
-    """Import every module of the app (and the driver a served session uses) once;
-    return the names that could not be imported (they are imported by the child, if
-    it needs them)."""
+    """Import every module of the app (and, through ``kubeflow_tui.tui.preload``, the driver
+    a served session uses) once; return the names that could not be imported (a child
+    imports them itself if it needs them)."""
     import importlib
     import pkgutil
 
     import kubeflow_tui
 
     failed = []
-    names = ["textual.drivers.web_driver", "textual.drivers.linux_driver"]
-    names += [m.name for m in pkgutil.walk_packages(kubeflow_tui.__path__, "kubeflow_tui.")
-              if not m.name.endswith("__main__")]
+    # (kubeflow_tui.tui.preload among them: what textual imports only when a session starts)
+    names = [m.name for m in pkgutil.walk_packages(kubeflow_tui.__path__, "kubeflow_tui.")
+             if not m.name.endswith("__main__")]
     for name in names:
         try:
             importlib.import_module(name)
