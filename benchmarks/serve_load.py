@@ -266,22 +266,8 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sessions", type=int, default=40)
-    ap.add_argument("--class", dest="class_name", default="load-test",
-                    help="sign in each session as its own student of this class (default)")
-    ap.add_argument("--no-class", action="store_true", help="serve without --class")
-    ap.add_argument("--timeout", type=float, default=120.0, help="per session, seconds")
-    ap.add_argument("--hold", type=float, default=2.0,
-                    help="seconds each session stays open after its first screen")
-    ap.add_argument("--plain", action="store_true", help="serve plain mode (serve --plain)")
-    ap.add_argument("--no-fork-server", action="store_true",
-                    help="serve --no-fork-server: each session a new process (for comparison)")
-    ap.add_argument("--json", action="store_true", help="end with one JSON line")
-    args = ap.parse_args(argv)
-    class_name = None if args.no_class else args.class_name
-
+def measure(args: argparse.Namespace, class_name: str | None, fork_server: bool):
+    """One run: start serve, open the sessions, end them; the result and what went wrong."""
     port = free_port()
     data = Path(tempfile.mkdtemp(prefix="kft-serve-load-"))
     env = {**os.environ, "KUBEFLOW_TUI_DATA_DIR": str(data), "HOME": str(data)}
@@ -291,8 +277,9 @@ def main(argv: list[str] | None = None) -> int:
         cmd += ["--class", class_name]
     if args.plain:
         cmd.append("--plain")
-    if args.no_fork_server:
+    if not fork_server:
         cmd.append("--no-fork-server")
+    client_cpu = time.process_time()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
@@ -341,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
         "max_first_screen_s": round(times[-1], 3) if times else None,
         "rss_mb_per_session": round(max(m[0] for m in memory) / args.sessions, 1) if memory else None,
         "pss_mb_per_session": round(max(m[1] for m in memory) / args.sessions, 1) if memory else None,
-        "fork_server": not args.no_fork_server,
+        "fork_server": fork_server,
         "wall_s": round(wall, 2),
         "load_average_before": round(load_before, 2),
         "load_average_after": round(load_after, 2),
@@ -351,12 +338,13 @@ def main(argv: list[str] | None = None) -> int:
         # everything the sessions cost, start to end, server's relaying included: what the
         # machine must find per student whatever else it runs (2 cores give 2 s a second)
         "cpu_s_per_session": round(sessions_cpu / args.sessions, 3),
-        "client_cpu_s": round(time.process_time(), 2),
+        "client_cpu_s": round(time.process_time() - client_cpu, 2),
         "progress_problems": problems,
         "cpus": os.cpu_count(),
     }
     print(f"{args.sessions} sessions on {os.cpu_count()} CPUs"
-          f"{' as students of ' + repr(class_name) if class_name else ''}: "
+          f"{' as students of ' + repr(class_name) if class_name else ''}"
+          f"{'' if fork_server else ', no fork server'}: "
           f"{len(failures)} failures; first screen p50 {result['p50_first_screen_s']} s, "
           f"p95 {result['p95_first_screen_s']} s; {result['rss_mb_per_session']} MB RSS, "
           f"{result['pss_mb_per_session']} MB PSS per session; load average "
@@ -366,9 +354,46 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {s.student}: {s.error}")
     for p in problems[:5]:
         print(f"  {p}")
+    return result, failures, problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sessions", type=int, default=40)
+    ap.add_argument("--class", dest="class_name", default="load-test",
+                    help="sign in each session as its own student of this class (default)")
+    ap.add_argument("--no-class", action="store_true", help="serve without --class")
+    ap.add_argument("--timeout", type=float, default=120.0, help="per session, seconds")
+    ap.add_argument("--hold", type=float, default=2.0,
+                    help="seconds each session stays open after its first screen")
+    ap.add_argument("--plain", action="store_true", help="serve plain mode (serve --plain)")
+    ap.add_argument("--no-fork-server", action="store_true",
+                    help="serve --no-fork-server: each session a new process (for comparison)")
+    ap.add_argument("--compare", action="store_true",
+                    help="then the same again with --no-fork-server, and the ratios (reference: "
+                    "the second run, measured in the same invocation)")
+    ap.add_argument("--json", action="store_true", help="end with one JSON line")
+    args = ap.parse_args(argv)
+    class_name = None if args.no_class else args.class_name
+
+    result, failures, problems = measure(args, class_name, fork_server=not args.no_fork_server)
+    bad = bool(failures or problems)
+    if args.compare and not args.no_fork_server:
+        reference, ref_failures, ref_problems = measure(args, class_name, fork_server=False)
+        bad = bad or bool(ref_failures or ref_problems)
+        result["reference"] = reference
+        # how many times less the fork server's sessions cost / waited than the reference's
+        result["cpu_per_session_ratio"] = round(
+            reference["cpu_s_per_session"] / result["cpu_s_per_session"], 2
+        ) if result["cpu_s_per_session"] else None
+        result["p95_ratio"] = round(
+            reference["p95_first_screen_s"] / result["p95_first_screen_s"], 2
+        ) if result["p95_first_screen_s"] else None
+        print(f"fork server: {result['cpu_per_session_ratio']}x less CPU per session, "
+              f"{result['p95_ratio']}x shorter p95 than without")
     if args.json:
         print(json.dumps(result))
-    return 1 if failures or problems else 0
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":
