@@ -389,6 +389,7 @@ def serve(socket_path: str) -> None:
         listener.close()
         try:
             os.unlink(socket_path)
+            os.rmdir(os.path.dirname(socket_path))  # its private folder, when serve could not
         except OSError:
             pass
 
