@@ -11,7 +11,8 @@ the moment the terminal text (escape sequences removed) shows what the learner s
 first.  With `--class` (the default) every session signs in as its own student
 (`student-<i>`, a passphrase) the way a person does, each step confirmed on screen before
 the next: the form is there; the name field shows the name typed; after Tab the
-passphrase field shows a dot per character; Enter.  The first screen is then the lesson
+passphrase field shows a dot per character; Enter (`--burst`: all of it in one message
+as the websocket opens, before anything is drawn).  The first screen is then the lesson
 the student lands on.  When every browser has closed and the server has ended the
 sessions (the app quits and saves, as when a tab is closed), each student's progress file
 must exist, name that student and the lesson they were on, and no two students may share
@@ -73,7 +74,9 @@ def screen_text(raw: bytes) -> bytes:
 
 
 class Session:
-    def __init__(self, index: int, port: int, class_name: str | None, mark: bytes) -> None:
+    def __init__(self, index: int, port: int, class_name: str | None, mark: bytes,
+                 burst: bool = False) -> None:
+        self.burst = burst
         self.mark = mark
         self.plain = mark == PLAIN_MARK
         self.index = index
@@ -100,9 +103,14 @@ class Session:
             (self.student.encode(), "\t" + PASSPHRASE),
             (MASK * len(PASSPHRASE), "\r"),
         ]
+        if self.burst and steps:
+            # as a hurried student: everything in one message as soon as the page is open
+            steps = [(b"", f"{self.student}\t{PASSPHRASE}\r")]
         try:
             async with http.ws_connect(url, heartbeat=None, max_msg_size=0) as ws:
                 await ws.send_json(["resize", {"width": 80, "height": 24}])
+                if steps and not steps[0][0]:  # --burst: before the app has drawn anything
+                    await ws.send_json(["stdin", steps.pop(0)[1]])
                 deadline = t0 + timeout
                 while self.first_screen_s is None:
                     left = deadline - time.perf_counter()
@@ -246,8 +254,8 @@ def check_students(data_dir: Path, sessions: list[Session], class_name: str) -> 
 
 
 async def run_sessions(port: int, n: int, class_name: str | None, mark: bytes, timeout: float,
-                       hold: float, on_sample) -> list[Session]:
-    sessions = [Session(i, port, class_name, mark) for i in range(n)]
+                       hold: float, on_sample, burst: bool = False) -> list[Session]:
+    sessions = [Session(i, port, class_name, mark, burst) for i in range(n)]
     async with aiohttp.ClientSession() as http:
         tasks = [asyncio.create_task(s.run(http, timeout, hold)) for s in sessions]
         # memory is sampled while the sessions are open; the largest sample counts
@@ -293,7 +301,7 @@ def measure(args: argparse.Namespace, class_name: str | None, fork_server: bool)
         sessions = asyncio.run(run_sessions(
             port, args.sessions, class_name, PLAIN_MARK if args.plain else LESSON_MARK,
             args.timeout, args.hold,
-            lambda: memory.append(group_memory_mb(proc.pid, exclude=proc.pid)),
+            lambda: memory.append(group_memory_mb(proc.pid, exclude=proc.pid)), args.burst,
         ))
         wall = time.perf_counter() - t0
         load_after = os.getloadavg()[0]
@@ -329,6 +337,7 @@ def measure(args: argparse.Namespace, class_name: str | None, fork_server: bool)
         "rss_mb_per_session": round(max(m[0] for m in memory) / args.sessions, 1) if memory else None,
         "pss_mb_per_session": round(max(m[1] for m in memory) / args.sessions, 1) if memory else None,
         "fork_server": fork_server,
+        "burst": args.burst,
         "wall_s": round(wall, 2),
         "load_average_before": round(load_before, 2),
         "load_average_after": round(load_after, 2),
@@ -372,6 +381,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--compare", action="store_true",
                     help="then the same again with --no-fork-server, and the ratios (reference: "
                     "the second run, measured in the same invocation)")
+    ap.add_argument("--burst", action="store_true",
+                    help="type name, Tab, passphrase and Enter in one message the moment the "
+                    "websocket opens, before the form is drawn (a hurried student)")
     ap.add_argument("--json", action="store_true", help="end with one JSON line")
     args = ap.parse_args(argv)
     class_name = None if args.no_class else args.class_name
