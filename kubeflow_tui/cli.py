@@ -564,12 +564,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     console.print(
         f"serving kubeflow-tui on {public_url or f'http://{args.host}:{args.port}'}  (Ctrl+C stops)"
     )
-    if args.no_fork_server:
+    from kubeflow_tui.fork_server import start  # sessions fork from one pre-imported process
+
+    forks = None if args.no_fork_server else start(console.print)
+    if forks is None:
         server.serve()
         return EXIT_OK
-    from kubeflow_tui.fork_server import Running  # sessions fork from one pre-imported process
-
-    with Running() as forks:
+    with forks:
         server.command = forks.command(command)
         server.serve()
     return EXIT_OK

@@ -420,7 +420,7 @@ class Running:
             ready = sel.select(timeout) and self.proc.stdout.readline() == b"ready\n"
         if not ready:
             self.stop()
-            raise RuntimeError("the fork server did not start")
+            raise RuntimeError(f"it did not start within {timeout:.0f} s")
 
     def command(self, usual: str) -> str:
         import shlex
@@ -449,6 +449,16 @@ class Running:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def start(warn) -> Running | None:
+    """A fork server for ``serve``, or None (after ``warn``-ing why) when it cannot start:
+    the sessions then start as new processes, slower but the same."""
+    try:
+        return Running()
+    except (OSError, RuntimeError) as exc:
+        warn(f"[yellow]warning:[/] no fork server ({exc}): each session starts as a new process")
+        return None
 
 
 def _main(argv: list[str]) -> int:

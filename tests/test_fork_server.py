@@ -261,3 +261,15 @@ def test_each_session_applies_its_own_limits_in_its_child():
 
         assert nice(child) == min(19, nice(running.proc.pid) + 5)
         assert session.quit() == 0
+
+
+def test_serve_goes_on_without_a_fork_server_that_cannot_start(monkeypatch):
+    said = []
+
+    def no_server(*_a, **_k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(fork_server, "Running", no_server)
+    assert fork_server.start(said.append) is None
+    assert said == ["[yellow]warning:[/] no fork server ([Errno 28] No space left on device): "
+                    "each session starts as a new process"]
