@@ -475,6 +475,9 @@ def _offline_templates() -> Path:
             html = html[:start] + local_font + html[end:]
             break
         start = html.find("<link", end)
+    from kubeflow_tui.serve_page import add_student_link
+
+    html = add_student_link(html)  # ?student=NAME: the name typed for the student
     out = Path(platformdirs.user_cache_dir("kubeflow-tui")) / "serve-templates"
     out.mkdir(parents=True, exist_ok=True)
     (out / "app_index.html").write_text(html, encoding="utf-8")
@@ -517,6 +520,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             raise CliError(f"--class: {exc}") from None
         console.print(f"class {classroom.name!r}: each student signs in with a name and a "
                       f"passphrase; progress kept apart under {classroom.folder}")
+        from kubeflow_tui.serve_page import student_link
+
+        base = args.public_url or f"http://{args.host}:{args.port}"
+        console.print(f"a student's own link fills in the name: {student_link(base, 'NAME')}")
     if args.teacher_token is not None:
         if not class_name:
             raise CliError("--teacher-token needs --class (the class the teacher looks at)")
@@ -557,7 +564,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     console.print(
         f"serving kubeflow-tui on {public_url or f'http://{args.host}:{args.port}'}  (Ctrl+C stops)"
     )
-    server.serve()
+    from kubeflow_tui.fork_server import start  # sessions fork from one pre-imported process
+
+    forks = None if args.no_fork_server else start(console.print)
+    if forks is None:
+        server.serve()
+        return EXIT_OK
+    with forks:
+        server.command = forks.command(command)
+        server.serve()
     return EXIT_OK
 
 
@@ -745,6 +760,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--teacher-token", metavar="TOKEN",
                    help="with --class: signing in with this token as the name opens the "
                    "teacher's live view of the class")
+    p.add_argument("--no-fork-server", action="store_true",
+                   help="start each session as a new process (slower) instead of forking it "
+                   "from one process that imported the app once")
 
     from kubeflow_tui.cli_classroom import add_parser as add_class_parser
 

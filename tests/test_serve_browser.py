@@ -187,3 +187,58 @@ def test_serve_respects_no_color(
     assert screen["colours"], "no coloured cells at all: the screen was not read"
     colourful = [c for c in screen["colours"] if not is_grey(c)]
     assert colourful == [], f"{how}: the served app still shows colours {colourful}"
+
+
+def test_a_students_link_types_their_name_and_leaves_the_passphrase(
+    browser_available: None, lesson_one_title: str, tmp_path: Path
+) -> None:
+    """``?student=NAME``: the form shows the name; the student types the passphrase only."""
+    from kubeflow_tui.classroom import Classroom
+
+    env = serve_env(tmp_path, no_color=False)
+    with ServeProcess(tmp_path, "--class", "net101", env=env, cwd=ROOT) as server:
+        server.wait_ready(SERVER_READY_S)
+        browser = Chromium(tmp_path)
+        try:
+            browser.start()
+
+            async def go() -> tuple[dict, dict]:
+                try:
+                    # an escape character in the link is dropped: what follows is text
+                    form = await open_page(browser, server.url + "?student=Ann%20Lee%1b%5b2J",
+                                           "Ann Lee[2J")
+                    # what the student types: the passphrase and Enter, into the page
+                    await browser.evaluate("window.__kftTerminal.focus()")
+                    await browser.send("Input.insertText", text="apple-pie")
+                    for kind in ("keyDown", "keyUp"):
+                        await browser.send("Input.dispatchKeyEvent", type=kind, key="Enter",
+                                           code="Enter", windowsVirtualKeyCode=13,
+                                           **({"text": "\r"} if kind == "keyDown" else {}))
+                    deadline = time.monotonic() + SCREEN_S
+                    while time.monotonic() < deadline:
+                        screen = await browser.evaluate(READ_SCREEN)
+                        if "One Linux host" in screen_text(screen):
+                            return form, screen
+                        await asyncio.sleep(0.2)
+                    raise AssertionError(f"no lesson after the passphrase:\n{screen_text(screen)}")
+                finally:
+                    await browser.close()
+
+            try:
+                form, lesson = asyncio.run(asyncio.wait_for(go(), BROWSER_READY_S + 2 * SCREEN_S))
+            except BaseException:
+                print(f"--- serve log ---\n{server.log()}\n--- chromium log ---\n{browser.log()}")
+                raise
+            urls = browser.requested_urls()
+        finally:
+            browser.stop()
+
+    text = screen_text(form)
+    assert "Sign in to class net101" in text
+    # the name is in the name field, the passphrase field still empty (its placeholder)
+    rows = [line.strip(" ▊▎") for line in form["lines"]]
+    assert rows.index("Ann Lee[2J") < rows.index("passphrase")
+    assert [u for u in urls if outside(u)] == [], urls
+    room = Classroom("net101", root=Path(env["KUBEFLOW_TUI_DATA_DIR"]))
+    assert [s.name for s in room.students()] == ["Ann Lee[2J"]
+    assert room.sign_in("Ann Lee[2J", "apple-pie").progress().last

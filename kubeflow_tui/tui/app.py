@@ -176,7 +176,7 @@ class KubeflowApp(App[int]):
             self._gc_paused = False
             gc.enable()
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         from kubeflow_tui import session_limits
 
         if session_limits.active():  # served: tell the session's watchdog the loop is alive
@@ -190,7 +190,8 @@ class KubeflowApp(App[int]):
         if self.classroom is not None:
             from kubeflow_tui.tui.screens.sign_in import SignInScreen
 
-            self.push_screen(SignInScreen(self.classroom), self._signed_in)
+            # no key is handled before the form is there to take it (see sign_in.py)
+            await self.push_screen(SignInScreen(self.classroom), self._signed_in)
             return
         self._begin()
 

@@ -3,6 +3,20 @@
 The screen dismisses with the signed-in ``Student``, or with the string ``"teacher"`` when
 the name typed is the teacher token the server was started with (compared in constant
 time; the token itself never appears on screen or in any file).
+
+Keys typed early land where they were meant to go.  On a crowded server a student often
+types before the form has drawn, and types the name, Tab (or Enter) and the passphrase in
+one go.  Three things keep every key in its field, in order:
+
+* the app waits for this screen to be mounted before it handles any key (``await
+  push_screen``), and the name field takes the focus while the screen mounts
+  (``Screen.set_focus``, at once, not after the keys already queued);
+* Tab, shift+Tab and Enter are priority bindings of this screen, so the app moves the
+  focus itself, before it hands the next key to a field (a field's own Enter, or Tab
+  bubbling up from a field, would move it only after the keys that follow were already
+  given to the old field);
+* signing in waits until both fields have taken every key given to them before it reads
+  them (a callback queued behind those keys in each field).
 """
 
 from __future__ import annotations
@@ -12,15 +26,27 @@ import os
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Static
 
 TEACHER_TOKEN_ENV = "KUBEFLOW_TUI_TEACHER_TOKEN"
+FIELDS = ("name", "passphrase", "sign-in")
 
 
 class SignInScreen(Screen):
     """Name, passphrase, Enter."""
+
+    HELP_TITLE = "Sign in"
+    BINDINGS = [
+        Binding("tab", "next_field", "Next field", priority=True, show=False, id="sign-in.next",
+                tooltip="Go to the next field (name, passphrase, the Sign in button)"),
+        Binding("shift+tab", "previous_field", "Previous field", priority=True, show=False,
+                id="sign-in.previous", tooltip="Go back to the previous field"),
+        Binding("enter", "enter", "Next / sign in", priority=True, id="sign-in.enter",
+                tooltip="After the name: go to the passphrase; after the passphrase: sign in"),
+    ]
 
     DEFAULT_CSS = """
     SignInScreen { align: center middle; }
@@ -44,21 +70,47 @@ class SignInScreen(Screen):
             yield Static("", id="sign-in-error")
 
     def on_mount(self) -> None:
-        self.query_one("#name", Input).focus()
+        # now, not queued: keys the app hands on from here go to the name field
+        self.set_focus(self.query_one("#name", Input))
 
-    @on(Input.Submitted, "#name")
-    def _to_passphrase(self) -> None:
-        self.query_one("#passphrase", Input).focus()
+    # ------------------------------------------------------------------ moving between fields
+    def _field_index(self) -> int:
+        focused = self.focused
+        return FIELDS.index(focused.id) if focused is not None and focused.id in FIELDS else -1
 
-    @on(Input.Submitted, "#passphrase")
+    def _focus_field(self, index: int) -> None:
+        self.set_focus(self.query_one(f"#{FIELDS[index % len(FIELDS)]}"))
+
+    def action_next_field(self) -> None:
+        self._focus_field(self._field_index() + 1)
+
+    def action_previous_field(self) -> None:
+        index = self._field_index()
+        self._focus_field(index - 1 if index >= 0 else 0)
+
+    def action_enter(self) -> None:
+        if self._field_index() <= 0:  # the name (or nothing focused yet): on to the passphrase
+            self._focus_field(1)
+        else:
+            self._submit_when_typed()
+
     @on(Button.Pressed, "#sign-in")
+    def _submit_when_typed(self) -> None:
+        """Sign in once each field has taken the keys the app already gave it."""
+        name = self.query_one("#name", Input)
+        passphrase = self.query_one("#passphrase", Input)
+        name.call_later(passphrase.call_later, self._submit)
+
     def _submit(self) -> None:
+        button = self.query_one("#sign-in", Button)
+        if button.disabled:  # already signing in
+            return
         name = self.query_one("#name", Input).value
         token = os.environ.get(TEACHER_TOKEN_ENV, "")
         if token and hmac.compare_digest(name.encode(), token.encode()):
             self.dismiss("teacher")
             return
-        self.query_one("#sign-in", Button).disabled = True
+        button.disabled = True
         self._sign_in(name, self.query_one("#passphrase", Input).value)
 
     @work(thread=True, exclusive=True)
@@ -76,5 +128,6 @@ class SignInScreen(Screen):
     def _failed(self, message: str) -> None:
         self.query_one("#sign-in-error", Static).update(message)
         self.query_one("#sign-in", Button).disabled = False
-        self.query_one("#passphrase", Input).value = ""
-        self.query_one("#passphrase", Input).focus()
+        passphrase = self.query_one("#passphrase", Input)
+        passphrase.value = ""
+        self.set_focus(passphrase)
