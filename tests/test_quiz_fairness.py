@@ -1,0 +1,82 @@
+"""The diagnosis options of every case do not betray the answer by their length or place.
+
+Runs over every shipped case (``cases/*.yaml``, including ones added later) and over
+generated practice incidents; a failure names the case file and the options at fault."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kubeflow_tui.quiz.fairness import MAX_LENGTH_RATIO, length_giveaway
+from kubeflow_tui.quiz.practice import FAULTS, generate
+
+CASES = sorted((Path(__file__).resolve().parent.parent / "cases").glob("*.yaml"))
+
+
+def _diagnosis(path: Path) -> tuple[list[str], int]:
+    d = yaml.safe_load(path.read_text(encoding="utf-8"))["diagnosis"]
+    return list(d["options"]), int(d["answer"])
+
+
+def _listing(options: list[str], answer: int) -> str:
+    return "\n".join(f"  {'*' if i == answer else ' '} {i + 1}. ({len(o)}) {o}" for i, o in enumerate(options))
+
+
+def test_the_rule():
+    same = ["a" * 80, "b" * 80, "c" * 80, "d" * 80]
+    assert length_giveaway(same, 2) is None
+    longest = ["a" * 80, "b" * 81, "c" * 80, "d" * 80]
+    assert "option 2, 81 characters) is the only longest" in length_giveaway(longest, 1)
+    assert length_giveaway(longest, 0) is None  # a distractor may be the longest
+    assert "only shortest" in length_giveaway(["a" * 70, "b" * 80, "c" * 80], 0)
+    terse = ["a" * 100, "b" * 100, "c" * 40, "d" * 100]
+    assert f"more than {MAX_LENGTH_RATIO}x" in length_giveaway(terse, 0)
+    assert length_giveaway(["yes", "no"], 0) is None
+
+
+@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+def test_a_shipped_cases_answer_is_not_given_away_by_length(path):
+    options, answer = _diagnosis(path)
+    problem = length_giveaway(options, answer)
+    assert problem is None, (
+        f"cases/{path.name}: diagnosis.options: {problem}.  Write the distractors as real causes "
+        f"with their mechanism, as specific as the answer:\n{_listing(options, answer)}")
+
+
+def test_the_answers_place_is_spread_over_the_options():
+    """Nobody should learn that the answer is usually the second option."""
+    places = Counter(_diagnosis(p)[1] for p in CASES)
+    most, n = places.most_common(1)[0]
+    assert n <= max(2, 0.4 * len(CASES)), (
+        f"option {most + 1} is the answer in {n} of {len(CASES)} cases: "
+        + ", ".join(p.name for p in CASES if _diagnosis(p)[1] == most))
+
+
+def test_generated_incidents_do_not_give_the_answer_away():
+    seeds = range(1, 241)
+    kinds: Counter[str] = Counter()
+    places: Counter[int] = Counter()
+    for seed in seeds:
+        case, _ = generate(seed)
+        d = case["diagnosis"]
+        problem = length_giveaway(d["options"], d["answer"])
+        assert problem is None, (f"practice seed {seed} ({case['fault']}): {problem}:\n"
+                                 f"{_listing(d['options'], d['answer'])}")
+        kinds[case["fault"]] += 1
+        places[d["answer"]] += 1
+    assert set(kinds) == set(FAULTS)
+    assert all(places[i] >= len(seeds) / 8 for i in range(4)), places
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_every_fault_kind_can_be_asked_fairly(fault):
+    """Each kind, in several worlds: the generator always finds fair distractors."""
+    for seed in range(12):
+        case, _ = generate(seed, fault)
+        d = case["diagnosis"]
+        assert length_giveaway(d["options"], d["answer"]) is None, (seed, fault, d["options"])
+        assert len(set(d["options"])) == 4
