@@ -196,11 +196,13 @@ def open_practice(app: KubeflowApp, seed: int | None = None, fault: str | None =
     app.push_screen(screen)
 
 
-def open_interview(app: KubeflowApp) -> None:
+def open_interview(app: KubeflowApp, *, seed: int | None = None, minutes: float = 10.0, count: int = 10) -> None:
+    """The timed interview: ``count`` questions drawn from ``seed`` (a new random seed by
+    default; the summary names it, so the same set can be replayed)."""
     from kubeflow_tui.tui.screens.interview import InterviewScreen
 
     try:
-        screen = InterviewScreen()
+        screen = InterviewScreen(seed=seed, count=count, minutes=minutes)
     except Exception as exc:
         app.show_error("Cannot start the interview", f"{exc.__class__.__name__}: {exc}")
         return
@@ -215,3 +217,26 @@ def _case_title(path: Path) -> str:
         return str(data.get("title", "")) if isinstance(data, dict) else ""
     except Exception:
         return ""
+
+
+def interview_app(*, seed: int, minutes: float = 10.0, count: int = 10, **kw: Any) -> KubeflowApp:
+    """The app, opened on the interview over the set drawn from ``seed`` (``kw`` go to
+    :class:`~kubeflow_tui.tui.app.KubeflowApp`); leaving the interview's summary lands on
+    the lesson list."""
+    from kubeflow_tui.tui.app import KubeflowApp
+    from kubeflow_tui.tui.screens.home import HomeScreen
+
+    class InterviewApp(KubeflowApp):
+        def first_screen(self) -> Any:
+            self.call_later(open_interview, self, seed=seed, minutes=minutes, count=count)
+            return HomeScreen()
+
+    kw.setdefault("start", "home")
+    return InterviewApp(**kw)
+
+
+def run_interview_app(*, seed: int, minutes: float = 10.0, count: int = 10) -> int:
+    """``kubeflow-tui interview``: run :func:`interview_app`; returns the exit code."""
+    app = interview_app(seed=seed, minutes=minutes, count=count)
+    result = app.run()
+    return int(result or 0) if app.return_code is None else int(app.return_code)

@@ -105,6 +105,10 @@ class InterviewScreen(Screen[InterviewSession]):
             text += "\n\nBy topic (✗ to review):"
             for topic, v in data["topics"].items():
                 text += f"\n  {'✓' if v['right'] == v['total'] else '✗'} {topic} ({v['right']}/{v['total']})"
+        seed = data.get("seed")
+        if seed is not None:  # a set drawn from a seed can be taken again
+            again = f"kubeflow-tui interview --seed {seed}" + (f" --count {len(s.items)}" if len(s.items) != 10 else "")
+            text += f"\n\nThis set's seed is {seed}: `{again}` asks it again."
         self.query_one("#iv-report", Static).update(text + "\n\nSaved in your progress. escape: back")
         self.refresh_bindings()
         self._save()
