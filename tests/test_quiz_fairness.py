@@ -80,3 +80,37 @@ def test_every_fault_kind_can_be_asked_fairly(fault):
         d = case["diagnosis"]
         assert length_giveaway(d["options"], d["answer"]) is None, (seed, fault, d["options"])
         assert len(set(d["options"])) == 4
+
+
+def test_generated_quiz_answers_are_not_the_odd_one_out_by_length():
+    """Over every shipped scenario's quiz questions, per family: the answer is the only
+    longest (or only shortest) option no more often than chance would make it."""
+    from collections import defaultdict
+
+    from kubeflow_tui.quiz.fairness import _extreme
+    from kubeflow_tui.quiz.reasoning import scenario_reasoning_questions
+    from kubeflow_tui.quiz.runner import questions_for_scenario
+    from kubeflow_tui.scenario import load_scenario
+
+    root = Path(__file__).resolve().parent.parent / "scenarios"
+    asked: dict[str, list[tuple[bool, bool, int]]] = defaultdict(list)
+    for path in sorted(root.glob("*.yaml")):
+        sc = load_scenario(path)
+        for seed in (1, 5):
+            for q in questions_for_scenario(sc, seed=seed) + scenario_reasoning_questions(sc, seed=seed):
+                if len(q.options) < 3:
+                    continue
+                lengths = [len(o) for o in q.options]
+                mine, others = lengths[q.answer_index], lengths[:q.answer_index] + lengths[q.answer_index + 1:]
+                asked[q.kind].append((mine > max(others), mine < min(others), len(q.options)))
+    assert len(asked) >= 10
+    for kind, rows in asked.items():
+        if len(rows) < 10:
+            continue
+        chance = sum(1 / n for _, _, n in rows) / len(rows)
+        longest = sum(r[0] for r in rows) / len(rows)
+        shortest = sum(r[1] for r in rows) / len(rows)
+        assert longest <= chance + 0.05 and shortest <= chance + 0.05, (
+            f"{kind}: the answer is the only longest option in {longest:.0%} and the only shortest in "
+            f"{shortest:.0%} of {len(rows)} questions (chance: {chance:.0%})")
+    assert _extreme(["a", "bb", "cc"], 0) and not _extreme(["bb", "a", "cc"], 0)

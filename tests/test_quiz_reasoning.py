@@ -15,7 +15,8 @@ import pytest
 from kubeflow_tui.cluster import ClusterSim
 from kubeflow_tui.quiz import context_from_sim, generate_questions
 from kubeflow_tui.quiz.flow import QuizRun, export_json, export_markdown, lesson_questions, select_questions
-from kubeflow_tui.quiz.reasoning import counterfactual_questions, scenario_reasoning_questions
+from kubeflow_tui.quiz.reasoning import (REFUSED, TIMED_OUT, UNREACHABLE, counterfactual_questions,
+                                         scenario_reasoning_questions)
 from kubeflow_tui.scenario import Scenario, load_scenario
 from kubeflow_tui.shell import Shell
 
@@ -38,18 +39,18 @@ def _all_questions(sc):
 
 TOKEN = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?\b|\bKUBE-[A-Z0-9-]+\b")
 CHAIN = r"(?:[A-Z][A-Z0-9-]*)"
-OUTCOME = r"(?:Refused at once \(connection refused\)|No answer: the client times out|It fails with 'No route to host'|It works; the server sees .+)"
+OUTCOME = "(?:" + "|".join(re.escape(o) for o in (REFUSED, TIMED_OUT, UNREACHABLE)) + "|It works; the server sees .+)"
 #: the shape every option of a family has: a distractor is of the answer's kind
 SHAPES = {
     "next-chain": rf"^{CHAIN}$",
     "dnat": r"^(?:\d{1,3}\.){3}\d{1,3}:\d+$",
-    "masquerade": r"^(?:Yes, to (?:\d{1,3}\.){3}\d{1,3}|No: the source stays .+)$",
+    "masquerade": r"^(?:Yes: masqueraded to (?:\d{1,3}\.){3}\d{1,3}|No: the source stays .+)$",
     "conntrack-entry": r"^(?:tcp|udp) ",
     "reply-source": r"^(?:\d{1,3}\.){3}\d{1,3}:\d+(?:, rewritten by |: nothing rewrites)",
     "probability": r"^0\.\d{11}$",
     "verdict": r"^(?:REJECT|DROP|ACCEPT|DNAT): ",
     "decider": rf"^(?:PREROUTING|INPUT|FORWARD|OUTPUT|POSTROUTING) · (?:raw|mangle|nat|filter) · {CHAIN} on \S+$",
-    "nat-packet": r"^(?:Only the |The |Every packet: )",
+    "nat-packet": r"^(?:Only the |The |All \d+ of them$)",
     "conntrack-node": r"^\S+: reply src=\S+ dst=\S+ sport=\d+ dport=\d+$",
     "server-source": r"^(?:\d{1,3}\.){3}\d{1,3}: ",
     "pick-chance": r"^(?:\d+/\d+ \(\d+%\)|1 \(certain\)|0 \(never\))$",
@@ -147,8 +148,8 @@ def test_counterfactual_answers_agree_with_the_engine(scenario_questions):
         if q.kind != "counterfactual":
             continue
         alt = _independent_outcome(sc, q.flow, q)
-        expected = {"delivered": "It works", "refused": "Refused", "unreachable": "It fails with 'No route",
-                    "timeout": "No answer", "dropped": "No answer"}[alt.outcome]
+        expected = {"delivered": "It works", "refused": REFUSED, "unreachable": UNREACHABLE,
+                    "timeout": TIMED_OUT, "dropped": TIMED_OUT}[alt.outcome]
         assert q.answer.startswith(expected), (q.prompt, q.answer, alt.summary)
         if alt.outcome == "delivered":
             ip = alt.server_saw.rsplit(":", 1)[0]
@@ -168,7 +169,7 @@ def test_local_policy_counterfactual_from_another_node_times_out():
     sc = load_scenario(ROOT / "scenarios" / "loadbalancer.yaml")
     qs = counterfactual_questions(sc, "via-other-node", seed=5)
     q = next(q for q in qs if "externalTrafficPolicy: Local" in q.prompt)
-    assert q.answer == "No answer: the client times out"
+    assert q.answer == TIMED_OUT
     assert "DROP" in q.explanation and "no local endpoints" in q.explanation
 
 

@@ -124,7 +124,8 @@ def q_server_source(trace: Trace, ctx: QuizContext = EMPTY, seed: int | None = N
             return f"{addr}: {host} masquerades it (mark 0x4000 set in mark-for-masquerade, masquerade in masquerading)"
         return f"{addr}: {host} masquerades it (marked 0x4000, MASQUERADE in KUBE-POSTROUTING)"
 
-    keep = f"{sent.src}: its own address; nothing marks it for masquerade"
+    keep = (f"{sent.src}: its own address; no mark 0x4000 was set, so "
+            f"{'masquerading' if nft else 'KUBE-POSTROUTING'} returns")
     if masq is not None:
         answer = masq_text(saw, masq.host)
         index = masq.index
@@ -148,7 +149,7 @@ def q_server_source(trace: Trace, ctx: QuizContext = EMPTY, seed: int | None = N
     dn = _first(trace, lambda s: s.packet_no == 0 and s.kind == "dnat")
     if dn is not None:
         vip = _before(trace, dn.index).dst
-        cands.append(f"{vip}: the Service address, written as the source by the DNAT")
+        cands.append(f"{vip}: the Service address; the DNAT rewrote the source and the destination")
     prompt = (f"{_client(trace)} connects to {_dest(trace)}; the connection reaches {server}. "
               f"Which source address does {server} see, and why?")
     return _make(trace, "server-source", index, server, prompt, answer, [cands], expl, seed,
@@ -205,12 +206,15 @@ def _labels(trace: Trace) -> list[tuple[int, str]]:
     return sorted(out.items())
 
 
-def _list_text(labels: list[str], everything: bool) -> str:
+def _list_text(labels: list[str], everything: bool, total: int = 0) -> str:
+    """A set of packets, with how many of the ``total`` it is (so that no option is
+    recognisable by its length alone: "Only the SYN" beside a list of eight)."""
+    of = f": {len(labels)} of the {total}" if total else ""
     if everything:
-        return "Every packet: " + ", ".join(labels)
+        return f"All {len(labels)} of them"
     if len(labels) == 1:
-        return f"Only the {labels[0]}"
-    return "The " + ", ".join(labels[:-1]) + " and " + labels[-1]
+        return f"Only the {labels[0]}{of}"
+    return "The " + ", ".join(labels[:-1]) + " and " + labels[-1] + of
 
 
 def q_nat_packet(trace: Trace, ctx: QuizContext = EMPTY, seed: int | None = None) -> Question | None:
@@ -228,11 +232,12 @@ def q_nat_packet(trace: Trace, ctx: QuizContext = EMPTY, seed: int | None = None
     relevant = [n for n in on_host if n in name]
     if not natted or len(relevant) < 3:
         return None
-    answer = _list_text([name[n] for n in natted], natted == relevant)
+    answer = _list_text([name[n] for n in natted], natted == relevant, len(relevant))
     from_client = [n for n in relevant if any(
         s.packet_no == n and s.kind == "send" and s.host == trace.steps[0].host for s in trace.steps)]
     subsets = [relevant[:1], relevant[:2], from_client, relevant, [n for n in relevant if n not in from_client]]
-    cands = [_list_text([name[n] for n in sub], sub == relevant) for sub in subsets if sub and sub != natted]
+    cands = [_list_text([name[n] for n in sub], sub == relevant, len(relevant))
+             for sub in subsets if sub and sub != natted]
     hit = _first(trace, lambda s: s.host == host and s.kind == "conntrack-hit")
     index = hit.index if hit is not None else dn.index
     prompt = (f"{_client(trace)} connects to {_dest(trace)}; {host} sees the packets "
@@ -316,16 +321,22 @@ def _who(ip: str, labels: dict[str, str]) -> str:
     return labels.get(ip, ip)
 
 
+#: how a connection fails, worded with as much detail as "It works; the server sees …"
+REFUSED = "It fails at once: the client gets 'connection refused'"
+TIMED_OUT = "It hangs: nothing comes back, and the client times out"
+UNREACHABLE = "It fails at once: the client gets 'No route to host'"
+
+
 def outcome_text(trace: Trace, labels: dict[str, str] | None = None) -> str:
     """What the client experiences, in a form that compares across clusters; ``labels``
     name addresses (``{"192.168.1.11": "node-b's address 192.168.1.11"}``)."""
     if trace.outcome == "delivered":
         return f"It works; the server sees {_who(_ip(trace.server_saw), labels or {})}"
     if trace.outcome == "refused":
-        return "Refused at once (connection refused)"
+        return REFUSED
     if trace.outcome == "unreachable":
-        return "It fails with 'No route to host'"
-    return "No answer: the client times out"
+        return UNREACHABLE
+    return TIMED_OUT
 
 
 def address_labels(scenario: Any, trace: Trace, *extra_own: str) -> dict[str, str]:
@@ -346,8 +357,7 @@ def address_labels(scenario: Any, trace: Trace, *extra_own: str) -> dict[str, st
 
 
 def _outcome_options(scenario: Any, trace: Trace, answer: str, labels: dict[str, str]) -> list[str]:
-    opts = ["Refused at once (connection refused)", "No answer: the client times out",
-            "It fails with 'No route to host'"]
+    opts = [REFUSED, TIMED_OUT, UNREACHABLE]
     addrs = [trace.steps[0].packet.src] if trace.steps else []
     addrs += [n.ip for n in scenario.cluster.nodes if any(s.host == n.name for s in trace.steps)]
     opts += [f"It works; the server sees {_who(a, labels)}" for a in addrs]
