@@ -404,6 +404,7 @@ def _changes(scenario: Any, trace: Trace) -> list[Change]:
                     if svc in local else svc for svc in scenario.services]
             out.append(("etp-cluster", "the Service had externalTrafficPolicy: Cluster (the default)", None,
                         scenario.model_copy(update={"services": svcs}), ext.index))
+    out += _endpoint_changes(scenario, trace)
     flow = next((f for f in scenario.flows if f.name == trace.flow), None)
     pod = next((p for p in scenario.pods if flow is not None and p.name == flow.from_), None)
     if pod is not None and len(scenario.cluster.nodes) > 1:
@@ -425,6 +426,71 @@ def _changes(scenario: Any, trace: Trace) -> list[Change]:
             except Exception:  # noqa: BLE001 - a change the scenario rules forbid is not asked
                 pass
     return out
+
+
+def _valid(scenario: Any, changed: Any) -> bool:
+    try:
+        type(scenario).model_validate(changed.model_dump(by_alias=True))
+        return True
+    except Exception:  # noqa: BLE001 - a change the scenario rules forbid is not asked
+        return False
+
+
+def _endpoint_changes(scenario: Any, trace: Trace) -> list[Change]:
+    """For a connection to a ClusterIP that finds no endpoint (REJECTed: "has no endpoints")
+    or no rule for its port: the cluster with the endpoint's pods selected and Ready, and
+    the Service with the port the client calls."""
+    out: list[Change] = []
+    if not trace.steps:
+        return out
+    dst, dport = trace.steps[0].packet.dst, trace.steps[0].packet.dport
+    svc = next((v for v in scenario.services if v.clusterIP == dst), None)
+    if svc is None or not svc.selector:
+        return out
+    reject = _first(trace, lambda s: s.packet_no == 0 and s.kind in ("reject", "drop")
+                    and "has no endpoints" in (s.rule or ""))
+    if reject is not None:
+        client = _flow_ends(trace)
+        selected = [p for p in scenario.endpoints(svc) if p.name not in client]
+        if selected:  # selected, but not Ready (or terminating and no longer serving)
+            meant = [p for p in selected if not p.ready]
+        else:  # the pods meant to serve it: its Deployment's, or unselected ones sharing a selector key
+            meant = [p for p in scenario.pods if p.namespace == svc.namespace and p.ports and p.name not in client
+                     and not any(o is not svc and o.selects(p) for o in scenario.services)
+                     and (p.deployment == svc.name or any(k in p.labels for k in svc.selector))]
+        if meant:
+            names = ", ".join(p.name for p in meant)
+            wanted = ",".join(f"{k}={v}" for k, v in svc.selector.items())
+            pods = [p.model_copy(update={"labels": {**p.labels, **svc.selector}, "ready": True})
+                    if p in meant else p for p in scenario.pods]
+            changed = scenario.model_copy(update={"pods": pods})
+            their = "its" if len(meant) == 1 else "their"
+            parts = []
+            if not selected:
+                parts.append(f"carried the label {wanted} the Service selects")
+            if any(not p.ready and not p.terminating for p in meant):
+                parts.append("were Ready")
+            elif any(not p.ready for p in meant):
+                parts.append(f"still passed {their} readiness probe while terminating")
+            if parts and _valid(scenario, changed):
+                out.append((f"endpoints {svc.key}", f"{names} {' and '.join(parts)}", None, changed, reject.index))
+    if dport and all(pt.port != dport for pt in svc.ports):
+        first = svc.ports[0]
+        added = first.model_copy(update={"name": f"{first.name or 'port'}-{dport}", "port": dport,
+                                         "nodePort": None})
+        ports = [first if first.name else first.model_copy(update={"name": "port"})] + list(svc.ports[1:]) + [added]
+        svcs = [v.model_copy(update={"ports": ports}) if v is svc else v for v in scenario.services]
+        changed = scenario.model_copy(update={"services": svcs})
+        last = [s for s in trace.steps if s.packet_no == 0 and s.table == "nat" and s.chain == "KUBE-SERVICES"]
+        if _valid(scenario, changed):
+            out.append((f"port {svc.key}:{dport}", f"the Service {svc.name} also had port {dport} (to the same "
+                        f"targetPort, {first.targetPort})", None, changed, last[-1].index if last else 0))
+    return out
+
+
+def _flow_ends(trace: Trace) -> set[str]:
+    """The flow's client (a pod that sends is not an endpoint to fix)."""
+    return {trace.meta.get("from") or (trace.steps[0].host if trace.steps else "")}
 
 
 def run_changed(scenario: Any, flow: str, change: Change, *, seed: int | None = None) -> Trace:
