@@ -74,12 +74,20 @@ def test_generated_incidents_do_not_give_the_answer_away():
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))
 def test_every_fault_kind_can_be_asked_fairly(fault):
-    """Each kind, in several worlds: the generator always finds fair distractors."""
+    """Each kind, in several worlds: the generator finds fair distractors, and they are
+    the other causes of the same symptom (a refusal beside refusals, a hang beside hangs)."""
+    from kubeflow_tui.quiz.practice import DNS_FAULTS, ONE_LINERS, _world
+
     for seed in range(12):
         case, _ = generate(seed, fault)
         d = case["diagnosis"]
         assert length_giveaway(d["options"], d["answer"]) is None, (seed, fault, d["options"])
         assert len(set(d["options"])) == 4
+        if fault not in DNS_FAULTS:
+            w = _world(seed)
+            kinds = {ONE_LINERS[f](w): FAULTS[f] for f in FAULTS}
+            wrong = [o for i, o in enumerate(d["options"]) if i != d["answer"]]
+            assert all(kinds.get(o) == FAULTS[fault] for o in wrong), (seed, fault, wrong)
 
 
 def test_generated_quiz_answers_are_not_the_odd_one_out_by_length():

@@ -137,20 +137,26 @@ def _svc_flow(w: World, src: str) -> dict[str, Any]:
 
 ONE_LINERS: dict[str, Callable[[World], str]] = {
     "not-ready": lambda w: f"No {w.app} pod is Ready, so the Service has no ready endpoint and kube-proxy rejects it.",
-    "selector-mismatch": lambda w: f"The {w.app} pods no longer carry the label app={w.app}, so the Service selects no pod.",
-    "selector-typo": lambda w: "The Service's selector has a typo and matches no pods, so it has no endpoints.",
-    "scaled-to-zero": lambda w: f"The {w.app} Deployment has 0 replicas, so the Service has no endpoints and is rejected.",
-    "wrong-target-port": lambda w: f"The Service's targetPort is a port the {w.app} container does not listen on: a RST.",
+    "selector-mismatch": lambda w: f"The {w.app} pods lost the app label the Service selects, so the Service has no endpoint.",
+    "selector-typo": lambda w: f"The Service's selector has a typo, so it matches no {w.app} pod and it has no endpoints.",
+    "scaled-to-zero": lambda w: f"The {w.app} Deployment has 0 replicas, so the Service has no endpoints, and is rejected.",
+    "wrong-target-port": lambda w: f"The Service's targetPort is not a port the {w.app} container listens on: it sends a RST.",
     "named-port": lambda w: f"The Service's targetPort names a port the {w.app} container does not have: no endpoints.",
     "dns-scaled-to-zero": lambda w: "CoreDNS has 0 replicas, so kube-dns has no endpoints and the node rejects every query to it.",
     "local-no-endpoint": lambda w: "externalTrafficPolicy is Local and this node has no local endpoint: kube-proxy drops the packet.",
-    "source-ranges": lambda w: "The client's address lies outside loadBalancerSourceRanges: the node drops it.",
+    "source-ranges": lambda w: "The client's address is outside loadBalancerSourceRanges, so the node drops its packets.",
     "missing-masquerade": lambda w: "KUBE-POSTROUTING lost its MASQUERADE rule, so replies bypass the node that did the DNAT.",
     "conntrack-full": lambda w: "The node's conntrack table is full, so the kernel drops the first packet of each new connection.",
     "rule-deleted": lambda w: "The KUBE-SERVICES rule for the ClusterIP is missing on the client's node: nothing DNATs it.",
     "stale-udp-conntrack": lambda w: "A stale UDP conntrack entry still DNATs the queries to the address of the replaced pod.",
 }
 
+
+# The one-liners of a symptom's faults are worded to the same length give or take one
+# character (the refused ones: 81 plus the app's name; the timeouts: 88 to 96, the
+# shortest and the longest length twice each), so that for every fault the others of its
+# kind include options as long and as short as its own: the distractors can be of the
+# answer's kind without its length standing out (tests/test_quiz_fairness.py).
 
 DNS_FAULTS = ("stale-udp-conntrack", "dns-scaled-to-zero")
 #: plausible wrong answers for a DNS incident, beside the other DNS fault
