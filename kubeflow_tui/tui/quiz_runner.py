@@ -176,6 +176,25 @@ def open_case(app: KubeflowApp, path: str | Path) -> None:
     app.push_screen(screen)
 
 
+def looks_like_case(path: str | Path) -> bool:
+    """A case file (top-level ``symptom:`` and ``diagnosis:``), told apart from a scenario
+    without parsing the YAML (the app opens either from its command line)."""
+    import re
+
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")[:100_000]
+    except OSError:
+        return False
+    return all(re.search(rf"^{key}:", text, re.M) for key in ("symptom", "diagnosis"))
+
+
+def case_screen(path: str | Path) -> Any:
+    """The case screen for ``path`` (raises the case's own error when it cannot be loaded)."""
+    from kubeflow_tui.tui.screens.case import CaseScreen
+
+    return CaseScreen(Path(path))
+
+
 def open_practice(app: KubeflowApp, seed: int | None = None, fault: str | None = None) -> None:
     """Endless practice: a generated incident (a random cluster and fault from ``seed``, a
     new random seed by default, shown so it can be replayed) on the case screen, recorded
