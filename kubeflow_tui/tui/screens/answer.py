@@ -23,8 +23,8 @@ class AnswerScreen(Modal):
         Binding("escape,a,enter,q", "close", "Close", tooltip="Back to the lesson", id="answer.close"),
     ]
     DEFAULT_CSS = """
-    AnswerScreen .dialog { width: 100%; max-width: 100; height: 90%; max-height: 36; }
-    AnswerScreen #answer-body { height: 1fr; }
+    AnswerScreen .dialog { width: 100%; max-width: 100; height: auto; max-height: 90%; }
+    AnswerScreen #answer-body { height: auto; max-height: 80vh; }
     AnswerScreen #answer-md { margin: 0; }
     """
 
