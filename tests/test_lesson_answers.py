@@ -126,3 +126,18 @@ def test_a_prompt_without_a_key_is_reported_with_its_line(tmp_path):
     p = _lesson(tmp_path, "# X\n\n## Check yourself\n\nWhy?\n\n```answer\nBecause.\n")
     errors = lessons_mod.validate([p])
     assert any("not closed" in e for e in errors) and any("no answer key" in e for e in errors)
+
+
+def test_plain_mode_gives_the_answer_on_request(tmp_path):
+    from kubeflow_tui.plain import PlainSession
+
+    s = PlainSession(lessons_dir=REPO / "lessons")
+    assert s.handle("answer") == ["Open a lesson first: type lesson 1."]
+    n = [p.stem for p in FILES].index("17-dns-for-services") + 1
+    text = s.handle(f"lesson {n}")
+    key = lessons_mod.parse_lesson(REPO / "lessons" / "17-dns-for-services.md").answers[0]
+    assert not any("resolver reports" in line for line in text)  # hidden in the lesson's text
+    assert any(line.startswith("Type answer") for line in text)
+    out = s.handle("answer")
+    assert out[0] == "Question:" and "Answer:" in out and any("resolver reports" in line for line in out)
+    assert key.answer.splitlines()[0].split(":")[0].replace("`", "") in " ".join(out)

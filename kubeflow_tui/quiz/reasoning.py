@@ -12,13 +12,16 @@ From one Trace (so any scenario a teacher writes gets them):
 From a scenario (the engine runs again on a changed cluster, so the answer is computed):
 
 * ``counterfactual``: this rule deleted / externalTrafficPolicy Local / the client moved
-  to another node: what happens to the same connection?
+  to another node / (a connection that found no endpoint) the meant pods selected, Ready or
+  still serving / (no rule for its port) the Service with that port: what happens to the
+  same connection?
 * ``pick-chance`` with sessionAffinity: the same client connects again;
 * ``compare``: two flows of one scenario, one masqueraded, one not: which chain decides.
 
 Distractors are real things of the same kind from the same trace and ruleset: other nodes'
 entries, other chains that jump to KUBE-MARK-MASQ, the hooks and chains the packet really
-crossed, the outcomes of the other changes.
+crossed, the outcomes of the other changes; among them, the ones that leave the answer
+neither the only longest nor the only shortest option (``fairness.fair_assemble``).
 """
 
 from __future__ import annotations
