@@ -122,3 +122,42 @@ def test_generated_quiz_answers_are_not_the_odd_one_out_by_length():
             f"{kind}: the answer is the only longest option in {longest:.0%} and the only shortest in "
             f"{shortest:.0%} of {len(rows)} questions (chance: {chance:.0%})")
     assert _extreme(["a", "bb", "cc"], 0) and not _extreme(["bb", "a", "cc"], 0)
+
+
+def test_the_interview_draws_incidents_from_the_practice_generator():
+    """An interview asks one or two generated incidents (of different faults), with the
+    user's report and what the investigation commands print; the same seed, the same set."""
+    from kubeflow_tui.quiz.interview import InterviewSession
+
+    s = InterviewSession(seed=42, count=10)
+    incidents = [it for it in s.items if it.question.kind == "diagnosis"]
+    assert len(s.items) == 10 and len(incidents) == 2
+    assert len({it.question.target for it in incidents}) == 2
+    for it in incidents:
+        pseed = int(it.question.id.split("/")[1])
+        case, _ = generate(pseed)
+        assert it.question.options == tuple(case["diagnosis"]["options"])
+        assert it.question.answer_index == case["diagnosis"]["answer"]
+        assert it.brief.splitlines()[1] == f"Reported: {case['symptom']['text']}"
+        for inv in case["investigate"]:  # the evidence the case itself relies on is shown
+            assert f"{inv['host']}$ {inv['command']}" in it.brief and inv["expect"] in it.brief
+        assert f"kubeflow-tui practice --seed {pseed}" in it.question.explanation
+    assert [it.question.prompt + it.brief for it in InterviewSession(seed=42, count=10).items] == \
+        [it.question.prompt + it.brief for it in s.items]
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_an_incidents_evidence_fits_in_the_interview(fault):
+    """Every fault kind's investigation shows its evidence within the lines an interview
+    question prints."""
+    from kubeflow_tui.quiz.cases import CaseSession
+    from kubeflow_tui.quiz.interview import EVIDENCE_LINES
+    from kubeflow_tui.quiz.practice import practice_case
+
+    for seed in (1, 2, 3):
+        case = practice_case(seed, fault)
+        session = CaseSession(case, seed=seed)
+        for inv in case.model.investigate:
+            r = session.run(inv.command, inv.host)
+            shown = (r.stdout or r.stderr).splitlines()[:EVIDENCE_LINES]
+            assert any(inv.expect in line for line in shown), (fault, seed, inv.command)

@@ -267,7 +267,7 @@ def _clusterip_fault(w: World, fault: str) -> Built:
                 f"'{{\"spec\":{{\"ports\":[{{\"port\":{w.port},\"targetPort\":\"{name}\"}}]}}}}'"}]
         hints = ["The pods are Ready and match the selector, yet something says there is no endpoint.",
                  "A named targetPort must be found on each pod. What is the container's port called?"]
-        inv.append({"host": host, "command": "kubectl get pods -o yaml", "expect": f"name: {name}"})
+        inv.append({"host": host, "command": f"kubectl get pod {w.app}-1 -o yaml", "expect": f"name: {name}"})
     else:
         raise KeyError(fault)
     pods.append(client)
@@ -392,7 +392,8 @@ def _node_fault(w: World, fault: str) -> Built:
         fix = [{"host": host, "command": "conntrack -F"}]
         hints = ["The rules are fine; the packet is lost before the nat table sees it.",
                  f"`conntrack -L` and `conntrack -C` on {host}."]
-        inv = [{"host": host, "command": "conntrack -C", "expect": "2"}]
+        inv = [{"host": host, "command": "conntrack -C", "expect": "2"},
+               {"host": host, "command": "sysctl net.netfilter.nf_conntrack_max", "expect": "= 2"}]
         text = f"From pod {client['name']} on {host}, new connections to {w.cluster_ip}:{w.port} hang."
     else:
         raise KeyError(fault)
