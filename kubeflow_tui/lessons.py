@@ -28,6 +28,17 @@ of items, each one of
 ``case:`` names a case by file stem (``09-one-client-hangs``), by stem without its number
 (``one-node-no-route``) or by path, or is a list of them; the case(s) are offered after the quiz.
 
+A "## Check yourself" section ends with its answer key, in a fence whose info string is
+``answer``; the lesson screen hides it and shows it on a key (``a``)::
+
+    ## Check yourself
+
+    In **pod-to-service**, does the SYN-ACK walk the nat table?
+
+    ```answer
+    No: the nat table sees only a connection's first packet ...
+    ```
+
 Lessons are ordered by file name (``01-…``, ``02-…``).  Stdlib and yaml only (yaml is
 imported only for front matter beyond plain ``key: value`` lines: ``_plain_front_matter``).
 """
@@ -42,6 +53,54 @@ from typing import Any, Iterable
 REQUIRED = ("title", "scenario", "flows", "minutes")
 OPTIONAL = ("quiz", "case")
 _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
+
+
+#: a fenced answer key: ```answer … ``` (or ~~~answer)
+_ANSWER = re.compile(r"^(?P<fence>`{3,}|~{3,})[ \t]*answer[ \t]*\r?\n(?P<text>.*?)^(?P=fence)[ \t]*(?:\r?\n|\Z)",
+                     re.M | re.S)
+_CHECK_HEADING = re.compile(r"^#{2,3}[ \t]+Check yourself[ \t]*#*[ \t]*$", re.M | re.I)
+_HEADING = re.compile(r"^#{1,6}[ \t]", re.M)
+
+
+@dataclass(frozen=True)
+class CheckAnswer:
+    """One "Check yourself" question and its answer key (Markdown)."""
+
+    prompt: str
+    answer: str
+    line: int  # of the answer fence in the lesson file (1-based)
+
+
+def split_answers(body: str, note: str = "", first_line: int = 1) -> tuple[str, list[CheckAnswer]]:
+    """``body`` without its answer fences (each replaced by ``note``, if given, as a
+    paragraph of its own) and the answers, each with the prompt text before it (back to
+    the heading above).  ``first_line``: the file line the body starts on."""
+    answers: list[CheckAnswer] = []
+    out: list[str] = []
+    pos = 0
+    for m in _ANSWER.finditer(body):
+        before = body[:m.start()]
+        heads = list(_HEADING.finditer(before))
+        start = before.find("\n", heads[-1].start()) + 1 if heads else 0
+        prompt = before[start:].strip()
+        answers.append(CheckAnswer(prompt, m.group("text").strip(), first_line + body.count("\n", 0, m.start())))
+        out.append(body[pos:m.start()])
+        if note:
+            out.append(note + "\n")
+        pos = m.end()
+    out.append(body[pos:])
+    return "".join(out), answers
+
+
+def check_sections(body: str) -> list[tuple[int, bool]]:
+    """Each "Check yourself" heading of ``body``: (its line in the body, 1-based; whether
+    its section holds an answer fence)."""
+    out = []
+    heads = [m.start() for m in _HEADING.finditer(body)] + [len(body)]
+    for m in _CHECK_HEADING.finditer(body):
+        end = next(h for h in heads if h > m.start())
+        out.append((body.count("\n", 0, m.start()) + 1, bool(_ANSWER.search(body, m.end(), end))))
+    return out
 
 
 class LessonError(ValueError):
@@ -61,6 +120,17 @@ class Lesson:
     quiz: Any = None
     case: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: the "Check yourself" answer keys (``body`` holds no answer fence)
+    answers: tuple[CheckAnswer, ...] = ()
+    #: the body as written, answer fences included
+    source_body: str = ""
+    #: the file line the body starts on
+    body_line: int = 1
+
+    def body_with_answer_note(self, note: str) -> str:
+        """The body with ``note`` where each answer key was (for a front end that shows
+        the answers on request)."""
+        return split_answers(self.source_body or self.body, note, self.body_line)[0]
 
     @property
     def number(self) -> str:
@@ -231,7 +301,7 @@ def parse_lesson(path: str | Path) -> Lesson:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise LessonError(f"{where}: cannot read: {exc}") from None
-    front, body, _ = split_front_matter(text)
+    front, source_body, body_line = split_front_matter(text)
     if not front:
         raise LessonError(f"{where}:1: no front matter (the file must start with a '---' line)")
     meta = _plain_front_matter(front)
@@ -251,6 +321,7 @@ def parse_lesson(path: str | Path) -> Lesson:
     if isinstance(flows, str):
         flows = [flows]
     extra = {k: v for k, v in meta.items() if k not in REQUIRED + OPTIONAL}
+    body, answers = split_answers(source_body, first_line=body_line)
     return Lesson(
         id=path.stem,
         path=path,
@@ -263,6 +334,9 @@ def parse_lesson(path: str | Path) -> Lesson:
         quiz=meta.get("quiz"),
         case=meta.get("case"),
         extra=extra,
+        answers=tuple(answers),
+        source_body=source_body,
+        body_line=body_line,
     )
 
 
@@ -306,8 +380,9 @@ def validate(paths: Iterable[str | Path]) -> list[str]:
     """Check lesson files; return one message per problem (empty list = all good).
 
     Checks the front matter (required keys and their types), that the scenario file
-    exists and parses as YAML, that every listed flow is defined in it, and that the
-    ``quiz:`` file and the ``case:`` ids can be used.
+    exists and parses as YAML, that every listed flow is defined in it, that the
+    ``quiz:`` file and the ``case:`` ids can be used, and that every "Check yourself"
+    section has its answer key.
     """
     errors: list[str] = []
     titles: dict[str, Path] = {}
@@ -320,6 +395,13 @@ def validate(paths: Iterable[str | Path]) -> list[str]:
             continue
         if not lesson.body.strip():
             errors.append(f"{path}: the lesson has no text after the front matter")
+        for line, has_key in check_sections(lesson.source_body):
+            if not has_key:
+                errors.append(f"{path}:{lesson.body_line + line - 1}: the Check yourself section has no answer "
+                              "key (end it with a ```answer fence holding the answer)")
+        for m in re.finditer(r"^(`{3,}|~{3,})[ \t]*answer[ \t]*$", lesson.body, re.M):
+            line = lesson.body.count("\n", 0, m.start()) + lesson.body_line
+            errors.append(f"{path}: an ```answer fence is not closed (its text would show): near line {line}")
         if lesson.title in titles:
             errors.append(f"{path}:1: title: {lesson.title!r} is also used by {titles[lesson.title]}")
         titles.setdefault(lesson.title, path)

@@ -32,6 +32,7 @@ Commands (type one and press Enter):
   where              the current step again, with its rule
   summary            what happened to the connection, and the conntrack entries
   quiz               questions about this lesson's flows; answer with the option's number
+  answer             the answer to the lesson's Check yourself question
   shell HOST         a simulated shell on a node, pod or client; exit leaves it
   help               this list
   quit               leave (your progress is saved as you go)"""
@@ -197,6 +198,7 @@ class PlainSession:
             "flow": self._flow, "step": self._goto, "packet": self._next_packet,
             "nat": self._next_nat, "where": self._where, "summary": self._summary,
             "quiz": self._start_quiz, "shell": self._open_shell, "quit": self._quit,
+            "answer": self._check_answer,
             "exit": self._quit,
         }.get(word)
         if handler is None:
@@ -227,8 +229,21 @@ class PlainSession:
         if self.progress is not None:
             self.progress.mark(self.lesson.id)
         flows = ", ".join(f"{i} {name}" for i, name in enumerate(self.lesson.flows, 1))
-        return ([f"Lesson {rest}: {self.lesson.title}."] + markdown_lines(self.lesson.body)
+        asks = (["Type answer for the answer to the Check yourself question, once you have yours."]
+                if self.lesson.answers else [])
+        return ([f"Lesson {rest}: {self.lesson.title}."] + markdown_lines(self.lesson.body) + asks
                 + [f"End of lesson text. Flows to follow: {flows}. Type flow 1 to follow the first."])
+
+    def _check_answer(self, _rest: str) -> list[str]:
+        """The answer keys of the open lesson's Check yourself questions (hidden in its text)."""
+        if self.lesson is None:
+            return ["Open a lesson first: type lesson 1."]
+        if not self.lesson.answers:
+            return ["This lesson asks no Check yourself question."]
+        out: list[str] = []
+        for a in self.lesson.answers:
+            out += ["Question:"] + markdown_lines(a.prompt) + ["Answer:"] + markdown_lines(a.answer)
+        return out
 
     # ------------------------------------------------------------------ flows
     def _flow(self, rest: str) -> list[str]:

@@ -121,6 +121,7 @@ class InterviewSummary(_Entry):
     kinds: dict[str, list[int]] = Field(default_factory=dict)  # question kind -> [right, asked]
     finished: bool = True  # False: left before the end
     ended: str = ""
+    seed: int | None = None  # the set's seed: `kubeflow-tui interview --seed S` asks it again
 
 
 class ProgressError(ValueError):

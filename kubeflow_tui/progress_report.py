@@ -121,7 +121,8 @@ def others(progress: Progress) -> list[RenderableType]:
         t = Table("interview", "score", "time", "to review", box=None, pad_edge=False)
         for s in progress.interviews[-10:]:
             m, sec = divmod(s.seconds, 60)
-            t.add_row(_when(s.ended) + ("" if s.finished else " (left)"), _percent(s.right, s.total),
+            t.add_row(_when(s.ended) + ("" if s.finished else " (left)")
+                      + (f" seed {s.seed}" if s.seed is not None else ""), _percent(s.right, s.total),
                       f"{m}:{sec:02d}", Text(", ".join(s.review[:3]) or "-", overflow="fold"))
         out += [Text(""), Text("Interview sessions (latest last)", style="bold"), t]
     return out

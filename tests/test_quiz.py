@@ -59,7 +59,7 @@ def _truth(q: Question, trace, ctx=None) -> str:
         return f"{s.packet.dst}:{s.packet.dport}"
     if q.kind == "masquerade":
         if s.kind in ("masquerade", "snat"):
-            return f"Yes, to {s.packet.src}"
+            return f"Yes: masqueraded to {s.packet.src}"
         return "No: the source stays"
     if q.kind == "conntrack-entry":
         return s.conntrack[s.touched].line
@@ -159,7 +159,7 @@ def test_dnat_distractors_come_from_the_ruleset_and_packet():
 def test_masquerade_and_conntrack_entry_for_a_nodeport_through_another_node():
     trace, ctx = _run(_scenario("nodeport"), "to-other-node")
     qs = {(q.kind, q.host): q for q in generate_questions(trace, context=ctx)}
-    assert qs["masquerade", "node-b"].answer == "Yes, to 192.168.1.11"
+    assert qs["masquerade", "node-b"].answer == "Yes: masqueraded to 192.168.1.11"
     assert qs["masquerade", "node-a"].answer.startswith("No: the source stays 192.168.1.11")
     ct = qs["conntrack-entry", "node-b"]
     assert "dst=192.168.1.11 sport=8080" in ct.answer and all(o.startswith("tcp ") for o in ct.options)
@@ -191,7 +191,7 @@ def test_predict_points_stop_before_decisive_steps():
     assert "10.96.0.1:8080" in rev.question.answer and "Conntrack" in rev.question.answer
     masq = [p for p in predict_points(_run(_scenario("nodeport"), "to-other-node")[0])
             if p.question.kind == "masquerade"]
-    assert masq and masq[0].question.answer == "Yes, to 192.168.1.11"
+    assert masq and masq[0].question.answer == "Yes: masqueraded to 192.168.1.11"
 
 
 # ------------------------------------------------------------------ commands

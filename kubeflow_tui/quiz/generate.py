@@ -15,7 +15,8 @@ from typing import Iterable
 
 from ..trace import ConntrackView, PacketView, Step, Trace
 from .context import EMPTY, QuizContext
-from .model import Question, assemble, cite, endpoint, packet_text, rng_for
+from .fairness import fair_assemble
+from .model import Question, cite, endpoint, packet_text, rng_for
 
 BUILTIN_CHAINS = frozenset({"PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"})
 SERVICE_PREFIXES = ("KUBE-SVC-", "KUBE-SVL-", "KUBE-EXT-", "KUBE-FW-", "KUBE-SEP-")
@@ -71,7 +72,7 @@ def _qid(trace: Trace, kind: str, index: int) -> str:
 def _make(trace: Trace, kind: str, index: int, host: str, prompt: str, answer: str,
           tiers: list[Iterable[str]], explanation: str, seed: int | None, target: str = "") -> Question | None:
     qid = _qid(trace, kind, index)
-    assembled = assemble(answer, tiers, rng_for(seed, qid))
+    assembled = fair_assemble(answer, tiers, rng_for(seed, qid))
     if assembled is None:
         return None
     options, answer_index = assembled
@@ -199,7 +200,7 @@ def q_masquerade(trace: Trace, host: str, ctx: QuizContext = EMPTY, seed: int | 
     masq = next((s for s in first if s.kind in ("masquerade", "snat")), None)
     stays = f"No: the source stays {before.src}"
     if masq is not None:
-        answer = f"Yes, to {masq.packet.src}"
+        answer = f"Yes: masqueraded to {masq.packet.src}"
         index = masq.index
         marks = [s.why for s in first if s.kind == "mark" and s.packet.mark & 0x4000]
         expl = "\n".join(marks[:1] + [masq.why])
@@ -216,8 +217,9 @@ def q_masquerade(trace: Trace, host: str, ctx: QuizContext = EMPTY, seed: int | 
         addrs.append(_before(trace, dn.index).dst)  # the Service address
     addrs += [before.dst]
     addrs += [s.packet.src for s in trace.steps if s.packet_no == 0 and s.kind == "send"]
-    # "Yes, to <its own source>" next to "No: the source stays <it>" would only confuse
-    tiers: list[Iterable[str]] = [[stays], [f"Yes, to {a}" for a in addrs if a not in ("127.0.0.1", before.src)]]
+    # "Yes: masqueraded to <its own source>" next to "No: the source stays <it>" would only confuse
+    tiers: list[Iterable[str]] = [[stays], [f"Yes: masqueraded to {a}" for a in addrs
+                                         if a not in ("127.0.0.1", before.src)]]
     if predict:
         prompt = (f"On {host}, the {_label(post[0])} {packet_text(before)} enters {nat_post}. "
                   "What happens next: is it masqueraded, and to which address?")
@@ -306,10 +308,10 @@ def q_probability(trace: Trace, i: int, ctx: QuizContext = EMPTY, seed: int | No
 
 
 VERDICTS = {
-    "reject": "REJECT: the node answers ICMP port-unreachable; the client sees 'connection refused' at once",
-    "drop": "DROP: the packet is discarded silently; the client hears nothing and times out",
-    "accept": "ACCEPT: the packet goes on towards an endpoint",
-    "dnat": "DNAT: the packet is sent on to an endpoint's address",
+    "reject": "REJECT: the node answers ICMP port-unreachable; the client gets 'connection refused'",
+    "drop": "DROP: the packet is discarded without a word; the client hears nothing and times out",
+    "accept": "ACCEPT: the packet goes on through the node, towards an endpoint, which answers it",
+    "dnat": "DNAT: the destination becomes an endpoint's address, and the packet is sent on to that",
 }
 #: the same in nftables mode: nft's verdicts and statements are lower case
 NFT_VERDICTS = {k: f"{k}:{v.split(':', 1)[1]}" for k, v in VERDICTS.items()}

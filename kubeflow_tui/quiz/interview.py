@@ -4,7 +4,9 @@
 size and Service type (ClusterIP, NodePort, LoadBalancer; sometimes
 externalTrafficPolicy Local or sessionAffinity ClientIP) with flows from a pod, a node
 and, for NodePort/LoadBalancer, an external client.  :class:`InterviewSession` runs
-those flows, generates questions from their Traces, mixes the kinds and keeps time.
+those flows, generates questions from their Traces, mixes the kinds, adds an incident or
+two from the practice generator (:mod:`kubeflow_tui.quiz.practice`: which fault is it, from
+the user's report and what the investigation commands print) and keeps time.
 """
 
 from __future__ import annotations
@@ -89,6 +91,10 @@ def describe_scenario(scenario: Any) -> str:
             f"targetPort {p.target}.\nEndpoints: {eps or 'none'}.\nNodes: {nodes}.")
 
 
+#: lines of each investigation command's output an incident question shows
+EVIDENCE_LINES = 30
+
+
 @dataclass(frozen=True)
 class InterviewItem:
     question: Question
@@ -130,15 +136,55 @@ class InterviewSession:
             if len(pool) >= 4 * count and len({it.question.kind for it in pool}) >= min(5, len(KINDS)):
                 break
         self.rng.shuffle(pool)
+        incidents = self._incidents(1 if count < 6 else 2) if count >= 3 else []
         picked: list[InterviewItem] = []
         used: dict[str, int] = {}
-        while pool and len(picked) < count:
+        while pool and len(picked) < count - len(incidents):
             # the least asked kind next, so the session stays mixed
             best = min(pool, key=lambda it: used.get(it.question.kind, 0))
             pool.remove(best)
             used[best.question.kind] = used.get(best.question.kind, 0) + 1
             picked.append(best)
+        for item in incidents:  # somewhere in the second half: after a few warm-up questions
+            picked.insert(self.rng.randint(len(picked) // 2, len(picked)), item)
         return picked
+
+    def _incidents(self, n: int) -> list[InterviewItem]:
+        """``n`` incidents from the practice generator (a random cluster with one fault of
+        the catalogue, each of another kind): the brief is what the user reports and what
+        the case's investigation commands print on the broken cluster; the question, which
+        cause it is (the case's own diagnosis, its distractors the other causes of the
+        same symptom)."""
+        from .cases import CaseSession
+        from .practice import practice_case
+
+        out: list[InterviewItem] = []
+        faults: set[str] = set()
+        for _ in range(4 * n):
+            if len(out) >= n:
+                break
+            pseed = self.rng.randint(0, 99999)
+            try:
+                case = practice_case(pseed)
+            except Exception:  # noqa: BLE001 - a seed the generator cannot use is skipped
+                continue
+            if case.model.fault in faults:
+                continue
+            faults.add(case.model.fault)
+            session = CaseSession(case, seed=pseed)
+            lines = [f"Incident: {case.title}.", f"Reported: {case.model.symptom.text}"]
+            for inv in case.model.investigate:
+                r = session.run(inv.command, inv.host)
+                shown = (r.stdout or r.stderr or "").rstrip("\n").splitlines()
+                lines.append(f"{inv.host}$ {inv.command}")
+                lines += shown[:EVIDENCE_LINES] + (["…"] if len(shown) > EVIDENCE_LINES else [])
+            d = case.diagnosis_question()
+            q = Question(f"practice/{pseed}/diagnosis", "diagnosis", d.prompt, d.options, d.answer_index,
+                         d.explanation.strip() + f"\n(practice incident {pseed}: `kubeflow-tui practice --seed "
+                         f"{pseed}` lets you fix it)", 0, d.scenario, d.flow, case.shell_host,
+                         f"practice {case.model.fault}")
+            out.append(InterviewItem(q, "\n".join(lines)))
+        return out
 
     # -- time
     @property

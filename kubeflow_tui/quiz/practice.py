@@ -137,28 +137,48 @@ def _svc_flow(w: World, src: str) -> dict[str, Any]:
 
 ONE_LINERS: dict[str, Callable[[World], str]] = {
     "not-ready": lambda w: f"No {w.app} pod is Ready, so the Service has no ready endpoint and kube-proxy rejects it.",
-    "selector-mismatch": lambda w: f"The {w.app} pods no longer carry the label app={w.app} the Service selects.",
-    "selector-typo": lambda w: f"The Service's selector has a typo and matches no pod.",
-    "scaled-to-zero": lambda w: f"The {w.app} Deployment has 0 replicas, so the Service has no endpoints.",
-    "wrong-target-port": lambda w: f"The Service's targetPort is a port the {w.app} container does not listen on.",
-    "named-port": lambda w: f"The Service's targetPort names a port the {w.app} container does not have.",
-    "dns-scaled-to-zero": lambda w: "CoreDNS has 0 replicas, so kube-dns has no endpoints and its queries are rejected.",
-    "local-no-endpoint": lambda w: "externalTrafficPolicy is Local and this node has no local endpoint, so it drops the packet.",
-    "source-ranges": lambda w: "The client's address is outside the Service's loadBalancerSourceRanges.",
+    "selector-mismatch": lambda w: f"The {w.app} pods lost the app label the Service selects, so the Service has no endpoint.",
+    "selector-typo": lambda w: f"The Service's selector has a typo, so it matches no {w.app} pod and it has no endpoints.",
+    "scaled-to-zero": lambda w: f"The {w.app} Deployment has 0 replicas, so the Service has no endpoints, and is rejected.",
+    "wrong-target-port": lambda w: f"The Service's targetPort is not a port the {w.app} container listens on: it sends a RST.",
+    "named-port": lambda w: f"The Service's targetPort names a port the {w.app} container does not have: no endpoints.",
+    "dns-scaled-to-zero": lambda w: "CoreDNS has 0 replicas, so kube-dns has no endpoints and the node rejects every query to it.",
+    "local-no-endpoint": lambda w: "externalTrafficPolicy is Local and this node has no local endpoint: kube-proxy drops the packet.",
+    "source-ranges": lambda w: "The client's address is outside loadBalancerSourceRanges, so the node drops its packets.",
     "missing-masquerade": lambda w: "KUBE-POSTROUTING lost its MASQUERADE rule, so replies bypass the node that did the DNAT.",
-    "conntrack-full": lambda w: "The node's conntrack table is full, so the first packet of every new connection is dropped.",
-    "rule-deleted": lambda w: "The KUBE-SERVICES rule for the Service's ClusterIP is missing on the client's node.",
-    "stale-udp-conntrack": lambda w: "A stale UDP conntrack entry still DNATs the queries to the old pod's address.",
+    "conntrack-full": lambda w: "The node's conntrack table is full, so the kernel drops the first packet of each new connection.",
+    "rule-deleted": lambda w: "The KUBE-SERVICES rule for the ClusterIP is missing on the client's node: nothing DNATs it.",
+    "stale-udp-conntrack": lambda w: "A stale UDP conntrack entry still DNATs the queries to the address of the replaced pod.",
 }
 
+
+# The one-liners of a symptom's faults are worded to the same length give or take one
+# character (the refused ones: 81 plus the app's name; the timeouts: 88 to 96, the
+# shortest and the longest length twice each), so that for every fault the others of its
+# kind include options as long and as short as its own: the distractors can be of the
+# answer's kind without its length standing out (tests/test_quiz_fairness.py).
 
 DNS_FAULTS = ("stale-udp-conntrack", "dns-scaled-to-zero")
 #: plausible wrong answers for a DNS incident, beside the other DNS fault
 DNS_DISTRACTORS = (
-    "The KUBE-SERVICES rule for kube-dns's ClusterIP is missing on the app's node.",
-    "The node's conntrack table is full, so the first packet of every new flow is dropped.",
-    "kube-dns's targetPort names a port the CoreDNS container does not have.",
+    "The KUBE-SERVICES rule for kube-dns's ClusterIP is missing on the app's node: nothing DNATs it.",
+    "The node's conntrack table is full, so new UDP flows to kube-dns are dropped.",
+    "kube-dns's targetPort names a port the CoreDNS container does not have: no endpoints.",
 )
+
+
+def fair_distractors(answer: str, candidates: list[str], n: int = 3) -> list[str]:
+    """The first ``n`` of ``candidates`` (in their order of preference) whose lengths do not
+    give ``answer`` away (:func:`~kubeflow_tui.quiz.fairness.length_giveaway`); the first
+    ``n`` when no such choice exists."""
+    from itertools import combinations
+
+    from .fairness import length_giveaway
+
+    for pick in combinations(candidates, n):
+        if length_giveaway([answer, *pick], 0) is None:
+            return list(pick)
+    return candidates[:n]
 
 
 def _report(outcome: str, who: str, what: str) -> str:
@@ -247,7 +267,7 @@ def _clusterip_fault(w: World, fault: str) -> Built:
                 f"'{{\"spec\":{{\"ports\":[{{\"port\":{w.port},\"targetPort\":\"{name}\"}}]}}}}'"}]
         hints = ["The pods are Ready and match the selector, yet something says there is no endpoint.",
                  "A named targetPort must be found on each pod. What is the container's port called?"]
-        inv.append({"host": host, "command": "kubectl get pods -o yaml", "expect": f"name: {name}"})
+        inv.append({"host": host, "command": f"kubectl get pod {w.app}-1 -o yaml", "expect": f"name: {name}"})
     else:
         raise KeyError(fault)
     pods.append(client)
@@ -375,7 +395,8 @@ def _node_fault(w: World, fault: str) -> Built:
         fix = [{"host": host, "command": "sysctl -w net.netfilter.nf_conntrack_max=262144"}]
         hints = ["The rules are fine; the packet is lost before the nat table sees it.",
                  f"`conntrack -L` and `conntrack -C` on {host}."]
-        inv = [{"host": host, "command": "conntrack -C", "expect": "2"}]
+        inv = [{"host": host, "command": "conntrack -C", "expect": "2"},
+               {"host": host, "command": "sysctl net.netfilter.nf_conntrack_max", "expect": "= 2"}]
         text = f"From pod {client['name']} on {host}, new connections to {w.cluster_ip}:{w.port} hang."
     else:
         raise KeyError(fault)
@@ -475,13 +496,16 @@ def generate(seed: int, fault: str | None = None) -> tuple[dict[str, Any], dict[
     w = _world(seed)
     b = BUILDERS[fault](w, fault)
     order = lambda f: random.Random(f"{seed}:{f}").random()  # noqa: E731
+    # distractors of the same kind first (the other causes of the same symptom), chosen so
+    # that the options' lengths do not point at the answer
     if fault in DNS_FAULTS:
-        wrong = [ONE_LINERS[f](w) for f in DNS_FAULTS if f != fault] + sorted(DNS_DISTRACTORS, key=order)[:2]
+        candidates = [ONE_LINERS[f](w) for f in DNS_FAULTS if f != fault] + sorted(DNS_DISTRACTORS, key=order)
     else:
         pool = [f for f in FAULTS if f != fault and f not in DNS_FAULTS]
         same = sorted((f for f in pool if FAULTS[f] == FAULTS[fault]), key=order)
         rest = sorted((f for f in pool if FAULTS[f] != FAULTS[fault]), key=order)
-        wrong = [ONE_LINERS[f](w) for f in (same + rest)[:3]]
+        candidates = [ONE_LINERS[f](w) for f in same + rest]
+    wrong = fair_distractors(b.diagnosis, candidates)
     options = [b.diagnosis] + wrong
     w.rng.shuffle(options)
     case: dict[str, Any] = {

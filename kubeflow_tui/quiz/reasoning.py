@@ -12,13 +12,16 @@ From one Trace (so any scenario a teacher writes gets them):
 From a scenario (the engine runs again on a changed cluster, so the answer is computed):
 
 * ``counterfactual``: this rule deleted / externalTrafficPolicy Local / the client moved
-  to another node: what happens to the same connection?
+  to another node / (a connection that found no endpoint) the meant pods selected, Ready or
+  still serving / (no rule for its port) the Service with that port: what happens to the
+  same connection?
 * ``pick-chance`` with sessionAffinity: the same client connects again;
 * ``compare``: two flows of one scenario, one masqueraded, one not: which chain decides.
 
 Distractors are real things of the same kind from the same trace and ruleset: other nodes'
 entries, other chains that jump to KUBE-MARK-MASQ, the hooks and chains the packet really
-crossed, the outcomes of the other changes.
+crossed, the outcomes of the other changes; among them, the ones that leave the answer
+neither the only longest nor the only shortest option (``fairness.fair_assemble``).
 """
 
 from __future__ import annotations
@@ -124,7 +127,8 @@ def q_server_source(trace: Trace, ctx: QuizContext = EMPTY, seed: int | None = N
             return f"{addr}: {host} masquerades it (mark 0x4000 set in mark-for-masquerade, masquerade in masquerading)"
         return f"{addr}: {host} masquerades it (marked 0x4000, MASQUERADE in KUBE-POSTROUTING)"
 
-    keep = f"{sent.src}: its own address; nothing marks it for masquerade"
+    keep = (f"{sent.src}: its own address; no mark 0x4000 was set, so "
+            f"{'masquerading' if nft else 'KUBE-POSTROUTING'} returns")
     if masq is not None:
         answer = masq_text(saw, masq.host)
         index = masq.index
@@ -149,7 +153,7 @@ def q_server_source(trace: Trace, ctx: QuizContext = EMPTY, seed: int | None = N
     dn = _first(trace, lambda s: s.packet_no == 0 and s.kind == "dnat")
     if dn is not None:
         vip = _before(trace, dn.index).dst
-        cands.append(f"{vip}: the Service address, written as the source by the DNAT")
+        cands.append(f"{vip}: the Service address; the DNAT rewrote the source and the destination")
     prompt = (f"{_client(trace)} connects to {_dest(trace)}; the connection reaches {server}. "
               f"Which source address does {server} see, and why?")
     return _make(trace, "server-source", index, server, prompt, answer, [cands], expl, seed,
@@ -211,12 +215,15 @@ def _labels(trace: Trace) -> list[tuple[int, str]]:
     return sorted(out.items())
 
 
-def _list_text(labels: list[str], everything: bool) -> str:
+def _list_text(labels: list[str], everything: bool, total: int = 0) -> str:
+    """A set of packets, with how many of the ``total`` it is (so that no option is
+    recognisable by its length alone: "Only the SYN" beside a list of eight)."""
+    of = f": {len(labels)} of the {total}" if total else ""
     if everything:
-        return "Every packet: " + ", ".join(labels)
+        return f"All {len(labels)} of them"
     if len(labels) == 1:
-        return f"Only the {labels[0]}"
-    return "The " + ", ".join(labels[:-1]) + " and " + labels[-1]
+        return f"Only the {labels[0]}{of}"
+    return "The " + ", ".join(labels[:-1]) + " and " + labels[-1] + of
 
 
 def q_nat_packet(trace: Trace, ctx: QuizContext = EMPTY, seed: int | None = None) -> Question | None:
@@ -235,11 +242,12 @@ def q_nat_packet(trace: Trace, ctx: QuizContext = EMPTY, seed: int | None = None
     relevant = [n for n in on_host if n in name]
     if not natted or len(relevant) < 3:
         return None
-    answer = _list_text([name[n] for n in natted], natted == relevant)
+    answer = _list_text([name[n] for n in natted], natted == relevant, len(relevant))
     from_client = [n for n in relevant if any(
         s.packet_no == n and s.kind == "send" and s.host == trace.steps[0].host for s in trace.steps)]
     subsets = [relevant[:1], relevant[:2], from_client, relevant, [n for n in relevant if n not in from_client]]
-    cands = [_list_text([name[n] for n in sub], sub == relevant) for sub in subsets if sub and sub != natted]
+    cands = [_list_text([name[n] for n in sub], sub == relevant, len(relevant))
+             for sub in subsets if sub and sub != natted]
     hit = _first(trace, lambda s: s.host == host and s.kind == "conntrack-hit")
     index = hit.index if hit is not None else dn.index
     prompt = (f"{_client(trace)} connects to {_dest(trace)}; {host} sees the packets "
@@ -325,16 +333,22 @@ def _who(ip: str, labels: dict[str, str]) -> str:
     return labels.get(ip, ip)
 
 
+#: how a connection fails, worded with as much detail as "It works; the server sees …"
+REFUSED = "It fails at once: the client gets 'connection refused'"
+TIMED_OUT = "It hangs: nothing comes back, and the client times out"
+UNREACHABLE = "It fails at once: the client gets 'No route to host'"
+
+
 def outcome_text(trace: Trace, labels: dict[str, str] | None = None) -> str:
     """What the client experiences, in a form that compares across clusters; ``labels``
     name addresses (``{"192.168.1.11": "node-b's address 192.168.1.11"}``)."""
     if trace.outcome == "delivered":
         return f"It works; the server sees {_who(_ip(trace.server_saw), labels or {})}"
     if trace.outcome == "refused":
-        return "Refused at once (connection refused)"
+        return REFUSED
     if trace.outcome == "unreachable":
-        return "It fails with 'No route to host'"
-    return "No answer: the client times out"
+        return UNREACHABLE
+    return TIMED_OUT
 
 
 def address_labels(scenario: Any, trace: Trace, *extra_own: str) -> dict[str, str]:
@@ -355,8 +369,7 @@ def address_labels(scenario: Any, trace: Trace, *extra_own: str) -> dict[str, st
 
 
 def _outcome_options(scenario: Any, trace: Trace, answer: str, labels: dict[str, str]) -> list[str]:
-    opts = ["Refused at once (connection refused)", "No answer: the client times out",
-            "It fails with 'No route to host'"]
+    opts = [REFUSED, TIMED_OUT, UNREACHABLE]
     addrs = [trace.steps[0].packet.src] if trace.steps else []
     addrs += [n.ip for n in scenario.cluster.nodes if any(s.host == n.name for s in trace.steps)]
     opts += [f"It works; the server sees {_who(a, labels)}" for a in addrs]
@@ -403,6 +416,7 @@ def _changes(scenario: Any, trace: Trace) -> list[Change]:
                     if svc in local else svc for svc in scenario.services]
             out.append(("etp-cluster", "the Service had externalTrafficPolicy: Cluster (the default)", None,
                         scenario.model_copy(update={"services": svcs}), ext.index))
+    out += _endpoint_changes(scenario, trace)
     flow = next((f for f in scenario.flows if f.name == trace.flow), None)
     pod = next((p for p in scenario.pods if flow is not None and p.name == flow.from_), None)
     if pod is not None and len(scenario.cluster.nodes) > 1:
@@ -424,6 +438,71 @@ def _changes(scenario: Any, trace: Trace) -> list[Change]:
             except Exception:  # noqa: BLE001 - a change the scenario rules forbid is not asked
                 pass
     return out
+
+
+def _valid(scenario: Any, changed: Any) -> bool:
+    try:
+        type(scenario).model_validate(changed.model_dump(by_alias=True))
+        return True
+    except Exception:  # noqa: BLE001 - a change the scenario rules forbid is not asked
+        return False
+
+
+def _endpoint_changes(scenario: Any, trace: Trace) -> list[Change]:
+    """For a connection to a ClusterIP that finds no endpoint (REJECTed: "has no endpoints")
+    or no rule for its port: the cluster with the endpoint's pods selected and Ready, and
+    the Service with the port the client calls."""
+    out: list[Change] = []
+    if not trace.steps:
+        return out
+    dst, dport = trace.steps[0].packet.dst, trace.steps[0].packet.dport
+    svc = next((v for v in scenario.services if v.clusterIP == dst), None)
+    if svc is None or not svc.selector:
+        return out
+    reject = _first(trace, lambda s: s.packet_no == 0 and s.kind in ("reject", "drop")
+                    and "has no endpoints" in (s.rule or ""))
+    if reject is not None:
+        client = _flow_ends(trace)
+        selected = [p for p in scenario.endpoints(svc) if p.name not in client]
+        if selected:  # selected, but not Ready (or terminating and no longer serving)
+            meant = [p for p in selected if not p.ready]
+        else:  # the pods meant to serve it: its Deployment's, or unselected ones sharing a selector key
+            meant = [p for p in scenario.pods if p.namespace == svc.namespace and p.ports and p.name not in client
+                     and not any(o is not svc and o.selects(p) for o in scenario.services)
+                     and (p.deployment == svc.name or any(k in p.labels for k in svc.selector))]
+        if meant:
+            names = ", ".join(p.name for p in meant)
+            wanted = ",".join(f"{k}={v}" for k, v in svc.selector.items())
+            pods = [p.model_copy(update={"labels": {**p.labels, **svc.selector}, "ready": True})
+                    if p in meant else p for p in scenario.pods]
+            changed = scenario.model_copy(update={"pods": pods})
+            their = "its" if len(meant) == 1 else "their"
+            parts = []
+            if not selected:
+                parts.append(f"carried the label {wanted} the Service selects")
+            if any(not p.ready and not p.terminating for p in meant):
+                parts.append("were Ready")
+            elif any(not p.ready for p in meant):
+                parts.append(f"still passed {their} readiness probe while terminating")
+            if parts and _valid(scenario, changed):
+                out.append((f"endpoints {svc.key}", f"{names} {' and '.join(parts)}", None, changed, reject.index))
+    if dport and all(pt.port != dport for pt in svc.ports):
+        first = svc.ports[0]
+        added = first.model_copy(update={"name": f"{first.name or 'port'}-{dport}", "port": dport,
+                                         "nodePort": None})
+        ports = [first if first.name else first.model_copy(update={"name": "port"})] + list(svc.ports[1:]) + [added]
+        svcs = [v.model_copy(update={"ports": ports}) if v is svc else v for v in scenario.services]
+        changed = scenario.model_copy(update={"services": svcs})
+        last = [s for s in trace.steps if s.packet_no == 0 and s.table == "nat" and s.chain == "KUBE-SERVICES"]
+        if _valid(scenario, changed):
+            out.append((f"port {svc.key}:{dport}", f"the Service {svc.name} also had port {dport} (to the same "
+                        f"targetPort, {first.targetPort})", None, changed, last[-1].index if last else 0))
+    return out
+
+
+def _flow_ends(trace: Trace) -> set[str]:
+    """The flow's client (a pod that sends is not an endpoint to fix)."""
+    return {trace.meta.get("from") or (trace.steps[0].host if trace.steps else "")}
 
 
 def run_changed(scenario: Any, flow: str, change: Change, *, seed: int | None = None) -> Trace:

@@ -269,6 +269,14 @@ class KubeflowApp(App[int]):
                 self._start_error = ("Cannot open this lesson", str(exc))
                 return None
             return self.lesson_screen(lesson)
+        from kubeflow_tui.tui import quiz_runner
+
+        if quiz_runner.looks_like_case(path):  # a troubleshooting case: the incident screen
+            try:
+                return quiz_runner.case_screen(path)
+            except Exception as exc:  # a broken case file: its error, file:line:col
+                self._start_error = ("Cannot open this case", str(exc))
+                return None
         from kubeflow_tui.tui.screens.flow import FlowScreen
 
         return FlowScreen(None, source=path)

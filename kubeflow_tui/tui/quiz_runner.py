@@ -176,6 +176,25 @@ def open_case(app: KubeflowApp, path: str | Path) -> None:
     app.push_screen(screen)
 
 
+def looks_like_case(path: str | Path) -> bool:
+    """A case file (top-level ``symptom:`` and ``diagnosis:``), told apart from a scenario
+    without parsing the YAML (the app opens either from its command line)."""
+    import re
+
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")[:100_000]
+    except OSError:
+        return False
+    return all(re.search(rf"^{key}:", text, re.M) for key in ("symptom", "diagnosis"))
+
+
+def case_screen(path: str | Path) -> Any:
+    """The case screen for ``path`` (raises the case's own error when it cannot be loaded)."""
+    from kubeflow_tui.tui.screens.case import CaseScreen
+
+    return CaseScreen(Path(path))
+
+
 def open_practice(app: KubeflowApp, seed: int | None = None, fault: str | None = None) -> None:
     """Endless practice: a generated incident (a random cluster and fault from ``seed``, a
     new random seed by default, shown so it can be replayed) on the case screen, recorded
@@ -196,11 +215,13 @@ def open_practice(app: KubeflowApp, seed: int | None = None, fault: str | None =
     app.push_screen(screen)
 
 
-def open_interview(app: KubeflowApp) -> None:
+def open_interview(app: KubeflowApp, *, seed: int | None = None, minutes: float = 10.0, count: int = 10) -> None:
+    """The timed interview: ``count`` questions drawn from ``seed`` (a new random seed by
+    default; the summary names it, so the same set can be replayed)."""
     from kubeflow_tui.tui.screens.interview import InterviewScreen
 
     try:
-        screen = InterviewScreen()
+        screen = InterviewScreen(seed=seed, count=count, minutes=minutes)
     except Exception as exc:
         app.show_error("Cannot start the interview", f"{exc.__class__.__name__}: {exc}")
         return
@@ -215,3 +236,26 @@ def _case_title(path: Path) -> str:
         return str(data.get("title", "")) if isinstance(data, dict) else ""
     except Exception:
         return ""
+
+
+def interview_app(*, seed: int, minutes: float = 10.0, count: int = 10, **kw: Any) -> KubeflowApp:
+    """The app, opened on the interview over the set drawn from ``seed`` (``kw`` go to
+    :class:`~kubeflow_tui.tui.app.KubeflowApp`); leaving the interview's summary lands on
+    the lesson list."""
+    from kubeflow_tui.tui.app import KubeflowApp
+    from kubeflow_tui.tui.screens.home import HomeScreen
+
+    class InterviewApp(KubeflowApp):
+        def first_screen(self) -> Any:
+            self.call_later(open_interview, self, seed=seed, minutes=minutes, count=count)
+            return HomeScreen()
+
+    kw.setdefault("start", "home")
+    return InterviewApp(**kw)
+
+
+def run_interview_app(*, seed: int, minutes: float = 10.0, count: int = 10) -> int:
+    """``kubeflow-tui interview``: run :func:`interview_app`; returns the exit code."""
+    app = interview_app(seed=seed, minutes=minutes, count=count)
+    result = app.run()
+    return int(result or 0) if app.return_code is None else int(app.return_code)

@@ -290,4 +290,13 @@ class CaseScreen(Screen[CaseSession]):
         s = self.session
         if not self._recorded and (s.revealed or s.hints_shown or s.fixed or s.log):
             self._record()
+        if not self.is_current:
+            return  # leaving already (escape typed twice)
+        if len(self.app.screen_stack) <= 2:
+            # opened from the command line (kubeflow-tui CASE.yaml): nothing under it to go
+            # back to; the lesson list replaces it
+            from kubeflow_tui.tui.messages import GoHome
+
+            self.post_message(GoHome())
+            return
         self.dismiss(self.session)

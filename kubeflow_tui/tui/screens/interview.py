@@ -10,6 +10,9 @@ progress as ``interview``.
 
 from __future__ import annotations
 
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -99,13 +102,29 @@ class InterviewScreen(Screen[InterviewSession]):
                 if s.position < len(s.items) and s.time_left > 0 else "")
         data = self.summary()
         text = left + s.report()
+        parts: list = []
         if data.get("topics"):  # the per-topic list says what to review
             text = "\n".join(line for line in text.split("\n")
                              if not line.startswith(("To review", "  - ", "  ")))
-            text += "\n\nBy topic (✗ to review):"
+            # one row per topic; a long topic wraps under itself, not under the marks
+            grid = Table.grid(padding=(0, 1))
+            grid.add_column(no_wrap=True)
+            grid.add_column(no_wrap=True, justify="right")
+            grid.add_column(ratio=1)
             for topic, v in data["topics"].items():
-                text += f"\n  {'✓' if v['right'] == v['total'] else '✗'} {topic} ({v['right']}/{v['total']})"
-        self.query_one("#iv-report", Static).update(text + "\n\nSaved in your progress. escape: back")
+                grid.add_row(f"  {'✓' if v['right'] == v['total'] else '✗'}", f"{v['right']}/{v['total']}", topic)
+            parts = [Text(text + "\n\nBy topic (✗ to review):"), grid]
+            text = ""
+        tail = ""
+        seed = data.get("seed")
+        if seed is not None:  # a set drawn from a seed can be taken again
+            again = f"kubeflow-tui interview --seed {seed}" + (f" --count {len(s.items)}" if len(s.items) != 10 else "")
+            tail = f"\nThis set's seed is {seed}: `{again}` asks it again.\n"
+        tail += "\nSaved in your progress. escape: back"
+        if parts:
+            self.query_one("#iv-report", Static).update(Group(*parts, Text(tail)))
+        else:
+            self.query_one("#iv-report", Static).update(Text(text + "\n" + tail))
         self.refresh_bindings()
         self._save()
 

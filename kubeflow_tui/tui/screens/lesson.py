@@ -1,4 +1,7 @@
-"""The lesson screen: a lesson's Markdown beside (wide) or in a tab (narrow) of its flows."""
+"""The lesson screen: a lesson's Markdown beside (wide) or in a tab (narrow) of its flows.
+
+A lesson's "Check yourself" answer keys (``Lesson.answers``) are not in its text: where
+each one was, the text says to press ``a``, which opens :class:`~kubeflow_tui.tui.screens.answer.AnswerScreen`."""
 
 from __future__ import annotations
 
@@ -23,7 +26,11 @@ class LessonScreen(FlowScreen):
                 id="lesson.next", show=False),
         Binding("left_square_bracket", "lesson(-1)", "Prev lesson", tooltip="Open the previous lesson",
                 id="lesson.prev", show=False),
+        Binding("a", "answer", "Answer", tooltip="The answer to the lesson's Check yourself question",
+                id="lesson.answer", show=False),
     ]
+    #: where an answer key was, the lesson text says how to see it
+    ANSWER_NOTE = "> *Answer: press* **a** *once you have yours.*"
 
     def __init__(self, lesson: Lesson, scenario: Any = None, *, flow: str | None = None, start_step: int = 0,
                  seed: int | None = None, seen: set[str] | None = None) -> None:
@@ -54,7 +61,20 @@ class LessonScreen(FlowScreen):
         return self.flow
 
     def lesson_markdown(self) -> str | None:
+        if self.lesson.answers:
+            return self.lesson.body_with_answer_note(self.ANSWER_NOTE)
         return self.lesson.body
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "answer" and not self.lesson.answers:
+            return False  # this lesson asks no Check yourself question
+        return super().check_action(action, parameters)
+
+    def action_answer(self) -> None:
+        from kubeflow_tui.tui.screens.answer import AnswerScreen
+
+        self.stop_playing()
+        self.app.push_screen(AnswerScreen(self.lesson))
 
     def load_error(self, exc: BaseException) -> tuple[str, str]:
         return (f"Lesson {self.lesson.number} cannot start",
@@ -99,3 +119,4 @@ class LessonScreen(FlowScreen):
     def action_lesson(self, delta: int) -> None:
         self.save_position()
         self.post_message(OpenLesson(self.lesson, delta))
+
