@@ -533,9 +533,15 @@ class WirePicture:
         t = Text(no_wrap=True, overflow="ellipsis")
         t.append(f" {PACKET} ", STYLES["packet"])
         t.append(f" {label} ", STYLES["status"])
-        t.append(f"{p.endpoint_text('src')} → {p.endpoint_text('dst')} {p.proto}")
-        if p.flags:
-            t.append(f" [{','.join(p.flags)}]", STYLES["dim"])
+        t.append(f"{p.endpoint_text('src')} → {p.endpoint_text('dst')}")
+        # the protocol and flags where they fit (the label names the packet already): a
+        # narrow panel keeps both addresses whole rather than cut the destination's port
+        tail = f" {p.proto}"
+        if len(t.plain) + len(tail) <= c.width:
+            t.append(tail)
+            flags = f" [{','.join(p.flags)}]" if p.flags else ""
+            if flags and len(t.plain) + len(flags) <= c.width:
+                t.append(flags, STYLES["dim"])
         c.put_text(0, lay.y_status, t)
         where = Text(no_wrap=True, overflow="ellipsis")
         if pos is not None and pos.link:
