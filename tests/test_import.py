@@ -80,7 +80,8 @@ def test_services_keep_every_field_the_schema_has(imported):
     dns = s.service("kube-system/kube-dns")
     assert [(p.name, p.port, p.protocol) for p in dns.ports] == [
         ("dns", 53, "UDP"), ("dns-tcp", 53, "TCP"), ("metrics", 9153, "TCP")]
-    assert {sv.key for sv in s.services} == {"default/web", "default/web-public",
+    # (default/kubernetes: written by cluster.systemServices, see below)
+    assert {sv.key for sv in s.services} == {"default/kubernetes", "default/web", "default/web-public",
                                              "kube-system/kube-dns"}
 
 
@@ -112,11 +113,29 @@ def test_warnings_name_what_was_left_out(imported):
         "Pod default/batch-pending: not scheduled",
         "Service default/web-headless: headless",
         "Service default/upstream-db: type ExternalName",
-        "Service default/kubernetes: its endpoints are not pods: 172.18.0.2:6443 (the address of "
-        "node kind-control-plane, not a pod)",
+        "Service default/kubernetes: imported as cluster.systemServices: true, which writes it as "
+        "the cluster has it: 10.96.0.1:443 -> the API server in node kind-control-plane's host "
+        "network (172.18.0.2:6443); kind-control-plane is listed first, as the control plane",
         "skipped objects of kinds a scenario does not use: 1 Secret",
     ):
         assert needle in err
+
+
+def test_the_api_servers_service_becomes_system_services(imported, capsys):
+    _, _, out = imported
+    sc = load_scenario(out)
+    assert sc.cluster.systemServices is True
+    assert sc.cluster.nodes[0].name == "kind-control-plane"
+    k8s = next(s for s in sc.services if (s.namespace, s.name) == ("default", "kubernetes"))
+    assert k8s.clusterIP == "10.96.0.1"
+    rc, text, _ = run(capsys, "rules", str(out), "--node", "kind-worker")
+    assert rc == 0
+    # the chains every kubeadm/kind cluster has for it, to the control plane's API server
+    assert "-A KUBE-SERVICES -d 10.96.0.1/32 -p tcp -m comment --comment " \
+        '"default/kubernetes:https cluster IP" -m tcp --dport 443 -j KUBE-SVC-NPX46M4PTMTKRN6Y' in text
+    assert "--to-destination 172.18.0.2:6443" in text
+    # kube-dns stays the cluster's own (its CoreDNS pods as imported), not the default replicas
+    assert not {"coredns-1", "coredns-2"} & {p.name for p in sc.pods}
 
 
 def test_other_kinds_are_never_echoed(imported):
@@ -271,19 +290,19 @@ def test_mutated_dump_shows_missing_extra_and_changed_rules(tmp_path, capsys):
     i = next(i for i, ln in enumerate(lines) if ln.startswith(f"-A {svc} ") and "probability" in ln)
     old_rule = lines[i]
     new_rule = lines[i] = old_rule.replace("0.50000000000", "0.33333333349")
-    # 3. extra rules: the kubernetes Service the scenario cannot hold, and one stray rule
-    k_svc = service_chain_name("KUBE-SVC-", "default/kubernetes:https", "tcp")
-    k_sep = endpoint_chain_name("default/kubernetes:https", "tcp", "172.18.0.2:6443")
+    # 3. extra rules: a Service the scenario does not hold, and one stray rule
+    k_svc = service_chain_name("KUBE-SVC-", "default/legacy:https", "tcp")
+    k_sep = endpoint_chain_name("default/legacy:https", "tcp", "172.18.0.9:6443")
     nat = lines.index("*nat")
     decl = max(i for i, ln in enumerate(lines) if ln.startswith(":") and i > nat)
     lines[decl + 1:decl + 1] = [f":{k_sep} - [0:0]", f":{k_svc} - [0:0]", ":KIND-MASQ-AGENT - [0:0]"]
     commit = max(i for i, ln in enumerate(lines) if ln == "COMMIT")
     lines[commit:commit] = [
-        '-A KUBE-SERVICES -d 10.96.0.1/32 -p tcp -m comment --comment '
-        '"default/kubernetes:https cluster IP" -m tcp --dport 443 -j ' + k_svc,
-        f"-A {k_svc} -m comment --comment \"default/kubernetes:https -> 172.18.0.2:6443\" -j {k_sep}",
-        f'-A {k_sep} -p tcp -m comment --comment "default/kubernetes:https" -m tcp -j DNAT '
-        "--to-destination 172.18.0.2:6443",
+        '-A KUBE-SERVICES -d 10.96.0.99/32 -p tcp -m comment --comment '
+        '"default/legacy:https cluster IP" -m tcp --dport 443 -j ' + k_svc,
+        f"-A {k_svc} -m comment --comment \"default/legacy:https -> 172.18.0.9:6443\" -j {k_sep}",
+        f'-A {k_sep} -p tcp -m comment --comment "default/legacy:https" -m tcp -j DNAT '
+        "--to-destination 172.18.0.9:6443",
         "-A POSTROUTING -m addrtype ! --dst-type LOCAL -j KIND-MASQ-AGENT",
         "-A KIND-MASQ-AGENT -d 10.244.0.0/16 -j RETURN",
         "-A KUBE-MARK-MASQ -j LOG",
@@ -300,7 +319,7 @@ def test_mutated_dump_shows_missing_extra_and_changed_rules(tmp_path, capsys):
     assert blocks["kube-system/kube-dns:dns"] == (
         f"kube-system/kube-dns:dns\n  ~ nat {svc}:\n      want {old_rule}\n"
         f"      have {new_rule}")
-    k = blocks["default/kubernetes:https  (not in the scenario: endpoints are not pods)"]
+    k = blocks["default/legacy:https"]
     assert k.count("\n  + nat ") == 5  # two chains, three rules
     assert blocks["kube-proxy (not one Service's)"].strip() == (
         "kube-proxy (not one Service's)\n  + nat KUBE-MARK-MASQ: -A KUBE-MARK-MASQ -j LOG")

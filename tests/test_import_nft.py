@@ -36,7 +36,7 @@ def test_our_own_table_is_no_difference(tmp_path, capsys, listing):
     rc, out, err = run(capsys, "import", str(KIND), "--nft-ruleset", str(dump), "--node", "kind-worker", "-q")
     assert rc == 0, err
     assert out == (f"node kind-worker: {dump} holds exactly the rules kube-proxy writes for the scenario "
-                   "(78 rules and set/map elements of table ip kube-proxy compared)\n")
+                   "(84 rules and set/map elements of table ip kube-proxy compared)\n")
 
 
 def test_missing_extra_and_changed_rules_and_elements(tmp_path, capsys, listing):

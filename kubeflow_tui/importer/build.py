@@ -13,10 +13,11 @@ What becomes what:
   and pod readiness, as the EndpointSlice controller does; so a pod's ``ready`` and
   ``terminating`` are taken from its slice conditions, then the endpoints the scenario
   will derive are compared with the slices and every difference is a warning.  An endpoint
-  that is not a pod of the scenario (the API server's node address behind
-  ``default/kubernetes``, a hostNetwork pod, a manually managed slice) cannot be written
-  in a scenario: a Service left with no endpoint it can express is not imported (it would
-  get a REJECT rule the node does not have), with a warning that says why.
+  that is not a pod of the scenario (a hostNetwork pod, a manually managed slice) cannot
+  be written in a scenario: a Service left with no endpoint it can express is not imported
+  (it would get a REJECT rule the node does not have), with a warning that says why.  The
+  one exception every cluster has, ``default/kubernetes`` (the API server's node address
+  on 6443), becomes ``cluster.systemServices: true`` when it has the kubeadm/kind shape.
 
 Everything the scenario model does not cover becomes a warning naming the object, and the
 object (or the part) is left out.  Objects of other kinds are skipped without looking at
@@ -33,10 +34,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from kubeflow_tui.scenario.models import DNS_LABEL, NODEPORT_MAX, NODEPORT_MIN, Scenario
+from kubeflow_tui.scenario.system import API_SERVER_PORT, first_service_ip
 
 from .read import DumpError, Obj
 
 KINDS = ("Node", "Pod", "Service", "EndpointSlice")
+API_SERVICE = "default/kubernetes"
 _LABEL = re.compile(DNS_LABEL)
 _PORT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DEFAULT_SERVICE_CIDR = ipaddress.IPv4Network("10.96.0.0/12")  # kubeadm's default
@@ -530,6 +533,8 @@ class _Builder:
         self.truth: dict[str, dict[tuple[str, str], dict[tuple[str, int], tuple]]] = {}
         self.foreign: dict[str, list[str]] = {}  # svc key -> endpoints that are not our pods
         self.expressible: dict[str, int] = {}
+        #: svc key -> (node IP, port, protocol) of endpoints in a node's host network
+        self.node_endpoints: dict[str, set[tuple[str, int, str]]] = {}
         pod_cond: dict[str, tuple[bool, bool, str]] = {}
         for o in objs:
             f = _F(o)
@@ -586,6 +591,8 @@ class _Builder:
                     if cand in self.pod_by_key and self.pod_by_key[cand]["ip"] == ip:
                         pod_key = cand
                 if pod_key is None:
+                    if ip in self.node_by_ip:
+                        self.node_endpoints.setdefault(key, set()).update((ip, num, proto) for _, proto, num in ports)
                     where = ip + (f":{ports[0][2]}" if len(ports) == 1 else "")
                     self.foreign.setdefault(key, []).append(self._describe_foreign(ip, e, ref, where))
                     continue
@@ -615,16 +622,15 @@ class _Builder:
 
     def settle_services(self) -> None:
         """Leave out the Services whose endpoints the scenario cannot hold."""
+        self.api_server = self._api_server_candidate()
         for key in list(self.svc_by_key):
             svc = self.svc_by_key[key]
             foreign = self.foreign.get(key, [])
             has_pods = self.expressible.get(key, 0) > 0
+            if key == API_SERVICE and self.api_server is not None:
+                continue  # settled with the Service CIDR (settle_api_server)
             if foreign and not has_pods:
-                self.left_out[key] = "endpoints are not pods"
-                self.warn(svc["_who"], "its endpoints are not pods: " + _few(foreign) +
-                          "; a scenario's endpoints are pods chosen by a selector, so it is "
-                          "not imported (it would get a REJECT rule the node does not have)")
-                del self.svc_by_key[key]
+                self._not_pods(key, svc, foreign)
             elif not svc.get("selector") and has_pods:
                 self.left_out[key] = "endpoints managed by hand"
                 self.warn(svc["_who"], "no selector, yet its EndpointSlices list pods (slices "
@@ -633,6 +639,52 @@ class _Builder:
             elif foreign:
                 self.warn(svc["_who"], "endpoints that are not pods of the scenario are left "
                           "out: " + _few(foreign))
+
+    def _not_pods(self, key: str, svc: dict, foreign: list[str]) -> None:
+        self.left_out[key] = "endpoints are not pods"
+        self.warn(svc["_who"], "its endpoints are not pods: " + _few(foreign) +
+                  "; a scenario's endpoints are pods chosen by a selector, so it is "
+                  "not imported (it would get a REJECT rule the node does not have)")
+        del self.svc_by_key[key]
+
+    def _api_server_candidate(self) -> str | None:
+        """The node whose API server backs ``default/kubernetes``, when the Service is the one
+        every kubeadm/kind cluster has (no selector, ``https`` 443/TCP, one endpoint: a node's
+        address on 6443/TCP) and ``kube-system/kube-dns`` comes along: then the scenario's
+        ``cluster.systemServices`` writes exactly that Service, with the API server in the
+        host network of its first node."""
+        svc = self.svc_by_key.get(API_SERVICE)
+        if svc is None or svc.get("selector") or "kube-system/kube-dns" not in self.svc_by_key:
+            return None
+        ports = svc.get("ports") or []
+        if len(ports) != 1 or (ports[0].get("name"), ports[0].get("port"), ports[0].get("protocol", "TCP"),
+                               ports[0].get("targetPort", 443)) != ("https", 443, "TCP", API_SERVER_PORT):
+            return None
+        eps = self.node_endpoints.get(API_SERVICE, set())
+        if len(eps) != 1 or self.expressible.get(API_SERVICE) or len(self.foreign.get(API_SERVICE, [])) != 1:
+            return None
+        ip, port, proto = next(iter(eps))
+        return self.node_by_ip[ip] if (port, proto) == (API_SERVER_PORT, "TCP") else None
+
+    def settle_api_server(self, cluster: dict[str, Any]) -> None:
+        """``default/kubernetes`` as ``cluster.systemServices`` when it sits on the first address
+        of the Service CIDR (the API server's node listed first, as the control plane);
+        otherwise left out like any Service whose endpoints are not pods."""
+        node = self.api_server
+        if node is None:
+            return
+        svc = self.svc_by_key[API_SERVICE]
+        if svc.get("clusterIP") != first_service_ip(cluster["serviceCIDR"]):
+            self.api_server = None
+            self._not_pods(API_SERVICE, svc, self.foreign[API_SERVICE])
+            return
+        del self.svc_by_key[API_SERVICE]
+        cluster["systemServices"] = True
+        self.node_list.sort(key=lambda n: n["name"] != node)  # stable: the others keep their order
+        self.warn(svc["_who"], f"imported as cluster.systemServices: true, which writes it as the "
+                  f"cluster has it: {svc['clusterIP']}:443 -> the API server in node {node}'s host "
+                  f"network ({self.foreign[API_SERVICE][0].split(' ')[0]}); {node} is listed first, "
+                  "as the control plane")
 
     # -- names ---------------------------------------------------------------------------
 
@@ -929,6 +981,7 @@ def build_scenario(objs: list[Obj], *, name: str = "imported", cluster_cidr: str
     b.settle_services()
     b.settle_names()
     cluster = b.networks(dump_cluster_cidr)
+    b.settle_api_server(cluster)
 
     pods = list(b.pod_by_key.values())
     services = sorted(b.svc_by_key.values(), key=lambda s: (s["namespace"], s["name"]))

@@ -53,6 +53,9 @@ def render(data: dict, comments: list[str] = ()) -> str:
     out.append("cluster:")
     for k in ("clusterCIDR", "serviceCIDR", "nodeNetwork"):
         out.append(f"  {k}: {scalar(c[k])}")
+    if c.get("systemServices"):
+        # default/kubernetes as the cluster has it, written by the option (see the comment above)
+        out.append("  systemServices: true")
     out.append("  nodes:")
     out += [f"    - {flow(n)}" for n in c["nodes"]]
     out.append("pods:" if data["pods"] else "pods: []")

@@ -146,9 +146,3 @@ def system_issues(scenario) -> list[tuple[tuple, str]]:
                             f"{key[0]}/{key[1]} holds when cluster.systemServices is true; choose "
                             "another clusterIP or set cluster.systemServices: false"))
     return out
-    for i, p in enumerate(scenario.pods):
-        if p.name in COREDNS_PODS:
-            out.append((("pods", i, "name"),
-                        f"pod name {p.name!r} is taken by a CoreDNS replica when "
-                        "cluster.systemServices is true; rename the pod"))
-    return out
