@@ -138,7 +138,7 @@ def test_the_older_families_in_nftables_words():
                                     "endpoint-HGNPOIJ5-default/web/tcp/http__10.244.1.5/8080 on node-a")
     assert "10.96.0.1:8080, rewritten by an snat rule in nat-postrouting" in qs["reply-source"].options
     assert "go through node-a's nat chains (nat-prerouting/nat-output, nat-postrouting)" in qs["nat-packet"].prompt
-    assert qs["nat-packet"].answer == "Only the SYN"
+    assert qs["nat-packet"].answer == "Only the SYN: 1 of the 8"
     wrong = _scenario("no-endpoints")
     verdicts = [q for q in scenario_questions(wrong, seed=1) if q.kind == "verdict"]
     assert verdicts and all(o.split(":")[0] in ("reject", "drop", "accept", "dnat") for q in verdicts

@@ -62,7 +62,9 @@ def test_nft_lists_kube_proxys_iptables_rules_as_we_render_them(ns: str, path: P
     assert r.returncode == 0, r.stderr
     r = _run("ip", "netns", "exec", ns, "nft", "list", "ruleset")
     assert r.returncode == 0, r.stderr
-    rs = ClusterSim(sc).node_ruleset(node)
+    # the node in iptables mode, whatever the scenario's cluster.proxyMode: the iptables rules
+    # loaded above are what such a node holds
+    rs = ClusterSim(sc, proxy_mode="iptables").node_ruleset(node)
     ours = render_compat(rs)
     assert ours == r.stdout, "".join(difflib.unified_diff(r.stdout.splitlines(True), ours.splitlines(True),
                                                           "kernel", "ours"))

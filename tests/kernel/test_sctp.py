@@ -146,6 +146,7 @@ s.connect((sys.argv[1], int(sys.argv[2]))); s.send(b"hello"); print(s.recv(100).
 """
 
 
+@pytest.mark.kernel_feature("SCTP")
 def test_an_sctp_association_agrees_with_the_kernel(cluster):
     try:
         socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_SCTP).close()
