@@ -12,6 +12,8 @@ scenario is ``randomized.random_scenario(seed)``.
 
 from __future__ import annotations
 
+import warnings
+
 import os
 
 import pytest
@@ -51,6 +53,26 @@ def _dnat_target(sc, res) -> str | None:
     return None
 
 
+def _judge(kc, sc, flow, pods):
+    """One flow in the kernel and in the simulator: (kernel result, trace, differences), or
+    (None, the kernel's failure, []) when the kernel run itself failed."""
+    kc.reset()
+    res = kc.run_chain([flow.name])[-1]
+    if res.outcome == "error":
+        return None, res.summary(), []
+    endpoint = res.server if res.outcome == "delivered" and res.server in pods else _dnat_target(sc, res)
+    trace = ClusterSim(sc).run(flow, endpoint=endpoint)
+    out = compare_flow(sc, flow.name, res, trace)
+    if res.outcome != "delivered":
+        # a server left half-open (its SYN-ACK went astray or was dropped) keeps
+        # retransmitting into the next flow's capture: restart the servers
+        for proc in kc._servers:
+            proc.stop()
+        kc._servers.clear()
+        kc._start_servers()
+    return res, trace, out
+
+
 @pytest.mark.parametrize("seed", _seeds())
 def test_random_scenario_agrees_with_the_kernel(seed: int):
     require_kernel()
@@ -59,21 +81,19 @@ def test_random_scenario_agrees_with_the_kernel(seed: int):
     problems = []
     with KernelCluster(sc, generate_restore, timeout=1.0) as kc:
         for flow in sc.flows:
-            kc.reset()
-            res = kc.run_chain([flow.name])[-1]
-            if res.outcome == "error":
-                problems.append(f"{flow.name}: the kernel run failed: {res.summary()}")
+            res, trace, out = _judge(kc, sc, flow, pods)
+            if res is not None and out:
+                # Once in a few CI runs a flow of a long random chain lost a UDP reply within
+                # the 1 s window in the kernel (seed 42, pod-np-svc1) and not when run alone: a
+                # flow is run again once, and only a disagreement that repeats counts; the
+                # first one is reported as a warning, so it stays visible in the log.
+                first = f"{flow.name}: kernel {res.summary()}; simulator {trace.outcome}: " + "; ".join(out)
+                res, trace, out = _judge(kc, sc, flow, pods)
+                if res is not None and not out:
+                    warnings.warn(f"seed {seed}: agreed when run again; the first run: {first}", stacklevel=1)
+            if res is None:
+                problems.append(f"{flow.name}: the kernel run failed: {trace}")
                 continue
-            endpoint = res.server if res.outcome == "delivered" and res.server in pods else _dnat_target(sc, res)
-            trace = ClusterSim(sc).run(flow, endpoint=endpoint)
-            out = compare_flow(sc, flow.name, res, trace)
-            if res.outcome != "delivered":
-                # a server left half-open (its SYN-ACK went astray or was dropped) keeps
-                # retransmitting into the next flow's capture: restart the servers
-                for proc in kc._servers:
-                    proc.stop()
-                kc._servers.clear()
-                kc._start_servers()
             if out:
                 problems.append(f"{flow.name}: kernel {res.summary()}; simulator {trace.outcome}\n" + "\n".join(out))
     assert not problems, f"seed {seed} ({len(problems)} of {len(sc.flows)} flows disagree):\n" + "\n\n".join(problems)
