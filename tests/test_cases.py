@@ -29,7 +29,7 @@ def test_at_least_ten_cases_are_shipped():
 def test_scripted_learner_solves_the_case(path):
     case = load_case(path)
     session = CaseSession(case)  # runs the symptom flow and checks its outcome
-    assert session.symptom_trace.outcome == case.model.symptom.outcome
+    assert session.symptom_outcome == case.model.symptom.outcome
     assert case.model.investigate, "a case needs investigation commands"
     for cmd in case.model.investigate:
         r = session.run(cmd.command, cmd.host)

@@ -27,7 +27,7 @@ def _play(case):
     """The symptom shows; the investigation prints what it promises; the check fails
     before the fix and passes after it."""
     session = CaseSession(case)  # raises if the flow does not end as the symptom says
-    assert session.symptom_trace.outcome == case.model.symptom.outcome
+    assert session.symptom_outcome == case.model.symptom.outcome
     for c in case.model.investigate:
         r = session.run(c.command, c.host)
         assert r.exit_code == 0 and c.expect in r.stdout + r.stderr, (c.command, r.stdout, r.stderr)

@@ -53,7 +53,8 @@ from ..scenario.loader import format_path
 from ..trace import Trace
 from .model import Question, Result, grade
 
-OUTCOMES = ("delivered", "refused", "timeout", "unreachable", "dropped")
+OUTCOMES = ("delivered", "refused", "timeout", "unreachable", "dropped", "unresolved")
+_Outcome = Literal["delivered", "refused", "timeout", "unreachable", "dropped", "unresolved"]
 MAX_CASE_BYTES = 256 * 1024
 MAX_CASE_VALUES = 20_000
 
@@ -112,11 +113,40 @@ class SetupAction(_Strict):
         return self
 
 
+class Lookup(_Strict):
+    """The app looks a name up before it connects: its pod's resolver (search list and
+    ndots as glibc applies them, each query a DNS flow through the kube-dns Service) turns
+    the name into the address the flow then connects to."""
+
+    from_: str = Field(alias="from", description="The app's pod (after a rollout: the new pod of its "
+                       "Deployment); the flow's from")
+    name: str | None = Field(None, min_length=1, description="The name the app looks up")
+    env: str | None = Field(None, min_length=1, description="Or: the pod's environment variable that "
+                            "holds it (the app's configuration, which `kubectl set env` changes)")
+
+    @model_validator(mode="after")
+    def _one(self):
+        if (self.name is None) == (self.env is None):
+            raise ValueError("a lookup needs exactly one of name and env")
+        return self
+
+
+def _lookup_outcome(model: Any) -> Any:
+    if model.outcome == "unresolved" and model.lookup is None:
+        raise _fail("outcome unresolved needs a lookup (the name that does not resolve)", "outcome")
+    return model
+
+
 class Symptom(_Strict):
     flow: str = Field(description="The flow that shows the problem")
-    outcome: Literal["delivered", "refused", "timeout", "unreachable", "dropped"] = Field(
-        description="What the flow's Trace must end with (verified when the case starts)")
+    outcome: _Outcome = Field(
+        description="What the flow's Trace must end with (verified when the case starts); "
+        "unresolved: the lookup finds no address, so the app never connects")
+    lookup: Lookup | None = Field(None, description="The name the app looks up first; the flow "
+                                  "connects to the address it resolves to, on the flow's port")
     text: str = Field(min_length=1, description="The symptom as a user reports it")
+
+    _v_outcome = model_validator(mode="after")(_lookup_outcome)
 
 
 class Diagnosis(_Strict):
@@ -136,7 +166,8 @@ class Diagnosis(_Strict):
 
 class FixCheck(_Strict):
     flow: str
-    outcome: Literal["delivered", "refused", "timeout", "unreachable", "dropped"] = "delivered"
+    outcome: _Outcome = "delivered"
+    lookup: Lookup | None = Field(None, description="Re-run the app's name lookup first (as the symptom's)")
     sourcePort: int | None = Field(None, ge=1024, le=65535, description="Default: a fresh port, "
                                    "as a new curl would use; set it to reuse the symptom's port")
 
@@ -322,6 +353,20 @@ def _cross_check(case: Case) -> list[tuple[PathT, str]]:
     if m.host is not None:
         host(m.host, "host")
     flow(m.symptom.flow, "symptom", "flow")
+    checks = [(("symptom",), m.symptom.flow, m.symptom.lookup)]
+    if m.fix is not None:
+        checks.append((("fix", "check"), m.fix.check.flow, m.fix.check.lookup))
+    pods = {p.name: p for p in s.pods}
+    for at, fname, lk in checks:
+        if lk is None:
+            continue
+        if lk.from_ not in pods:
+            out.append((at + ("lookup", "from"), f"{lk.from_!r} is not a pod of scenario {s.name}"))
+        elif lk.env is not None and lk.env not in pods[lk.from_].env:
+            out.append((at + ("lookup", "env"), f"pod {lk.from_} has no environment variable {lk.env!r}"))
+        if fname in flows and s.flow(fname).from_ != lk.from_:
+            out.append((at + ("lookup", "from"), f"the lookup runs in {lk.from_}, but flow {fname} starts "
+                        f"from {s.flow(fname).from_}: they are the same app"))
     for i, c in enumerate(m.investigate):
         host(c.host, "investigate", i, "host")
     if m.fix is not None:
@@ -379,17 +424,33 @@ class CaseSession:
         self.case = case
         self.seed = case.model.seed if seed is None else seed
         self.sim = self.fresh_sim()
-        self.symptom_trace: Trace = self.sim.run_flow(case.model.symptom.flow)
-        if self.symptom_trace.outcome != case.model.symptom.outcome:
+        sym = case.model.symptom
+        #: the symptom's name lookup (cases whose app looks a name up first), else None
+        self.symptom_lookup: Any = None
+        if sym.lookup is None:
+            self.symptom_trace: Trace = self.sim.run_flow(sym.flow)
+            self.symptom_outcome = self.symptom_trace.outcome
+        else:
+            flow = case.scenario.flow(sym.flow)
+            self.symptom_outcome, trace, self.symptom_lookup = self._run_with_lookup(flow, sym.lookup)
+            if trace is None:
+                raise CaseError([_detail(str(case.path), case.marks, ("symptom", "lookup"),
+                                         f"the lookup sent no query: {self.symptom_lookup.story()}")])
+            self.symptom_trace = trace
+        if self.symptom_outcome != sym.outcome:
+            what = (self.symptom_lookup.story() if self.symptom_lookup is not None and
+                    self.symptom_outcome == "unresolved" else self.symptom_trace.summary)
             raise CaseError([_detail(str(case.path), case.marks, ("symptom", "outcome"),
-                                     f"the flow {case.model.symptom.flow} ended {self.symptom_trace.outcome!r}, "
-                                     f"not {case.model.symptom.outcome!r}: {self.symptom_trace.summary}")])
+                                     f"the flow {sym.flow} ended {self.symptom_outcome!r}, "
+                                     f"not {sym.outcome!r}: {what}")])
         self.host = case.shell_host
         self._shells: dict[str, Any] = {}
         self.log: list[tuple[str, str, Any]] = []  # (host, line, ShellResult)
         self.hints_shown = 0
         self.diagnosis_result: Result | None = None
         self.fix_trace: Trace | None = None
+        self.fix_outcome = ""
+        self.fix_lookup: Any = None
         self.fix_error = ""
         self.gave_up = False
         self._checks = 0
@@ -471,8 +532,46 @@ class CaseSession:
         parts = [f"Diagnosis: {d.options[d.answer]}", d.explanation.strip()]
         if self.case.model.summary:
             parts.append(f"What happened: {self.case.model.summary.strip()}")
-        parts.append(f"The failing connection: {self.symptom_trace.summary}")
+        if self.symptom_lookup is not None and not self.symptom_lookup.resolved:
+            parts.append(f"The failing lookup: {self.symptom_lookup.story()}")
+        else:
+            parts.append(f"The failing connection: {self.symptom_trace.summary}")
         return "\n".join(parts)
+
+    # -- a lookup, then the connection
+    def _app_pod(self, name: str) -> str:
+        """The app's pod on the learner's cluster: ``name``, or after a rollout (new pods,
+        new names) the pod its Deployment runs now."""
+        pods = self.sim.scenario.pods
+        if any(p.name == name for p in pods):
+            return name
+        orig = next((p for p in self.case.scenario.pods if p.name == name), None)
+        if orig is not None and orig.deployment:
+            for p in pods:
+                if p.deployment == orig.deployment and p.namespace == orig.namespace:
+                    return p.name
+        raise KeyError(f"pod {name} is gone and no pod of its Deployment runs")
+
+    def _run_with_lookup(self, flow: Any, lk: Any, port: int | None = None) -> tuple[str, Trace | None, Any]:
+        """(outcome, trace, lookup): the app's pod resolves the name (each query a DNS flow);
+        resolved, it connects to that address on the flow's port; else the outcome is
+        "unresolved" and the trace is the last query's."""
+        from ..shell.resolver import lookup
+
+        pod_name = self._app_pod(lk.from_)
+        pod = self.sim.scenario.pod(pod_name)
+        name = lk.name if lk.name is not None else pod.env.get(lk.env, "")
+        if not name:
+            raise KeyError(f"pod {pod_name} has no environment variable {lk.env}")
+        found = lookup(self.sim, pod_name, name)
+        if not found.resolved:
+            last = found.queries[-1].trace if found.queries else None
+            return "unresolved", last, found
+        update: dict[str, Any] = {"from_": pod_name, "to": f"{found.address}:{flow.dst_port}"}
+        if port is not None:
+            update["sourcePort"] = port
+        trace = self.sim.run(flow.model_copy(update=update))
+        return trace.outcome, trace, found
 
     #: points a case is worth, what a hint costs
     POINTS = 100
@@ -503,19 +602,29 @@ class CaseSession:
         if port is None:  # a fresh source port, as a new curl would pick
             port = 42000 + self._checks
         self.fix_error = ""
+        self.fix_outcome = ""
+        self.fix_lookup = None
         try:
-            self.fix_trace = self.sim.run(flow.model_copy(update={"sourcePort": port}),
-                                          endpoint=flow.endpoint if flow.endpoint in self.sim.topology.hosts
-                                          else None)
+            if fix.check.lookup is not None:
+                self.fix_outcome, self.fix_trace, self.fix_lookup = self._run_with_lookup(
+                    flow, fix.check.lookup, port)
+                if self.fix_outcome == "unresolved" != fix.check.outcome:
+                    self.fix_error = f"the app still cannot resolve its name: {self.fix_lookup.story()}"
+            else:
+                self.fix_trace = self.sim.run(flow.model_copy(update={"sourcePort": port}),
+                                              endpoint=flow.endpoint if flow.endpoint in self.sim.topology.hosts
+                                              else None)
+                self.fix_outcome = self.fix_trace.outcome
         except Exception as e:  # noqa: BLE001 - e.g. the flow's client pod was deleted
             self.fix_trace = None
+            self.fix_outcome = ""
             self.fix_error = f"{fix.check.flow} cannot run on this cluster: {e}"
         return self.fixed, self.fix_trace
 
     @property
     def fixed(self) -> bool:
         fix = self.case.model.fix
-        return fix is not None and self.fix_trace is not None and self.fix_trace.outcome == fix.check.outcome
+        return fix is not None and self.fix_trace is not None and self.fix_outcome == fix.check.outcome
 
     @property
     def points(self) -> tuple[int, int]:

@@ -175,6 +175,37 @@ class ContainerPort(_Strict):
         return None if v is None else _port_name(v, "port name")
 
 
+class PodDNSOption(_Strict):
+    """One resolver option of a pod's ``dnsConfig`` (written to its /etc/resolv.conf)."""
+
+    name: Literal["ndots"] = Field(
+        description="The option; the simulated resolver knows ndots (how many dots make a "
+        "name be tried as it is before the search list)"
+    )
+    value: str = Field(pattern=r"^([0-9]|1[0-5])$", description="ndots: 0-15 (glibc caps it at 15)")
+
+
+class PodDNSConfig(_Strict):
+    """A pod's ``spec.dnsConfig``: merged by the kubelet into the resolv.conf it writes for
+    dnsPolicy ClusterFirst (its searches after the cluster's, its options over ndots:5)."""
+
+    searches: list[str] = Field(
+        default_factory=list,
+        description="Search domains added after <ns>.svc.cluster.local svc.cluster.local cluster.local",
+    )
+    options: list[PodDNSOption] = Field(
+        default_factory=list, description="Resolver options, e.g. {name: ndots, value: \"2\"}"
+    )
+
+    @field_validator("searches")
+    @classmethod
+    def _searches(cls, v: list[str]) -> list[str]:
+        for d in v:
+            if not re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*", d):
+                raise _fail(f"{d!r} is not a DNS domain (lower-case labels joined by dots)")
+        return v
+
+
 class Pod(_Strict):
     """A pod: one IP from its node's podCIDR, labels that Services select on."""
 
@@ -202,8 +233,24 @@ class Pod(_Strict):
     deployment: str | None = Field(
         None, description="The Deployment this pod belongs to (for `kubectl scale`)"
     )
+    env: dict[str, str] = Field(
+        default_factory=dict,
+        description="The container's environment: the app's configuration, e.g. the name it "
+        "connects to (PAYMENTS_HOST: payments); `kubectl set env deployment/NAME` changes it",
+    )
+    dnsConfig: PodDNSConfig | None = Field(
+        None, description="Extra search domains and resolver options for the pod's /etc/resolv.conf"
+    )
 
     _v_ip = field_validator("ip")(classmethod(lambda cls, v: _ip(v)))
+
+    @field_validator("env")
+    @classmethod
+    def _env(cls, v: dict[str, str]) -> dict[str, str]:
+        for k in v:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", k):
+                raise _fail(f"{k!r} is not an environment variable name", k)
+        return v
 
     @model_validator(mode="after")
     def _ports(self):

@@ -30,8 +30,8 @@ from .net_cmd import (
     run_hostname,
     run_ip,
     run_nc,
+    pod_resolv_conf,
     run_nslookup,
-    search_path,
     side_output,
     uses_cluster_dns,
 )
@@ -458,8 +458,7 @@ class Shell:
         ctx = self.ctx
         files = {"/etc/hostname": self.host + "\n"}
         if ctx.kind == "pod":
-            files["/etc/resolv.conf"] = (f"search {' '.join(search_path(ctx))}\nnameserver {dns_server(ctx)}\n"
-                                         "options ndots:5\n")
+            files["/etc/resolv.conf"] = pod_resolv_conf(ctx).text()
         elif uses_cluster_dns(ctx):
             files["/etc/resolv.conf"] = f"nameserver {dns_server(ctx)}\n"
         else:

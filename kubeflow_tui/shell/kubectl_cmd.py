@@ -218,9 +218,14 @@ def _pod_obj(pod) -> dict:
     return {
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {"labels": dict(pod.labels), "name": pod.name, "namespace": pod.namespace},
-        "spec": {"containers": [{"name": pod.deployment or pod.name, "ports": [
+        "spec": {"containers": [{"name": pod.deployment or pod.name}
+                                | ({"env": [{"name": k, "value": v} for k, v in pod.env.items()]}
+                                   if getattr(pod, "env", None) else {})
+                                | {"ports": [
             ({"name": cp.name} if cp.name else {}) | {"containerPort": cp.containerPort, "protocol": cp.protocol}
-            for cp in pod.ports]}], "nodeName": pod.node},
+            for cp in pod.ports]}]}
+                | ({"dnsConfig": getattr(pod, "dnsConfig").model_dump()} if getattr(pod, "dnsConfig", None) else {})
+                | {"nodeName": pod.node},
         "status": {"phase": "Running", "podIP": pod.ip, "podIPs": [{"ip": pod.ip}],
                    "conditions": [{"status": "True" if pod.ready and not pod.terminating else "False",
                                    "type": "Ready"}]},

@@ -12,6 +12,7 @@ are handled here and every other verb goes to the original command.
 * ``kubectl scale deployment NAME --replicas=N``: as the shell's own scale, but a
   Deployment scaled to 0 is remembered (with its pod template), so it is still listed by
   ``kubectl get deployments`` (0/0) and can be scaled up again
+* ``kubectl set env deployment/NAME KEY=VALUE`` (``--list``) → a rollout with the new env
 * ``kubectl rollout restart deployment/NAME`` → new pods (new names and addresses) built
   from the Deployment's template, as the ReplicaSet controller does; a pod that was not
   Ready stays not Ready (the cause is in its template, not in the old pod)
@@ -55,6 +56,8 @@ def with_repairs(inner: Command) -> Command:
             return _patch(ctx, argv[1:])
         if verb == "rollout":
             return _rollout(ctx, argv[1:])
+        if verb == "set":
+            return _set(ctx, argv[1:])
         if verb == "scale":
             return _scale(ctx, argv[1:], inner)
         if verb == "get" and len(argv) > 1 and argv[1].split("/")[0] in _DEPLOY:
@@ -390,30 +393,97 @@ def _rollout(ctx: ShellContext, argv: list[str]) -> ShellResult:
                            "(deployments are)", 1)
     if not names:
         raise CommandError("error: resource(s) were provided, but no name was specified", 1)
-    from ..cluster.events import EventError, _free_ip, _replica_name
-
     sc = ctx.sim.scenario
     ns = _ns(values)
     out = ""
     pods = list(sc.pods)
+    renamed: dict[str, str] = {}
     for name in names:
-        members = [p for p in pods if p.deployment == name and p.namespace == ns]
-        if not members:
-            raise CommandError(f'Error from server (NotFound): deployments.apps "{name}" not found', 1)
-        taken = {p.name for p in pods}
-        used = {p.ip for p in pods}
-        for old in members:
-            new_name = _replica_name(name, taken)
-            taken.add(new_name)
-            try:
-                ip = _free_ip(sc, old.node, used)
-            except EventError as e:
-                raise CommandError(f"error: {e}", 1) from None
-            used.add(ip)
-            pods[pods.index(old)] = old.model_copy(update={"name": new_name, "ip": ip, "terminating": False})
+        renamed |= _replace_pods(sc, pods, name, ns, {})
         out += f"deployment.apps/{name} restarted\n"
-    set_scenario(ctx.sim, sc.model_copy(update={"pods": pods}))
+    set_scenario(ctx.sim, sc.model_copy(update={"pods": pods, "flows": _follow(sc.flows, renamed)}))
     return ShellResult(stdout=out)
+
+
+def _follow(flows: list, renamed: dict[str, str]) -> list:
+    """The scenario's flows from a replaced pod now start from its successor (the same app)."""
+    return [f.model_copy(update={"from_": renamed[f.from_]}) if f.from_ in renamed else f for f in flows]
+
+
+def _replace_pods(sc: Any, pods: list, name: str, ns: str, update: dict) -> dict[str, str]:
+    """A new ReplicaSet's pods for Deployment ``name`` (in ``pods``, in place): new names
+    and addresses, the template changed by ``update``; returns old name -> new name."""
+    from ..cluster.events import EventError, _free_ip, _replica_name
+
+    members = [p for p in pods if p.deployment == name and p.namespace == ns]
+    if not members:
+        raise CommandError(f'Error from server (NotFound): deployments.apps "{name}" not found', 1)
+    taken = {p.name for p in pods}
+    used = {p.ip for p in pods}
+    renamed = {}
+    for old in members:
+        new_name = _replica_name(name, taken)
+        taken.add(new_name)
+        try:
+            ip = _free_ip(sc, old.node, used)
+        except EventError as e:
+            raise CommandError(f"error: {e}", 1) from None
+        used.add(ip)
+        pods[pods.index(old)] = old.model_copy(update={"name": new_name, "ip": ip, "terminating": False,
+                                                       **update})
+        renamed[old.name] = new_name
+    return renamed
+
+
+# ------------------------------------------------------------------ set env
+
+
+def _set(ctx: ShellContext, argv: list[str]) -> ShellResult:
+    """``kubectl set env deployment/NAME KEY=VALUE... KEY- [--list] [-n NS]``: the pod
+    template's environment changes, so the Deployment rolls out new pods (as a real
+    ``set env`` does: the new ReplicaSet's pods have new names and addresses)."""
+    pos, values, flags = _split(argv, ("-n", "--namespace", "-c", "--container"))
+    if not pos or pos[0] != "env":
+        raise CommandError("error: this shell knows `kubectl set env deployment/NAME KEY=VALUE`", 1)
+    res, rest = _target(pos[1:])
+    if "/" in pos[1] if len(pos) > 1 else False:
+        rest = rest + pos[2:]  # deployment/NAME KEY=VALUE ...
+    if res in _POD:
+        name = rest[0] if rest else ""
+        raise CommandError(f'The Pod "{name}" is invalid: spec: Forbidden: pod updates may not change '
+                           "fields other than `spec.containers[*].image` (a pod's env is fixed: "
+                           "set it on its Deployment)", 1)
+    if res not in _DEPLOY:
+        raise CommandError(f'error: setting env on {res} is not simulated here (deployments are)', 1)
+    if not rest:
+        raise CommandError("error: resource(s) were provided, but no name was specified", 1)
+    name, changes = rest[0], rest[1:]
+    ns = _ns(values)
+    sc = ctx.sim.scenario
+    members = [p for p in sc.pods if p.deployment == name and p.namespace == ns]
+    if not members:
+        raise CommandError(f'Error from server (NotFound): deployments.apps "{name}" not found', 1)
+    env = dict(members[0].env)
+    if "--list" in flags:
+        return ShellResult(stdout=f"# Deployment {name}, container {name}\n"
+                           + "".join(f"{k}={v}\n" for k, v in env.items()))
+    if not changes:
+        raise CommandError("error: at least one environment variable must be provided", 1)
+    for c in changes:
+        if c.endswith("-") and "=" not in c:
+            env.pop(c[:-1], None)
+        elif "=" in c and c.index("=") > 0:
+            k, _, v = c.partition("=")
+            env[k] = v
+        else:
+            raise CommandError(f'error: invalid argument "{c}": environment variables must be of the '
+                               "form key=value or key-", 1)
+    if env == members[0].env:
+        return ShellResult(stdout=f"deployment.apps/{name} env updated (no change)\n")
+    pods = list(sc.pods)
+    renamed = _replace_pods(sc, pods, name, ns, {"env": env})
+    set_scenario(ctx.sim, sc.model_copy(update={"pods": pods, "flows": _follow(sc.flows, renamed)}))
+    return ShellResult(stdout=f"deployment.apps/{name} env updated\n")
 
 
 # ------------------------------------------------------------------ scale to zero and back

@@ -17,6 +17,7 @@ from ..trace import Step, Trace
 from .base import CommandError, ShellContext, ShellResult
 from .conntrack_cmd import PREFIX as CT_PREFIX
 from .conntrack_cmd import events_from_trace
+from .resolver import ResolvConf, candidates, resolv_conf
 
 try:
     from ..netfilter.names import SERVICE_BY_PORT
@@ -38,14 +39,20 @@ def dns_server(ctx: ShellContext) -> str:
     return str(net.network_address + 10)
 
 
+def pod_resolv_conf(ctx: ShellContext) -> ResolvConf | None:
+    """The pod's /etc/resolv.conf as the kubelet writes it (None on nodes and clients)."""
+    if ctx.kind != "pod":
+        return None
+    try:
+        pod = ctx.sim.scenario.pod(ctx.host_name)
+    except KeyError:
+        pod = None
+    return resolv_conf(ctx.sim.scenario, pod)
+
+
 def search_path(ctx: ShellContext) -> list[str]:
-    if ctx.kind == "pod":
-        try:
-            ns = ctx.sim.scenario.pod(ctx.host_name).namespace
-        except KeyError:
-            ns = "default"
-        return [f"{ns}.svc.{CLUSTER_DOMAIN}", f"svc.{CLUSTER_DOMAIN}", CLUSTER_DOMAIN]
-    return []
+    conf = pod_resolv_conf(ctx)
+    return list(conf.search) if conf is not None else []
 
 
 def uses_cluster_dns(ctx: ShellContext) -> bool:
@@ -119,14 +126,12 @@ def resolve(ctx: ShellContext, name: str, *, search: bool = True) -> tuple[str |
     if not uses_cluster_dns(ctx):
         return None, name
     records = _records(ctx)
-    candidates = []
-    if name.endswith("."):
-        candidates = [name[:-1]]
+    conf = pod_resolv_conf(ctx)
+    if search and conf is not None:
+        tries = candidates(name, conf)  # glibc's order: search list and ndots
     else:
-        if search and name.count(".") < 5:
-            candidates += [f"{name}.{s}" for s in search_path(ctx)]
-        candidates.append(name)
-    for c in candidates:
+        tries = [name.rstrip(".")]
+    for c in tries:
         if c.lower() in records:
             return records[c.lower()], c.lower()
     return None, name
