@@ -609,7 +609,9 @@ class CaseSession:
                 self.fix_outcome, self.fix_trace, self.fix_lookup = self._run_with_lookup(
                     flow, fix.check.lookup, port)
                 if self.fix_outcome == "unresolved" != fix.check.outcome:
-                    self.fix_error = f"the app still cannot resolve its name: {self.fix_lookup.story()}"
+                    # what the app itself reports, as its log would: the name and the error
+                    self.fix_error = (f"{fix.check.lookup.from_}'s lookup of {self.fix_lookup.name} still fails "
+                                      f"({self.fix_lookup.error})")
             else:
                 self.fix_trace = self.sim.run(flow.model_copy(update={"sourcePort": port}),
                                               endpoint=flow.endpoint if flow.endpoint in self.sim.topology.hosts

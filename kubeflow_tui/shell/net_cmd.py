@@ -1025,6 +1025,14 @@ def run_dig(ctx: ShellContext, argv: list[str]) -> ShellResult:
     server = dns_server(ctx)
     qid = zlib.crc32(qname.encode()) & 0xFFFF
     zone = CLUSTER_DOMAIN + "."
+    # a name outside the cluster's zone: CoreDNS's forward plugin asks the upstream
+    # resolvers and relays their answer (recursive: ra, not authoritative); the upstream
+    # knows none of the scenario's names, so the root zone's SOA comes back with the NXDOMAIN
+    # (its TTL capped at 30 s by kubeadm's `cache 30`)
+    upstream = not reverse and not qname.lower().endswith("." + zone) and qname.lower() != zone
+    today = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d")
+    soa = ((".", f"a.root-servers.net. nstld.verisign-grs.com. {today}00 1800 900 604800 86400") if upstream
+           else (zone, f"ns.dns.{zone} hostmaster.{zone} 1700000000 7200 1800 86400 30"))
     lines: list[str] = []
     if sections["cmd"]:
         lines += banner
@@ -1034,10 +1042,11 @@ def run_dig(ctx: ShellContext, argv: list[str]) -> ShellResult:
             lines += [";; WARNING: .local is reserved for Multicast DNS",
                       ";; You are currently testing what happens when an mDNS query is leaked to DNS"]
         lines += [f";; ->>HEADER<<- opcode: QUERY, status: {status}, id: {qid}",
-                  f";; flags: qr aa rd; QUERY: 1, ANSWER: {len(answers)}, AUTHORITY: {0 if answers else 1}, "
-                  f"ADDITIONAL: {1 + len(additional)}",
-                  ";; WARNING: recursion requested but not available", "", ";; OPT PSEUDOSECTION:",
-                  "; EDNS: version: 0, flags:; udp: 1232"]
+                  f";; flags: {'qr rd ra' if upstream else 'qr aa rd'}; QUERY: 1, ANSWER: {len(answers)}, "
+                  f"AUTHORITY: {0 if answers else 1}, ADDITIONAL: {1 + len(additional)}"]
+        if not upstream:
+            lines.append(";; WARNING: recursion requested but not available")
+        lines += ["", ";; OPT PSEUDOSECTION:", "; EDNS: version: 0, flags:; udp: 1232"]
     if sections["question"]:
         if sections["comments"]:
             lines.append(";; QUESTION SECTION:")
@@ -1059,7 +1068,7 @@ def run_dig(ctx: ShellContext, argv: list[str]) -> ShellResult:
     if not answers and sections["authority"]:
         if sections["comments"]:
             lines.append(";; AUTHORITY SECTION:")
-        lines.append(_dig_rr(zone, "SOA", f"ns.dns.{zone} hostmaster.{zone} 1700000000 7200 1800 86400 30"))
+        lines.append(_dig_rr(soa[0], "SOA", soa[1]))
         if sections["comments"]:
             lines.append("")
     if sections["stats"]:
@@ -1068,7 +1077,9 @@ def run_dig(ctx: ShellContext, argv: list[str]) -> ShellResult:
             # (an SRV target goes uncompressed after priority, weight and port)
             size += 2 + 10 + (4 if t == "A" else 6 + _wire_len(d.split()[-1]) if t == "SRV" else _wire_len(d))
         size += (2 + 10 + 4) * len(additional)
-        if not answers:
+        if not answers and upstream:  # owner "." (1 byte), names in full
+            size += 1 + 10 + _wire_len("a.root-servers.net") + _wire_len("nstld.verisign-grs.com") + 20
+        elif not answers:
             size += 2 + 10 + (len("ns.dns") + 1 + 2) + (len("hostmaster") + 1 + 2) + 20
         stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%a %b %d %H:%M:%S UTC %Y")
         lines += [";; Query time: 0 msec", f";; SERVER: {server}#53({server}) (UDP)", f";; WHEN: {stamp}",
