@@ -247,3 +247,34 @@ def test_dig_a_name_outside_the_zone_is_the_upstreams_nxdomain():
     assert ";; MSG SIZE  rcvd: 112" in out  # 12 + 14 question + 75 SOA + 11 OPT
     inzone = install(Shell(sim, "checkout")).run("dig nope.shop.svc.cluster.local").stdout
     assert "flags: qr aa rd;" in inzone and "cluster.local.\t\t30\tIN\tSOA\tns.dns.cluster.local." in inzone
+
+
+CASE_21 = ROOT / "cases" / "21-cache-refused-after-install.yaml"
+
+
+def test_case_21_the_lookup_succeeds_to_the_shadowing_service():
+    s = CaseSession(load_case(CASE_21))
+    assert s.symptom_outcome == "refused" and s.symptom_lookup.address == "10.96.77.31"
+    # the first candidate answered: the extra search domain is never asked
+    assert [q.name for q in s.symptom_lookup.queries] == ["redis.shop.svc.cluster.local"]
+    assert any(st.kind == "reject" and st.host == "worker" for st in s.symptom_trace.steps)
+    s.answer(s.case.model.diagnosis.answer)
+    assert "The failing connection: " in s.reveal()  # a lookup that worked: the connection failed
+
+
+@pytest.mark.parametrize("commands,fixed", [
+    (["kubectl set env deployment/checkout -n shop REDIS_HOST=redis.infra"], True),
+    (["kubectl set env deployment/checkout -n shop REDIS_HOST=redis.infra.svc.cluster.local."], True),
+    (["kubectl delete svc redis -n shop"], True),  # then the fourth search domain finds infra's
+    (["kubectl rollout restart deployment/checkout -n shop"], False),
+    (["kubectl set env deployment/checkout -n shop REDIS_HOST=redis.shop"], False),
+])
+def test_case_21_fixes(commands, fixed):
+    s = CaseSession(load_case(CASE_21))
+    for c in commands:
+        r = s.run(c, "worker")
+        assert r.exit_code == 0, (c, r.stderr)
+    ok, trace = s.check_fix()
+    assert ok is fixed, (commands, s.fix_error, trace.summary if trace else None)
+    if fixed:
+        assert trace.endpoint == "redis-1"
