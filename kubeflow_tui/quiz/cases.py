@@ -33,6 +33,11 @@ Example::
     fix:                                          # optional
       commands: [{host: node-a, command: ...}]    # one reference fix (the tests run it)
       check: {flow: no-backend, outcome: delivered}
+
+An app that connects by name: ``symptom.lookup`` / ``fix.check.lookup`` ``{from: POD, env:
+VAR}`` (or ``name: NAME``) resolves it in that pod first (search list and ndots as glibc
+applies them, each query a DNS flow), then runs the flow to the address found;
+``outcome: unresolved`` when nothing resolves (cases 20 and 21).
 """
 
 from __future__ import annotations
