@@ -130,7 +130,7 @@ def export_quiz(path: str | Path, fmt: str, stdout: IO[str], *, seed: int | None
 
 
 CASE_HELP = ("You are on {host}. Type shell commands to investigate and to fix the cluster "
-             "(kubectl get/describe/label/patch/scale/rollout restart, iptables, conntrack, curl ...); "
+             "(kubectl get/describe/label/patch/scale/set env/rollout restart, iptables, conntrack, curl ...); "
              "`host NAME` switches host, `hint` shows a hint (-{cost} points), `answer` shows the "
              "diagnosis question and a number answers it, `check` re-runs the failing connection, "
              "`give up` shows the cause, `quit` ends.\n")
