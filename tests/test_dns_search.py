@@ -278,3 +278,13 @@ def test_case_21_fixes(commands, fixed):
     assert ok is fixed, (commands, s.fix_error, trace.summary if trace else None)
     if fixed:
         assert trace.endpoint == "redis-1"
+
+
+def test_a_rollout_restart_moves_the_flows_of_the_replaced_pod():
+    sim = _sim()
+    sh = install(Shell(sim, "worker"))
+    r = sh.run("kubectl rollout restart deployment/checkout -n shop")
+    assert r.stdout == "deployment.apps/checkout restarted\n", r.stderr
+    assert sim.scenario.flow("dns-query").from_ == "checkout-1"
+    assert sim.run_flow("checkout-payments").outcome == "delivered"
+    assert sim.scenario.pod("checkout-1").env["PAYMENTS_HOST"] == "payments"  # the template is kept

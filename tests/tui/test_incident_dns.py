@@ -51,3 +51,20 @@ async def test_lookup_case_investigate_fix_check_diagnose(make_app, data_dir):
         await press(pilot, "escape")
     saved = Progress.load(data_dir).quiz(f"case:{s.case.id}")
     assert saved["solved"] and saved["score"] == 100
+
+
+async def test_shadowed_name_case_refused_until_the_name_says_its_namespace(make_app, data_dir):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = CaseScreen(REPO / "cases" / "21-cache-refused-after-install.yaml")
+        app.push_screen(screen)
+        await settle(pilot)
+        s = screen.session
+        await _type(pilot, screen, "kubectl exec -n shop checkout -- nslookup redis")
+        assert "redis.shop.svc.cluster.local" in screen_text(app)
+        await press(pilot, "f5")
+        assert not s.fixed and "still fails the same way" in _flat(screen_text(app))
+        await _type(pilot, screen, "kubectl set env deployment/checkout -n shop REDIS_HOST=redis.infra")
+        await press(pilot, "f5")
+        assert s.fixed and s.fix_trace.endpoint == "redis-1"
