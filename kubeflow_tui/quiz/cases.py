@@ -33,6 +33,7 @@ Example::
     fix:                                          # optional
       commands: [{host: node-a, command: ...}]    # one reference fix (the tests run it)
       check: {flow: no-backend, outcome: delivered}
+      # check.before: commands run first on a copy of the learner's cluster (the next rollout)
 """
 
 from __future__ import annotations
@@ -139,6 +140,9 @@ class FixCheck(_Strict):
     outcome: Literal["delivered", "refused", "timeout", "unreachable", "dropped"] = "delivered"
     sourcePort: int | None = Field(None, ge=1024, le=65535, description="Default: a fresh port, "
                                    "as a new curl would use; set it to reuse the symptom's port")
+    before: list[Command] = Field(default_factory=list, description="Commands run first on a copy of "
+                                  "the learner's cluster (the next rollout), so the check judges the fix "
+                                  "by the next incident, not by the passing of this one")
 
 
 class Fix(_Strict):
@@ -328,6 +332,8 @@ def _cross_check(case: Case) -> list[tuple[PathT, str]]:
         flow(m.fix.check.flow, "fix", "check", "flow")
         for i, c in enumerate(m.fix.commands):
             host(c.host, "fix", "commands", i, "host")
+        for i, c in enumerate(m.fix.check.before):
+            host(c.host, "fix", "check", "before", i, "host")
     return out
 
 
@@ -503,10 +509,21 @@ class CaseSession:
         if port is None:  # a fresh source port, as a new curl would pick
             port = 42000 + self._checks
         self.fix_error = ""
+        sim = self.sim
         try:
-            self.fix_trace = self.sim.run(flow.model_copy(update={"sourcePort": port}),
-                                          endpoint=flow.endpoint if flow.endpoint in self.sim.topology.hosts
-                                          else None)
+            if fix.check.before:
+                import copy
+
+                from ..shell import Shell
+                from ..shell.kubectl_fix import install
+
+                sim = copy.deepcopy(self.sim)  # the learner's cluster stays as they left it
+                for c in fix.check.before:
+                    r = install(Shell(sim, c.host)).run(c.command)
+                    if r.exit_code != 0:
+                        raise RuntimeError(f"{c.command!r} failed: {(r.stderr or r.stdout).strip()}")
+            self.fix_trace = sim.run(flow.model_copy(update={"sourcePort": port}),
+                                     endpoint=flow.endpoint if flow.endpoint in sim.topology.hosts else None)
         except Exception as e:  # noqa: BLE001 - e.g. the flow's client pod was deleted
             self.fix_trace = None
             self.fix_error = f"{fix.check.flow} cannot run on this cluster: {e}"

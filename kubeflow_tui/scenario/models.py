@@ -106,6 +106,12 @@ class Node(_Strict):
         json_schema_extra=_CIDR,
     )
 
+    syncLag: bool = Field(
+        False, description="kube-proxy on this node applies each EndpointSlice change one sync "
+        "late (a slow watch, a busy node, a long iptables-restore): its rules show the cluster as "
+        "it was before the last change, the window in which a rollout's old pods are still DNAT "
+        "targets here after they stopped")
+
     _v_ip = field_validator("ip")(classmethod(lambda cls, v: _ip(v)))
     _v_cidr = field_validator("podCIDR")(classmethod(lambda cls, v: _cidr(v)))
 
@@ -202,8 +208,23 @@ class Pod(_Strict):
     deployment: str | None = Field(
         None, description="The Deployment this pod belongs to (for `kubectl scale`)"
     )
+    preStopSleepSeconds: int = Field(
+        0, ge=0, le=3600, description="lifecycle.preStop sleep of its container (0: no preStop "
+        "hook). On deletion the kubelet runs the hook before SIGTERM, so the app keeps serving "
+        "(and passing readiness) while every node's kube-proxy drops the endpoint")
+    exited: bool = Field(
+        False, description="Its container has exited (an app without a preStop hook stops at "
+        "SIGTERM): the pod's network namespace and address stay until the kubelet removes the "
+        "sandbox, and nothing listens, so its kernel answers TCP with RST, UDP with ICMP port "
+        "unreachable. An exited pod is not ready")
 
     _v_ip = field_validator("ip")(classmethod(lambda cls, v: _ip(v)))
+
+    @model_validator(mode="after")
+    def _exited(self):
+        if self.exited and self.ready:
+            raise _fail("an exited pod cannot be ready (set ready: false)", "exited")
+        return self
 
     @model_validator(mode="after")
     def _ports(self):
