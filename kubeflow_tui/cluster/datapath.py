@@ -121,7 +121,7 @@ class NodeDatapath(NftDatapath):
                             opt = sr.target_option("--to-destination")
                             if opt and opt.value.split(":")[0] == pod.primary_ip:
                                 return r.target
-            break
+            # not on this node: a node whose kube-proxy lags (syncLag) may list other pods
         return None
 
     def _walk(self, host: Host, hook: str, pkt: Packet, in_iface, out_iface, entry, direction,
