@@ -530,6 +530,16 @@ class CaseSession:
         return self.fixed, self.fix_trace
 
     @property
+    def check_note(self) -> str:
+        """What ``check`` does before the connection, when the case says (``fix.check.before``):
+        `` after `kubectl rollout restart deployment/web` on a copy of your cluster``."""
+        fix = self.case.model.fix
+        if fix is None or not fix.check.before:
+            return ""
+        cmds = " and ".join(f"`{c.command}`" for c in fix.check.before)
+        return f" after {cmds} on a copy of your cluster"
+
+    @property
     def fixed(self) -> bool:
         fix = self.case.model.fix
         return fix is not None and self.fix_trace is not None and self.fix_trace.outcome == fix.check.outcome
