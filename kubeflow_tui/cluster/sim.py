@@ -154,6 +154,9 @@ class ClusterSim(NodeDatapath):
                 nft = nft_transaction(self.view(name), name).apply()
             if old is None:
                 self.nodes[name] = st = NodeState(ruleset, Evaluator(ruleset))
+                from .legacy import legacy_ruleset, set_legacy
+
+                set_legacy(st, legacy_ruleset(self.scenario, name))  # (iptables-legacy's tables)
                 if nft is not None:
                     st.nft, st.nft_eval = nft, NftEvaluator(nft)
                 continue

@@ -112,8 +112,28 @@ class Node(_Strict):
         "it was before the last change, the window in which a rollout's old pods are still DNAT "
         "targets here after they stopped")
 
+    legacyRules: str | None = Field(
+        None, description="Rules in the node's legacy x_tables backend, as iptables-legacy-save "
+        "prints them (the filter table only), e.g. left by an old bootstrap script or CNI. "
+        "`iptables` (the nf_tables backend kube-proxy uses) does not list them, only warns "
+        "that legacy tables exist; the kernel runs their hooks beside kube-proxy's chains")
+
     _v_ip = field_validator("ip")(classmethod(lambda cls, v: _ip(v)))
     _v_cidr = field_validator("podCIDR")(classmethod(lambda cls, v: _cidr(v)))
+
+    @field_validator("legacyRules")
+    @classmethod
+    def _legacy(cls, v: str | None) -> str | None:
+        # (the rules themselves are parsed by the cluster, which may use netfilter/)
+        if v is None:
+            return v
+        tables = [line.strip()[1:] for line in v.splitlines() if line.strip().startswith("*")]
+        other = sorted(set(tables) - {"filter"})
+        if other:
+            raise _fail(f"only the filter table is modelled in the legacy backend (got {', '.join(other)})")
+        if not tables:
+            raise _fail("iptables-legacy-save text starts a table with *filter")
+        return v
 
 
 class Cluster(_Strict):
