@@ -67,6 +67,9 @@ class NodeState:
     #: evaluator (cluster/legacy.py)
     legacy: Ruleset | None = None
     legacy_eval: Evaluator | None = None
+    #: the legacy tables were loaded after kube-proxy's chains (by the shell): the kernel
+    #: runs the newer of two equal-priority hooks first
+    legacy_newer: bool = False
 
 
 
@@ -143,6 +146,12 @@ class NodeDatapath(NftDatapath):
             pending_nat = (hook in ("PREROUTING", "OUTPUT") and window == "after-conntrack"
                            and entry is not None and entry.confirmed)
         for kind, table in order:
+            legacy_here = kind == "iptables" and st.legacy_eval is not None and table in st.legacy.tables
+            if legacy_here and st.legacy_newer:
+                verdict, pkt, rej = self._legacy_table(host, hook, table, pkt, in_iface, out_iface, entry,
+                                                       direction, untracked)
+                if verdict != "ACCEPT":
+                    return verdict, pkt, None, rej
             if pending_nat and order_priority(hook, kind, table) >= NAT_DST_PRIORITY:
                 pkt = self._ct_translate(host, hook, pkt, entry, direction, "dst")
                 pending_nat = False
@@ -168,7 +177,7 @@ class NodeDatapath(NftDatapath):
                 if out.nat:
                     nat_result = out.nat
                     pkt = self._apply_nat(host, hook, pkt, out.nat, entry, out.hits[-1])
-            if st.legacy_eval is not None and table in st.legacy.tables:
+            if legacy_here and not st.legacy_newer:
                 # the legacy backend's table at the same priority, after it (cluster/legacy.py)
                 verdict, pkt, rej = self._legacy_table(host, hook, table, pkt, in_iface, out_iface, entry,
                                                        direction, untracked)

@@ -9,9 +9,10 @@ empty), print a one-line warning to stderr.  Both register netfilter hooks at th
 priorities (filter: 0), and the kernel runs every hook: an ACCEPT ends only its own table,
 a DROP or REJECT in either ends the packet.  Among hooks of equal priority the kernel runs
 the newer registration first (``nf_hook_entries_grow`` inserts a new hook before the
-existing ones of its priority); legacy tables left by a boot script are older than
-kube-proxy's chains, so the simulator walks them after the nf_tables table of the same
-name.  Only the filter table is modelled here (two nat tables would race for the NAT
+existing ones of its priority); legacy tables left by a boot script (``legacyRules``) are
+older than kube-proxy's chains, so the simulator walks them after the nf_tables table of
+the same name, and tables the learner first loads from the shell before it
+(``NodeState.legacy_newer``).  tests/kernel/test_legacy_backend.py checks the order.  Only the filter table is modelled here (two nat tables would race for the NAT
 binding of a connection's first packet).
 """
 
@@ -46,7 +47,9 @@ def legacy_ruleset(scenario: Scenario, node: str) -> Ruleset | None:
     text = scenario.node(node).legacyRules
     if text is None:
         return None
-    return parse_iptables_save(text, source=f"legacyRules of {node}")
+    i = next(k for k, n in enumerate(scenario.cluster.nodes) if n.name == node)
+    # (the line is the text's own: ``cluster.nodes[1].legacyRules:6: unknown chain …``)
+    return parse_iptables_save(text, source=f"scenario {scenario.name}: cluster.nodes[{i}].legacyRules")
 
 
 def set_legacy(st, ruleset: Ruleset | None) -> None:

@@ -95,6 +95,8 @@ def _load(ctx: ShellContext, table: str) -> None:
         return
     if table != "filter":
         raise CommandError(ONLY_FILTER, 1)
+    if st.legacy is None:  # the first legacy table, registered after kube-proxy's chains
+        st.legacy_newer = True
     rs = st.legacy.copy() if st.legacy is not None else Ruleset()
     rs.table(table)
     set_legacy(st, rs)
