@@ -219,8 +219,7 @@ def play_case(case: Any, stdin: IO[str], stdout: IO[str], *, seed: int | None = 
                              f"Not yet: the connection now ends '{trace.outcome if trace else '?'}'.\n")
         else:
             r = session.run(text)
-            stdout.write(r.stdout)
-            stdout.write(r.stderr)
+            stdout.write(r.terminal)  # both streams, in the order a terminal shows them
             if getattr(r, "exit", False):
                 break
     right, total = session.points

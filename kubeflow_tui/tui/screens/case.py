@@ -150,10 +150,8 @@ class CaseScreen(Screen[CaseSession]):
                 return
             if getattr(r, "clear", False):
                 log.clear()
-            if r.stdout:
-                log.write(Text(r.stdout.rstrip("\n")))
-            if r.stderr:
-                log.write(Text(r.stderr.rstrip("\n"), style="red"))
+            for stream, text in r.chunks:  # in the order a terminal shows them (warnings first)
+                log.write(Text(text.rstrip("\n"), style="red" if stream == "err" else ""))
 
     def action_hint(self) -> None:
         s = self.session
