@@ -62,7 +62,7 @@ def test_the_legacy_policy_drops_what_kube_proxys_chains_accept(sim):
     fwd = [s for s in t.steps if s.host == "node-b" and s.hook == "FORWARD" and s.packet_no == 0]
     tables = [s.table for s in fwd]
     # kube-proxy's filter FORWARD (the nf_tables backend) first, then the older legacy table
-    assert tables.index("filter") < tables.index("filter (legacy)")
+    assert tables.index("filter") < tables.index("legacy-filter")
     assert [(s.kind, s.target or "ACCEPT") for s in fwd if s.kind == "policy"] == [("policy", "ACCEPT"),
                                                                                   ("policy", "DROP")]
     assert "iptables-legacy" in fwd[-1].why

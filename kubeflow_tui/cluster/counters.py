@@ -118,8 +118,8 @@ class Counters:
             return
         if step.rule_index <= 0 or step.kind == "no-match":
             return
-        if step.table.endswith(" (legacy)"):  # iptables-legacy's table (cluster/legacy.py)
-            t = st.legacy.tables.get(step.table.split()[0]) if st.legacy is not None else None
+        if step.table.startswith("legacy-"):  # iptables-legacy's table (cluster/legacy.py)
+            t = st.legacy.tables.get(step.table[len("legacy-"):]) if st.legacy is not None else None
         else:
             t = st.ruleset.tables.get(step.table)
         chain = t.chains.get(step.chain) if t is not None else None

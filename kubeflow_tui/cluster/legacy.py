@@ -32,12 +32,13 @@ LEGACY_NOTE = (" (iptables-legacy: the x_tables backend's table, which `iptables
 
 
 def legacy_table_name(table: str) -> str:
-    """How a Step names a legacy table: ``filter (legacy)``."""
-    return f"{table} (legacy)"
+    """How a Step names a legacy table: ``legacy-filter`` (one word, as iptables' table
+    names are: front ends read a name with a space as an nftables table)."""
+    return f"legacy-{table}"
 
 
 def is_legacy_table(name: str) -> bool:
-    return name.endswith(" (legacy)")
+    return name.startswith("legacy-")
 
 
 def legacy_ruleset(scenario: Scenario, node: str) -> Ruleset | None:

@@ -41,7 +41,7 @@ def _legacy_name(table: str) -> str:
 
 class _Counters:
     """The counters of the legacy tables' rules and policies (their Steps name the table
-    ``filter (legacy)``)."""
+    ``legacy-filter``)."""
 
     def __init__(self, counters):
         self._c = counters

@@ -213,7 +213,7 @@ def trace_lines(ctx: ShellContext, trace: Trace) -> list[str]:
                     started = True
                 else:
                     continue
-            if not s.chain or s.kind == "no-match" or s.table.endswith(" (legacy)"):
+            if not s.chain or s.kind == "no-match" or s.table.startswith("legacy-"):
                 continue  # (iptables-legacy's x_tables send no nf_tables trace events)
             hook_key = (s.hook, s.table)
             if hook_key != base:

@@ -5,7 +5,7 @@ The referee builds the cluster, loads node-b's ``legacyRules`` with
 both backends' FORWARD hooks run, kube-proxy's (the newer) first.  The kernel must drop the SYN forwarded to web-2 (the client
 times out) although kube-proxy's nf_tables chains accept it, deliver web-1's connection,
 agree with the simulator on every nf_tables chain (``xtables-monitor --trace`` does not see
-the legacy table: the simulator's ``filter (legacy)`` steps are left out of the path
+the legacy table: the simulator's ``legacy-filter`` steps are left out of the path
 comparison), count the drop on the legacy FORWARD policy, and print the warnings the
 simulated shell prints.  After ``iptables-legacy -P FORWARD ACCEPT`` the SYN goes through.
 """
@@ -70,7 +70,7 @@ def test_a_legacy_forward_drop_kills_what_kube_proxy_accepts():
         mismatches = compare_flow(SCENARIO, flow, res, trace)
         assert mismatches == [], f"{flow}:\n" + "\n".join(mismatches)
     trace = ClusterSim(SCENARIO).run_flow("frontend-to-web-2")
-    last = [s for s in trace.steps if s.host == "node-b" and s.table == "filter (legacy)"][-1]
+    last = [s for s in trace.steps if s.host == "node-b" and s.table == "legacy-filter"][-1]
     assert (last.kind, last.chain) == ("policy", "FORWARD") and "policy DROP" in last.why
 
     # the simulated shell's warnings are the kernel's tools' own
@@ -97,4 +97,4 @@ def test_a_legacy_table_loaded_after_kube_proxy_runs_first():
     mismatches = compare_flow(plain, "frontend-to-web-2", res, trace)
     assert mismatches == [], "\n".join(mismatches)
     forward = [s.table for s in trace.steps if s.host == "node-b" and s.hook == "FORWARD" and s.packet_no == 0]
-    assert forward and set(forward) == {"filter (legacy)"}
+    assert forward and set(forward) == {"legacy-filter"}
