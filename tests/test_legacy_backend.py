@@ -108,3 +108,12 @@ def test_the_case_is_fixed_on_the_legacy_side_only():
     assert s.run("iptables-legacy -I FORWARD -d 10.244.2.5/32 -p tcp --dport 8080 -j ACCEPT").exit_code == 0
     ok, trace = s.check_fix()
     assert ok, trace.summary
+
+
+def test_the_legacy_tools_in_a_pod_say_what_an_unprivileged_user_gets(sim):
+    sh = Shell(sim, "frontend")
+    r = sh.run("iptables-legacy -L")
+    assert (r.stderr, r.exit_code) == ("Fatal: can't open lock file /run/xtables.lock: Permission denied\n", 4)
+    r = sh.run("iptables-legacy-save")
+    assert (r.stderr, r.exit_code) == (
+        "Failed to list table names in /proc/net/ip_tables_names: Permission denied\n", 1)

@@ -103,7 +103,7 @@ def _load(ctx: ShellContext, table: str) -> None:
 
 
 def _speak_legacy(text: str) -> str:
-    return text.replace(_NFT, _LEGACY).replace(f"iptables-save {_LEGACY}", f"iptables-save {_LEGACY}")
+    return text.replace(_NFT, _LEGACY)
 
 
 def _legacy_ctx(ctx: ShellContext) -> ShellContext:
@@ -112,7 +112,15 @@ def _legacy_ctx(ctx: ShellContext) -> ShellContext:
     return replace(ctx, sim=_LegacySim(ctx.sim))
 
 
+#: what the legacy tools print without privileges (as the nf_tables ones do in a pod here;
+#: checked as an unprivileged user on this machine)
+NO_PERM_LEGACY = "Fatal: can't open lock file /run/xtables.lock: Permission denied"
+NO_PERM_LEGACY_SAVE = "Failed to list table names in /proc/net/ip_tables_names: Permission denied"
+
+
 def run_iptables_legacy(ctx: ShellContext, argv: list[str]) -> ShellResult:
+    if not ctx.is_node and not any(a in ("-h", "--help", "-V", "--version") for a in argv):
+        raise CommandError(NO_PERM_LEGACY, 4)
     try:
         if ctx.is_node:
             try:
@@ -131,6 +139,8 @@ def run_iptables_legacy(ctx: ShellContext, argv: list[str]) -> ShellResult:
 
 
 def run_iptables_legacy_save(ctx: ShellContext, argv: list[str]) -> ShellResult:
+    if not ctx.is_node and not any(a in ("-h", "--help", "-V", "--version") for a in argv):
+        raise CommandError(NO_PERM_LEGACY_SAVE, 1)
     try:
         r = run_iptables_save(_legacy_ctx(ctx) if ctx.is_node else ctx, argv)
     except CommandError as e:
