@@ -146,8 +146,13 @@ def test_kubectl_patch_resyncs_kube_proxy(shell):
 
 def test_rollout_restart_replaces_the_pods(shell):
     assert shell.run("kubectl rollout restart deployment/web").stdout == "deployment.apps/web restarted\n"
-    pods = shell.run("kubectl get pods -o wide").stdout
-    assert "web-1 " not in pods and "web-2" in pods
+    rows = {line.split()[0]: line.split() for line in shell.run("kubectl get pods -o wide").stdout.splitlines()[1:]}
+    # the old pod had no preStop hook: it exited at SIGTERM and is listed while it shuts down
+    assert rows["web-1"][1:3] == ["0/1", "Terminating"] and rows["web-2"][2] == "Running"
+    # a second rollout: web-1 has finished by then, web-2 terminates, web-3 is new
+    shell.run("kubectl rollout restart deployment/web")
+    rows = {line.split()[0]: line.split() for line in shell.run("kubectl get pods -o wide").stdout.splitlines()[1:]}
+    assert "web-1" not in rows and rows["web-2"][2] == "Terminating" and rows["web-3"][2] == "Running"
 
 
 def test_scale_to_zero_and_back(shell):

@@ -388,7 +388,8 @@ def test_pipes_and_lists():
 
 def test_complete():
     sh = shell()
-    assert sh.complete("ipt") == ["iptables", "iptables-nft", "iptables-nft-save", "iptables-save"]
+    assert sh.complete("ipt") == ["iptables", "iptables-legacy", "iptables-legacy-save", "iptables-nft",
+                                  "iptables-nft-save", "iptables-save"]
     assert "KUBE-SERVICES" in sh.complete("iptables -t nat -L KUBE-S")
     assert all(c.startswith("KUBE-S") for c in sh.complete("iptables -t nat -L KUBE-S"))
     assert sh.complete("iptables -t n") == ["nat"]

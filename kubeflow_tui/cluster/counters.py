@@ -118,7 +118,10 @@ class Counters:
             return
         if step.rule_index <= 0 or step.kind == "no-match":
             return
-        t = st.ruleset.tables.get(step.table)
+        if step.table.startswith("legacy-"):  # iptables-legacy's table (cluster/legacy.py)
+            t = st.legacy.tables.get(step.table[len("legacy-"):]) if st.legacy is not None else None
+        else:
+            t = st.ruleset.tables.get(step.table)
         chain = t.chains.get(step.chain) if t is not None else None
         if chain is None or step.rule_index > len(chain.rules):
             return

@@ -63,6 +63,13 @@ class NodeState:
     nft: NftTable | None = None
     nft_eval: NftEvaluator | None = None
     nft_dynamic: dict = field(default_factory=dict)
+    #: the legacy x_tables backend's tables (iptables-legacy), if any are loaded, and their
+    #: evaluator (cluster/legacy.py)
+    legacy: Ruleset | None = None
+    legacy_eval: Evaluator | None = None
+    #: the legacy tables were loaded after kube-proxy's chains (by the shell): the kernel
+    #: runs the newer of two equal-priority hooks first
+    legacy_newer: bool = False
 
 
 
@@ -121,7 +128,7 @@ class NodeDatapath(NftDatapath):
                             opt = sr.target_option("--to-destination")
                             if opt and opt.value.split(":")[0] == pod.primary_ip:
                                 return r.target
-            break
+            # not on this node: a node whose kube-proxy lags (syncLag) may list other pods
         return None
 
     def _walk(self, host: Host, hook: str, pkt: Packet, in_iface, out_iface, entry, direction,
@@ -139,6 +146,12 @@ class NodeDatapath(NftDatapath):
             pending_nat = (hook in ("PREROUTING", "OUTPUT") and window == "after-conntrack"
                            and entry is not None and entry.confirmed)
         for kind, table in order:
+            legacy_here = kind == "iptables" and st.legacy_eval is not None and table in st.legacy.tables
+            if legacy_here and st.legacy_newer:
+                verdict, pkt, rej = self._legacy_table(host, hook, table, pkt, in_iface, out_iface, entry,
+                                                       direction, untracked)
+                if verdict != "ACCEPT":
+                    return verdict, pkt, None, rej
             if pending_nat and order_priority(hook, kind, table) >= NAT_DST_PRIORITY:
                 pkt = self._ct_translate(host, hook, pkt, entry, direction, "dst")
                 pending_nat = False
@@ -152,30 +165,48 @@ class NodeDatapath(NftDatapath):
                 if nat:
                     nat_result = nat
                 continue
-            if table not in st.ruleset.tables:
-                continue
-            if table == "nat" and (untracked or entry is None or entry.confirmed):
-                continue  # the nat table sees only a connection's first packet
-            ctx = self._ctx(host, hook, in_iface, out_iface, entry, direction, untracked)
-            out = st.evaluator.run(table, hook, pkt, ctx)
-            self._record_hits(host, hook, out.hits, pkt)
-            pkt = out.packet
-            if out.verdict != "ACCEPT":
-                return out.verdict, pkt, None, out.reject_with
-            if out.nat:
-                nat_result = out.nat
-                pkt = self._apply_nat(host, hook, pkt, out.nat, entry, out.hits[-1])
+            if table in st.ruleset.tables and not (
+                    table == "nat" and (untracked or entry is None or entry.confirmed)):
+                # (the nat table sees only a connection's first packet)
+                ctx = self._ctx(host, hook, in_iface, out_iface, entry, direction, untracked)
+                out = st.evaluator.run(table, hook, pkt, ctx)
+                self._record_hits(host, hook, out.hits, pkt)
+                pkt = out.packet
+                if out.verdict != "ACCEPT":
+                    return out.verdict, pkt, None, out.reject_with
+                if out.nat:
+                    nat_result = out.nat
+                    pkt = self._apply_nat(host, hook, pkt, out.nat, entry, out.hits[-1])
+            if legacy_here and not st.legacy_newer:
+                # the legacy backend's table at the same priority, after it (cluster/legacy.py)
+                verdict, pkt, rej = self._legacy_table(host, hook, table, pkt, in_iface, out_iface, entry,
+                                                       direction, untracked)
+                if verdict != "ACCEPT":
+                    return verdict, pkt, None, rej
         if pending_nat:
             pkt = self._ct_translate(host, hook, pkt, entry, direction, "dst")
         return "ACCEPT", pkt, nat_result, ""
 
-    def _record_hits(self, host: Host, hook: str, hits: list[Hit], before: Packet) -> None:
+    def _legacy_table(self, host: Host, hook: str, table: str, pkt: Packet, in_iface, out_iface, entry,
+                      direction: str, untracked: bool) -> tuple[str, Packet, str]:
+        """One table of the legacy x_tables backend at this hook: (verdict, packet, reject-with)."""
+        st = self.nodes[host.name]
+        ctx = self._ctx(host, hook, in_iface, out_iface, entry, direction, untracked)
+        out = st.legacy_eval.run(table, hook, pkt, ctx)
+        self._record_hits(host, hook, out.hits, pkt, legacy=True)
+        return out.verdict, out.packet, out.reject_with
+
+    def _record_hits(self, host: Host, hook: str, hits: list[Hit], before: Packet, *, legacy: bool = False) -> None:
         # chain entry steps are implied by each hit's chain; NAT hits are recorded by _apply_nat
+        from .legacy import LEGACY_NOTE, legacy_table_name
+
         for hit in hits:
             if hit.kind in ("dnat", "snat", "masquerade"):
                 continue
+            why = why_hit(hit, before) + (LEGACY_NOTE if legacy else "")
             self._note(
-                host.name, hit.kind, why_hit(hit, before), hit.packet, hook=hook, table=hit.table,
+                host.name, hit.kind, why, hit.packet, hook=hook,
+                table=legacy_table_name(hit.table) if legacy else hit.table,
                 chain=hit.chain, rule_index=hit.rule_index, rule=self._rule_text(hit.rule),
                 changed=hit.packet.changed_fields(before), roll=hit.roll, probability=hit.probability,
                 target=hit.target,

@@ -98,7 +98,12 @@ class ClusterSim(NodeDatapath):
 
         if self.proxy_mode == "nftables":
             return ""
-        return generate_restore(self.scenario, node)
+        return generate_restore(self.view(node), node)
+
+    def view(self, node: str) -> Scenario:
+        """The cluster as kube-proxy on ``node`` last synced it: the scenario, except on a
+        node with ``syncLag``, whose kube-proxy applies each change one sync late."""
+        return getattr(self, "_views", {}).get(node, self.scenario)
 
     def nft_table(self, node: str):
         """kube-proxy's ``ip kube-proxy`` table on the node (nftables mode), else None."""
@@ -127,6 +132,11 @@ class ClusterSim(NodeDatapath):
         rewrite = set() if full or previous is None else (
             service_chains(previous, changed) | service_chains(self.scenario, changed))
         self._synced_scenario = self.scenario
+        old_views = dict(getattr(self, "_views", {}))
+        #: per node, the scenario its kube-proxy syncs from now (one change behind on a
+        #: syncLag node: the API server's change has not reached its watch yet)
+        self._views = {n.name: previous for n in self.scenario.cluster.nodes
+                       if n.syncLag and previous is not None}
         if full:
             self.last_full_sync = self.now
         #: ("full" or "partial", the Services whose chains it rewrote)
@@ -141,9 +151,12 @@ class ClusterSim(NodeDatapath):
                 from ..netfilter.nft_eval import NftEvaluator
                 from ..netfilter.nft_list import render_nft_ruleset
 
-                nft = nft_transaction(self.scenario, name).apply()
+                nft = nft_transaction(self.view(name), name).apply()
             if old is None:
                 self.nodes[name] = st = NodeState(ruleset, Evaluator(ruleset))
+                from .legacy import legacy_ruleset, set_legacy
+
+                set_legacy(st, legacy_ruleset(self.scenario, name))  # (iptables-legacy's tables)
                 if nft is not None:
                     st.nft, st.nft_eval = nft, NftEvaluator(nft)
                 continue
@@ -154,7 +167,11 @@ class ClusterSim(NodeDatapath):
                 old.nft, old.nft_eval = nft, NftEvaluator(nft)
                 continue
             if not full:
-                ruleset = partial(old.ruleset, ruleset, rewrite)
+                was, now = old_views.get(name, previous), self.view(name)
+                lagged = set() if was is now else changed_services(was, now)
+                node_rewrite = rewrite if was is previous and now is self.scenario else (
+                    service_chains(was, lagged) | service_chains(now, lagged))
+                ruleset = partial(old.ruleset, ruleset, node_rewrite)
             before = render_save(old.ruleset, header=False).splitlines(keepends=True)
             after = render_save(ruleset, header=False).splitlines(keepends=True)
             diffs[name] = "".join(difflib.unified_diff(before, after, f"{name} before", f"{name} after"))
@@ -170,7 +187,7 @@ class ClusterSim(NodeDatapath):
         if not self.conntrack_cleanup:
             return
         for name, st in self.nodes.items():
-            gone = stale_udp_entries(self.scenario, st.conntrack, self.topology.hosts[name].local_addrs)
+            gone = stale_udp_entries(self.view(name), st.conntrack, self.topology.hosts[name].local_addrs)
             for e in gone:
                 st.conntrack.entries.remove(e)
             if gone:

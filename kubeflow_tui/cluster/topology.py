@@ -209,8 +209,9 @@ def build_topology(sc: Scenario) -> Topology:
         # select it send: their numeric targetPorts.  A declared port is the whole truth:
         # a Service whose targetPort misses it is refused (cases/03).  The kernel referee's
         # servers follow the same rule (tests/kernel/netns.py _server_ports).
-        h.listeners = {(cp.protocol.lower(), cp.containerPort) for cp in p.ports}
-        for svc in sc.services if not p.ports else ():
+        # an exited container listens nowhere: the pod's kernel answers RST / port unreachable
+        h.listeners = set() if p.exited else {(cp.protocol.lower(), cp.containerPort) for cp in p.ports}
+        for svc in sc.services if not p.ports and not p.exited else ():
             if svc.selector and all(p.labels.get(k) == v for k, v in svc.selector.items()):
                 for sp in svc.ports:
                     tp = sp.targetPort if sp.targetPort is not None else sp.port

@@ -33,11 +33,12 @@ Example::
     fix:                                          # optional
       commands: [{host: node-a, command: ...}]    # one reference fix (the tests run it)
       check: {flow: no-backend, outcome: delivered}
+      # check.before: commands run first on a copy of the learner's cluster (the next rollout)
 
 An app that connects by name: ``symptom.lookup`` / ``fix.check.lookup`` ``{from: POD, env:
 VAR}`` (or ``name: NAME``) resolves it in that pod first (search list and ndots as glibc
 applies them, each query a DNS flow), then runs the flow to the address found;
-``outcome: unresolved`` when nothing resolves (cases 20 and 21).
+``outcome: unresolved`` when nothing resolves.
 """
 
 from __future__ import annotations
@@ -175,6 +176,9 @@ class FixCheck(_Strict):
     lookup: Lookup | None = Field(None, description="Re-run the app's name lookup first (as the symptom's)")
     sourcePort: int | None = Field(None, ge=1024, le=65535, description="Default: a fresh port, "
                                    "as a new curl would use; set it to reuse the symptom's port")
+    before: list[Command] = Field(default_factory=list, description="Commands run first on a copy of "
+                                  "the learner's cluster (the next rollout), so the check judges the fix "
+                                  "by the next incident, not by the passing of this one")
 
 
 class Fix(_Strict):
@@ -378,6 +382,8 @@ def _cross_check(case: Case) -> list[tuple[PathT, str]]:
         flow(m.fix.check.flow, "fix", "check", "flow")
         for i, c in enumerate(m.fix.commands):
             host(c.host, "fix", "commands", i, "host")
+        for i, c in enumerate(m.fix.check.before):
+            host(c.host, "fix", "check", "before", i, "host")
     return out
 
 
@@ -544,38 +550,41 @@ class CaseSession:
         return "\n".join(parts)
 
     # -- a lookup, then the connection
-    def _app_pod(self, name: str) -> str:
+    def _app_pod(self, name: str, sim: Any = None) -> str:
         """The app's pod on the learner's cluster: ``name``, or after a rollout (new pods,
         new names) the pod its Deployment runs now."""
-        pods = self.sim.scenario.pods
-        if any(p.name == name for p in pods):
+        pods = (sim or self.sim).scenario.pods
+        if any(p.name == name and not p.terminating for p in pods):
             return name
         orig = next((p for p in self.case.scenario.pods if p.name == name), None)
         if orig is not None and orig.deployment:
+            # a pod still listed as Terminating after a rollout is the old one: its successor runs the app
             for p in pods:
-                if p.deployment == orig.deployment and p.namespace == orig.namespace:
+                if p.deployment == orig.deployment and p.namespace == orig.namespace and not p.terminating:
                     return p.name
         raise KeyError(f"pod {name} is gone and no pod of its Deployment runs")
 
-    def _run_with_lookup(self, flow: Any, lk: Any, port: int | None = None) -> tuple[str, Trace | None, Any]:
+    def _run_with_lookup(self, flow: Any, lk: Any, port: int | None = None,
+                         sim: Any = None) -> tuple[str, Trace | None, Any]:
         """(outcome, trace, lookup): the app's pod resolves the name (each query a DNS flow);
         resolved, it connects to that address on the flow's port; else the outcome is
         "unresolved" and the trace is the last query's."""
         from ..shell.resolver import lookup
 
-        pod_name = self._app_pod(lk.from_)
-        pod = self.sim.scenario.pod(pod_name)
+        sim = sim or self.sim
+        pod_name = self._app_pod(lk.from_, sim)
+        pod = sim.scenario.pod(pod_name)
         name = lk.name if lk.name is not None else pod.env.get(lk.env, "")
         if not name:
             raise KeyError(f"pod {pod_name} has no environment variable {lk.env}")
-        found = lookup(self.sim, pod_name, name)
+        found = lookup(sim, pod_name, name)
         if not found.resolved:
             last = found.queries[-1].trace if found.queries else None
             return "unresolved", last, found
         update: dict[str, Any] = {"from_": pod_name, "to": f"{found.address}:{flow.dst_port}"}
         if port is not None:
             update["sourcePort"] = port
-        trace = self.sim.run(flow.model_copy(update=update))
+        trace = sim.run(flow.model_copy(update=update))
         return trace.outcome, trace, found
 
     #: points a case is worth, what a hint costs
@@ -609,24 +618,45 @@ class CaseSession:
         self.fix_error = ""
         self.fix_outcome = ""
         self.fix_lookup = None
+        sim = self.sim
         try:
+            if fix.check.before:
+                import copy
+
+                from ..shell import Shell
+                from ..shell.kubectl_fix import install
+
+                sim = copy.deepcopy(self.sim)  # the learner's cluster stays as they left it
+                for c in fix.check.before:
+                    r = install(Shell(sim, c.host)).run(c.command)
+                    if r.exit_code != 0:
+                        raise RuntimeError(f"{c.command!r} failed: {(r.stderr or r.stdout).strip()}")
             if fix.check.lookup is not None:
                 self.fix_outcome, self.fix_trace, self.fix_lookup = self._run_with_lookup(
-                    flow, fix.check.lookup, port)
+                    flow, fix.check.lookup, port, sim=sim)
                 if self.fix_outcome == "unresolved" != fix.check.outcome:
                     # what the app itself reports, as its log would: the name and the error
                     self.fix_error = (f"{fix.check.lookup.from_}'s lookup of {self.fix_lookup.name} still fails "
                                       f"({self.fix_lookup.error})")
             else:
-                self.fix_trace = self.sim.run(flow.model_copy(update={"sourcePort": port}),
-                                              endpoint=flow.endpoint if flow.endpoint in self.sim.topology.hosts
-                                              else None)
+                self.fix_trace = sim.run(flow.model_copy(update={"sourcePort": port}),
+                                         endpoint=flow.endpoint if flow.endpoint in sim.topology.hosts else None)
                 self.fix_outcome = self.fix_trace.outcome
         except Exception as e:  # noqa: BLE001 - e.g. the flow's client pod was deleted
             self.fix_trace = None
             self.fix_outcome = ""
             self.fix_error = f"{fix.check.flow} cannot run on this cluster: {e}"
         return self.fixed, self.fix_trace
+
+    @property
+    def check_note(self) -> str:
+        """What ``check`` does before the connection, when the case says (``fix.check.before``):
+        `` after `kubectl rollout restart deployment/web` on a copy of your cluster``."""
+        fix = self.case.model.fix
+        if fix is None or not fix.check.before:
+            return ""
+        cmds = " and ".join(f"`{c.command}`" for c in fix.check.before)
+        return f" after {cmds} on a copy of your cluster"
 
     @property
     def fixed(self) -> bool:

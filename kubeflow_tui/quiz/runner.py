@@ -132,7 +132,7 @@ def export_quiz(path: str | Path, fmt: str, stdout: IO[str], *, seed: int | None
 CASE_HELP = ("You are on {host}. Type shell commands to investigate and to fix the cluster "
              "(kubectl get/describe/label/patch/scale/set env/rollout restart, iptables, conntrack, curl ...); "
              "`host NAME` switches host, `hint` shows a hint (-{cost} points), `answer` shows the "
-             "diagnosis question and a number answers it, `check` re-runs the failing connection, "
+             "diagnosis question and a number answers it, `check` re-runs the failing connection{check}, "
              "`give up` shows the cause, `quit` ends.\n")
 
 
@@ -153,7 +153,7 @@ def play_case(case: Any, stdin: IO[str], stdout: IO[str], *, seed: int | None = 
     q = session.question
     stdout.write(f"Incident: {case.title}\n")
     stdout.write(f"Reported: {case.model.symptom.text.strip()}\n")
-    stdout.write(CASE_HELP.format(host=session.host, cost=session.HINT_COST))
+    stdout.write(CASE_HELP.format(host=session.host, cost=session.HINT_COST, check=session.check_note))
     while True:
         stdout.write(f"{session.host}$ ")
         stdout.flush()
@@ -208,19 +208,18 @@ def play_case(case: Any, stdin: IO[str], stdout: IO[str], *, seed: int | None = 
             if session.fix_error:
                 stdout.write(f"Not yet: {session.fix_error}\n")
             elif ok:
-                stdout.write("Fixed: the connection that failed works now.\n"
+                stdout.write(f"Fixed: the connection that failed works now{session.check_note}.\n"
                              + (f"({trace.summary})\n" if session.revealed and trace else ""))
                 if session.revealed:
                     break
                 stdout.write("Now say what was wrong: type `answer`.\n")
             else:
-                stdout.write("Not yet: the connection still fails the same way.\n" if trace and
+                stdout.write(f"Not yet: the connection still fails the same way{session.check_note}.\n" if trace and
                              trace.outcome == case.model.symptom.outcome else
                              f"Not yet: the connection now ends '{trace.outcome if trace else '?'}'.\n")
         else:
             r = session.run(text)
-            stdout.write(r.stdout)
-            stdout.write(r.stderr)
+            stdout.write(r.terminal)  # both streams, in the order a terminal shows them
             if getattr(r, "exit", False):
                 break
     right, total = session.points

@@ -106,8 +106,34 @@ class Node(_Strict):
         json_schema_extra=_CIDR,
     )
 
+    syncLag: bool = Field(
+        False, description="kube-proxy on this node applies each EndpointSlice change one sync "
+        "late (a slow watch, a busy node, a long iptables-restore): its rules show the cluster as "
+        "it was before the last change, the window in which a rollout's old pods are still DNAT "
+        "targets here after they stopped")
+
+    legacyRules: str | None = Field(
+        None, description="Rules in the node's legacy x_tables backend, as iptables-legacy-save "
+        "prints them (the filter table only), e.g. left by an old bootstrap script or CNI. "
+        "`iptables` (the nf_tables backend kube-proxy uses) does not list them, only warns "
+        "that legacy tables exist; the kernel runs their hooks beside kube-proxy's chains")
+
     _v_ip = field_validator("ip")(classmethod(lambda cls, v: _ip(v)))
     _v_cidr = field_validator("podCIDR")(classmethod(lambda cls, v: _cidr(v)))
+
+    @field_validator("legacyRules")
+    @classmethod
+    def _legacy(cls, v: str | None) -> str | None:
+        # (the rules themselves are parsed by the cluster, which may use netfilter/)
+        if v is None:
+            return v
+        tables = [line.strip()[1:] for line in v.splitlines() if line.strip().startswith("*")]
+        other = sorted(set(tables) - {"filter"})
+        if other:
+            raise _fail(f"only the filter table is modelled in the legacy backend (got {', '.join(other)})")
+        if not tables:
+            raise _fail("iptables-legacy-save text starts a table with *filter")
+        return v
 
 
 class Cluster(_Strict):
@@ -241,6 +267,15 @@ class Pod(_Strict):
     dnsConfig: PodDNSConfig | None = Field(
         None, description="Extra search domains and resolver options for the pod's /etc/resolv.conf"
     )
+    preStopSleepSeconds: int = Field(
+        0, ge=0, le=3600, description="lifecycle.preStop sleep of its container (0: no preStop "
+        "hook). On deletion the kubelet runs the hook before SIGTERM, so the app keeps serving "
+        "(and passing readiness) while every node's kube-proxy drops the endpoint")
+    exited: bool = Field(
+        False, description="Its container has exited (an app without a preStop hook stops at "
+        "SIGTERM): the pod's network namespace and address stay until the kubelet removes the "
+        "sandbox, and nothing listens, so its kernel answers TCP with RST, UDP with ICMP port "
+        "unreachable. An exited pod is not ready")
 
     _v_ip = field_validator("ip")(classmethod(lambda cls, v: _ip(v)))
 
@@ -251,6 +286,12 @@ class Pod(_Strict):
             if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", k):
                 raise _fail(f"{k!r} is not an environment variable name", k)
         return v
+
+    @model_validator(mode="after")
+    def _exited(self):
+        if self.exited and self.ready:
+            raise _fail("an exited pod cannot be ready (set ready: false)", "exited")
+        return self
 
     @model_validator(mode="after")
     def _ports(self):

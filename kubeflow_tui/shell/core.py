@@ -16,6 +16,7 @@ from typing import Callable
 from .base import CommandError, ShellContext, ShellResult, ShellState
 from .conntrack_cmd import run_conntrack
 from .iptables_cmd import TABLES, chain_names, run_iptables, run_iptables_save
+from .legacy_cmd import run_iptables_legacy, run_iptables_legacy_save, warn_list, warn_save
 from .kubectl_cmd import resource_names, run_kubectl
 from .nft_cmd import run_nft
 from .sys_cmd import run_ss, run_sysctl, run_wget
@@ -42,6 +43,8 @@ Command = Callable[[ShellContext, list[str]], ShellResult]
 HELP_LINES = {
     "iptables": "list and change this node's rules: -t TABLE -L [CHAIN] -n -v -x --line-numbers, -S, -A/-I/-D/-R, -F, -N, -X, -E, -P",
     "iptables-save": "print this node's rules as iptables-save does ([-t TABLE] [-c])",
+    "iptables-legacy": "the node's legacy x_tables backend (rules `iptables` does not show): as iptables",
+    "iptables-legacy-save": "print the legacy backend's tables as iptables-legacy-save does",
     "nft": "nftables mode: nft [-a] list ruleset | tables | table ip kube-proxy | chain ip kube-proxy CHAIN | "
            "map ip kube-proxy service-ips | set ip kube-proxy cluster-ips | chains | sets | maps; iptables mode: "
            "nft [-s] list ruleset | table ip nat | chain ip nat CHAIN (iptables-nft's tables)",
@@ -91,10 +94,12 @@ class Shell:
         self.ctx = ShellContext(sim, host, self.state)
         self.last_exit = 0
         self.commands: dict[str, Command] = {
-            "iptables": run_iptables,
-            "iptables-save": run_iptables_save,
-            "iptables-nft": run_iptables,
-            "iptables-nft-save": run_iptables_save,
+            "iptables": warn_list(run_iptables),
+            "iptables-save": warn_save(run_iptables_save),
+            "iptables-nft": warn_list(run_iptables),
+            "iptables-nft-save": warn_save(run_iptables_save),
+            "iptables-legacy": run_iptables_legacy,
+            "iptables-legacy-save": run_iptables_legacy_save,
             "conntrack": run_conntrack,
             "nft": run_nft,
             "kubectl": run_kubectl,

@@ -214,20 +214,29 @@ def _svc_obj(svc) -> dict:
             "metadata": {"name": svc.name, "namespace": svc.namespace}, "spec": spec, "status": status}
 
 
+def _pod_spec(pod) -> dict:
+    container: dict = {"name": pod.deployment or pod.name}
+    if pod.env:
+        container["env"] = [{"name": k, "value": v} for k, v in pod.env.items()]
+    container["ports"] = [
+        ({"name": cp.name} if cp.name else {}) | {"containerPort": cp.containerPort, "protocol": cp.protocol}
+        for cp in pod.ports]
+    if pod.preStopSleepSeconds:
+        container["lifecycle"] = {"preStop": {"sleep": {"seconds": pod.preStopSleepSeconds}}}
+    spec: dict = {"containers": [container]}
+    if pod.dnsConfig is not None:
+        spec["dnsConfig"] = pod.dnsConfig.model_dump()
+    return spec | {"terminationGracePeriodSeconds": 30}
+
+
 def _pod_obj(pod) -> dict:
     return {
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {"labels": dict(pod.labels), "name": pod.name, "namespace": pod.namespace},
-        "spec": {"containers": [{"name": pod.deployment or pod.name}
-                                | ({"env": [{"name": k, "value": v} for k, v in pod.env.items()]}
-                                   if getattr(pod, "env", None) else {})
-                                | {"ports": [
-            ({"name": cp.name} if cp.name else {}) | {"containerPort": cp.containerPort, "protocol": cp.protocol}
-            for cp in pod.ports]}]}
-                | ({"dnsConfig": getattr(pod, "dnsConfig").model_dump()} if getattr(pod, "dnsConfig", None) else {})
-                | {"nodeName": pod.node},
+        "spec": _pod_spec(pod) | {"nodeName": pod.node},
         "status": {"phase": "Running", "podIP": pod.ip, "podIPs": [{"ip": pod.ip}],
-                   "conditions": [{"status": "True" if pod.ready and not pod.terminating else "False",
+                   # a terminating pod keeps its Ready condition while its probe passes
+                   "conditions": [{"status": "True" if pod.ready else "False",
                                    "type": "Ready"}]},
     }
 
@@ -453,7 +462,7 @@ def _get(ctx: ShellContext, f: _Flags, prefix_kind: bool = False) -> ShellResult
             if not want(p.name, p.namespace) or not _label_match(p.labels, f.selector):
                 continue
             found.add(p.name)
-            ready = "1/1" if p.ready and not p.terminating else "0/1"
+            ready = "1/1" if p.ready else "0/1"  # (Terminating 1/1: still passing readiness)
             status = "Terminating" if p.terminating else "Running"
             row = [p.name, ready, status, "0", _age(ctx, p.name)]
             if wide:
@@ -477,15 +486,19 @@ def _get(ctx: ShellContext, f: _Flags, prefix_kind: bool = False) -> ShellResult
             objs.append(_node_obj(n))
     else:  # deployments
         header = ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
-        for (ns, dep), pods in sorted(_deployments(ctx).items()):
+        for (ns, dep), every in sorted(_deployments(ctx).items()):
             if not want(dep, ns):
                 continue
             found.add(dep)
-            ready = sum(1 for p in pods if p.ready and not p.terminating)
+            # terminating pods are not replicas any more (the ReplicaSet counts active pods)
+            pods = [p for p in every if not p.terminating]
+            ready = sum(1 for p in pods if p.ready)
+            template = (pods or every)[-1]
             rows.append(([ns] if ns_col else []) + [dep, f"{ready}/{len(pods)}", str(len(pods)), str(ready), AGE])
             objs.append({"apiVersion": "apps/v1", "kind": "Deployment",
                          "metadata": {"name": dep, "namespace": ns},
-                         "spec": {"replicas": len(pods)},
+                         "spec": {"replicas": len(pods), "template": {"metadata": {"labels": dict(template.labels)},
+                                                                      "spec": _pod_spec(template)}},
                          "status": {"readyReplicas": ready, "replicas": len(pods)}})
     missing = [n for n in names if n not in found]
     err = "".join(f'Error from server (NotFound): {_NOTFOUND_KIND[res]} "{n}" not found\n' for n in missing)

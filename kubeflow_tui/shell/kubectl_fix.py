@@ -15,7 +15,11 @@ are handled here and every other verb goes to the original command.
 * ``kubectl set env deployment/NAME KEY=VALUE`` (``--list``) → a rollout with the new env
 * ``kubectl rollout restart deployment/NAME`` → new pods (new names and addresses) built
   from the Deployment's template, as the ReplicaSet controller does; a pod that was not
-  Ready stays not Ready (the cause is in its template, not in the old pod)
+  Ready stays not Ready (the cause is in its template, not in the old pod).  The old pods
+  stay listed as Terminating: serving through a preStop sleep, or exited at SIGTERM
+  without one (:func:`_roll`)
+* ``kubectl patch deployment NAME -p JSON``: the containers' preStop sleep
+  (``lifecycle.preStop.sleep.seconds``); a changed template rolls the Deployment out
 
 ``kubectl edit`` opens an editor, which this shell has not: it says so and points at patch.
 """
@@ -202,7 +206,8 @@ def _label(ctx: ShellContext, argv: list[str]) -> ShellResult:
 
 
 def _merge(base: Any, patch: Any, *, strategic: bool, key: str = "") -> Any:
-    """JSON merge patch (RFC 7386); strategic: lists of ports merge by ``port``."""
+    """JSON merge patch (RFC 7386); strategic: lists of ports merge by ``port``, of
+    containers by ``name``."""
     if isinstance(patch, dict) and isinstance(base, dict):
         out = dict(base)
         for k, v in patch.items():
@@ -211,13 +216,14 @@ def _merge(base: Any, patch: Any, *, strategic: bool, key: str = "") -> Any:
             else:
                 out[k] = _merge(base.get(k), v, strategic=strategic, key=k)
         return out
-    if strategic and key == "ports" and isinstance(patch, list) and isinstance(base, list):
+    merge_key = {"ports": "port", "containers": "name"}.get(key)  # the patchMergeKey of each list
+    if strategic and merge_key and isinstance(patch, list) and isinstance(base, list):
         out = [dict(p) for p in base]
         for item in patch:
-            if not isinstance(item, dict) or "port" not in item:
-                raise CommandError('The request is invalid: ports: a strategic merge patch item needs "port"', 1)
+            if not isinstance(item, dict) or merge_key not in item:
+                raise CommandError(f'The request is invalid: {key}: a strategic merge patch item needs "{merge_key}"', 1)
             for i, p in enumerate(out):
-                if p.get("port") == item["port"]:
+                if p.get(merge_key) == item[merge_key]:
                     out[i] = _merge(p, item, strategic=True)
                     break
             else:
@@ -349,8 +355,54 @@ def _patch(ctx: ShellContext, argv: list[str]) -> ShellResult:
         return ShellResult(stdout=f"pod/{name} patched\n")
     if res in _NETPOL:
         return _patch_netpol(ctx, name, ns, patch, kind)
-    raise CommandError(f"error: patching {res} is not simulated here (services, pods and "
-                       "networkpolicies are)", 1)
+    if res in _DEPLOY:
+        return _patch_deployment(ctx, name, ns, patch, kind)
+    raise CommandError(f"error: patching {res} is not simulated here (services, pods, deployments "
+                       "and networkpolicies are)", 1)
+
+
+_PRESTOP_ONLY = ("Error from server (BadRequest): this shell patches a Deployment's preStop hook only "
+                 "(spec.template.spec.containers[].lifecycle.preStop.sleep.seconds)")
+
+
+def _patch_deployment(ctx: ShellContext, name: str, ns: str, patch: Any, kind: str) -> ShellResult:
+    """``kubectl patch deployment``: its containers' preStop sleep (lifecycle.preStop.sleep,
+    Kubernetes 1.30+).  A changed pod template rolls the Deployment out, as the Deployment
+    controller does: the pods running now terminate with the hook they were created with."""
+    sc = ctx.sim.scenario
+    members = [p for p in sc.pods if p.deployment == name and p.namespace == ns]
+    if not members:
+        raise CommandError(f'Error from server (NotFound): deployments.apps "{name}" not found', 1)
+    template = ([p for p in members if not p.terminating] or members)[-1]
+    container = template.deployment or template.name
+
+    def doc_for(seconds: int) -> dict:
+        c: dict = {"name": container}
+        if seconds:
+            c["lifecycle"] = {"preStop": {"sleep": {"seconds": seconds}}}
+        return {"spec": {"template": {"spec": {"containers": [c]}}}}
+
+    doc = doc_for(template.preStopSleepSeconds)
+    new = _json_patch(doc, patch) if kind == "json" else _merge(doc, patch, strategic=kind == "strategic")
+    try:
+        (c,) = new["spec"]["template"]["spec"]["containers"]
+        assert set(new) == {"spec"} and set(new["spec"]) == {"template"} and set(new["spec"]["template"]) == {"spec"}
+        assert set(new["spec"]["template"]["spec"]) == {"containers"} and set(c) <= {"name", "lifecycle"}
+        assert c["name"] == container
+        hook = (c.get("lifecycle") or {}).get("preStop")
+        seconds = 0 if hook is None else hook["sleep"]["seconds"]
+        assert set(c.get("lifecycle") or {}) <= {"preStop"} and (hook is None or set(hook) == {"sleep"})
+    except (AssertionError, KeyError, TypeError, ValueError):
+        raise CommandError(_PRESTOP_ONLY, 1) from None
+    if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 0:
+        raise CommandError("The Deployment is invalid: spec.template.spec.containers[0].lifecycle.preStop."
+                           f"sleep.seconds: Invalid value: {seconds!r}: must be a non-negative integer", 1)
+    if seconds == template.preStopSleepSeconds:
+        return ShellResult(stdout=f"deployment.apps/{name} patched (no change)\n")
+    pods = list(sc.pods)
+    renamed = _roll(sc, pods, name, ns, {"preStopSleepSeconds": seconds})
+    set_scenario(ctx.sim, sc.model_copy(update={"pods": pods, "flows": _follow(sc.flows, renamed)}))
+    return ShellResult(stdout=f"deployment.apps/{name} patched\n")
 
 
 def _patch_netpol(ctx: ShellContext, name: str, ns: str, patch: Any, kind: str) -> ShellResult:
@@ -399,7 +451,9 @@ def _rollout(ctx: ShellContext, argv: list[str]) -> ShellResult:
     pods = list(sc.pods)
     renamed: dict[str, str] = {}
     for name in names:
-        renamed |= _replace_pods(sc, pods, name, ns, {})
+        if not any(p.deployment == name and p.namespace == ns for p in pods):
+            raise CommandError(f'Error from server (NotFound): deployments.apps "{name}" not found', 1)
+        renamed |= _roll(sc, pods, name, ns, {})
         out += f"deployment.apps/{name} restarted\n"
     set_scenario(ctx.sim, sc.model_copy(update={"pods": pods, "flows": _follow(sc.flows, renamed)}))
     return ShellResult(stdout=out)
@@ -410,18 +464,32 @@ def _follow(flows: list, renamed: dict[str, str]) -> list:
     return [f.model_copy(update={"from_": renamed[f.from_]}) if f.from_ in renamed else f for f in flows]
 
 
-def _replace_pods(sc: Any, pods: list, name: str, ns: str, update: dict) -> dict[str, str]:
-    """A new ReplicaSet's pods for Deployment ``name`` (in ``pods``, in place): new names
-    and addresses, the template changed by ``update``; returns old name -> new name."""
+def _roll(sc: Any, pods: list, name: str, ns: str, template: dict) -> dict[str, str]:
+    """Roll Deployment ``name`` out in ``pods`` (changed in place), seen at the moment its old
+    pods got their SIGTERM: each running pod is replaced by a new one (a new name and
+    address, built from the template with ``template``'s changes; a pod that was not Ready
+    stays not Ready, the cause is in its template) and stays listed as Terminating.  With a
+    preStop sleep the kubelet runs the hook first, so the old pod still serves and passes
+    readiness (a serving terminating endpoint); without one the container gets SIGTERM at
+    once, and an app that installs no handler dies of it (SIGTERM's default action): it
+    exits, its readiness fails, nothing listens on its address any more.  Pods that were
+    already terminating (an earlier rollout) have finished by now and are gone.  Returns old
+    name -> new name, so the scenario's flows from an old pod start from its successor."""
     from ..cluster.events import EventError, _free_ip, _replica_name
 
     members = [p for p in pods if p.deployment == name and p.namespace == ns]
-    if not members:
-        raise CommandError(f'Error from server (NotFound): deployments.apps "{name}" not found', 1)
+    running = [p for p in members if not p.terminating]
+    # names are never reused (the ReplicaSet's random suffixes), nor, at once, the freed
+    # addresses (host-local IPAM hands out the next address after the last one it gave)
     taken = {p.name for p in pods}
     used = {p.ip for p in pods}
-    renamed = {}
-    for old in members:
+    numbers = [int(p.name.rsplit("-", 1)[1]) for p in members if p.name.rsplit("-", 1)[-1].isdigit()]
+    taken |= {f"{name}-{k}" for k in range(1, max(numbers, default=0) + 1)}
+    for p in members:
+        if p.terminating and running:
+            pods.remove(p)
+    renamed: dict[str, str] = {}
+    for old in running or members:
         new_name = _replica_name(name, taken)
         taken.add(new_name)
         try:
@@ -429,8 +497,16 @@ def _replace_pods(sc: Any, pods: list, name: str, ns: str, update: dict) -> dict
         except EventError as e:
             raise CommandError(f"error: {e}", 1) from None
         used.add(ip)
-        pods[pods.index(old)] = old.model_copy(update={"name": new_name, "ip": ip, "terminating": False,
-                                                       **update})
+        new = old.model_copy(update={"name": new_name, "ip": ip, "terminating": False, "exited": False,
+                                     **template})
+        if not running:  # only terminating pods: replaced, as before they finish
+            pods[pods.index(old)] = new
+            renamed[old.name] = new_name
+            continue
+        stop = {"terminating": True} if old.preStopSleepSeconds else {
+            "terminating": True, "exited": True, "ready": False}
+        pods[pods.index(old)] = old.model_copy(update=stop)
+        pods.append(new)
         renamed[old.name] = new_name
     return renamed
 
@@ -463,7 +539,9 @@ def _set(ctx: ShellContext, argv: list[str]) -> ShellResult:
     members = [p for p in sc.pods if p.deployment == name and p.namespace == ns]
     if not members:
         raise CommandError(f'Error from server (NotFound): deployments.apps "{name}" not found', 1)
-    env = dict(members[0].env)
+    # the template is what the running pods were built from (terminating ones are the old one)
+    template = next((p for p in members if not p.terminating), members[0])
+    env = dict(template.env)
     if "--list" in flags:
         return ShellResult(stdout=f"# Deployment {name}, container {name}\n"
                            + "".join(f"{k}={v}\n" for k, v in env.items()))
@@ -478,10 +556,10 @@ def _set(ctx: ShellContext, argv: list[str]) -> ShellResult:
         else:
             raise CommandError(f'error: invalid argument "{c}": environment variables must be of the '
                                "form key=value or key-", 1)
-    if env == members[0].env:
+    if env == template.env:
         return ShellResult(stdout=f"deployment.apps/{name} env updated (no change)\n")
     pods = list(sc.pods)
-    renamed = _replace_pods(sc, pods, name, ns, {"env": env})
+    renamed = _roll(sc, pods, name, ns, {"env": env})
     set_scenario(ctx.sim, sc.model_copy(update={"pods": pods, "flows": _follow(sc.flows, renamed)}))
     return ShellResult(stdout=f"deployment.apps/{name} env updated\n")
 

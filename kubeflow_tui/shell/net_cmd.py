@@ -218,8 +218,8 @@ def trace_lines(ctx: ShellContext, trace: Trace) -> list[str]:
                     started = True
                 else:
                     continue
-            if not s.chain or s.kind == "no-match":
-                continue
+            if not s.chain or s.kind == "no-match" or s.table.startswith("legacy-"):
+                continue  # (iptables-legacy's x_tables send no nf_tables trace events)
             hook_key = (s.hook, s.table)
             if hook_key != base:
                 base = hook_key

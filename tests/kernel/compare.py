@@ -126,6 +126,8 @@ def sim_path(steps: Iterable[Step], *, referee_raw: bool = True) -> list[PathEnt
             continue
         if s.table == "CNI":
             continue  # the CNI's NetworkPolicy step: no netfilter chain (tests/kernel/netpol.py)
+        if s.table.startswith("legacy-"):
+            continue  # iptables-legacy's x_tables: xtables-monitor --trace sees nf_tables only
         if s.kind == "return" and not s.rule:
             continue  # falling off a user chain: the kernel traces nothing
         if s.table == "raw" and referee_raw:

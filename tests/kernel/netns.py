@@ -692,7 +692,10 @@ class KernelCluster:
 
     def _server_ports(self, pod: Pod) -> list[tuple[str, int]]:
         """The simulator's rule (cluster/topology.py): the declared containerPorts; a pod
-        that declares none listens on the numeric targetPorts of the Services selecting it."""
+        that declares none listens on the numeric targetPorts of the Services selecting it;
+        an exited pod (its container stopped at SIGTERM) on none."""
+        if pod.exited:
+            return []
         ports = {(cp.protocol.lower(), cp.containerPort) for cp in pod.ports}
         for svc in self.scenario.services if not pod.ports else ():
             if svc.selector and all(pod.labels.get(k) == v for k, v in svc.selector.items()):

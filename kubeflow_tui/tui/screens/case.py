@@ -106,7 +106,9 @@ class CaseScreen(Screen[CaseSession]):
     def _intro(self) -> None:
         self.query_one(RichLog).write(Text(
             f"You are on {self.session.host}. Investigate with commands such as kubectl get "
-            "endpointslices, iptables -t nat -S, iptables-save, conntrack -L, ip route get ...",
+            "endpointslices, iptables -t nat -S, iptables-save, conntrack -L, ip route get ..."
+            + (f" Here f5 (check) re-runs the failing connection{self.session.check_note}."
+               if self.session.check_note else ""),
             style="dim"))
 
     # ------------------------------------------------------------------ commands
@@ -148,10 +150,8 @@ class CaseScreen(Screen[CaseSession]):
                 return
             if getattr(r, "clear", False):
                 log.clear()
-            if r.stdout:
-                log.write(Text(r.stdout.rstrip("\n")))
-            if r.stderr:
-                log.write(Text(r.stderr.rstrip("\n"), style="red"))
+            for stream, text in r.chunks:  # in the order a terminal shows them (warnings first)
+                log.write(Text(text.rstrip("\n"), style="red" if stream == "err" else ""))
 
     def action_hint(self) -> None:
         s = self.session
@@ -187,13 +187,13 @@ class CaseScreen(Screen[CaseSession]):
         if s.fix_error:
             msg = f"Not yet: {s.fix_error}"
         elif ok:
-            msg = "Fixed: the connection that failed works now."
+            msg = f"Fixed: the connection that failed works now{s.check_note}."
             if s.revealed and trace is not None:
                 msg += f" ({trace.summary})"
             if not s.revealed:
                 msg += " Now say what was wrong: f2."
         elif trace is not None and trace.outcome == s.case.model.symptom.outcome:
-            msg = "Not yet: the connection still fails the same way."
+            msg = f"Not yet: the connection still fails the same way{s.check_note}."
         else:
             msg = f"Not yet: the connection now ends '{trace.outcome if trace else '?'}'."
         log.write(Text(("✓ " if ok else "✗ ") + msg, style="green" if ok else "red"))
