@@ -151,8 +151,12 @@ def test_kubectl_set_env_rolls_the_deployment_and_its_flows_follow():
     assert r.stdout == "# Deployment checkout, container checkout\nPAYMENTS_HOST=payments\nPAYMENTS_PORT=8080\n"
     r = sh.run("kubectl set env deployment/checkout -n shop PAYMENTS_HOST=payments.billing PAYMENTS_PORT-")
     assert r.stdout == "deployment.apps/checkout env updated\n", r.stderr
-    new = [p for p in sim.scenario.pods if p.deployment == "checkout"]
-    assert [p.name for p in new] == ["checkout-1"] and new[0].ip != "10.244.1.7"
+    pods = {p.name: p for p in sim.scenario.pods if p.deployment == "checkout"}
+    # the old pod is listed as Terminating (no preStop: it exited at SIGTERM); the new one runs
+    assert sorted(pods) == ["checkout", "checkout-1"]
+    assert pods["checkout"].terminating and pods["checkout"].exited
+    new = [pods["checkout-1"]]
+    assert not new[0].terminating and new[0].ip != "10.244.1.7"
     assert new[0].env == {"PAYMENTS_HOST": "payments.billing"}
     assert sim.scenario.flow("checkout-payments").from_ == "checkout-1"
     assert "value: payments.billing" in sh.run("kubectl get pod checkout-1 -n shop -o yaml").stdout
