@@ -1,0 +1,32 @@
+"""``kubeflow-tui trace --iptables-save DUMP`` as the whole command a learner runs: what it
+loads, and that it prints the same trace however the parse gets there."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+FIXTURES = Path(__file__).parent / "fixtures" / "netfilter"
+
+_PROBE = r"""
+import sys
+from kubeflow_tui import cli
+rc = cli.main(sys.argv[1:])
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("pydantic", "yaml", "textual")
+               or m.startswith(("kubeflow_tui.scenario", "kubeflow_tui.kubeproxy", "kubeflow_tui.tui")))
+print("RC", rc, "HEAVY", heavy)
+"""
+
+
+def test_trace_of_a_dump_loads_no_scenario_models(tmp_path):
+    """The dump is a node's rules, not a scenario: the command must not pay for pydantic's
+    models (about 0.2 s of start-up) nor YAML nor Textual."""
+    dump = FIXTURES / "kube-proxy-basic.rules"
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE, "--no-color", "trace", "--iptables-save", str(dump),
+         "--src", "192.168.1.2", "--dst", "10.20.30.41:80"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "KUBE-SVC-XPGD46QRK7WJZT7O" in out.stdout, out.stdout
+    assert out.stdout.splitlines()[-1] == "RC 0 HEAVY []"
