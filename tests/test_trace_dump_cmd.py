@@ -30,3 +30,24 @@ def test_trace_of_a_dump_loads_no_scenario_models(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "KUBE-SVC-XPGD46QRK7WJZT7O" in out.stdout, out.stdout
     assert out.stdout.splitlines()[-1] == "RC 0 HEAVY []"
+
+
+def test_the_script_ends_without_teardown_and_loses_no_output(tmp_path, capsys):
+    """Run as the script, the command ends with os._exit once its output is flushed (the
+    parsed dump is not freed object by object); what it printed is all there, and the same
+    as cli.main() prints in this process (which returns normally and holds nothing)."""
+    from kubeflow_tui import cli
+
+    argv = ["--no-color", "trace", "--iptables-save", str(FIXTURES / "kube-proxy-basic.rules"),
+            "--src", "192.168.1.2", "--dst", "10.20.30.41:80", "--verbose"]
+    assert cli.main(argv) == 0
+    here = capsys.readouterr().out
+    assert not cli._exit.held
+    out = subprocess.run([sys.executable, "-m", "kubeflow_tui", *argv], capture_output=True,
+                         text=True, cwd=tmp_path, timeout=120)
+    assert (out.returncode, out.stderr) == (0, "")
+    assert out.stdout == here and "KUBE-SEP-" in here
+    # the JSON form too, in one write at the end
+    out = subprocess.run([sys.executable, "-m", "kubeflow_tui", *argv, "--json"], capture_output=True,
+                         text=True, cwd=tmp_path, timeout=120)
+    assert out.returncode == 0 and out.stdout.rstrip().endswith("}")
