@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 FIXTURES = Path(__file__).parent / "fixtures" / "netfilter"
 
 _PROBE = r"""
@@ -51,3 +53,25 @@ def test_the_script_ends_without_teardown_and_loses_no_output(tmp_path, capsys):
     out = subprocess.run([sys.executable, "-m", "kubeflow_tui", *argv, "--json"], capture_output=True,
                          text=True, cwd=tmp_path, timeout=120)
     assert out.returncode == 0 and out.stdout.rstrip().endswith("}")
+
+
+@pytest.mark.parametrize("spec,key", [
+    ("-d 1.2.3.4 -p tcp -m tcp --dport 80", ("1.2.3.4", "tcp", 80)),
+    ("-d 1.2.3.4 -p udp -m udp --sport 5 --dport 53", ("1.2.3.4", "udp", 53)),
+    ("-d 1.2.3.4 -p tcp -m comment --comment x -m tcp --dport 8", ("1.2.3.4", "tcp", 8)),
+    ("-d 1.2.3.4 -p tcp -m tcp ! --dport 80", None),
+    ("-d 1.2.3.4 -p tcp -m tcp --dport 80:90", None),
+    ("! -d 1.2.3.4 -p tcp -m tcp --dport 80", None),
+    ("-d 1.2.3.0/24 -p tcp -m tcp --dport 80", None),
+    ("-d 1.2.3.4 ! -p tcp -j ACCEPT", None),
+    ("-d 1.2.3.4 -p sctp -m sctp --dport 8", None),
+    ("-d 1.2.3.4 -p tcp -m multiport --dports 80,81", None),
+    ("-d 1.2.3.4 -p tcp", None),
+])
+def test_the_index_of_a_long_chain_keys_only_exact_destinations(spec, key):
+    """A 10,000-Service KUBE-SERVICES is indexed by (address, protocol, port) for the rules
+    that match nothing else; every other rule is tried in order."""
+    from kubeflow_tui.netfilter import parse_rule_args
+    from kubeflow_tui.netfilter.eval import _dispatch_key
+
+    assert _dispatch_key(parse_rule_args(spec.split(), "filter", "INPUT")) == key
