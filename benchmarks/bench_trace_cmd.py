@@ -12,7 +12,8 @@ kernel's own tool does with the same file: ``iptables-restore --test`` (parse an
 commit nothing), run in a scratch network namespace; that needs root, and without it only
 the command's own times are printed.  The two run alternately, ``--runs`` times each, so a
 machine shared with other jobs slows both alike; the figures are the medians of wall time
-and of CPU time (user + system of the child, from ``getrusage``), and their ratios.
+and of CPU time (user + system of the child, from ``getrusage``), and their ratios, with the
+load average before and after (on a shared machine wall time is mostly waiting for a CPU).
 Target: ``ratio_wall`` <= 1.0.  Prints one JSON object (progress on stderr).
 """
 
@@ -102,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         # bytecode tree by the unmeasured first run, which also warms the page cache
         env = dict(os.environ, PYTHONPYCACHEPREFIX=str(Path(tmp) / "pycache"))
         env.pop("PYTHONDONTWRITEBYTECODE", None)
+        load_before = os.getloadavg()
         try:
             _timed(cmd, env=env)
             for i in range(a.runs):
@@ -133,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         "wall_s": med(w for w, _ in mine),
         "cpu_s": med(c for _, c in mine),
         "wall_s_runs": [round(w, 3) for w, _ in mine],
+        "load_average_before": load_before,
         "load_average": os.getloadavg(),
     }
     if ref:

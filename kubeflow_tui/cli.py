@@ -355,6 +355,8 @@ def _trace_dump(args: argparse.Namespace) -> int:
     node_ip = _ip(args.node_ip, "--node-ip")
     trace = trace_dump(ruleset, src, dst, dport, proto=args.proto, sport=args.sport, node_ip=node_ip,
                        seed=args.seed if args.seed is not None else 1, local=args.local)
+    if _exit.as_script:
+        _exit.held.append(ruleset)  # freed by the process's end, not object by object
     return _emit_trace(trace, args)
 
 
@@ -829,11 +831,29 @@ def _crash_log(exc: BaseException) -> Path:
     return path
 
 
+class _exit:  # noqa: N801 - a namespace
+    """A command run as the script may hold a big structure to the end of the process (a
+    parsed 150k-line dump is ~10^6 objects): freeing them one by one costs more than tracing
+    the packet, so once the output is flushed the process ends at once (no teardown) and the
+    OS takes the memory back whole."""
+
+    as_script = False
+    held: list = []
+
+    @staticmethod
+    def now(rc: int) -> int:
+        sys.stdout.flush()  # (a BrokenPipeError goes to main's handler)
+        sys.stderr.flush()
+        os._exit(rc)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``kubeflow-tui`` script; returns the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
+    _exit.as_script = argv is None
     try:
-        return run(args)
+        rc = run(args)
+        return _exit.now(rc) if _exit.held else rc
     except SystemExit as exc:  # argparse: --help, --version, usage errors (exit 2)
         return exc.code if isinstance(exc.code, int) else (EXIT_OK if exc.code is None else EXIT_ERROR)
     except KeyboardInterrupt:

@@ -390,3 +390,24 @@ def test_a_kube_proxy_shaped_dump_parses_whole():
     rs = parse_iptables_save(text)
     rules = [ln for ln in text.splitlines() if ln.startswith("-A ")]
     assert sum(len(c.rules) for t in rs.tables.values() for c in t.chains.values()) == len(rules)
+
+
+@pytest.mark.parametrize("decl,msg", [
+    (":ACCEPT - [0:0]", "t.rules:3: invalid chain name `ACCEPT'"),
+    (":!x - [0:0]", "t.rules:3: invalid chain name `!x'"),
+    (":ABCDEFGHIJKLMNOPQRSTUVWXYZABC - [0:0]",
+     "t.rules:3: chain name `ABCDEFGHIJKLMNOPQRSTUVWXYZABC' too long (must be under 29 chars)"),
+])
+def test_a_bad_declaration_after_the_first_is_refused_with_its_line(decl, msg):
+    """(the parser's fast path for ``:NAME - [0:0]`` once the table has chains)"""
+    assert err(f"*nat\n:A - [0:0]\n{decl}\nCOMMIT\n") == msg
+
+
+def test_a_builtin_or_existing_chain_declared_again_after_the_first():
+    rs = parse_iptables_save("*nat\n:A - [0:0]\n:B - [0:0]\n-A B -j A\n-A PREROUTING -j B\n"
+                             ":B - [0:0]\n:PREROUTING DROP [3:4]\nCOMMIT\n", "t.rules")
+    chains = rs.tables["nat"].chains
+    assert chains["B"].rules == []  # flushed by its second declaration
+    assert [r.target for r in chains["PREROUTING"].rules] == ["B"]
+    assert chains["PREROUTING"].policy == "DROP"
+    assert (chains["PREROUTING"].packets, chains["PREROUTING"].bytes) == (3, 4)

@@ -76,7 +76,7 @@ _PROB = st.sampled_from(["0.5", "0.33333333349", "1.5", "x", "0.0000000001"])
 @st.composite
 def _rule_words(draw):
     """One of several shapes with drawn values (the proto and negations vary too)."""
-    shape = draw(st.integers(0, 5))
+    shape = draw(st.integers(0, 7))
     neg = draw(st.sampled_from(["", "! "]))
     proto = draw(st.sampled_from(["tcp", "udp", "icmp"]))
     if shape == 0:
@@ -92,6 +92,12 @@ def _rule_words(draw):
                 f"--probability {draw(_PROB)} -j {draw(_TARGET)}")
     if shape == 4:
         return f"{neg}-i {draw(_IFACE)} -o {draw(_IFACE)} -j {draw(_TARGET)}"
+    if shape == 6:  # SNAT with or without a flag, a comment maybe negated (refused)
+        flag = draw(st.sampled_from(["", " --random", " --persistent"]))
+        return (f"-p {proto} -m comment {neg}--comment \"{draw(_TEXT)}\" "
+                f"-j SNAT --to-source {draw(_DEST)}{flag}")
+    if shape == 7:  # DNAT with a flag
+        return f"-p {proto} -m {proto} --dport 80 -j DNAT --to-destination {draw(_DEST)} --random"
     return f"-c {draw(_PORT)} {draw(_PORT)} -p {proto} -m {proto} {neg}--sport {draw(_PORT)} -j ACCEPT"
 
 
@@ -143,3 +149,32 @@ def test_forgotten_plans_are_freed_without_the_cycle_collector():
         finally:
             if enabled:
                 gc.enable()
+
+
+def test_quoted_comments_and_nat_targets_through_plans_as_word_by_word():
+    """Comments with spaces, escaped quotes and backslashes, the same text in rules of
+    different shapes, and DNAT/SNAT addresses: the plans (their comment and NAT fast path,
+    cold then with every value cached) give the rules the generic parser gives."""
+    from kubeflow_tui.netfilter import render_save
+
+    comments = ['ns1/svc1:p80', 'a \\"quoted\\" word', 'back\\\\slash \\"and\\" quote', 'x' * 63,
+                'é' * 63, 'ns1/svc1:p80']
+    lines = ["*nat", ":KUBE-SEP-A - [0:0]", ":KUBE-SEP-B - [0:0]", ":KUBE-MARK-MASQ - [0:0]"]
+    for i, text in enumerate(comments * 2):
+        chain = "KUBE-SEP-A" if i % 2 else "KUBE-SEP-B"
+        lines += [f'-A {chain} -s 10.180.0.{i}/32 -m comment --comment "{text}" -j KUBE-MARK-MASQ',
+                  f'-A {chain} -p tcp -m comment --comment "{text}" -m tcp -j DNAT '
+                  f'--to-destination 10.180.0.{i}:80',
+                  f'-A {chain} -p udp -m comment --comment "{text}" -j SNAT --to-source 10.{i}.0.1',
+                  f'-A {chain} -p tcp -j DNAT --to-destination 10.180.{i}.1-10.180.{i}.3:80-81']
+    text = "\n".join(lines + ["COMMIT", ""])
+    with word_by_word():
+        expected = parse_iptables_save(text)
+    with fresh_plans():
+        got = parse_iptables_save(text)
+        again = parse_iptables_save(text)
+    assert _rules(got) == _rules(expected) == _rules(again)
+    saved = render_save(got)
+    assert saved == render_save(expected)
+    assert '--comment "a \\"quoted\\" word"' in saved
+    assert "--to-destination 10.180.0.1:80" in saved and "--to-source 10.1.0.1" in saved

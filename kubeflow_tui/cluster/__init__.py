@@ -6,8 +6,9 @@ The names below load on first use (PEP 562): ``trace --iptables-save`` needs onl
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ..netfilter.lazy import lazy_names
 
 _WHERE = {
     "DumpSim": ".dump", "trace_dump": ".dump",
@@ -25,13 +26,4 @@ if TYPE_CHECKING:
     from .topology import Host, Topology, build_topology
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        value = getattr(importlib.import_module(_WHERE[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(__name__, _WHERE, globals())

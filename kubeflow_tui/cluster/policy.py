@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from ..scenario.models import NetworkPolicy, PolicyPeer, PolicyPort, Pod, Scenario
+if TYPE_CHECKING:  # (annotations only: `trace --iptables-save` loads this module and no pydantic)
+    from ..scenario.models import NetworkPolicy, PolicyPeer, PolicyPort, Pod, Scenario
 
 #: the Trace names the CNI's filter as table ``CNI``, chain ``NetworkPolicy (ingress)`` /
 #: ``NetworkPolicy (egress)``: a step that is not kube-proxy's and not netfilter's tables

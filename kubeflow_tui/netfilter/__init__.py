@@ -4,10 +4,10 @@ table, the transaction that builds it and ``nft list ruleset`` as nftables 1.0.6
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .errors import IptablesError
+from .lazy import lazy_names
 from .parse import parse_iptables_save, parse_rule_args
 from .render import render_list, render_rule, render_rules_S, render_save
 from .rules import (
@@ -73,13 +73,4 @@ if TYPE_CHECKING:
     from .nft_parse import NftParseError, parse_nft_ruleset
 
 
-def __getattr__(name: str) -> Any:
-    if name in _NFT:
-        value = getattr(importlib.import_module(_NFT[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(__name__, _NFT, globals())

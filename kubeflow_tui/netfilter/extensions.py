@@ -175,11 +175,15 @@ def _m_comment(opts, proto, proto_neg, table):
     if o is None:
         raise _Err("comment: option \"--comment\" must be specified")
     _no_neg(o)
-    text = o[2][0]
+    return (_comment_option(o[2][0]),)
+
+
+def _comment_option(text: str) -> Option:
+    """``--comment TEXT`` (the plans call it for a rule's one plain comment)."""
     # (a character is at most 4 bytes of UTF-8: a short comment needs no encoding)
     if len(text) > 63 and len(text.encode()) > 255:
         raise _Err("comment may not exceed 255 characters")
-    return (Option("--comment", o[2]),)
+    return Option("--comment", (text,))
 
 
 def _m_statistic(opts, proto, proto_neg, table):
@@ -444,6 +448,12 @@ def _t_reject(opts, proto, proto_neg):
 _NAT_TO = {"DNAT": "--to-destination", "SNAT": "--to-source"}
 
 
+def _nat_to(target: str, text: str, proto, proto_neg) -> Option:
+    """DNAT's ``--to-destination`` / SNAT's ``--to-source TEXT`` (the plans call it for a
+    rule's one plain address)."""
+    return Option(_NAT_TO[target], (_nat_range(text, proto, proto_neg),))
+
+
 def _t_nat(target, opts, proto, proto_neg):
     to = _NAT_TO.get(target)
     out = []
@@ -453,7 +463,7 @@ def _t_nat(target, opts, proto, proto_neg):
         o = _one(opts, to)
         if o is None:
             raise _Err(f"{target}: option \"{to}\" must be specified")
-        out.append(Option(to, (_nat_range(o[2][0], proto, proto_neg),)))
+        out.append(_nat_to(target, o[2][0], proto, proto_neg))
     else:
         o = _one(opts, "--to-ports")
         if o is not None:

@@ -113,8 +113,16 @@ class _Parser:
                         elif tg in TARGET_HOOKS:
                             graph.restricted.append((chain, rule))
                     continue
-            self.lineno = idx
             c0 = line[0]
+            if c0 == ":" and chains is not None:
+                # ":NAME - [0:0]" of a new user chain: a third of a dump (declare()'s steps)
+                parts = line[1:].split()
+                if len(parts) == 3 and parts[1] == "-" and parts[2] == "[0:0]":
+                    name = parts[0]
+                    if name not in chains and _valid_chain_name(name) is None:
+                        chains[name] = Chain(name)
+                        continue
+            self.lineno = idx
             if c0 == "-" or c0 == "[":
                 command(line)
             elif c0 == ":":

@@ -20,7 +20,7 @@ replaced.  ``tests/test_netfilter_plans.py`` holds plans to the generic parser.
 from __future__ import annotations
 
 from .errors import IptablesError
-from .extensions import _MATCH_FN, _TARGET_FN
+from .extensions import _MATCH_FN, _NAT_TO, _TARGET_FN, _comment_option, _nat_to
 from .names import TABLES, TARGET_OPTIONS
 from .rules import BUILTIN_CHAINS, Match, Rule, Ruleset
 from .spec import (
@@ -61,6 +61,25 @@ def _new_match(cache, key, module, opts, proto, proto_neg, table) -> Match:
     return hit
 
 
+def _new_comment(cache, text) -> Match:
+    """_new_match for a rule's one ``-m comment --comment TEXT`` (not negated): what
+    _m_comment makes of it, without collecting the options (~10^5 comments in a dump,
+    most of them different)."""
+    hit = Match("comment", (_comment_option(text),))
+    if len(cache) < _MAX_PER_SHAPE:
+        cache[text] = hit
+    return hit
+
+
+def _new_nat_to(cache, text, target, proto, proto_neg) -> tuple:
+    """_new_target_options for DNAT/SNAT with one ``--to-destination``/``--to-source`` and
+    no flags: what _t_nat makes of it, without collecting the options."""
+    hit = (_nat_to(target, text, proto, proto_neg),)
+    if len(cache) < _MAX_PER_SHAPE:
+        cache[text] = hit
+    return hit
+
+
 def _new_target_options(cache, key, target, opts, proto, proto_neg) -> tuple:
     hit = _TARGET_FN[target](opts, proto, proto_neg)
     if len(cache) < _MAX_PER_SHAPE:
@@ -83,6 +102,7 @@ def _compile_plan(toks, table: str, rule: Rule, rec: list):
     consts: dict = {"_addr_value": _addr_value, "_check_iface": _check_iface,
                     "_check_jump": _check_jump, "_counter_values": _counter_values,
                     "_new_match": _new_match, "_new_target_options": _new_target_options,
+                    "_new_comment": _new_comment, "_new_nat_to": _new_nat_to,
                     "_new_tuple": tuple.__new__, "Rule": Rule,
                     "TARGET_OPTIONS": TARGET_OPTIONS,
                     "BUILTINS": frozenset(BUILTIN_CHAINS.get(table, ())),
@@ -148,9 +168,15 @@ def _compile_plan(toks, table: str, rule: Rule, rec: list):
         cache = const(_values_cache(shape))
         key = (f"toks[{positions[0]}]" if len(positions) == 1 else
                "(" + "".join(f"toks[{p}], " for p in positions) + ")")
-        return [f"k = {key}", f"{var} = {cache}.get(k)",
-                f"if {var} is None: {var} = {make}({cache}, k, {name!r}, {collected(spec)}, "
-                f"PROTO, PROTO_NEG{', TABLE' if kind == 'm' else ''})"]
+        plain = [(neg, canon, len(pos)) for neg, canon, pos in spec]
+        if kind == "m" and name == "comment" and plain == [(False, "--comment", 1)]:
+            new = f"_new_comment({cache}, k)"
+        elif kind == "t" and name in _NAT_TO and plain == [(False, _NAT_TO[name], 1)]:
+            new = f"_new_nat_to({cache}, k, {name!r}, PROTO, PROTO_NEG)"
+        else:
+            new = (f"{make}({cache}, k, {name!r}, {collected(spec)}, "
+                   f"PROTO, PROTO_NEG{', TABLE' if kind == 'm' else ''})")
+        return [f"k = {key}", f"{var} = {cache}.get(k)", f"if {var} is None: {var} = {new}"]
 
     def options_of(owner: int) -> list:  # owner: the match's index, -1 for the target
         return [op[2:] for op in rec if op[0] == _OPT and op[1] == owner]
