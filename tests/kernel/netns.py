@@ -90,7 +90,7 @@ def _parallel(argvs: list[list[str]], timeout: float = 20) -> None:
         raise KernelError("; ".join(failed))
 
 
-def _nsexec(ns: str, *argv: str, input: str | None = None, check: bool = True) -> str:
+def nsexec(ns: str, *argv: str, input: str | None = None, check: bool = True) -> str:
     return _run(["ip", "netns", "exec", ns, *argv], input=input, check=check)
 
 
@@ -641,7 +641,7 @@ class KernelCluster:
         for p in sc.pods:  # NetworkPolicy ingress, on the pod's side (tests/kernel/netpol.py)
             text = ingress_restore(sc, p)
             if text:
-                _nsexec(self.pod_ns(p.name), "iptables-restore", input=text)
+                nsexec(self.pod_ns(p.name), "iptables-restore", input=text)
         self._start_servers()
 
     def _rules_for(self, node: str) -> str:
@@ -669,15 +669,15 @@ class KernelCluster:
         if text.strip():
             _ensure_nfacct(ns, text)
             if "raw" not in tables:  # one restore: the node's tables and the referee's raw
-                _nsexec(ns, "iptables-restore", input=text.rstrip("\n") + "\n" + trace_text)
+                nsexec(ns, "iptables-restore", input=text.rstrip("\n") + "\n" + trace_text)
                 return
-            _nsexec(ns, "iptables-restore", input=text)
-        _nsexec(ns, "iptables-restore", "--noflush", input=trace_text)
+            nsexec(ns, "iptables-restore", input=text)
+        nsexec(ns, "iptables-restore", "--noflush", input=trace_text)
 
     def saved_rules(self, node: str) -> str:
         """``iptables-save`` of a node as its rules left it: without ``#`` lines, chain
         counters zeroed, and without the referee's raw table (when the rules had none)."""
-        text = _normalise_save(_nsexec(self.node_ns(node), "iptables-save"))
+        text = _normalise_save(nsexec(self.node_ns(node), "iptables-save"))
         if "raw" in self.tables.get(node, ()):
             return text
         out, skip = [], False
@@ -717,6 +717,14 @@ class KernelCluster:
         self._servers += [proc for _, proc in procs]
         for name, proc in procs:
             proc.expect_ready(f"server in {name}")
+
+    def restart_servers(self) -> None:
+        """Stop every server and start them afresh: a server left half-open (its SYN-ACK
+        went astray or was dropped) keeps retransmitting into the next flow's capture."""
+        for proc in self._servers:
+            proc.stop()
+        self._servers.clear()
+        self._start_servers()
 
     def close(self) -> None:
         if self._closed:
@@ -775,7 +783,7 @@ class KernelCluster:
         return proxy
 
     def _conntrack(self, node: str) -> str:
-        return _nsexec(self.node_ns(node), "conntrack", "-L", check=False)
+        return nsexec(self.node_ns(node), "conntrack", "-L", check=False)
 
     def reset(self) -> None:
         """Forget every connection and every ``-m recent`` list on every node (a fresh start
@@ -783,7 +791,7 @@ class KernelCluster:
         script = ("conntrack -F >/dev/null 2>&1; "
                   "for f in /proc/net/xt_recent/*; do [ -e \"$f\" ] && echo / > \"$f\"; done; true")
         for node in self.nodes:
-            _nsexec(self.node_ns(node), "sh", "-c", script, check=False)
+            nsexec(self.node_ns(node), "sh", "-c", script, check=False)
 
     def run_flow(self, name: str, *, endpoint: str | None = None, max_attempts: int = 30) -> KernelResult:
         """Run flow ``name`` once in the kernel and capture what every node did.
@@ -918,8 +926,8 @@ def kernel_save(restore_text: str) -> str:
     _run(["ip", "netns", "add", ns])
     try:
         _ensure_nfacct(ns, restore_text)
-        _nsexec(ns, "iptables-restore", input=restore_text)
-        saved = _nsexec(ns, "iptables-save")
+        nsexec(ns, "iptables-restore", input=restore_text)
+        saved = nsexec(ns, "iptables-save")
     finally:
         subprocess.run(["ip", "netns", "del", ns], capture_output=True, stdin=subprocess.DEVNULL)
     return _normalise_save(saved)

@@ -427,10 +427,10 @@ def record(session: str) -> Path:
             self.tables[node] = tuple(x[1:].strip() for x in text.splitlines() if x.startswith("*"))
             if session in NFT_SESSIONS:
                 from kubeflow_tui.kubeproxy.nftables import generate_nft
-                kn._nsexec(ns, "nft", "-f", "-", input=generate_nft(self.scenario, node))
+                kn.nsexec(ns, "nft", "-f", "-", input=generate_nft(self.scenario, node))
             elif text.strip():
                 kn._ensure_nfacct(ns, text)
-                kn._nsexec(ns, "iptables-restore", input=text)
+                kn.nsexec(ns, "iptables-restore", input=text)
 
         def _start_servers(self) -> None:
             for p in self.scenario.pods:
@@ -443,7 +443,7 @@ def record(session: str) -> Path:
     results = []
     with Cluster(sc, generate_restore) as kc:
         for node in kc.nodes:  # what kube-proxy sets on its node (localhost NodePorts)
-            kn._nsexec(kc.node_ns(node), "sysctl", "-qw", "net.ipv4.conf.all.route_localnet=1")
+            kn.nsexec(kc.node_ns(node), "sysctl", "-qw", "net.ipv4.conf.all.route_localnet=1")
         dns_dirs = []
         if session in DNS_SESSIONS:
             # cluster DNS for the pods: a responder on kube-dns' address in each pod's own
@@ -457,7 +457,7 @@ def record(session: str) -> Path:
             srv = srv_records(probe)
             for p in sc.pods:
                 ns = kc.pod_ns(p.name)
-                kn._nsexec(ns, "ip", "addr", "add", f"{server}/32", "dev", "lo")
+                kn.nsexec(ns, "ip", "addr", "add", f"{server}/32", "dev", "lo")
                 proc = kn._Proc(ns, DNS_PY, server, json.dumps(records), json.dumps(srv))
                 kc._servers.append(proc)
                 proc.expect_ready(f"dns in pod {p.name}")

@@ -22,7 +22,7 @@ from kubeflow_tui.kubeproxy import generate_restore
 from kubeflow_tui.scenario import load_scenario
 
 from .compare import compare_flow
-from .netns import KernelCluster, _nsexec
+from .netns import KernelCluster, nsexec
 
 pytestmark = pytest.mark.kernel
 
@@ -34,9 +34,9 @@ def test_the_reject_after_a_redirect_is_rate_limited(flow: str):
     require_kernel()
     with KernelCluster(SCENARIO, generate_restore, timeout=1.0) as kc:
         nb = kc.node_ns("node-b")
-        _nsexec(nb, "nstat", "-n", check=False)
+        nsexec(nb, "nstat", "-n", check=False)
         res = kc.run_flow(flow)
-        counters = _nsexec(nb, "nstat", "-az", check=False)
+        counters = nsexec(nb, "nstat", "-az", check=False)
     trace = ClusterSim(SCENARIO).run_flow(flow)
     assert res.outcome == "timeout", res.summary()
     assert trace.outcome == "timeout" and "IcmpOutRateLimitHost" in trace.steps[-1].why
