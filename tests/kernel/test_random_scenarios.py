@@ -26,7 +26,7 @@ from .randomized import random_scenario
 
 pytestmark = pytest.mark.kernel
 
-SEEDS = [7, 23, 42]
+SEEDS = [7, 23, 37, 42]  # 37: issue 13 (c), UDP through a vip balancer to no ready endpoint
 
 
 def _seeds() -> list[int]:

@@ -8,6 +8,16 @@ packet came in on, so ``ip_forward`` first sends the client an ICMP redirect, wh
 the client's ``inet_peer``; the port unreachable that follows finds its token bucket empty
 (``net.ipv4.icmp_ratelimit``) and is suppressed.  The simulator must say the same: UDP hears
 nothing, TCP times out.
+
+Captured with tcpdump in the namespaces (``ip netns exec … tcpdump -ni any``): the client
+receives one ICMP redirect, from the balancer (it too forwards out of the eth0 the packet
+came in on), and nothing from node-b; node-b's own redirect enters its raw OUTPUT (the
+referee's trace shows it) but never leaves (``IpOutDiscards 1``, absent from node-b's eth0).
+What suppresses the port unreachable is the redirect's bookkeeping, not its delivery:
+``ip_rt_send_redirect`` sets ``peer->rate_last = jiffies`` after ``icmp_send`` whatever
+became of the packet, and ``inet_peer_xrlim_allow`` then computes ``token = rate_tokens +
+(now - rate_last)`` = 0 < ``icmp_ratelimit``.  The random differential generates the case
+too (``randomized.py``, seed 37).
 """
 
 from __future__ import annotations
