@@ -932,6 +932,95 @@ def _wire_len(name: str) -> int:
     return len(name.rstrip(".")) + 2
 
 
+#: The root zone's SOA as a recursive resolver returns it with NXDOMAIN for a name under no
+#: zone it knows (RFC 2308: the SOA of the closest enclosing zone; the upstream's world is
+#: the scenario's upstreamDNS.records, so that zone is the root).
+ROOT_SOA = "a.root-servers.net. nstld.verisign-grs.com. 2026120300 1800 900 604800 86400"
+COREDNS_CACHE_TTL = 30  # kubeadm's Corefile: cache 30 (caps the TTL of what it forwards)
+
+
+def _in_cluster_zone(qname: str) -> bool:
+    n = qname.rstrip(".").lower()
+    return n == CLUSTER_DOMAIN or n.endswith("." + CLUSTER_DOMAIN)
+
+
+def _forwarded(ctx: ShellContext, qname: str, qtype: str) -> tuple[str, list, list]:
+    """A name outside cluster.local: CoreDNS's kubernetes plugin does not own it, so
+    ``forward . /etc/resolv.conf`` asks the node network's resolver and relays its answer
+    (a recursive resolver's: ``ra``, no ``aa``), TTLs capped by ``cache 30``.
+    (status, answers, authority)."""
+    up = ctx.sim.scenario.cluster.upstreamDNS
+    ip = up.records.get(qname.rstrip(".").lower())
+    if ip is None:
+        return "NXDOMAIN", [], [(".", "SOA", ROOT_SOA, min(86400, COREDNS_CACHE_TTL))]
+    if qtype != "A":  # the name exists, with an A record only: NODATA
+        return "NOERROR", [], [(".", "SOA", ROOT_SOA, min(86400, COREDNS_CACHE_TTL))]
+    return "NOERROR", [(qname, "A", ip, min(up.ttl, COREDNS_CACHE_TTL))], []
+
+
+def _compressed_size(names: list[str]) -> int:
+    """Wire bytes of domain names written in this order with message compression (a name,
+    or its longest suffix already written, becomes a 2-byte pointer)."""
+    seen: set[tuple[str, ...]] = set()
+    size = 0
+    for name in names:
+        labels = tuple(x.lower() for x in name.rstrip(".").split(".") if x)
+        for k in range(len(labels) + 1):
+            suffix = labels[k:]
+            if not suffix:
+                size += sum(len(x) + 1 for x in labels) + 1
+                break
+            if suffix in seen:
+                size += sum(len(x) + 1 for x in labels[:k]) + 2
+                break
+        for k in range(len(labels)):
+            seen.add(labels[k:])
+    return size
+
+
+def _dig_forwarded(ctx: ShellContext, qname: str, qtype: str, banner: list[str], sections: dict[str, bool],
+                   short: bool) -> ShellResult:
+    """dig's output for a forwarded name, as the recorded dig 9.18 prints the relayed answer."""
+    status, answers, authority = _forwarded(ctx, qname, qtype)
+    if short:
+        return ShellResult(stdout="".join(d + "\n" for _, _, d, _ in answers))
+    server = dns_server(ctx)
+    lines: list[str] = []
+    if sections["cmd"]:
+        lines += banner
+    if sections["comments"]:
+        lines += [";; Got answer:",
+                  f";; ->>HEADER<<- opcode: QUERY, status: {status}, id: {zlib.crc32(qname.encode()) & 0xFFFF}",
+                  f";; flags: qr rd ra; QUERY: 1, ANSWER: {len(answers)}, AUTHORITY: {len(authority)}, ADDITIONAL: 1",
+                  "", ";; OPT PSEUDOSECTION:", "; EDNS: version: 0, flags:; udp: 1232"]
+    if sections["question"]:
+        if sections["comments"]:
+            lines.append(";; QUESTION SECTION:")
+        lines.append(";" + _dig_field([(qname, 0), ("IN", 32), (qtype, 40)]))
+        if sections["comments"]:
+            lines.append("")
+    for title, rows in (("ANSWER", answers), ("AUTHORITY", authority)):
+        if rows and sections[title.lower()]:
+            if sections["comments"]:
+                lines.append(f";; {title} SECTION:")
+            lines += [_dig_field([(n, 0), (str(ttl), 24), ("IN", 32), (t, 40), (d, 48)]) for n, t, d, ttl in rows]
+            if sections["comments"]:
+                lines.append("")
+    if sections["stats"]:
+        names = [qname]
+        size = 12 + 4 + 11
+        for n, t, d, _ in answers + authority:
+            names.append(n)
+            size += 10 + (4 if t == "A" else 20)
+            if t == "SOA":
+                names += d.split()[:2]
+        size += _compressed_size(names)
+        stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%a %b %d %H:%M:%S UTC %Y")
+        lines += [";; Query time: 0 msec", f";; SERVER: {server}#53({server}) (UDP)", f";; WHEN: {stamp}",
+                  f";; MSG SIZE  rcvd: {size}", ""]
+    return ShellResult(stdout="".join(x + "\n" for x in lines))
+
+
 def run_dig(ctx: ShellContext, argv: list[str]) -> ShellResult:
     """dig 9.18 against the cluster DNS, as CoreDNS's kubernetes plugin answers:
     authoritative, no recursion, TTL 30, NXDOMAIN with the zone's SOA, names compressed."""
@@ -998,6 +1087,8 @@ def run_dig(ctx: ShellContext, argv: list[str]) -> ShellResult:
     else:
         ip, fq = resolve(ctx, name, search=search)
         qname = (fq if ip else name).rstrip(".") + "."
+        if not ip and not _in_cluster_zone(qname) and qtype in ("A", "AAAA", "MX", "TXT", "NS", "CNAME"):
+            return _dig_forwarded(ctx, qname, qtype, banner, sections, short)
         if ip and qtype == "A":
             answers.append((qname, "A", ip))
         srv = srv_records(ctx)

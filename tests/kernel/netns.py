@@ -448,8 +448,12 @@ class _Proc:
     def expect_ready(self, what: str, timeout: float = 5.0) -> None:
         line = self.readline(timeout)
         if line.strip() != "ready":
+            try:
+                self.proc.wait(1)  # its last words, if it ended (a program still running says nothing)
+                err = self.proc.stderr.read() if self.proc.stderr else ""
+            except subprocess.TimeoutExpired:
+                err = ""
             self.stop()
-            err = self.proc.stderr.read() if self.proc.stderr else ""
             raise KernelError(f"{what} did not start: {line.strip() or 'no output'} {err.strip()}")
 
     def send(self, text: str) -> None:

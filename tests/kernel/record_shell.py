@@ -84,11 +84,16 @@ sys.stdin.read()
 
 #: cluster DNS as CoreDNS's kubernetes plugin answers it (what ``net_cmd.run_dig`` models):
 #: authoritative, no recursion, TTL 30, NXDOMAIN with the zone's SOA, EDNS udp 1232, no
-#: cookie; argv: the listen address, then JSON {name: ip}
+#: cookie; argv: the listen address, then JSON {name: ip}, JSON SRV records, and JSON
+#: {"records": {name: ip}, "ttl": n}: the upstream resolver's answers, which CoreDNS's
+#: forward plugin relays for names outside the zone (a recursive resolver's: ra, no aa;
+#: NXDOMAIN with the root zone's SOA; TTLs capped at 30 by CoreDNS's cache 30)
 DNS_PY = r"""
 import json, socket, struct, sys
 listen, records = sys.argv[1], json.loads(sys.argv[2])
 srv = json.loads(sys.argv[3]) if len(sys.argv) > 3 else {}  # {name: [[port, target], ...]}
+up = json.loads(sys.argv[4]) if len(sys.argv) > 4 else {"records": {}, "ttl": 300}
+ROOT_SOA = ("a.root-servers.net", "nstld.verisign-grs.com", (2026120300, 1800, 900, 604800, 86400))
 ptr = {".".join(reversed(ip.split("."))) + ".in-addr.arpa": n for n, ip in records.items()}
 ZONE = "cluster.local"
 QNAME = [""]
@@ -118,6 +123,20 @@ while True:
     QNAME[0] = qname
     q = qname.lower()
     answers, auth, extra = [], [], []
+    opt = b"\0" + struct.pack("!HHIH", 41, 1232, 0, 0) if ar else b""
+    if not (q == ZONE or q.endswith("." + ZONE) or q.endswith(".in-addr.arpa")):
+        # forwarded: the upstream's answer as CoreDNS relays it
+        if qtype == 1 and q in up["records"]:
+            answers.append(name_bytes(q) + struct.pack("!HHIH", 1, 1, min(up["ttl"], 30), 4)
+                           + socket.inet_aton(up["records"][q]))
+        else:
+            soa = name_bytes(ROOT_SOA[0]) + name_bytes(ROOT_SOA[1]) + struct.pack("!5I", *ROOT_SOA[2])
+            auth.append(b"\0" + struct.pack("!HHIH", 6, 1, 30, len(soa)) + soa)
+        rcode = 0 if q in up["records"] else 3
+        hdr = struct.pack("!6H", qid, 0x8080 | (flags & 0x0100) | rcode, 1, len(answers), len(auth),
+                          1 if ar else 0)
+        s.sendto(hdr + question + b"".join(answers) + b"".join(auth) + opt, a)
+        continue
     if qtype == 33 and q in srv:
         # CoreDNS: priority 0, weight 100 shared by the records, the target uncompressed
         # (miekg/dns packs an SRV target as a plain domain-name), its A in ADDITIONAL
@@ -135,7 +154,6 @@ while True:
     if not answers:
         soa = name_bytes("ns.dns." + ZONE) + name_bytes("hostmaster." + ZONE) + struct.pack("!5I", 1700000000, 7200, 1800, 86400, 30)
         auth.append(name_bytes(ZONE) + struct.pack("!HHIH", 6, 1, 30, len(soa)) + soa)
-    opt = b"\0" + struct.pack("!HHIH", 41, 1232, 0, 0) if ar else b""
     hdr = struct.pack("!6H", qid, 0x8400 | (flags & 0x0100) | rcode, 1, len(answers), len(auth),
                       len(extra) + (1 if ar else 0))
     s.sendto(hdr + question + b"".join(answers) + b"".join(auth) + b"".join(extra) + opt, a)
@@ -272,7 +290,20 @@ SESSIONS["clusterip-dig"] = ("clusterip", [
     ("client-b", "dig SRV _nope._tcp.web.default.svc.cluster.local", "pipes"),
     ("client-b", "dig +noall +answer +additional -t SRV _http._tcp.web.default.svc.cluster.local", "pipes"),
 ])
-DNS_SESSIONS = {"clusterip-dig"}
+#: names outside cluster.local: CoreDNS forwards them to the node network's resolver
+#: (scenario cluster.upstreamDNS) and relays its answer
+SESSIONS["system-services-dig"] = ("system-services", [
+    ("app", "dig example.com", "pipes"),
+    ("app", "dig +short example.com", "pipes"),
+    ("app", "dig +noall +answer example.com", "pipes"),
+    ("app", "dig nope.example", "pipes"),
+    ("app", "dig www.example.org", "pipes"),
+    ("app", "dig AAAA example.com", "pipes"),
+    ("app", "dig +short nope.example", "pipes"),
+    ("app", "dig +search example.com", "pipes"),
+    ("app", "dig web.default.svc.cluster.local", "pipes"),
+])
+DNS_SESSIONS = {"clusterip-dig", "system-services-dig"}
 
 #: ping through the datapath: pod and node addresses answer; a ClusterIP does not in
 #: iptables mode (no rule DNATs ICMP and the address is nobody's, so the echo request
@@ -456,9 +487,13 @@ def record(session: str) -> Path:
             server, records = dns_server(probe), _records(probe)
             srv = srv_records(probe)
             for p in sc.pods:
+                if p.name not in {line[0] for line in lines}:
+                    continue  # (a CoreDNS pod's own server already listens on port 53)
                 ns = kc.pod_ns(p.name)
                 kn.nsexec(ns, "ip", "addr", "add", f"{server}/32", "dev", "lo")
-                proc = kn._Proc(ns, DNS_PY, server, json.dumps(records), json.dumps(srv))
+                upstream = sc.cluster.upstreamDNS
+                proc = kn._Proc(ns, DNS_PY, server, json.dumps(records), json.dumps(srv),
+                                json.dumps({"records": upstream.records, "ttl": upstream.ttl}))
                 kc._servers.append(proc)
                 proc.expect_ready(f"dns in pod {p.name}")
                 d = Path("/etc/netns") / ns
