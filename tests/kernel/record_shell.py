@@ -350,6 +350,27 @@ _TRACEROUTE = [
     ("client-b", "traceroute -q 11 10.244.1.5", "pipes"),
     ("client-b", "traceroute -m x 10.244.1.5", "pipes"),
 ]
+#: ping's and traceroute's command lines as each tool reads them (glibc getopt; traceroute
+#: 2.1.2's own parser): options after the host, clusters, long options, and their errors
+SESSIONS["clusterip-options"] = ("clusterip", [
+    ("client-b", "ping 10.244.1.5 -c 1 -q", "pipes"),
+    ("client-b", "ping -nqc1 10.244.1.5", "pipes"),
+    ("client-b", "ping -c", "pipes"),
+    ("client-b", "ping -zc1 10.244.1.5", "pipes"),
+    ("client-b", "ping 10.244.1.5 -z", "pipes"),
+    ("client-b", "ping --bogus 10.244.1.5", "pipes"),
+    ("client-b", "traceroute -n 10.244.1.5 -m 2", "pipes"),
+    ("client-b", "traceroute -nm", "pipes"),
+    ("client-b", "traceroute -n -Yq 1 10.244.1.5", "pipes"),
+    ("client-b", "traceroute 10.244.1.5 -Y", "pipes"),
+    ("client-b", "traceroute -m5x 10.244.1.5", "pipes"),
+    ("client-b", "traceroute -n", "pipes"),
+    ("client-b", "traceroute --max-hops 2 10.244.1.5", "pipes"),
+    ("client-b", "traceroute --max-hops=x 10.244.1.5", "pipes"),
+    ("client-b", "traceroute --help=3 10.244.1.5", "pipes"),
+    ("client-b", "traceroute --ic 10.244.1.5", "pipes"),
+    ("client-b", "traceroute -n --queries=1 --max-hops=2 10.244.1.5", "pipes"),
+])
 SESSIONS["clusterip-traceroute"] = ("clusterip", list(_TRACEROUTE))
 SESSIONS["clusterip-traceroute-nft"] = ("clusterip", list(_TRACEROUTE))
 #: seconds to wait before each line: a router sends a host at most about one ICMP error a
