@@ -29,18 +29,20 @@ removed in ``close()`` whatever happened (and at interpreter exit as a last reso
 from __future__ import annotations
 
 import atexit
+import contextlib
 import ipaddress
 import json
 import os
 import secrets
 import select
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
+from typing import Callable, Iterator, Mapping
 
 from kubeflow_tui.scenario.models import Flow, Pod, Scenario
 from kubeflow_tui.scenario.system import node_listeners
@@ -112,6 +114,31 @@ def _ensure_nfacct(ns: str, restore_text: str) -> None:
         ensure_nfacct_counters(ns)
     except subprocess.CalledProcessError as exc:
         raise KernelError(f"creating nfacct counters in {ns} failed: {exc.stderr.strip()}") from None
+
+
+@contextlib.contextmanager
+def scratch_netns(suffix: str, *tools: str) -> Iterator[str]:
+    """A fresh, empty network namespace ``kt-<id>-<suffix>`` for one test, deleted after it.
+
+    The test is skipped where kernel tests cannot run, and where one of ``tools`` is not
+    installed (with KUBEFLOW_TUI_REQUIRE_KERNEL=1, as in CI, either fails it instead)."""
+    import pytest
+
+    from conftest import kernel_required, require_kernel
+
+    require_kernel()
+    for tool in tools:
+        if shutil.which(tool) is None:
+            reason = f"this kernel test needs {tool} (apt-get install nftables iptables conntrack)"
+            if kernel_required():
+                pytest.fail(reason, pytrace=False)
+            pytest.skip(reason)
+    name = f"kt-{secrets.token_hex(3)}-{suffix}"
+    _run(["ip", "netns", "add", name])
+    try:
+        yield name
+    finally:
+        subprocess.run(["ip", "netns", "del", name], capture_output=True, stdin=subprocess.DEVNULL)
 
 
 def veth_name(pod: str) -> str:
