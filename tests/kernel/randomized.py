@@ -11,7 +11,7 @@ their own address) and from an external client.
 With a ``vip`` balancer, about one seed in two also gets issue 13 (c): a LoadBalancer Service
 with no ready endpoint (no pod, or one not ready), called through the balancer by a second
 external client ``user2`` (the flow ``user2-lb-<svc>``, last).  The node REJECTs it in FORWARD,
-but it has just sent ``user2`` an ICMP redirect (the LB IP's route is its default route, out
+but it has just built an ICMP redirect for ``user2`` (the LB IP's route is its default route, out
 of the eth0 the packet came in on), which restarts the ICMP rate limit it keeps for that
 host: the port unreachable is suppressed and the client times out.  The rate limit's state
 lives on in the node (its ``inet_peer`` for the client, which nothing flushes between

@@ -12,7 +12,11 @@ nothing, TCP times out.
 Captured with tcpdump in the namespaces (``ip netns exec … tcpdump -ni any``): the client
 receives one ICMP redirect, from the balancer (it too forwards out of the eth0 the packet
 came in on), and nothing from node-b; node-b's own redirect enters its raw OUTPUT (the
-referee's trace shows it) but never leaves (``IpOutDiscards 1``, absent from node-b's eth0).
+referee's trace shows it) but never leaves (``IpOutDiscards 1``, absent from node-b's eth0):
+with a nat table loaded (kube-proxy's), ``nf_nat_icmp_reply_translation`` drops a redirect
+about a connection whose NAT is not done yet ("If NAT isn't finished, assume it and drop."),
+which the request's is, between PREROUTING and POSTROUTING; in bare namespaces with only the
+REJECT (no nat table) the redirect goes out and the error is suppressed all the same.
 What suppresses the port unreachable is the redirect's bookkeeping, not its delivery:
 ``ip_rt_send_redirect`` sets ``peer->rate_last = jiffies`` after ``icmp_send`` whatever
 became of the packet, and ``inet_peer_xrlim_allow`` then computes ``token = rate_tokens +
@@ -52,5 +56,6 @@ def test_the_reject_after_a_redirect_is_rate_limited(flow: str):
     assert trace.outcome == "timeout" and "IcmpOutRateLimitHost" in trace.steps[-1].why
     got = {line.split()[0]: int(line.split()[1]) for line in counters.splitlines()[1:] if line.split()}
     assert got.get("IcmpOutRedirects", 0) >= 1 and got.get("IcmpOutRateLimitHost", 0) >= 1, counters
+    assert got.get("IpOutDiscards", 0) >= 1, counters  # the redirect, dropped by NAT on its way out
     mismatches = compare_flow(SCENARIO, flow, res, trace)
     assert mismatches == [], "\n".join(mismatches)
