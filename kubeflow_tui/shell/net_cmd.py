@@ -889,16 +889,40 @@ def run_nslookup(ctx: ShellContext, argv: list[str]) -> ShellResult:
         return ShellResult(stdout=_no_dns_servers(ctx, failed, 3) + "\n", exit_code=1)
     server = dns_server(ctx)
     head = f"Server:\t\t{server}\nAddress:\t{server}#53\n\n"
+    # nslookup (bind 9.18) says so for every reply without "recursion available": CoreDNS's
+    # own answers (the kubernetes plugin's), not the upstream's it relays
+    warn = f";; Got recursion not available from {server}\n"
     if is_ip:
         rev = ".".join(reversed(name.split("."))) + ".in-addr.arpa"
         for fq, ip in _records(ctx).items():
             if ip == name:
-                return ShellResult(stdout=head + f"{rev}\tname = {fq}.\n\n")
-        return ShellResult(stdout=head + f"** server can't find {rev}: NXDOMAIN\n\n", exit_code=1)
-    ip, fq = resolve(ctx, name)
-    if ip is None:
-        return ShellResult(stdout=head + f"** server can't find {name}: NXDOMAIN\n\n", exit_code=1)
-    return ShellResult(stdout=head + f"Name:\t{fq}\nAddress: {ip}\n\n")
+                return ShellResult(stdout=warn + f"{rev}\tname = {fq}.\n\n")
+        # no Service's: falls through (kubeadm's Corefile) to the upstream, which knows none
+        return ShellResult(stdout=f"** server can't find {rev}: NXDOMAIN\n\n", exit_code=1)
+    out = ""
+    records = _records(ctx)
+    for cand in _nslookup_candidates(ctx, name):
+        if _in_cluster_zone(cand):
+            out += warn
+            ip = records.get(cand.rstrip(".").lower())
+            if ip is not None:  # then its AAAA query, which CoreDNS answers too (no data)
+                return ShellResult(stdout=out + head + f"Name:\t{cand.rstrip('.')}\nAddress: {ip}\n" + warn + "\n")
+            continue
+        status, answers, _ = _forwarded(ctx, cand, "A")
+        if answers:
+            return ShellResult(stdout=out + head + "Non-authoritative answer:\n"
+                               + "".join(f"Name:\t{n.rstrip('.')}\nAddress: {d}\n" for n, _, d, _ in answers) + "\n")
+    return ShellResult(stdout=out + head + f"** server can't find {name}: NXDOMAIN\n\n", exit_code=1)
+
+
+def _nslookup_candidates(ctx: ShellContext, name: str) -> list[str]:
+    """The names the resolver asks, in order (resolv.conf: the search list, ndots:5): a name
+    with a final dot as it is; one with at least 5 dots first as it is, then with each
+    search domain; any other with each search domain first, then as it is."""
+    if name.endswith("."):
+        return [name]
+    searched = [f"{name}.{suffix}." for suffix in search_path(ctx)]
+    return [name + "."] + searched if name.count(".") >= 5 else searched + [name + "."]
 
 
 DIG_VERSION = "9.18.49-1~deb12u3-Debian"
@@ -1084,6 +1108,8 @@ def run_dig(ctx: ShellContext, argv: list[str]) -> ShellResult:
         owners = sorted(n for n, ip in records.items() if ip == name and n.count(".") >= 4)
         if owners:
             answers.append((qname, "PTR", owners[0] + "."))
+        else:  # no Service's address: "fallthrough in-addr.arpa" hands it to forward
+            return _dig_forwarded(ctx, qname, qtype, banner, sections, short)
     else:
         ip, fq = resolve(ctx, name, search=search)
         qname = (fq if ip else name).rstrip(".") + "."
@@ -1190,6 +1216,11 @@ def run_host(ctx: ShellContext, argv: list[str]) -> ShellResult:
         return ShellResult(stdout=f"{rev} domain name pointer {owners[0]}.\n")
     ip, fq = resolve(ctx, name)
     if ip is None:
+        for cand in _nslookup_candidates(ctx, name):  # a name CoreDNS forwards, if its upstream knows it
+            if not _in_cluster_zone(cand):
+                answers = _forwarded(ctx, cand, "A")[1]
+                if answers:
+                    return ShellResult(stdout="".join(f"{n.rstrip('.')} has address {d}\n" for n, _, d, _ in answers))
         return ShellResult(stdout=f"Host {name} not found: 3(NXDOMAIN)\n", exit_code=1)
     return ShellResult(stdout=f"{fq} has address {ip}\n")
 

@@ -124,8 +124,9 @@ while True:
     q = qname.lower()
     answers, auth, extra = [], [], []
     opt = b"\0" + struct.pack("!HHIH", 41, 1232, 0, 0) if ar else b""
-    if not (q == ZONE or q.endswith("." + ZONE) or q.endswith(".in-addr.arpa")):
-        # forwarded: the upstream's answer as CoreDNS relays it
+    if not (q == ZONE or q.endswith("." + ZONE) or (qtype == 12 and q in ptr)):
+        # forwarded: the upstream's answer as CoreDNS relays it (a reverse name that is no
+        # Service's falls through to it too: kubeadm's "fallthrough in-addr.arpa ip6.arpa")
         if qtype == 1 and q in up["records"]:
             answers.append(name_bytes(q) + struct.pack("!HHIH", 1, 1, min(up["ttl"], 30), 4)
                            + socket.inet_aton(up["records"][q]))
@@ -276,9 +277,17 @@ SESSIONS["clusterip-dig"] = ("clusterip", [
     ("client-b", "dig +noall +answer web.default.svc.cluster.local", "pipes"),
     ("client-b", "dig nope.default.svc.cluster.local", "pipes"),
     ("client-b", "dig -x 10.96.0.1", "pipes"),
+    ("client-b", "dig -x 10.96.0.99", "pipes"),
     ("client-b", "dig +short -x 10.96.0.1", "pipes"),
     ("client-b", "dig +search web", "pipes"),
     ("client-b", "dig +short +search web", "pipes"),
+    ("client-b", "nslookup web", "pipes"),
+    ("client-b", "nslookup web.default.svc.cluster.local", "pipes"),
+    ("client-b", "nslookup web.default.svc.cluster.local.", "pipes"),
+    ("client-b", "nslookup nope", "pipes"),
+    ("client-b", "nslookup 10.96.0.1", "pipes"),
+    ("client-b", "nslookup 10.96.0.99", "pipes"),
+    ("client-b", "nslookup nope.default.svc.cluster.local", "pipes"),
     ("client-b", "host web", "pipes"),
     ("client-b", "host web.default", "pipes"),
     ("client-b", "host nope", "pipes"),
@@ -302,6 +311,10 @@ SESSIONS["system-services-dig"] = ("system-services", [
     ("app", "dig +short nope.example", "pipes"),
     ("app", "dig +search example.com", "pipes"),
     ("app", "dig web.default.svc.cluster.local", "pipes"),
+    ("app", "nslookup example.com", "pipes"),
+    ("app", "nslookup nope.example", "pipes"),
+    ("app", "host example.com", "pipes"),
+    ("app", "host nope.example", "pipes"),
 ])
 DNS_SESSIONS = {"clusterip-dig", "system-services-dig"}
 
