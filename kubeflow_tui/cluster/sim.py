@@ -497,10 +497,12 @@ class ClusterSim(NodeDatapath):
         if v.status == "rejected" and self._rate_limited(v):
             conn.ending = "dropped"
             conn.error = "ETIMEDOUT" if tcp else ""
-            text = (f"The REJECT rule on {v.host} would answer with an ICMP error, but {v.host} has just sent "
-                    f"{v.packet.src} an ICMP redirect (the {conn.label} came in and would leave through the same "
-                    f"interface), which restarts the ICMP rate limit it keeps per destination host "
-                    f"(net.ipv4.icmp_ratelimit, 1 s): the error is suppressed (IcmpOutRateLimitHost). "
+            text = (f"The REJECT rule on {v.host} would answer with an ICMP error, but the {conn.label} came in "
+                    f"and would leave through the same interface, so {v.host} has just built an ICMP redirect for "
+                    f"{v.packet.src}, before FORWARD (netfilter's NAT discards that redirect on its way out: the "
+                    f"connection's NAT is not finished). Making it restarted the ICMP rate limit {v.host} keeps "
+                    f"per destination host (net.ipv4.icmp_ratelimit, 1 s): the error is suppressed "
+                    f"(IcmpOutRateLimitHost). "
                     f"{conn.client} hears nothing" + (f"; its TCP retransmits, then gives up: {error_text(conn.error)}."
                                                       if tcp else " and gives up waiting."))
             self._note(conn.client, "timeout", text, v.packet, error=conn.error)
@@ -620,7 +622,11 @@ class ClusterSim(NodeDatapath):
         stops sending them), so the error never gets through.  Seen in namespaces: a vip
         balancer hands a UDP datagram for a Service with no endpoints to a node whose route
         for the LB IP is its default route on the same eth0; nstat: IcmpOutRedirects 1,
-        IcmpOutRateLimitHost 1, and the client hears nothing."""
+        IcmpOutRateLimitHost 1, and the client hears nothing.  The redirect itself does not
+        leave either (IpOutDiscards 1): with a nat table loaded, nf_nat_icmp_reply_translation
+        drops a redirect about a connection whose NAT is not done ("If NAT isn't finished,
+        assume it and drop."); without one it goes out, and the error is suppressed all the
+        same."""
         red = getattr(self, "_redirected", None)
         return (red is not None and red[0] == v.host and v.packet is not None and red[1] == v.packet.src
                 and self._last_hook(v.host) == "FORWARD")

@@ -136,6 +136,41 @@ class Node(_Strict):
         return v
 
 
+class UpstreamDNS(_Strict):
+    """The resolver CoreDNS forwards names outside cluster.local to (kubeadm's Corefile:
+    ``forward . /etc/resolv.conf``; the nodes' resolv.conf names a resolver on the node
+    network).  It knows the names declared here; any other name does not exist for it."""
+
+    records: dict[str, str] = Field(
+        default_factory=dict,
+        description="Names the upstream resolver answers, each with its IPv4 address, e.g. "
+        "example.com: 93.184.215.14",
+    )
+    ttl: int = Field(
+        300,
+        ge=1,
+        le=2147483647,
+        description="The TTL the upstream gives its answers, in seconds; CoreDNS's cache "
+        "(kubeadm's Corefile: cache 30) caps what a pod sees at 30",
+    )
+
+    @field_validator("records")
+    @classmethod
+    def _records(cls, v: dict[str, str]) -> dict[str, str]:
+        out = {}
+        for name, ip in v.items():
+            n = name.rstrip(".").lower()
+            if not n or n.endswith(".cluster.local") or n == "cluster.local" or any(
+                    not lab or len(lab) > 63 for lab in n.split(".")):
+                raise _fail("not a name CoreDNS forwards: give a DNS name outside cluster.local, "
+                            "e.g. example.com", name)
+            try:
+                out[n] = str(ipaddress.IPv4Address(ip))
+            except ValueError:
+                raise _fail(f"{ip!r} is not a valid IPv4 address", name) from None
+        return out
+
+
 class Cluster(_Strict):
     """Address plan and nodes of the cluster."""
 
@@ -172,6 +207,11 @@ class Cluster(_Strict):
         "(coredns-1, coredns-2, Deployment coredns) on the first node.  false (the default): "
         "only the scenario's own Services, so a scenario may put its own Service at 10.96.0.1 "
         "as the lessons that retell the seed article do",
+    )
+    upstreamDNS: UpstreamDNS = Field(
+        default_factory=UpstreamDNS,
+        description="The resolver on the node network that CoreDNS forwards names outside "
+        "cluster.local to, and the names it knows (dig example.com from a pod)",
     )
     proxyMode: Literal["iptables", "nftables"] = Field(
         "iptables",

@@ -894,16 +894,40 @@ def run_nslookup(ctx: ShellContext, argv: list[str]) -> ShellResult:
         return ShellResult(stdout=_no_dns_servers(ctx, failed, 3) + "\n", exit_code=1)
     server = dns_server(ctx)
     head = f"Server:\t\t{server}\nAddress:\t{server}#53\n\n"
+    # nslookup (bind 9.18) says so for every reply without "recursion available": CoreDNS's
+    # own answers (the kubernetes plugin's), not the upstream's it relays
+    warn = f";; Got recursion not available from {server}\n"
     if is_ip:
         rev = ".".join(reversed(name.split("."))) + ".in-addr.arpa"
         for fq, ip in _records(ctx).items():
             if ip == name:
-                return ShellResult(stdout=head + f"{rev}\tname = {fq}.\n\n")
-        return ShellResult(stdout=head + f"** server can't find {rev}: NXDOMAIN\n\n", exit_code=1)
-    ip, fq = resolve(ctx, name)
-    if ip is None:
-        return ShellResult(stdout=head + f"** server can't find {name}: NXDOMAIN\n\n", exit_code=1)
-    return ShellResult(stdout=head + f"Name:\t{fq}\nAddress: {ip}\n\n")
+                return ShellResult(stdout=warn + f"{rev}\tname = {fq}.\n\n")
+        # no Service's: falls through (kubeadm's Corefile) to the upstream, which knows none
+        return ShellResult(stdout=f"** server can't find {rev}: NXDOMAIN\n\n", exit_code=1)
+    out = ""
+    records = _records(ctx)
+    for cand in _nslookup_candidates(ctx, name):
+        if _in_cluster_zone(cand):
+            out += warn
+            ip = records.get(cand.rstrip(".").lower())
+            if ip is not None:  # then its AAAA query, which CoreDNS answers too (no data)
+                return ShellResult(stdout=out + head + f"Name:\t{cand.rstrip('.')}\nAddress: {ip}\n" + warn + "\n")
+            continue
+        status, answers, _ = _forwarded(ctx, cand, "A")
+        if answers:
+            return ShellResult(stdout=out + head + "Non-authoritative answer:\n"
+                               + "".join(f"Name:\t{n.rstrip('.')}\nAddress: {d}\n" for n, _, d, _ in answers) + "\n")
+    return ShellResult(stdout=out + head + f"** server can't find {name}: NXDOMAIN\n\n", exit_code=1)
+
+
+def _nslookup_candidates(ctx: ShellContext, name: str) -> list[str]:
+    """The names the resolver asks, in order (resolv.conf: the search list, ndots:5): a name
+    with a final dot as it is; one with at least 5 dots first as it is, then with each
+    search domain; any other with each search domain first, then as it is."""
+    if name.endswith("."):
+        return [name]
+    searched = [f"{name}.{suffix}." for suffix in search_path(ctx)]
+    return [name + "."] + searched if name.count(".") >= 5 else searched + [name + "."]
 
 
 DIG_VERSION = "9.18.49-1~deb12u3-Debian"
@@ -935,6 +959,95 @@ def _dig_rr(name: str, rtype: str, data: str) -> str:
 
 def _wire_len(name: str) -> int:
     return len(name.rstrip(".")) + 2
+
+
+#: The root zone's SOA as a recursive resolver returns it with NXDOMAIN for a name under no
+#: zone it knows (RFC 2308: the SOA of the closest enclosing zone; the upstream's world is
+#: the scenario's upstreamDNS.records, so that zone is the root).
+ROOT_SOA = "a.root-servers.net. nstld.verisign-grs.com. 2026120300 1800 900 604800 86400"
+COREDNS_CACHE_TTL = 30  # kubeadm's Corefile: cache 30 (caps the TTL of what it forwards)
+
+
+def _in_cluster_zone(qname: str) -> bool:
+    n = qname.rstrip(".").lower()
+    return n == CLUSTER_DOMAIN or n.endswith("." + CLUSTER_DOMAIN)
+
+
+def _forwarded(ctx: ShellContext, qname: str, qtype: str) -> tuple[str, list, list]:
+    """A name outside cluster.local: CoreDNS's kubernetes plugin does not own it, so
+    ``forward . /etc/resolv.conf`` asks the node network's resolver and relays its answer
+    (a recursive resolver's: ``ra``, no ``aa``), TTLs capped by ``cache 30``.
+    (status, answers, authority)."""
+    up = ctx.sim.scenario.cluster.upstreamDNS
+    ip = up.records.get(qname.rstrip(".").lower())
+    if ip is None:
+        return "NXDOMAIN", [], [(".", "SOA", ROOT_SOA, min(86400, COREDNS_CACHE_TTL))]
+    if qtype != "A":  # the name exists, with an A record only: NODATA
+        return "NOERROR", [], [(".", "SOA", ROOT_SOA, min(86400, COREDNS_CACHE_TTL))]
+    return "NOERROR", [(qname, "A", ip, min(up.ttl, COREDNS_CACHE_TTL))], []
+
+
+def _compressed_size(names: list[str]) -> int:
+    """Wire bytes of domain names written in this order with message compression (a name,
+    or its longest suffix already written, becomes a 2-byte pointer)."""
+    seen: set[tuple[str, ...]] = set()
+    size = 0
+    for name in names:
+        labels = tuple(x.lower() for x in name.rstrip(".").split(".") if x)
+        for k in range(len(labels) + 1):
+            suffix = labels[k:]
+            if not suffix:
+                size += sum(len(x) + 1 for x in labels) + 1
+                break
+            if suffix in seen:
+                size += sum(len(x) + 1 for x in labels[:k]) + 2
+                break
+        for k in range(len(labels)):
+            seen.add(labels[k:])
+    return size
+
+
+def _dig_forwarded(ctx: ShellContext, qname: str, qtype: str, banner: list[str], sections: dict[str, bool],
+                   short: bool) -> ShellResult:
+    """dig's output for a forwarded name, as the recorded dig 9.18 prints the relayed answer."""
+    status, answers, authority = _forwarded(ctx, qname, qtype)
+    if short:
+        return ShellResult(stdout="".join(d + "\n" for _, _, d, _ in answers))
+    server = dns_server(ctx)
+    lines: list[str] = []
+    if sections["cmd"]:
+        lines += banner
+    if sections["comments"]:
+        lines += [";; Got answer:",
+                  f";; ->>HEADER<<- opcode: QUERY, status: {status}, id: {zlib.crc32(qname.encode()) & 0xFFFF}",
+                  f";; flags: qr rd ra; QUERY: 1, ANSWER: {len(answers)}, AUTHORITY: {len(authority)}, ADDITIONAL: 1",
+                  "", ";; OPT PSEUDOSECTION:", "; EDNS: version: 0, flags:; udp: 1232"]
+    if sections["question"]:
+        if sections["comments"]:
+            lines.append(";; QUESTION SECTION:")
+        lines.append(";" + _dig_field([(qname, 0), ("IN", 32), (qtype, 40)]))
+        if sections["comments"]:
+            lines.append("")
+    for title, rows in (("ANSWER", answers), ("AUTHORITY", authority)):
+        if rows and sections[title.lower()]:
+            if sections["comments"]:
+                lines.append(f";; {title} SECTION:")
+            lines += [_dig_field([(n, 0), (str(ttl), 24), ("IN", 32), (t, 40), (d, 48)]) for n, t, d, ttl in rows]
+            if sections["comments"]:
+                lines.append("")
+    if sections["stats"]:
+        names = [qname]
+        size = 12 + 4 + 11
+        for n, t, d, _ in answers + authority:
+            names.append(n)
+            size += 10 + (4 if t == "A" else 20)
+            if t == "SOA":
+                names += d.split()[:2]
+        size += _compressed_size(names)
+        stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%a %b %d %H:%M:%S UTC %Y")
+        lines += [";; Query time: 0 msec", f";; SERVER: {server}#53({server}) (UDP)", f";; WHEN: {stamp}",
+                  f";; MSG SIZE  rcvd: {size}", ""]
+    return ShellResult(stdout="".join(x + "\n" for x in lines))
 
 
 def run_dig(ctx: ShellContext, argv: list[str]) -> ShellResult:
@@ -1000,9 +1113,13 @@ def run_dig(ctx: ShellContext, argv: list[str]) -> ShellResult:
         owners = sorted(n for n, ip in records.items() if ip == name and n.count(".") >= 4)
         if owners:
             answers.append((qname, "PTR", owners[0] + "."))
+        else:  # no Service's address: "fallthrough in-addr.arpa" hands it to forward
+            return _dig_forwarded(ctx, qname, qtype, banner, sections, short)
     else:
         ip, fq = resolve(ctx, name, search=search)
         qname = (fq if ip else name).rstrip(".") + "."
+        if not ip and not _in_cluster_zone(qname) and qtype in ("A", "AAAA", "MX", "TXT", "NS", "CNAME"):
+            return _dig_forwarded(ctx, qname, qtype, banner, sections, short)
         if ip and qtype == "A":
             answers.append((qname, "A", ip))
         srv = srv_records(ctx)
@@ -1115,6 +1232,11 @@ def run_host(ctx: ShellContext, argv: list[str]) -> ShellResult:
         return ShellResult(stdout=f"{rev} domain name pointer {owners[0]}.\n")
     ip, fq = resolve(ctx, name)
     if ip is None:
+        for cand in _nslookup_candidates(ctx, name):  # a name CoreDNS forwards, if its upstream knows it
+            if not _in_cluster_zone(cand):
+                answers = _forwarded(ctx, cand, "A")[1]
+                if answers:
+                    return ShellResult(stdout="".join(f"{n.rstrip('.')} has address {d}\n" for n, _, d, _ in answers))
         return ShellResult(stdout=f"Host {name} not found: 3(NXDOMAIN)\n", exit_code=1)
     return ShellResult(stdout=f"{fq} has address {ip}\n")
 

@@ -19,6 +19,7 @@ millisecond, growing with the hops.
 
 from __future__ import annotations
 
+import getopt
 import math
 
 from ..trace import Trace
@@ -79,6 +80,7 @@ For more details see ping(8).
 #: options that take a value; the ones the simulation honours are read below
 _WITH_ARG = set("cWiwIstmMlpQSTeFN")
 _FLAGS = set("aABCDdfhLnOqUvV46bR")
+_OPTSTRING = "".join(sorted(_FLAGS)) + "".join(f"{c}:" for c in sorted(_WITH_ARG))
 #: without -c, ping runs until Ctrl-C: the simulated shell presses it after this many probes
 PROBES_BEFORE_CTRL_C = 4
 
@@ -94,32 +96,21 @@ _ICMP_TEXT = {
 
 
 def _parse(argv: list[str]) -> tuple[dict[str, str], list[str]]:
-    opts: dict[str, str] = {}
-    pos: list[str] = []
-    i = 0
-    while i < len(argv):
-        a = argv[i]
-        if a.startswith("-") and len(a) > 1 and not pos:
-            j = 1
-            while j < len(a):
-                ch = a[j]
-                if ch in _WITH_ARG:
-                    val = a[j + 1:]
-                    if not val:
-                        i += 1
-                        if i >= len(argv):
-                            raise CommandError(f"ping: option requires an argument -- '{ch}'\n{USAGE}", 2)
-                        val = argv[i]
-                    opts[ch] = val
-                    break
-                if ch not in _FLAGS:
-                    raise CommandError(f"ping: invalid option -- '{ch}'\n{USAGE}", 2)
-                opts[ch] = ""
-                j += 1
-        else:
-            pos.append(a)
-        i += 1
-    return opts, pos
+    """ping's command line through ``getopt.gnu_getopt``, as iputils reads it with glibc's
+    getopt (options anywhere; no long options, so ``--x`` is the invalid option ``-``):
+    option -> value ("" for a flag, the last one wins), and the operands."""
+    for a in argv:
+        if a == "--":
+            break
+        if a.startswith("--"):
+            raise CommandError(f"ping: invalid option -- '-'\n{USAGE}", 2)
+    try:
+        parsed, pos = getopt.gnu_getopt(argv, _OPTSTRING)
+    except getopt.GetoptError as e:
+        if "requires argument" in e.msg:
+            raise CommandError(f"ping: option requires an argument -- '{e.opt}'\n{USAGE}", 2) from None
+        raise CommandError(f"ping: invalid option -- '{e.opt}'\n{USAGE}", 2) from None
+    return {opt[1:]: val for opt, val in parsed}, pos
 
 
 def _count(text: str) -> int:

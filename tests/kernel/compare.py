@@ -223,6 +223,21 @@ def _sim_packets(steps: list[Step]) -> list[tuple[int, list[Step]]]:
     return [(no, st) for (no, _), st in order.items()]
 
 
+def _ct_direction(psteps: list[Step]) -> str:
+    """The direction conntrack gives a simulated packet on this host ("original" |
+    "reply"), as ``classify`` reads the kernel's: from the host's own conntrack step.  It is
+    not always the connection's: a reply that reaches a node which never saw the request
+    (a pod calling another node's NodePort, the endpoint on a third node, no masquerade:
+    the reply goes straight back to the pod's node) opens a new entry there, in its
+    original direction."""
+    for s in psteps:
+        if s.kind == "conntrack-reverse":
+            return "reply"
+        if s.kind in ("conntrack-new", "conntrack-hit"):
+            return "original"
+    return psteps[0].packet.direction
+
+
 def _ep(ip: str, port: int | str, masked: bool = False) -> str:
     return f"{ip}:{'*' if masked else port}" if port else ip
 
@@ -331,17 +346,18 @@ def compare_flow(
             label = psteps[0].packet_label or " ".join(first.flags) or f"packet {packet_no}"
             name = f"{host} packet {packet_no} ({label})"
             want_flags = _norm_flags(first.flags)
+            want_dir = _ct_direction(psteps)
             match = None
             for i in range(used + 1, len(kpackets)):
                 kp, direction, _ = kpackets[i]
-                if kp.first.proto != first.proto or (direction and direction != first.direction):
+                if kp.first.proto != first.proto or (direction and direction != want_dir):
                     continue
                 if want_flags and _norm_flags(kp.flags) != want_flags:
                     continue
                 match, used = kpackets[i], i
                 break
             if match is None:
-                out.append(f"{name}: the kernel saw no {first.direction} {first.proto} packet "
+                out.append(f"{name}: the kernel saw no {want_dir} {first.proto} packet "
                            f"{' '.join(first.flags)} on {host}")
                 continue
             packets += 1

@@ -29,18 +29,20 @@ removed in ``close()`` whatever happened (and at interpreter exit as a last reso
 from __future__ import annotations
 
 import atexit
+import contextlib
 import ipaddress
 import json
 import os
 import secrets
 import select
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
+from typing import Callable, Iterator, Mapping
 
 from kubeflow_tui.scenario.models import Flow, Pod, Scenario
 from kubeflow_tui.scenario.system import node_listeners
@@ -90,7 +92,7 @@ def _parallel(argvs: list[list[str]], timeout: float = 20) -> None:
         raise KernelError("; ".join(failed))
 
 
-def _nsexec(ns: str, *argv: str, input: str | None = None, check: bool = True) -> str:
+def nsexec(ns: str, *argv: str, input: str | None = None, check: bool = True) -> str:
     return _run(["ip", "netns", "exec", ns, *argv], input=input, check=check)
 
 
@@ -112,6 +114,31 @@ def _ensure_nfacct(ns: str, restore_text: str) -> None:
         ensure_nfacct_counters(ns)
     except subprocess.CalledProcessError as exc:
         raise KernelError(f"creating nfacct counters in {ns} failed: {exc.stderr.strip()}") from None
+
+
+@contextlib.contextmanager
+def scratch_netns(suffix: str, *tools: str) -> Iterator[str]:
+    """A fresh, empty network namespace ``kt-<id>-<suffix>`` for one test, deleted after it.
+
+    The test is skipped where kernel tests cannot run, and where one of ``tools`` is not
+    installed (with KUBEFLOW_TUI_REQUIRE_KERNEL=1, as in CI, either fails it instead)."""
+    import pytest
+
+    from conftest import kernel_required, require_kernel
+
+    require_kernel()
+    for tool in tools:
+        if shutil.which(tool) is None:
+            reason = f"this kernel test needs {tool} (apt-get install nftables iptables conntrack)"
+            if kernel_required():
+                pytest.fail(reason, pytrace=False)
+            pytest.skip(reason)
+    name = f"kt-{secrets.token_hex(3)}-{suffix}"
+    _run(["ip", "netns", "add", name])
+    try:
+        yield name
+    finally:
+        subprocess.run(["ip", "netns", "del", name], capture_output=True, stdin=subprocess.DEVNULL)
 
 
 def veth_name(pod: str) -> str:
@@ -448,8 +475,12 @@ class _Proc:
     def expect_ready(self, what: str, timeout: float = 5.0) -> None:
         line = self.readline(timeout)
         if line.strip() != "ready":
+            try:
+                self.proc.wait(1)  # its last words, if it ended (a program still running says nothing)
+                err = self.proc.stderr.read() if self.proc.stderr else ""
+            except subprocess.TimeoutExpired:
+                err = ""
             self.stop()
-            err = self.proc.stderr.read() if self.proc.stderr else ""
             raise KernelError(f"{what} did not start: {line.strip() or 'no output'} {err.strip()}")
 
     def send(self, text: str) -> None:
@@ -641,7 +672,7 @@ class KernelCluster:
         for p in sc.pods:  # NetworkPolicy ingress, on the pod's side (tests/kernel/netpol.py)
             text = ingress_restore(sc, p)
             if text:
-                _nsexec(self.pod_ns(p.name), "iptables-restore", input=text)
+                nsexec(self.pod_ns(p.name), "iptables-restore", input=text)
         self._start_servers()
 
     def _rules_for(self, node: str) -> str:
@@ -669,15 +700,15 @@ class KernelCluster:
         if text.strip():
             _ensure_nfacct(ns, text)
             if "raw" not in tables:  # one restore: the node's tables and the referee's raw
-                _nsexec(ns, "iptables-restore", input=text.rstrip("\n") + "\n" + trace_text)
+                nsexec(ns, "iptables-restore", input=text.rstrip("\n") + "\n" + trace_text)
                 return
-            _nsexec(ns, "iptables-restore", input=text)
-        _nsexec(ns, "iptables-restore", "--noflush", input=trace_text)
+            nsexec(ns, "iptables-restore", input=text)
+        nsexec(ns, "iptables-restore", "--noflush", input=trace_text)
 
     def saved_rules(self, node: str) -> str:
         """``iptables-save`` of a node as its rules left it: without ``#`` lines, chain
         counters zeroed, and without the referee's raw table (when the rules had none)."""
-        text = _normalise_save(_nsexec(self.node_ns(node), "iptables-save"))
+        text = _normalise_save(nsexec(self.node_ns(node), "iptables-save"))
         if "raw" in self.tables.get(node, ()):
             return text
         out, skip = [], False
@@ -720,6 +751,14 @@ class KernelCluster:
         self._servers += [proc for _, proc in procs]
         for name, proc in procs:
             proc.expect_ready(f"server in {name}")
+
+    def restart_servers(self) -> None:
+        """Stop every server and start them afresh: a server left half-open (its SYN-ACK
+        went astray or was dropped) keeps retransmitting into the next flow's capture."""
+        for proc in self._servers:
+            proc.stop()
+        self._servers.clear()
+        self._start_servers()
 
     def close(self) -> None:
         if self._closed:
@@ -778,7 +817,7 @@ class KernelCluster:
         return proxy
 
     def _conntrack(self, node: str) -> str:
-        return _nsexec(self.node_ns(node), "conntrack", "-L", check=False)
+        return nsexec(self.node_ns(node), "conntrack", "-L", check=False)
 
     def reset(self) -> None:
         """Forget every connection and every ``-m recent`` list on every node (a fresh start
@@ -786,7 +825,7 @@ class KernelCluster:
         script = ("conntrack -F >/dev/null 2>&1; "
                   "for f in /proc/net/xt_recent/*; do [ -e \"$f\" ] && echo / > \"$f\"; done; true")
         for node in self.nodes:
-            _nsexec(self.node_ns(node), "sh", "-c", script, check=False)
+            nsexec(self.node_ns(node), "sh", "-c", script, check=False)
 
     def run_flow(self, name: str, *, endpoint: str | None = None, max_attempts: int = 30) -> KernelResult:
         """Run flow ``name`` once in the kernel and capture what every node did.
@@ -921,8 +960,8 @@ def kernel_save(restore_text: str) -> str:
     _run(["ip", "netns", "add", ns])
     try:
         _ensure_nfacct(ns, restore_text)
-        _nsexec(ns, "iptables-restore", input=restore_text)
-        saved = _nsexec(ns, "iptables-save")
+        nsexec(ns, "iptables-restore", input=restore_text)
+        saved = nsexec(ns, "iptables-save")
     finally:
         subprocess.run(["ip", "netns", "del", ns], capture_output=True, stdin=subprocess.DEVNULL)
     return _normalise_save(saved)

@@ -84,11 +84,16 @@ sys.stdin.read()
 
 #: cluster DNS as CoreDNS's kubernetes plugin answers it (what ``net_cmd.run_dig`` models):
 #: authoritative, no recursion, TTL 30, NXDOMAIN with the zone's SOA, EDNS udp 1232, no
-#: cookie; argv: the listen address, then JSON {name: ip}
+#: cookie; argv: the listen address, then JSON {name: ip}, JSON SRV records, and JSON
+#: {"records": {name: ip}, "ttl": n}: the upstream resolver's answers, which CoreDNS's
+#: forward plugin relays for names outside the zone (a recursive resolver's: ra, no aa;
+#: NXDOMAIN with the root zone's SOA; TTLs capped at 30 by CoreDNS's cache 30)
 DNS_PY = r"""
 import json, socket, struct, sys
 listen, records = sys.argv[1], json.loads(sys.argv[2])
 srv = json.loads(sys.argv[3]) if len(sys.argv) > 3 else {}  # {name: [[port, target], ...]}
+up = json.loads(sys.argv[4]) if len(sys.argv) > 4 else {"records": {}, "ttl": 300}
+ROOT_SOA = ("a.root-servers.net", "nstld.verisign-grs.com", (2026120300, 1800, 900, 604800, 86400))
 ptr = {".".join(reversed(ip.split("."))) + ".in-addr.arpa": n for n, ip in records.items()}
 ZONE = "cluster.local"
 QNAME = [""]
@@ -118,6 +123,21 @@ while True:
     QNAME[0] = qname
     q = qname.lower()
     answers, auth, extra = [], [], []
+    opt = b"\0" + struct.pack("!HHIH", 41, 1232, 0, 0) if ar else b""
+    if not (q == ZONE or q.endswith("." + ZONE) or (qtype == 12 and q in ptr)):
+        # forwarded: the upstream's answer as CoreDNS relays it (a reverse name that is no
+        # Service's falls through to it too: kubeadm's "fallthrough in-addr.arpa ip6.arpa")
+        if qtype == 1 and q in up["records"]:
+            answers.append(name_bytes(q) + struct.pack("!HHIH", 1, 1, min(up["ttl"], 30), 4)
+                           + socket.inet_aton(up["records"][q]))
+        else:
+            soa = name_bytes(ROOT_SOA[0]) + name_bytes(ROOT_SOA[1]) + struct.pack("!5I", *ROOT_SOA[2])
+            auth.append(b"\0" + struct.pack("!HHIH", 6, 1, 30, len(soa)) + soa)
+        rcode = 0 if q in up["records"] else 3
+        hdr = struct.pack("!6H", qid, 0x8080 | (flags & 0x0100) | rcode, 1, len(answers), len(auth),
+                          1 if ar else 0)
+        s.sendto(hdr + question + b"".join(answers) + b"".join(auth) + opt, a)
+        continue
     if qtype == 33 and q in srv:
         # CoreDNS: priority 0, weight 100 shared by the records, the target uncompressed
         # (miekg/dns packs an SRV target as a plain domain-name), its A in ADDITIONAL
@@ -135,7 +155,6 @@ while True:
     if not answers:
         soa = name_bytes("ns.dns." + ZONE) + name_bytes("hostmaster." + ZONE) + struct.pack("!5I", 1700000000, 7200, 1800, 86400, 30)
         auth.append(name_bytes(ZONE) + struct.pack("!HHIH", 6, 1, 30, len(soa)) + soa)
-    opt = b"\0" + struct.pack("!HHIH", 41, 1232, 0, 0) if ar else b""
     hdr = struct.pack("!6H", qid, 0x8400 | (flags & 0x0100) | rcode, 1, len(answers), len(auth),
                       len(extra) + (1 if ar else 0))
     s.sendto(hdr + question + b"".join(answers) + b"".join(auth) + b"".join(extra) + opt, a)
@@ -258,9 +277,17 @@ SESSIONS["clusterip-dig"] = ("clusterip", [
     ("client-b", "dig +noall +answer web.default.svc.cluster.local", "pipes"),
     ("client-b", "dig nope.default.svc.cluster.local", "pipes"),
     ("client-b", "dig -x 10.96.0.1", "pipes"),
+    ("client-b", "dig -x 10.96.0.99", "pipes"),
     ("client-b", "dig +short -x 10.96.0.1", "pipes"),
     ("client-b", "dig +search web", "pipes"),
     ("client-b", "dig +short +search web", "pipes"),
+    ("client-b", "nslookup web", "pipes"),
+    ("client-b", "nslookup web.default.svc.cluster.local", "pipes"),
+    ("client-b", "nslookup web.default.svc.cluster.local.", "pipes"),
+    ("client-b", "nslookup nope", "pipes"),
+    ("client-b", "nslookup 10.96.0.1", "pipes"),
+    ("client-b", "nslookup 10.96.0.99", "pipes"),
+    ("client-b", "nslookup nope.default.svc.cluster.local", "pipes"),
     ("client-b", "host web", "pipes"),
     ("client-b", "host web.default", "pipes"),
     ("client-b", "host nope", "pipes"),
@@ -272,7 +299,24 @@ SESSIONS["clusterip-dig"] = ("clusterip", [
     ("client-b", "dig SRV _nope._tcp.web.default.svc.cluster.local", "pipes"),
     ("client-b", "dig +noall +answer +additional -t SRV _http._tcp.web.default.svc.cluster.local", "pipes"),
 ])
-DNS_SESSIONS = {"clusterip-dig"}
+#: names outside cluster.local: CoreDNS forwards them to the node network's resolver
+#: (scenario cluster.upstreamDNS) and relays its answer
+SESSIONS["system-services-dig"] = ("system-services", [
+    ("app", "dig example.com", "pipes"),
+    ("app", "dig +short example.com", "pipes"),
+    ("app", "dig +noall +answer example.com", "pipes"),
+    ("app", "dig nope.example", "pipes"),
+    ("app", "dig www.example.org", "pipes"),
+    ("app", "dig AAAA example.com", "pipes"),
+    ("app", "dig +short nope.example", "pipes"),
+    ("app", "dig +search example.com", "pipes"),
+    ("app", "dig web.default.svc.cluster.local", "pipes"),
+    ("app", "nslookup example.com", "pipes"),
+    ("app", "nslookup nope.example", "pipes"),
+    ("app", "host example.com", "pipes"),
+    ("app", "host nope.example", "pipes"),
+])
+DNS_SESSIONS = {"clusterip-dig", "system-services-dig"}
 
 #: ping through the datapath: pod and node addresses answer; a ClusterIP does not in
 #: iptables mode (no rule DNATs ICMP and the address is nobody's, so the echo request
@@ -319,6 +363,27 @@ _TRACEROUTE = [
     ("client-b", "traceroute -q 11 10.244.1.5", "pipes"),
     ("client-b", "traceroute -m x 10.244.1.5", "pipes"),
 ]
+#: ping's and traceroute's command lines as each tool reads them (glibc getopt; traceroute
+#: 2.1.2's own parser): options after the host, clusters, long options, and their errors
+SESSIONS["clusterip-options"] = ("clusterip", [
+    ("client-b", "ping 10.244.1.5 -c 1 -q", "pipes"),
+    ("client-b", "ping -nqc1 10.244.1.5", "pipes"),
+    ("client-b", "ping -c", "pipes"),
+    ("client-b", "ping -zc1 10.244.1.5", "pipes"),
+    ("client-b", "ping 10.244.1.5 -z", "pipes"),
+    ("client-b", "ping --bogus 10.244.1.5", "pipes"),
+    ("client-b", "traceroute -n 10.244.1.5 -m 2", "pipes"),
+    ("client-b", "traceroute -nm", "pipes"),
+    ("client-b", "traceroute -n -Yq 1 10.244.1.5", "pipes"),
+    ("client-b", "traceroute 10.244.1.5 -Y", "pipes"),
+    ("client-b", "traceroute -m5x 10.244.1.5", "pipes"),
+    ("client-b", "traceroute -n", "pipes"),
+    ("client-b", "traceroute --max-hops 2 10.244.1.5", "pipes"),
+    ("client-b", "traceroute --max-hops=x 10.244.1.5", "pipes"),
+    ("client-b", "traceroute --help=3 10.244.1.5", "pipes"),
+    ("client-b", "traceroute --ic 10.244.1.5", "pipes"),
+    ("client-b", "traceroute -n --queries=1 --max-hops=2 10.244.1.5", "pipes"),
+])
 SESSIONS["clusterip-traceroute"] = ("clusterip", list(_TRACEROUTE))
 SESSIONS["clusterip-traceroute-nft"] = ("clusterip", list(_TRACEROUTE))
 #: seconds to wait before each line: a router sends a host at most about one ICMP error a
@@ -427,10 +492,10 @@ def record(session: str) -> Path:
             self.tables[node] = tuple(x[1:].strip() for x in text.splitlines() if x.startswith("*"))
             if session in NFT_SESSIONS:
                 from kubeflow_tui.kubeproxy.nftables import generate_nft
-                kn._nsexec(ns, "nft", "-f", "-", input=generate_nft(self.scenario, node))
+                kn.nsexec(ns, "nft", "-f", "-", input=generate_nft(self.scenario, node))
             elif text.strip():
                 kn._ensure_nfacct(ns, text)
-                kn._nsexec(ns, "iptables-restore", input=text)
+                kn.nsexec(ns, "iptables-restore", input=text)
 
         def _start_servers(self) -> None:
             for p in self.scenario.pods:
@@ -443,7 +508,7 @@ def record(session: str) -> Path:
     results = []
     with Cluster(sc, generate_restore) as kc:
         for node in kc.nodes:  # what kube-proxy sets on its node (localhost NodePorts)
-            kn._nsexec(kc.node_ns(node), "sysctl", "-qw", "net.ipv4.conf.all.route_localnet=1")
+            kn.nsexec(kc.node_ns(node), "sysctl", "-qw", "net.ipv4.conf.all.route_localnet=1")
         dns_dirs = []
         if session in DNS_SESSIONS:
             # cluster DNS for the pods: a responder on kube-dns' address in each pod's own
@@ -456,9 +521,13 @@ def record(session: str) -> Path:
             server, records = dns_server(probe), _records(probe)
             srv = srv_records(probe)
             for p in sc.pods:
+                if p.name not in {line[0] for line in lines}:
+                    continue  # (a CoreDNS pod's own server already listens on port 53)
                 ns = kc.pod_ns(p.name)
-                kn._nsexec(ns, "ip", "addr", "add", f"{server}/32", "dev", "lo")
-                proc = kn._Proc(ns, DNS_PY, server, json.dumps(records), json.dumps(srv))
+                kn.nsexec(ns, "ip", "addr", "add", f"{server}/32", "dev", "lo")
+                upstream = sc.cluster.upstreamDNS
+                proc = kn._Proc(ns, DNS_PY, server, json.dumps(records), json.dumps(srv),
+                                json.dumps({"records": upstream.records, "ttl": upstream.ttl}))
                 kc._servers.append(proc)
                 proc.expect_ready(f"dns in pod {p.name}")
                 d = Path("/etc/netns") / ns

@@ -4,18 +4,17 @@ them in a network namespace: `nft list ruleset` after kube-proxy's transaction w
 
 from __future__ import annotations
 
-import secrets
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import kernel_required, require_kernel
 from kubeflow_tui.cli import main
 from kubeflow_tui.importer.opendump import parse_conntrack
 from kubeflow_tui.kubeproxy import generate_nft
 from kubeflow_tui.scenario import load_scenario
+
+from .netns import scratch_netns
 
 pytestmark = pytest.mark.kernel
 
@@ -27,22 +26,10 @@ def _run(*argv: str, input: str | None = None) -> subprocess.CompletedProcess[st
                           stdin=None if input is not None else subprocess.DEVNULL)
 
 
-@pytest.fixture()
+@pytest.fixture
 def ns():
-    require_kernel()
-    for tool in ("nft", "conntrack"):
-        if shutil.which(tool) is None:
-            reason = f"these tests need {tool}"
-            if kernel_required():
-                pytest.fail(reason, pytrace=False)
-            pytest.skip(reason)
-    name = f"kt-{secrets.token_hex(3)}-imp"
-    r = _run("ip", "netns", "add", name)
-    assert r.returncode == 0, r.stderr
-    try:
+    with scratch_netns("imp", "nft", "conntrack") as name:
         yield name
-    finally:
-        _run("ip", "netns", "del", name)
 
 
 def test_nft_diff_of_the_real_listing(ns, tmp_path, capsys):

@@ -7,18 +7,17 @@ ruleset`` on such a node), and nft's warnings on stderr what ``compat_warnings``
 from __future__ import annotations
 
 import difflib
-import secrets
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import kernel_required, require_kernel
 from kubeflow_tui.cluster import ClusterSim
 from kubeflow_tui.kubeproxy import ensure_nfacct_counters, generate_restore
 from kubeflow_tui.netfilter.nft_compat import compat_warnings, render_compat
 from kubeflow_tui.scenario import load_scenario
+
+from .netns import scratch_netns
 
 pytestmark = pytest.mark.kernel
 
@@ -38,20 +37,8 @@ def _run(*argv: str, input: str | None = None) -> subprocess.CompletedProcess[st
 @pytest.fixture
 def ns():
     """A fresh network namespace per node (iptables-nft's tables start from nothing)."""
-    require_kernel()
-    for tool in ("nft", "iptables-nft-restore"):
-        if shutil.which(tool) is None:
-            reason = f"this kernel test needs {tool} (apt-get install nftables iptables)"
-            if kernel_required():
-                pytest.fail(reason, pytrace=False)
-            pytest.skip(reason)
-    name = f"kt-{secrets.token_hex(3)}-ipnft"
-    r = _run("ip", "netns", "add", name)
-    assert r.returncode == 0, r.stderr
-    try:
+    with scratch_netns("ipnft", "nft", "iptables-nft-restore") as name:
         yield name
-    finally:
-        _run("ip", "netns", "del", name)
 
 
 @pytest.mark.parametrize("path, node", _params())

@@ -23,7 +23,7 @@ from kubeflow_tui.scenario.models import Scenario
 from kubeflow_tui.trace import Trace
 
 from .compare import compare_flow
-from .netns import KernelCluster, KernelResult, _nsexec
+from .netns import KernelCluster, KernelResult, nsexec
 from .nft_capture import TRACE_TABLE, parse_nft_trace
 from .recorded import egress_policy_drops, prerequisites
 
@@ -43,7 +43,7 @@ class NftKernelCluster(KernelCluster):
         return parse_nft_trace(text)
 
     def load_rules(self, node: str, text: str) -> None:
-        _nsexec(self.node_ns(node), "nft", "-f", "-", input=text + TRACE_TABLE)
+        nsexec(self.node_ns(node), "nft", "-f", "-", input=text + TRACE_TABLE)
         self.tables[node] = ()
         self.affinity_sets = sorted({line.split()[4] for line in text.splitlines()
                                      if line.startswith("add set ip kube-proxy affinity-")})
@@ -53,7 +53,7 @@ class NftKernelCluster(KernelCluster):
         super().reset()
         for node in self.nodes:
             for name in self.affinity_sets:
-                _nsexec(self.node_ns(node), "nft", "flush", "set", "ip", "kube-proxy", name, check=False)
+                nsexec(self.node_ns(node), "nft", "flush", "set", "ip", "kube-proxy", name, check=False)
 
 
 def _flow_params() -> list:

@@ -34,7 +34,7 @@ from kubeflow_tui.kubeproxy.nftables import generate_nft
 from kubeflow_tui.scenario import load_scenario
 
 from .compare import kernel_path, render_side_by_side, sim_path
-from .netns import KernelCluster, _Monitor, _nsexec, _wait_ready
+from .netns import KernelCluster, _Monitor, nsexec, _wait_ready
 from .test_nft_flows import NftKernelCluster
 
 pytestmark = pytest.mark.kernel
@@ -61,12 +61,12 @@ def _ping(kc: KernelCluster, src: str, dst: str) -> tuple[str, dict[str, list], 
     try:
         _wait_ready(list(monitors.values()))
         ns = kc.ns.get(f"pod:{src}") or kc.ns[f"node:{src}"]
-        printed = _nsexec(ns, "ping", "-c", "1", "-W", "1", dst, check=False)
+        printed = nsexec(ns, "ping", "-c", "1", "-W", "1", dst, check=False)
     finally:
         texts = {n: m.stop() for n, m in monitors.items()}
     packets = {n: [p for p in kc.parse_trace_text(t) if p.headers and p.first.proto == "icmp"]
                for n, t in texts.items()}
-    ct = {n: _nsexec(kc.node_ns(n), "conntrack", "-L", "-p", "icmp", check=False) for n in kc.nodes}
+    ct = {n: nsexec(kc.node_ns(n), "conntrack", "-L", "-p", "icmp", check=False) for n in kc.nodes}
     return printed, packets, ct
 
 
@@ -183,12 +183,12 @@ def test_traceroute_agrees_with_the_kernel(request, mode: str, src: str, dst: st
     line = f"traceroute -n -q 1 -w 1 -m {max_ttl} {dst}"
     import time
     time.sleep(2)  # the ICMP error rate limit (record_shell.PAUSE)
-    real = _nsexec(ns, *line.split(), check=False)
+    real = nsexec(ns, *line.split(), check=False)
     sim = ClusterSim(SCENARIO, proxy_mode=mode)
     got = Shell(sim, src).run(line).stdout
     hops = re.compile(r"\d+\.\d{3} ms")
     assert hops.sub("RTT", got) == hops.sub("RTT", real)
     for node in kc.nodes:
-        want = _udp_entries(_nsexec(kc.node_ns(node), "conntrack", "-L", "-p", "udp", check=False))
+        want = _udp_entries(nsexec(kc.node_ns(node), "conntrack", "-L", "-p", "udp", check=False))
         have = _udp_entries("\n".join(e.line() for e in sim.conntrack(node).entries))
         assert have == want, node

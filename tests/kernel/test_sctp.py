@@ -27,7 +27,7 @@ from kubeflow_tui.kubeproxy.nftables import generate_nft
 from kubeflow_tui.scenario import load_scenario
 
 from .compare import kernel_path, render_side_by_side, sim_path
-from .netns import KernelCluster, _Monitor, _nsexec, _Proc, _wait_ready
+from .netns import KernelCluster, _Monitor, nsexec, _Proc, _wait_ready
 from .test_nft_flows import NftKernelCluster
 
 pytestmark = pytest.mark.kernel
@@ -100,9 +100,9 @@ def test_sctp_init_agrees_with_the_kernel(cluster):
     monitors = {n: _Monitor(kc.node_ns(n), "trace", kc.trace_argv) for n in kc.nodes}
     try:
         _wait_ready(list(monitors.values()))
-        _nsexec(kc.pod_ns(FLOW.from_), "python3", "-c", INIT_PY, FLOW.dst_ip, str(FLOW.dst_port),
+        nsexec(kc.pod_ns(FLOW.from_), "python3", "-c", INIT_PY, FLOW.dst_ip, str(FLOW.dst_port),
                 str(FLOW.sourcePort))
-        ct = {n: _nsexec(kc.node_ns(n), "conntrack", "-L", "-p", "sctp", check=False) for n in kc.nodes}
+        ct = {n: nsexec(kc.node_ns(n), "conntrack", "-L", "-p", "sctp", check=False) for n in kc.nodes}
     finally:
         texts = {n: m.stop() for n, m in monitors.items()}
 
@@ -159,7 +159,7 @@ def test_an_sctp_association_agrees_with_the_kernel(cluster):
     server = _Proc(kc.pod_ns("sig-1"), SERVER_PY, "3868")
     try:
         server.expect_ready("sctp server in sig-1")
-        saw = _nsexec(kc.pod_ns(FLOW.from_), "python3", "-c", CLIENT_PY, FLOW.dst_ip, str(FLOW.dst_port),
+        saw = nsexec(kc.pod_ns(FLOW.from_), "python3", "-c", CLIENT_PY, FLOW.dst_ip, str(FLOW.dst_port),
                       str(FLOW.sourcePort)).strip()
     finally:
         server.stop()
@@ -167,5 +167,5 @@ def test_an_sctp_association_agrees_with_the_kernel(cluster):
     trace = sim.run(FLOW)
     assert trace.ending == "delivered" and saw == f"saw {trace.server_saw}"
     for node in kc.nodes:
-        real = _nsexec(kc.node_ns(node), "conntrack", "-L", "-p", "sctp", check=False)
+        real = nsexec(kc.node_ns(node), "conntrack", "-L", "-p", "sctp", check=False)
         assert _entries(real) == _entries("\n".join(e.line() for e in sim.conntrack(node).entries)), node
