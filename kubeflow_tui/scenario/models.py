@@ -138,14 +138,15 @@ class Cluster(_Strict):
         "pods' ARP for the gateway by proxy ARP, and MASQUERADE out of a veth picks the node IP",
     )
     systemServices: bool = Field(
-        False,
+        True,
         description="true: the cluster has what kubeadm and kind create in every cluster: "
         "default/kubernetes at the first Service IP (https 443 -> the API server on the first "
         "node, port 6443; its endpoint is that node's IP, not a pod) and kube-system/kube-dns at "
         "the tenth (dns 53/UDP, dns-tcp 53/TCP, metrics 9153/TCP) with two CoreDNS pods "
-        "(coredns-1, coredns-2, Deployment coredns) on the first node.  false (the default): "
-        "only the scenario's own Services, so a scenario may put its own Service at 10.96.0.1 "
-        "as the lessons that retell the seed article do",
+        "(coredns-1, coredns-2, Deployment coredns) on the first node.  This is the default, "
+        "as in every kubeadm or kind cluster.  false: only the scenario's own Services, so a "
+        "scenario may put its own Service at 10.96.0.1 as the lessons that retell the seed "
+        "article do",
     )
     proxyMode: Literal["iptables", "nftables"] = Field(
         "iptables",
