@@ -642,6 +642,7 @@ from kubeflow_tui.cli_practice import COMMANDS as _practice_commands  # noqa: E4
 from kubeflow_tui.cli_practice import register as _register_practice  # noqa: E402
 
 COMMANDS.update(_practice_commands)
+from kubeflow_tui.cli_timeline import add_parser as _add_timeline_parser  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -741,6 +742,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "not for troubleshooting cases")
 
     _register_practice(sub, common)
+    COMMANDS.update(_add_timeline_parser(sub, common))  # kubeflow_tui/cli_timeline.py
 
     p = sub.add_parser("progress", parents=[common], help="show or export your progress")
     p.add_argument("--export", choices=("json", "csv"))

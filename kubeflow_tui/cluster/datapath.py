@@ -109,7 +109,7 @@ class NodeDatapath(NftDatapath):
 
     def _pinned_sep(self, rule: Rule) -> str | None:
         """The KUBE-SEP chain of the pinned pod among the chains this rule's chain jumps to."""
-        pod = self.topology.hosts[self._pin]
+        pod_ip = self._pin_ip
         for st in self.nodes.values():
             nat = st.ruleset.tables.get("nat")
             if nat is None or rule.chain not in nat.chains:
@@ -119,7 +119,7 @@ class NodeDatapath(NftDatapath):
                     for sr in nat.chains[r.target].rules:
                         if sr.target == "DNAT":
                             opt = sr.target_option("--to-destination")
-                            if opt and opt.value.split(":")[0] == pod.primary_ip:
+                            if opt and opt.value.split(":")[0] == pod_ip:
                                 return r.target
             break
         return None
