@@ -136,8 +136,8 @@ def test_inside_the_window_the_rules_still_hold_the_deleted_pod():
     assert _svc_rules(sim, "node-a") == TWO
     syncs = [e for e in sim.played if e.kind == "sync"]
     assert [e.text for e in syncs] == [
-        "kube-proxy synced at t=0 (partial sync: default/web's chains); 1 change",
-        "kube-proxy synced at t=1 (partial sync: default/web's chains); 2 changes coalesced",
+        "kube-proxy synced at t=0 (partial: default/web); 1 change",
+        "kube-proxy synced at t=1 (partial: default/web); 2 changes coalesced",
     ]
     # web-5 (10.244.2.2) came and went inside the window: no sync ever wrote a chain for it
     assert all("10.244.2.2" not in d for e in syncs for d in e.diffs.values())
@@ -177,12 +177,12 @@ def test_the_timeline_command(capsys):
     assert out == [
         "sync-timing: kube-proxy minSyncPeriod 1 s, syncPeriod 30 s, a full sync every hour",
         "t=0: kubectl scale deployment web --replicas 3",
-        "kube-proxy synced at t=0 (partial sync: default/web's chains); 1 change",
+        "kube-proxy synced at t=0 (partial: default/web); 1 change",
         "t=0.2: pod web-3 deleted",
         "t=0.5: kubectl scale deployment web --replicas 2",
         "t=0.7: flow during-the-window runs. At t=0.7 the rules are those of kube-proxy's sync at "
         "t=0; 2 changes not written yet (next sync at t=1, minSyncPeriod 1 s after the last)",
-        "kube-proxy synced at t=1 (partial sync: default/web's chains); 2 changes coalesced",
+        "kube-proxy synced at t=1 (partial: default/web); 2 changes coalesced",
         "t=1: flow after-the-sync runs. At t=1 the rules are those of kube-proxy's sync at t=1; "
         "nothing is waiting",
     ]
@@ -200,3 +200,18 @@ def test_the_timeline_command_at_a_time_prints_the_rules_then(capsys):
 def test_the_timeline_command_refuses_at_without_times(capsys):
     assert main(["timeline", str(ROOT / "scenarios" / "scale.yaml"), "--at", "1"]) == 2
     assert "--at needs a timeline whose events carry at; scale's do not" in capsys.readouterr().err
+
+
+def test_lesson_10_quotes_the_rules_and_lines_of_the_window():
+    """What lesson 10's minSyncPeriod section shows is what the engine prints at those times."""
+    body = (ROOT / "lessons" / "10-kube-proxy-controller.md").read_text()
+    section = body.split("## When the sync comes: minSyncPeriod", 1)[1].split("\n## ", 1)[0]
+    blocks = [b.strip().splitlines() for b in section.split("```text\n")[1:]]
+    blocks = [[ln for ln in b if not ln.startswith("```")] for b in (x[:x.index("```")] if "```" in x else x
+                                                                     for x in blocks)]
+    sim = ClusterSim(load_scenario(SCENARIO))
+    played = [e.text for e in sim.play_all()]
+    assert blocks[0] == played[1:]  # from the first sync on
+    sim = ClusterSim(load_scenario(SCENARIO))
+    sim.advance_to(0.7)
+    assert " ".join(ln.strip() for ln in blocks[1]) == THREE[2] and THREE[2] in _svc_rules(sim, "node-a")

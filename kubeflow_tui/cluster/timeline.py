@@ -44,10 +44,7 @@ def describe_event(ev) -> str:
 
 
 def describe_sync(run: SyncRun, services: tuple[str, ...]) -> str:
-    kind = "full" if run.full else "partial"
-    what = f"{kind} sync"
-    if not run.full:
-        what += ": " + (", ".join(services) + "'s chains" if services else "top-level chains only")
+    what = "full" if run.full else "partial: " + (", ".join(services) if services else "top-level chains only")
     if run.periodic:
         return f"kube-proxy synced at t={seconds(run.at)} ({what}; its hourly run, no change waiting)"
     n = len(run.events)
