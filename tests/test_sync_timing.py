@@ -215,3 +215,15 @@ def test_lesson_10_quotes_the_rules_and_lines_of_the_window():
     sim = ClusterSim(load_scenario(SCENARIO))
     sim.advance_to(0.7)
     assert " ".join(ln.strip() for ln in blocks[1]) == THREE[2] and THREE[2] in _svc_rules(sim, "node-a")
+
+
+def test_the_shell_at_a_time_shows_the_api_ahead_of_the_rules(capsys, monkeypatch):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"iptables -t nat -S {SVC}\nkubectl get pods\n"))
+    assert main(["shell", str(SCENARIO), "--node", "node-a", "--at", "0.7"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# At t=0.7 the rules are those of kube-proxy's sync at t=0; 2 changes")
+    assert THREE[2] + "\n" in out  # the rules still jump to web-3 ...
+    pods = out.split("NAME ", 1)[1]
+    assert "web-1 " in pods and "web-3 " not in pods  # ... which the API server no longer has
