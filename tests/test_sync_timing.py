@@ -152,6 +152,8 @@ def test_a_connection_in_the_window_is_sent_to_the_gone_pod():
     assert tr.meta["timeline"] == (
         "At t=0.7 the rules are those of kube-proxy's sync at t=0; 2 changes not written yet "
         "(next sync at t=1, minSyncPeriod 1 s after the last)")
+    # the app's narration line (80 columns)
+    assert tr.meta["timeline_short"] == "t=0.7: rules of kube-proxy's sync at t=0; 2 changes wait for t=1"
     after = run_flow(sc, "after-the-sync")
     assert after.ending == "delivered" and after.endpoint in ("web-1", "web-2")
 

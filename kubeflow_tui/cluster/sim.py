@@ -313,6 +313,7 @@ class ClusterSim(NodeDatapath, TimelineMixin):
         if self.timed and self.played:
             # whose rules the packets met, on a timed timeline (timeline.py)
             trace.meta["timeline"] = self.rules_as_of()
+            trace.meta["timeline_short"] = self.rules_as_of_short()
         self.counters.count(trace, self._payload)
         return trace
 

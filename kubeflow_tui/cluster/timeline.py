@@ -106,6 +106,14 @@ class TimelineMixin:
         return (base + f"; {n} change{'s' * (n != 1)} not written yet (next sync at t={seconds(nxt)}, "
                 f"minSyncPeriod {seconds(self.scenario.kubeProxy.minSyncPeriod)} s after the last)")
 
+    def rules_as_of_short(self) -> str:
+        """The same in one short line (the app's narration at 80 columns)."""
+        last = self.last_sync_entry()
+        out = f"t={seconds(self.clock)}: rules of " + (f"kube-proxy's sync at t={seconds(last.at)}" if last
+                                                       else "before the timeline")
+        n = len(self.pending_changes())
+        return out + (f"; {n} change{'s' * (n != 1)} wait for t={seconds(self.next_sync_at())}" if n else "")
+
     def advance_to(self, t: float) -> list[TimelineEntry]:
         """Play events and syncs up to and including time ``t``; returns what happened."""
         from .events import apply_event
