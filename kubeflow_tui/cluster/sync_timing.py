@@ -17,6 +17,9 @@ minSyncPeriod, syncPeriod, proxyutil.FullSyncPeriod)``) guarantees:
 * ``syncPeriod`` (default 30 s) is the retry interval after a failed sync (and the canary
   check's period); failures are not modelled here.
 
+Older releases built the runner from ``pkg/util/async`` with ``burstSyncs := 2``, which let
+two syncs run back to back before the limit applied; this models the current one.
+
 Defaults (``pkg/proxy/apis/config/v1alpha1/defaults.go``): ``MinSyncPeriod`` 1 s,
 ``SyncPeriod`` 30 s.  A sync is taken to last no time.  At t=0 the rules are in sync with the
 API server and kube-proxy has been idle for at least ``minSyncPeriod``, so a first change
