@@ -9,6 +9,7 @@ not played here: ``ClusterSim.apply_event`` syncs after each event at once, as b
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from .sync_timing import SyncRun, schedule, seconds
 
@@ -54,6 +55,11 @@ def describe_sync(run: SyncRun, services: tuple[str, ...]) -> str:
 
 class TimelineMixin:
     """``advance_to(t)``: plays the timed timeline up to time ``t`` (seconds since it started)."""
+
+    # read-only defaults for a subclass that builds itself without _timeline_init (DumpSim)
+    _timed = False
+    played: tuple = ()
+    gone_pods = MappingProxyType({})
 
     def _timeline_init(self) -> None:
         #: the timeline time the cluster is at (seconds since it started)
