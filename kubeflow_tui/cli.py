@@ -406,6 +406,12 @@ def cmd_shell(args: argparse.Namespace) -> int:
     if args.node not in sim.topology.hosts:
         hosts = ", ".join(sim.topology.hosts)
         raise CliError(f"shell: no host {args.node!r} in {scenario.name!r}; hosts: {hosts}")
+    if args.at is not None:  # the cluster at that time of its timeline (cluster/timeline.py)
+        if not sim.timed or args.at < 0:
+            raise CliError(f"shell --at: {scenario.name!r} has no timeline whose events carry at"
+                           if not sim.timed else f"shell --at {args.at:g}: times start at 0")
+        sim.advance_to(args.at)
+        sys.stdout.write(f"# {sim.rules_as_of()}\n")
     return run_repl(sim, args.node, sys.stdin, sys.stdout)
 
 
@@ -644,6 +650,7 @@ from kubeflow_tui.cli_practice import COMMANDS as _practice_commands  # noqa: E4
 from kubeflow_tui.cli_practice import register as _register_practice  # noqa: E402
 
 COMMANDS.update(_practice_commands)
+from kubeflow_tui.cli_timeline import add_parser as _add_timeline_parser  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -728,6 +735,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("shell", parents=[common], help="a simulated shell on a node, pod or client")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--node", required=True, metavar="HOST", help="node (or pod/client) to open the shell on")
+    p.add_argument("--at", type=float, metavar="SECONDS",
+                   help="open it at this time of a timed timeline: the API server has every change "
+                   "up to then, the rules only what kube-proxy has synced")
     p.add_argument("--proxy-mode", choices=("iptables", "nftables"),
                    help="kube-proxy's mode on the nodes (default: the scenario's cluster.proxyMode); "
                    "nftables: nft list ruleset shows its table, iptables-save shows none of its rules")
@@ -743,6 +753,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "not for troubleshooting cases")
 
     _register_practice(sub, common)
+    COMMANDS.update(_add_timeline_parser(sub, common))  # kubeflow_tui/cli_timeline.py
 
     p = sub.add_parser("progress", parents=[common], help="show or export your progress")
     p.add_argument("--export", choices=("json", "csv"))

@@ -334,6 +334,8 @@ class PlainSession:
         assert self.trace is not None
         t = self.trace
         out = [f"Outcome: {t.outcome}. {t.summary}"]
+        if t.meta.get("timeline"):  # a flow played at a time of its timeline
+            out.append(t.meta["timeline"])
         if t.server_saw:
             out.append(f"The server saw the client as {t.server_saw}.")
         if t.client_saw:

@@ -238,6 +238,8 @@ def header_lines(trace: Trace) -> list[Text]:
         out.append(t3)
     if trace.summary:
         out.append(Text(trace.summary, style="italic"))
+    if trace.meta.get("timeline"):
+        out.append(Text(trace.meta["timeline"], style="italic"))  # a flow played at a time
     return out
 
 

@@ -27,6 +27,7 @@ GOOD_SCENARIO = textwrap.dedent(
     """\
     name: cli-test
     cluster:
+      systemServices: false  # web keeps 10.96.0.1
       nodes:
         - {name: node-a, ip: 192.168.1.10, podCIDR: 10.244.1.0/24}
     pods:

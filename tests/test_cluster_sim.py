@@ -81,11 +81,16 @@ def _recorded_params() -> list:
     out = []
     for path_ in sorted(SCENARIOS.glob("*.yaml")):
         rec = FIXTURES / f"{path_.stem}.json"
+        sc = load_scenario(path_)
+        # a flow with a time (at) meets the cluster as its timeline made it, which a recording
+        # of the cluster as written does not hold: tests/kernel/test_sync_timing_kernel.py
+        untimed = [f for f in sc.flows if f.at is None]
+        if not untimed and sc.flows:
+            continue
         if not rec.exists():
             out.append(pytest.param(path_, None, id=f"{path_.stem}/(not recorded)"))
             continue
-        sc = load_scenario(path_)
-        for f in sc.flows:
+        for f in untimed:
             out.append(pytest.param(path_, f.name, id=f"{path_.stem}/{f.name}"))
     return out
 

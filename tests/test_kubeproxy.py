@@ -56,7 +56,7 @@ def clusterip_scenario() -> Scenario:
     http = [ContainerPort(name="http", containerPort=8080)]
     return Scenario(
         name="clusterip",
-        cluster=Cluster(nodes=NODES),
+        cluster=Cluster(nodes=NODES, systemServices=False),
         pods=[
             _pod("web-1", "node-a", "10.244.1.5", ns="ns1", ports=http),
             _pod("web-2", "node-a", "10.244.1.6", ns="ns1", ports=http),
@@ -70,7 +70,7 @@ def clusterip_scenario() -> Scenario:
 def nodeport_local_scenario() -> Scenario:
     return Scenario(
         name="np-local",
-        cluster=Cluster(nodes=NODES),
+        cluster=Cluster(nodes=NODES, systemServices=False),
         pods=[_pod("web-1", "node-a", "10.244.1.5"), _pod("web-2", "node-a", "10.244.1.6")],
         services=[Service(name="web", type="NodePort", clusterIP="10.96.0.1", selector={"app": "web"},
                           externalTrafficPolicy="Local",
@@ -121,7 +121,7 @@ def test_endpoint_slices_named_port_protocol_and_conditions():
     svc = Service(name="web", clusterIP="10.96.0.1", selector={"app": "web"},
                   ports=[ServicePort(name="http", port=80, targetPort="http"),
                          ServicePort(name="metrics", port=9100, targetPort=9100)])
-    sc = Scenario(name="s", cluster=Cluster(nodes=NODES), pods=pods, services=[svc])
+    sc = Scenario(name="s", cluster=Cluster(nodes=NODES, systemServices=False), pods=pods, services=[svc])
     slices = endpoint_slices(sc)["default/web"]
     by_ports = {tuple((p.name, p.port) for p in s.ports): s for s in slices}
     assert set(by_ports) == {
@@ -145,7 +145,7 @@ def test_endpoint_slices_named_port_protocol_and_conditions():
 
 def test_endpoints_sorted_as_strings_like_upstream():
     pods = [_pod(f"w{i}", "node-a", f"10.244.1.{i}") for i in (9, 10, 2)]
-    sc = Scenario(name="s", cluster=Cluster(nodes=NODES), pods=pods,
+    sc = Scenario(name="s", cluster=Cluster(nodes=NODES, systemServices=False), pods=pods,
                   services=[Service(name="web", clusterIP="10.96.0.1", selector={"app": "web"},
                                     ports=[ServicePort(port=80)])])
     eps = service_port_endpoints(sc)[ServicePortName("default", "web", "", "TCP")]
@@ -153,7 +153,7 @@ def test_endpoints_sorted_as_strings_like_upstream():
 
 
 def test_no_selector_no_slices():
-    sc = Scenario(name="s", cluster=Cluster(nodes=NODES), pods=[_pod("a", "node-a", "10.244.1.5")],
+    sc = Scenario(name="s", cluster=Cluster(nodes=NODES, systemServices=False), pods=[_pod("a", "node-a", "10.244.1.5")],
                   services=[Service(name="web", clusterIP="10.96.0.1", ports=[ServicePort(port=80)])])
     assert endpoint_slices(sc) == {"default/web": []}
 
@@ -161,7 +161,7 @@ def test_no_selector_no_slices():
 def test_terminating_endpoints_only_as_fallback():
     def scen(ready_b: bool):
         return Scenario(
-            name="t", cluster=Cluster(nodes=NODES),
+            name="t", cluster=Cluster(nodes=NODES, systemServices=False),
             pods=[_pod("a", "node-a", "10.244.1.5", ready=True, terminating=True),
                   _pod("b", "node-b", "10.244.2.5", ready=ready_b)],
             services=[Service(name="web", clusterIP="10.96.0.1", selector={"app": "web"},
@@ -176,7 +176,7 @@ def test_terminating_endpoints_only_as_fallback():
 
 def test_categorize_local_fallback():
     sc = Scenario(
-        name="t", cluster=Cluster(nodes=NODES),
+        name="t", cluster=Cluster(nodes=NODES, systemServices=False),
         pods=[_pod("a", "node-a", "10.244.1.5", terminating=True), _pod("b", "node-b", "10.244.2.5")],
         services=[Service(name="web", type="NodePort", clusterIP="10.96.0.1", selector={"app": "web"},
                           externalTrafficPolicy="Local", ports=[ServicePort(port=80, nodePort=30080)])])
@@ -376,7 +376,7 @@ def test_session_affinity_text():
 
 def test_no_endpoints_reject():
     sc = Scenario(
-        name="empty", cluster=Cluster(nodes=NODES),
+        name="empty", cluster=Cluster(nodes=NODES, systemServices=False),
         services=[Service(name="svc1", namespace="ns1", type="LoadBalancer", clusterIP="10.96.0.41",
                           externalIPs=["192.168.1.99"], loadBalancerIP="203.0.113.5",
                           loadBalancerSourceRanges=["198.51.100.0/24"],
@@ -400,7 +400,7 @@ def test_no_endpoints_reject():
 def lb_scenario(node_ip_in_range=False) -> Scenario:
     ranges = ["203.0.113.0/25"] + (["192.168.1.0/24"] if node_ip_in_range else [])
     return Scenario(
-        name="lb", cluster=Cluster(nodes=NODES),
+        name="lb", cluster=Cluster(nodes=NODES, systemServices=False),
         pods=[_pod("web-1", "node-b", "10.244.2.5", ns="ns5", ports=[ContainerPort(containerPort=8080)])],
         services=[Service(name="svc5", namespace="ns5", type="LoadBalancer", clusterIP="10.96.0.45",
                           selector={"app": "web"}, loadBalancerIP="203.0.113.5",
@@ -454,7 +454,7 @@ def test_internal_traffic_policy_local():
 
 def test_udp_and_external_ips_cluster_policy():
     sc = Scenario(
-        name="dns", cluster=Cluster(nodes=NODES),
+        name="dns", cluster=Cluster(nodes=NODES, systemServices=False),
         pods=[_pod("dns-1", "node-a", "10.244.1.53", ns="kube-system", labels={"k8s-app": "dns"},
                    ports=[ContainerPort(name="dns", containerPort=53, protocol="UDP"),
                           ContainerPort(name="dns-tcp", containerPort=53)])],
@@ -534,6 +534,7 @@ def upstream_overall_scenario() -> Scenario:
     return Scenario.model_construct(
         name="upstream-overall",
         cluster=Cluster(clusterCIDR="10.0.0.0/8", serviceCIDR="172.30.0.0/16", nodeNetwork="192.168.0.0/24",
+                        systemServices=False,
                         nodes=[Node(name="test-node", ip="192.168.0.2", podCIDR="10.180.0.0/24"),
                                Node(name="node2", ip="192.168.0.3", podCIDR="10.180.1.0/24")]),
         pods=[

@@ -457,6 +457,7 @@ def test_proxy_mode_in_the_scenario():
 CLI_SCENARIO = textwrap.dedent("""\
     name: cli-nft
     cluster:
+      systemServices: false  # web keeps 10.96.0.1
       proxyMode: nftables
       nodes:
         - {name: node-a, ip: 192.168.1.10, podCIDR: 10.244.1.0/24}

@@ -102,4 +102,4 @@ def test_localhost_nodeport_from_the_node():
 def test_bad_values_are_errors_with_a_position(value, msg):
     with pytest.raises(ScenarioError) as e:
         scenario(value)
-    assert "np.yaml:43:" in str(e.value) and msg in str(e.value)
+    assert "np.yaml:44:" in str(e.value) and msg in str(e.value)

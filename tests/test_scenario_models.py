@@ -44,20 +44,20 @@ TIMELINE_END = "  - {action: scale, deployment: web, replicas: 3}\n"
     "event,expected",
     [
         ("{action: add-pod, newPod: {name: web-1, node: node-a, ip: 10.244.1.9}}",
-         "t.yaml:40:38: timeline[2].newPod.name: pod 'web-1' already exists"),
+         "t.yaml:41:38: timeline[2].newPod.name: pod 'web-1' already exists"),
         ("{action: add-pod, newPod: {name: web-2, node: node-a, ip: 10.244.1.9}}", None),
         ("{action: add-pod, newPod: {name: web-9, node: node-q, ip: 10.244.1.9}}",
-         "t.yaml:40:51: timeline[2].newPod.node: node 'node-q' does not exist; did you mean 'node-b'?"),
+         "t.yaml:41:51: timeline[2].newPod.node: node 'node-q' does not exist; did you mean 'node-b'?"),
         ("{action: add-pod, newPod: {name: web-9, node: node-a, ip: 10.244.2.9}}",
-         "t.yaml:40:63: timeline[2].newPod.ip: pod IP 10.244.2.9 is not a usable address of node "
+         "t.yaml:41:63: timeline[2].newPod.ip: pod IP 10.244.2.9 is not a usable address of node "
          "node-a's podCIDR 10.244.1.0/24"),
         ("{action: add-pod, newPod: {name: web-9, node: node-a, ip: 10.244.1.5}}",
-         "t.yaml:40:63: timeline[2].newPod.ip: 10.244.1.5 is already used by pod web-1"),
+         "t.yaml:41:63: timeline[2].newPod.ip: 10.244.1.5 is already used by pod web-1"),
         ("{action: delete-service, service: web}", None),
         ("{action: set-selector, service: web}",
-         "t.yaml:40:5: timeline[2]: action set-selector needs selector"),
+         "t.yaml:41:5: timeline[2]: action set-selector needs selector"),
         ("{action: explode}",
-         "t.yaml:40:14: timeline[2].action: expected 'scale', 'delete-pod', 'delete-service', "
+         "t.yaml:41:14: timeline[2].action: expected 'scale', 'delete-pod', 'delete-service', "
          "'set-selector', 'add-pod' or 'full-resync', got the string 'explode'"),
     ],
 )
@@ -77,7 +77,7 @@ def test_events_follow_the_timeline():
     with pytest.raises(ScenarioError) as info:
         load_scenario_text(text, "t.yaml")
     assert str(info.value) == (
-        "t.yaml:41:37: timeline[3].service: Service 'web' does not exist at this point of the "
+        "t.yaml:42:37: timeline[3].service: Service 'web' does not exist at this point of the "
         "timeline (known: none)"
     )
 
@@ -90,27 +90,27 @@ def test_veth_names_must_not_collide():
     with pytest.raises(ScenarioError) as info:
         load_scenario_text(text, "t.yaml")
     assert info.value.format_all() == (
-        "t.yaml:14:11: pods[1].name: pods web-abcdef-1 and web-abcdef-2 on node node-a would both "
+        "t.yaml:15:11: pods[1].name: pods web-abcdef-1 and web-abcdef-2 on node node-a would both "
         "get interface 'veth-web-abcdef' (names are cut to 15 characters); shorten one"
     )
 
 
 def test_name_clashes_between_kinds():
     assert _msg("  - {name: user, ip: 192.168.1.2}", "  - {name: node-a, ip: 192.168.1.2}") == (
-        "t.yaml:29:12: clients[0].name: client name 'node-a' is also a node name; flows could not "
+        "t.yaml:30:12: clients[0].name: client name 'node-a' is also a node name; flows could not "
         "tell them apart\n"
-        "t.yaml:35:22: flows[0].from: 'user' is not a client, pod or node"
+        "t.yaml:36:22: flows[0].from: 'user' is not a client, pod or node"
     )
 
 
 def test_health_check_node_port():
     assert _msg("    selector: {app: web}\n    ports:\n", "    healthCheckNodePort: 30080\n    selector: {app: web}\n    ports:\n") == (
-        "t.yaml:24:26: services[0].healthCheckNodePort: healthCheckNodePort needs "
+        "t.yaml:25:26: services[0].healthCheckNodePort: healthCheckNodePort needs "
         "externalTrafficPolicy Local"
     )
     assert _msg("    selector: {app: web}\n    ports:\n",
                 "    externalTrafficPolicy: Local\n    healthCheckNodePort: 30080\n    selector: {app: web}\n    ports:\n") == (
-        "t.yaml:25:26: services[0].healthCheckNodePort: healthCheckNodePort 30080 is also a nodePort"
+        "t.yaml:26:26: services[0].healthCheckNodePort: healthCheckNodePort 30080 is also a nodePort"
     )
 
 
@@ -122,11 +122,11 @@ def test_network_plans_must_not_overlap():
 
 def test_multi_port_service_needs_names():
     assert _msg("{name: alt, port: 9090", "{port: 9090") == (
-        "t.yaml:27:9: services[0].ports[1]: every port needs a name when a Service has more than one"
+        "t.yaml:28:9: services[0].ports[1]: every port needs a name when a Service has more than one"
     )
 
 
 def test_vip_flows_only_through_listed_nodes():
     assert _msg("nodes: [node-a, node-b]", "nodes: [node-b]") == (
-        "t.yaml:35:57: flows[0].via: node 'node-a' is not one of the load balancer's nodes (node-b)"
+        "t.yaml:36:57: flows[0].via: node 'node-a' is not one of the load balancer's nodes (node-b)"
     )

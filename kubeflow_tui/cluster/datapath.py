@@ -116,7 +116,7 @@ class NodeDatapath(NftDatapath):
 
     def _pinned_sep(self, rule: Rule) -> str | None:
         """The KUBE-SEP chain of the pinned pod among the chains this rule's chain jumps to."""
-        pod = self.topology.hosts[self._pin]
+        pod_ip = self._pin_ip
         for st in self.nodes.values():
             nat = st.ruleset.tables.get("nat")
             if nat is None or rule.chain not in nat.chains:
@@ -126,7 +126,7 @@ class NodeDatapath(NftDatapath):
                     for sr in nat.chains[r.target].rules:
                         if sr.target == "DNAT":
                             opt = sr.target_option("--to-destination")
-                            if opt and opt.value.split(":")[0] == pod.primary_ip:
+                            if opt and opt.value.split(":")[0] == pod_ip:
                                 return r.target
             # not on this node: a node whose kube-proxy lags (syncLag) may list other pods
         return None

@@ -127,7 +127,7 @@ class NftDatapath:
 
         def pick(chain: str, handle: int, n: int, elements: list) -> tuple[int, float | None]:
             if self._pin is not None:
-                ip = self.topology.hosts[self._pin].primary_ip
+                ip = self._pin_ip
                 for value, verdict in elements:
                     target = verdict.split(" ", 1)[-1]
                     ch = table.chains.get(target)

@@ -22,6 +22,7 @@ from ..trace import OUTCOME_OF_ENDING, Step, Trace, error_text
 from .counters import Counters, Payload
 from .datapath import NodeDatapath, NodeState, _Verdict
 from .policy import CNI_TABLE, EGRESS_STEP, INGRESS_STEP, egress_verdict, ingress_verdict
+from .timeline import TimelineMixin
 from .topology import Host, Route, Topology, build_topology
 
 if TYPE_CHECKING:  # (pydantic's models load only when a scenario is: `trace --iptables-save` needs none)
@@ -65,7 +66,7 @@ class _Conn:
     error: str = ""  # the errno the client's socket reports
 
 
-class ClusterSim(NodeDatapath):
+class ClusterSim(NodeDatapath, TimelineMixin):
     """A running cluster: topology, per-node rules, conntrack and recent lists."""
 
     def __init__(self, scenario: Scenario, seed: int | None = None, *, proxy_mode: str | None = None):
@@ -88,7 +89,9 @@ class ClusterSim(NodeDatapath):
         self._payload: Payload | None = None
         self._steps: list[Step] = []
         self._pin: str | None = None
+        self._pin_ip: str | None = None
         self._conn: _Conn | None = None
+        self._timeline_init()
 
     # ------------------------------------------------------------------ rules
 
@@ -230,7 +233,17 @@ class ClusterSim(NodeDatapath):
             known = ", ".join(f.name for f in self.scenario.flows) or "none"
             raise FlowError(f"no flow named {name!r} (flows: {known})") from None
         self._run_prerequisites(flow, set())
+        self._flow_time(flow)
         return self.run(flow, endpoint=endpoint or flow.endpoint)
+
+    def _flow_time(self, flow: Flow) -> None:
+        """A flow with ``at`` runs at that time of the timeline (timeline.py)."""
+        if flow.at is None:
+            return
+        try:
+            self.advance_to(flow.at)
+        except ValueError as e:
+            raise FlowError(f"flow {flow.name} runs at t={flow.at:g}: {e}") from None
 
     def _run_prerequisites(self, flow: Flow, seen: set[str]) -> None:
         """Run the flows named in ``after`` first (depth first, each once, cycles cut)."""
@@ -240,6 +253,7 @@ class ClusterSim(NodeDatapath):
             seen.add(name)
             before = self.scenario.flow(name)
             self._run_prerequisites(before, seen)
+            self._flow_time(before)
             self.run(before, endpoint=before.endpoint)
 
     def run_adhoc(self, source: str, to: str, protocol: str = "TCP", *, source_port: int | None = None,
@@ -281,10 +295,14 @@ class ClusterSim(NodeDatapath):
 
     def run(self, flow: Flow, *, endpoint: str | None = None, proto: str | None = None) -> Trace:
         src_host = self._source_host(flow.from_)
-        if endpoint is not None and endpoint not in self.topology.hosts:
+        if endpoint is not None and endpoint not in self.topology.hosts and endpoint not in self.gone_pods:
             raise FlowError(f"flow {flow.name}: endpoint {endpoint!r} is not a pod of this scenario")
         self._steps = []
         self._pin = endpoint
+        # a pod the timeline removed is pinned by the address the rules may still hold
+        self._pin_ip = None if endpoint is None else (
+            self.topology.hosts[endpoint].primary_ip if endpoint in self.topology.hosts
+            else self.gone_pods[endpoint])
         self._route_balancer(flow)
         self._fails_after_ms = 0
         proto = proto or flow.protocol.lower()
@@ -309,6 +327,10 @@ class ClusterSim(NodeDatapath):
                   # how long the client waits before an error arrives (ARP gives up after ~3 s)
                   "fails_after_ms": self._fails_after_ms},
         )
+        if self.timed and self.played:
+            # whose rules the packets met, on a timed timeline (timeline.py)
+            trace.meta["timeline"] = self.rules_as_of()
+            trace.meta["timeline_short"] = self.rules_as_of_short()
         self.counters.count(trace, self._payload)
         return trace
 

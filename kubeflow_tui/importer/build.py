@@ -768,8 +768,10 @@ class _Builder:
                     raise DumpError("<input>", f"the cluster's {b} {plans[b]} overlaps its {a} "
                                     f"{plans[a]}; give --cluster-cidr / --service-cidr")
         self.node_net = node_net
+        # systemServices stated: settle_api_server turns it on when the dump has the
+        # kubeadm/kind default/kubernetes; otherwise the scenario holds what the dump holds
         return {"clusterCIDR": str(cluster), "serviceCIDR": str(service),
-                "nodeNetwork": str(node_net)}
+                "nodeNetwork": str(node_net), "systemServices": False}
 
 
 def _few(items: list[str], n: int = 3) -> str:

@@ -56,6 +56,9 @@ def render(data: dict, comments: list[str] = ()) -> str:
     if c.get("systemServices"):
         # default/kubernetes as the cluster has it, written by the option (see the comment above)
         out.append("  systemServices: true")
+    else:
+        # stated: the default (true) would add a default/kubernetes and kube-dns the dump lacks
+        out.append("  systemServices: false  # the dump has no default/kubernetes in the kubeadm/kind shape")
     out.append("  nodes:")
     out += [f"    - {flow(n)}" for n in c["nodes"]]
     out.append("pods:" if data["pods"] else "pods: []")

@@ -52,8 +52,10 @@ def random_scenario(rng: random.Random, *, name: str | None = None) -> Any:
         {"name": "node-to-service", "from": nodes[rng.randrange(n_nodes)]["name"], "to": f"{svc['clusterIP']}:{port}",
          "sourcePort": 40001},
     ]
+    # systemServices off: the random clusterIP may be 10.96.0.1 or .10, and the question is
+    # about this one Service
     data: dict[str, Any] = {"name": name or f"random-{rng.randint(1000, 9999)}", "seed": rng.randint(0, 9999),
-                            "cluster": {"nodes": nodes}, "pods": pods, "services": [svc]}
+                            "cluster": {"nodes": nodes, "systemServices": False}, "pods": pods, "services": [svc]}
     if stype != "ClusterIP":
         sport["nodePort"] = rng.randint(30000, 32767)
         if rng.random() < 0.25:

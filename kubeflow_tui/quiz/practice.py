@@ -102,7 +102,9 @@ def _service(w: World, **kw: Any) -> dict[str, Any]:
 
 def _scenario(w: World, name: str, pods: list, services: list, flows: list, **extra: Any) -> dict[str, Any]:
     data = {"name": name, "description": f"Practice cluster {w.seed}.", "seed": w.seed % 10000,
-            "cluster": {"nodes": w.nodes}, "pods": pods, "services": services, "flows": flows}
+            # systemServices off: a practice cluster holds the fault's own Service only, so
+            # every rule the learner reads belongs to the fault
+            "cluster": {"nodes": w.nodes, "systemServices": False}, "pods": pods, "services": services, "flows": flows}
     data.update(extra)
     return data
 

@@ -642,7 +642,8 @@ def scenario_reasoning_questions(scenario: Any, flows: Iterable[str] | None = No
     from ..cluster import ClusterSim
     from .context import context_from_sim
 
-    names = list(flows) if flows is not None else [f.name for f in scenario.flows]
+    # flows with a time (at) are left out, as in questions_for_scenario
+    names = list(flows) if flows is not None else [f.name for f in scenario.flows if f.at is None]
     traces: list[Trace] = []
     ctx = EMPTY
     out: list[Question] = []

@@ -313,8 +313,31 @@ def cross_check(s: Scenario) -> list[tuple[Path, str]]:
                 who = f"pod {clash[0]}" if clash else used[np_.ip]
                 err(f"{np_.ip} is already used by {who}", "timeline", i, "newPod", "ip")
             live_pods[np_.name] = np_
+    _timing(s, err)
     out.extend(system_issues(s))
     return out
+
+
+def _timing(s: Scenario, err) -> None:
+    """Times on the timeline: every event or none carries ``at``, never going back; a flow's
+    ``at`` needs such a timeline."""
+    timed = [i for i, ev in enumerate(s.timeline) if ev.at is not None]
+    if timed and len(timed) != len(s.timeline):
+        first = timed[0]
+        for i, ev in enumerate(s.timeline):
+            if ev.at is None:
+                err(f"timeline[{first}] has at, so every event needs at (seconds since the "
+                    "timeline started); or leave at out everywhere", "timeline", i)
+        return
+    for i in range(1, len(timed)):
+        prev, cur = s.timeline[i - 1].at, s.timeline[i].at
+        if cur < prev:
+            err(f"at {cur:g} is earlier than timeline[{i - 1}]'s {prev:g}: events are in time "
+                "order (equal times are fine)", "timeline", i, "at")
+    for i, f in enumerate(s.flows):
+        if f.at is not None and not timed:
+            err("at needs a timeline whose events carry at (seconds since it started)",
+                "flows", i, "at")
 
 
 def _service_at(s: Scenario, f: Flow) -> Service | None:

@@ -199,14 +199,15 @@ class Cluster(_Strict):
         "pods' ARP for the gateway by proxy ARP, and MASQUERADE out of a veth picks the node IP",
     )
     systemServices: bool = Field(
-        False,
+        True,
         description="true: the cluster has what kubeadm and kind create in every cluster: "
         "default/kubernetes at the first Service IP (https 443 -> the API server on the first "
         "node, port 6443; its endpoint is that node's IP, not a pod) and kube-system/kube-dns at "
         "the tenth (dns 53/UDP, dns-tcp 53/TCP, metrics 9153/TCP) with two CoreDNS pods "
-        "(coredns-1, coredns-2, Deployment coredns) on the first node.  false (the default): "
-        "only the scenario's own Services, so a scenario may put its own Service at 10.96.0.1 "
-        "as the lessons that retell the seed article do",
+        "(coredns-1, coredns-2, Deployment coredns) on the first node.  This is the default, "
+        "as in every kubeadm or kind cluster.  false: only the scenario's own Services, so a "
+        "scenario may put its own Service at 10.96.0.1 as the lessons that retell the seed "
+        "article do",
     )
     upstreamDNS: UpstreamDNS = Field(
         default_factory=UpstreamDNS,
@@ -613,6 +614,20 @@ class KubeProxy(_Strict):
         "'-d <address> -j KUBE-NODEPORTS' rule per node address inside them (nftables: the "
         "nodeport-ips set); without a loopback CIDR there are no localhost NodePorts",
     )
+    minSyncPeriod: float = Field(
+        1.0, ge=0, le=3600,
+        description="kube-proxy --iptables-min-sync-period (iptables.minSyncPeriod), in seconds "
+        "(default 1): a sync starts no sooner than this after the previous one ended; changes "
+        "that arrive meanwhile wait and are written together by one sync.  Seen on a timeline "
+        "whose events carry 'at'",
+    )
+    syncPeriod: float = Field(
+        30.0, gt=0, le=86400,
+        description="kube-proxy --iptables-sync-period (iptables.syncPeriod), in seconds (default "
+        "30): how soon a failed sync is retried and how often kube-proxy checks that its canary "
+        "chains still exist (a full sync when one is gone).  The periodic full sync comes every "
+        "hour whatever this says",
+    )
 
     @field_validator("nodePortAddresses")
     @classmethod
@@ -789,6 +804,12 @@ class Flow(_Strict):
         description="TCP: the client keeps the connection open after the response (a pooled or "
         "long-lived connection): no FIN is sent, and its conntrack entries stay ESTABLISHED",
     )
+    at: float | None = Field(
+        None, ge=0,
+        description="Seconds since the timeline started: the flow runs then, after the events "
+        "up to that time, and meets the rules of kube-proxy's last sync at or before it (which "
+        "may not have written the latest changes yet).  Needs a timeline whose events carry at",
+    )
     after: list[str] = Field(
         default_factory=list,
         description="Flows to run first on the same cluster (their packets are not part of this "
@@ -842,6 +863,14 @@ class Event(_Strict):
     service: str | None = Field(None, description="namespace/name or name")
     selector: dict[str, str] | None = Field(None, description="set-selector: the new selector")
     newPod: Pod | None = Field(None, description="add-pod: the pod to create")
+    at: float | None = Field(
+        None, ge=0,
+        description="Seconds since the timeline started, when the change reaches the API server "
+        "(every event or none; never earlier than the event before).  kube-proxy then syncs as its "
+        "runner schedules it: at once if its last sync ended kubeProxy.minSyncPeriod ago or more, "
+        "otherwise when that period is over, in one sync with every change that arrived meanwhile.  "
+        "Without at, kube-proxy syncs after every event at once",
+    )
     note: str = Field("", description="What the learner should notice")
 
     @model_validator(mode="after")

@@ -1,6 +1,6 @@
 """A real cluster's system Services: ``default/kubernetes`` and ``kube-system/kube-dns``.
 
-With ``cluster.systemServices: true`` a scenario gains what kubeadm and kind create in
+With ``cluster.systemServices: true`` (the default) a scenario gains what kubeadm and kind create in
 every cluster, as ordinary objects the rest of the program reads like any other:
 
 * ``default/kubernetes`` at the *first* address of the Service CIDR (10.96.0.1 in
@@ -79,7 +79,7 @@ def add_system_objects(data: Any) -> Any:
     if not isinstance(data, dict):
         return data
     cluster = data.get("cluster")
-    if cluster is None or _get(cluster, "systemServices", False) is not True:
+    if cluster is None or _get(cluster, "systemServices", True) is not True:
         return data
     try:
         cidr = _get(cluster, "serviceCIDR", None) or "10.96.0.0/12"
@@ -93,7 +93,8 @@ def add_system_objects(data: Any) -> Any:
         add_pods: list[dict[str, Any]] = []
         if KUBERNETES not in keys and first_service_ip(cidr) not in ips:
             add_svcs.append(kubernetes_service(cidr))
-        if KUBE_DNS not in keys and dns_service_ip(cidr) not in ips:
+        if (KUBE_DNS not in keys and dns_service_ip(cidr) not in ips
+                and ipaddress.IPv4Address(dns_service_ip(cidr)) in ipaddress.IPv4Network(cidr)):
             add_svcs.append(kube_dns_service(cidr))
             names = {_get(p, "name") for p in pods}
             if nodes and not names & set(COREDNS_PODS):
@@ -143,6 +144,8 @@ def system_issues(scenario) -> list[tuple[tuple, str]]:
             if s.clusterIP == ip and (s.namespace, s.name) != key and key not in own:
                 out.append((("services", i, "clusterIP"),
                             f"{ip} is the {what} address of serviceCIDR {c.serviceCIDR}, which "
-                            f"{key[0]}/{key[1]} holds when cluster.systemServices is true; choose "
-                            "another clusterIP or set cluster.systemServices: false"))
+                            f"{key[0]}/{key[1]} holds when cluster.systemServices is true (the "
+                            "default, as in every kubeadm or kind cluster); choose another "
+                            "clusterIP, or set cluster.systemServices: false to leave the "
+                            "system Services out"))
     return out

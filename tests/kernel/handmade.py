@@ -19,7 +19,8 @@ SEP_DNS = "KUBE-SEP-VHTL55OPWU24HBWQ"  # ... + 10.244.1.5:5353
 SCENARIO = Scenario.model_validate(
     {
         "name": "kernel-selftest",
-        "cluster": {"nodes": [{"name": "node-a", "ip": "192.168.1.10", "podCIDR": "10.244.1.0/24"}]},
+        "cluster": {"systemServices": False,
+                    "nodes": [{"name": "node-a", "ip": "192.168.1.10", "podCIDR": "10.244.1.0/24"}]},
         "pods": [
             {"name": "client", "node": "node-a", "ip": "10.244.1.2"},
             {

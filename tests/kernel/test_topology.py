@@ -30,7 +30,7 @@ COMMIT
 def scenario(style: str) -> Scenario:
     return Scenario.model_validate({
         "name": f"two-nodes-{style}",
-        "cluster": {"nodes": [
+        "cluster": {"systemServices": False, "nodes": [
             {"name": "node-a", "ip": "192.168.1.10", "podCIDR": "10.244.1.0/24"},
             {"name": "node-b", "ip": "192.168.1.11", "podCIDR": "10.244.2.0/24"},
         ]},

@@ -31,6 +31,7 @@ SCENARIO_DATA: dict[str, Any] = {
     "description": "A pod talks to a ClusterIP Service with two endpoints.",
     "seed": 1,
     "cluster": {
+        "systemServices": False,
         "nodes": [
             {"name": "node-a", "ip": "192.168.1.10", "podCIDR": "10.244.1.0/24"},
             {"name": "node-b", "ip": "192.168.1.11", "podCIDR": "10.244.2.0/24"},

@@ -38,6 +38,8 @@ class Narration(StepStatic):
         t.append(f" {label}@ {s.host} · {s.kind} ", self.cstyle("narration--kind"))
         t.append(f" ▶ {self.speed:g}/s " if self.playing else "  ")
         t.append(s.why, self.cstyle("narration--why"))
+        if i == 0 and tr.meta.get("timeline_short"):  # a flow played at a time of its timeline
+            t.append("\n" + tr.meta["timeline_short"], self.cstyle("narration--where"))
         if i == len(tr.steps) - 1:
             t.append("\n")
             t.append(f"{tr.outcome.upper()}: {tr.summary}", self.cstyle("narration--outcome"))
