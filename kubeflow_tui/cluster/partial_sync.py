@@ -22,7 +22,7 @@ from ..kubeproxy.endpoints import endpoint_slices, service_port_endpoints, servi
 from ..netfilter.rules import Chain, Ruleset, Table
 from ..scenario.models import Scenario
 
-FULL_SYNC_PERIOD = 3600.0  # seconds
+from .sync_timing import FULL_SYNC_PERIOD  # noqa: F401 - where the sync's callers look for it
 
 TOP_LEVEL = {
     "filter": {N.KUBE_SERVICES, N.KUBE_EXTERNAL_SERVICES, N.KUBE_FORWARD, N.KUBE_NODEPORTS,

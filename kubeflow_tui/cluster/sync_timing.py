@@ -30,7 +30,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .partial_sync import FULL_SYNC_PERIOD
+# kube-proxy's proxyutil.FullSyncPeriod: a partial sync turns full once the last full one is
+# this old (kept here, stdlib-only, so that importing the timeline costs no scenario models)
+FULL_SYNC_PERIOD = 3600.0  # seconds
 
 
 @dataclass(frozen=True)
