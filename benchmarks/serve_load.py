@@ -282,6 +282,8 @@ def measure(args: argparse.Namespace, class_name: str | None, fork_server: bool)
     data = Path(tempfile.mkdtemp(prefix="kft-serve-load-"))
     env = {**os.environ, "KUBEFLOW_TUI_DATA_DIR": str(data), "HOME": str(data)}
     env.pop("NO_COLOR", None)
+    if args.no_warm_up:
+        env["KUBEFLOW_TUI_FORK_WARM_UP"] = "0"  # (kubeflow_tui.fork_server.WARM_UP_ENV)
     cmd = [sys.executable, "-m", "kubeflow_tui", "serve", "--host", "127.0.0.1", "--port", str(port)]
     if class_name:
         cmd += ["--class", class_name]
@@ -295,7 +297,7 @@ def measure(args: argparse.Namespace, class_name: str | None, fork_server: bool)
                             start_new_session=True)
     memory: list[tuple[float, float]] = []
     try:
-        wait_for_http(port, proc, 30)
+        wait_for_http(port, proc, 120)  # (the fork server imports and warms up first)
         idle = len(group_members(proc.pid, exclude=proc.pid))  # the fork server, if any
         load_before = os.getloadavg()[0]
         cpu_before = group_cpu_seconds(proc.pid)  # the server's start (and the fork server's imports)
@@ -339,6 +341,7 @@ def measure(args: argparse.Namespace, class_name: str | None, fork_server: bool)
         "rss_mb_per_session": round(max(m[0] for m in memory) / args.sessions, 1) if memory else None,
         "pss_mb_per_session": round(max(m[1] for m in memory) / args.sessions, 1) if memory else None,
         "fork_server": fork_server,
+        "warm_up": fork_server and not args.no_warm_up,
         "burst": args.burst,
         "wall_s": round(wall, 2),
         "load_average_before": round(load_before, 2),
@@ -380,6 +383,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--plain", action="store_true", help="serve plain mode (serve --plain)")
     ap.add_argument("--no-fork-server", action="store_true",
                     help="serve --no-fork-server: each session a new process (for comparison)")
+    ap.add_argument("--no-warm-up", action="store_true",
+                    help="the fork server does not draw a first screen before its first fork "
+                    "(for comparison: Textual's caches are then filled by each session)")
     ap.add_argument("--compare", action="store_true",
                     help="then the same again with --no-fork-server, and the ratios (reference: "
                     "the second run, measured in the same invocation)")

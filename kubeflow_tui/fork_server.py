@@ -48,6 +48,7 @@ SESSION_SIZE_VARS = ("COLUMNS", "ROWS")  # per session; read when the app starts
 # what the shell between textual-serve and the launcher may add; no module reads them on import
 SHELL_VARS = ("PWD", "OLDPWD", "SHLVL", "_")
 MAX_REQUEST = 1 << 20
+WARM_UP_ENV = "KUBEFLOW_TUI_FORK_WARM_UP"  # "0": no warm-up (serve_load.py --no-warm-up compares)
 STOP_GRACE_S = 3.0
 
 
@@ -372,6 +373,10 @@ def serve(socket_path: str) -> None:
     import gc
 
     preload()
+    if os.environ.get(WARM_UP_ENV, "1") != "0":
+        from kubeflow_tui.tui.preload import warm_up
+
+        warm_up()  # (a first screen drawn once, headless: Textual's caches filled for every child)
     # Everything imported so far lives as long as the server: keep the collector off it,
     # in the server and in every child (whose pages then stay shared with the server).
     gc.collect()

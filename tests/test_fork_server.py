@@ -273,3 +273,31 @@ def test_serve_goes_on_without_a_fork_server_that_cannot_start(monkeypatch):
     assert fork_server.start(said.append) is None
     assert said == ["[yellow]warning:[/] no fork server ([Errno 28] No space left on device): "
                     "each session starts as a new process"]
+
+
+def test_the_warm_up_draws_the_first_screens_and_keeps_nothing(tmp_path, monkeypatch):
+    """Before its first fork the fork server signs in to a throwaway class and opens lesson
+    1, headless: Textual's caches are then every child's.  Nothing of it may remain for a
+    child to inherit but those caches: no file in the data directory, no temporary folder,
+    no thread (forking with a thread running is unsafe)."""
+    import tempfile
+    import threading
+
+    from kubeflow_tui.tui.preload import warm_up
+
+    data = tmp_path / "data"
+    monkeypatch.setenv("KUBEFLOW_TUI_DATA_DIR", str(data))
+    leftovers = set(Path(tempfile.gettempdir()).glob("kubeflow-tui-warm-up-*"))
+    assert warm_up() is True
+    assert not data.exists() or not any(data.rglob("*"))
+    assert set(Path(tempfile.gettempdir()).glob("kubeflow-tui-warm-up-*")) == leftovers
+    assert threading.active_count() == 1
+
+
+def test_a_fork_server_that_does_not_warm_up_serves_the_same(tmp_path):
+    env = {**ENV, fork_server.WARM_UP_ENV: "0"}
+    ENV.update(env)
+    with Running(env=env) as running:
+        session = Session(running.command(usual("open", "--class", "net101")), session_env())
+        session.wait_for(b"Sign in to class net101")
+        assert session.quit() == 0
