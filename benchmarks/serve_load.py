@@ -302,10 +302,15 @@ def measure(args: argparse.Namespace, class_name: str | None, fork_server: bool)
         load_before = os.getloadavg()[0]
         cpu_before = group_cpu_seconds(proc.pid)  # the server's start (and the fork server's imports)
         t0 = time.perf_counter()
+        cpu_samples: list[tuple[float, float]] = []  # (seconds since t0, the group's CPU so far)
+
+        def sample() -> None:
+            memory.append(group_memory_mb(proc.pid, exclude=proc.pid))
+            cpu_samples.append((time.perf_counter() - t0, group_cpu_seconds(proc.pid)))
+
         sessions = asyncio.run(run_sessions(
             port, args.sessions, class_name, PLAIN_MARK if args.plain else LESSON_MARK,
-            args.timeout, args.hold,
-            lambda: memory.append(group_memory_mb(proc.pid, exclude=proc.pid)), args.burst,
+            args.timeout, args.hold, sample, args.burst,
         ))
         wall = time.perf_counter() - t0
         load_after = os.getloadavg()[0]
@@ -330,6 +335,12 @@ def measure(args: argparse.Namespace, class_name: str | None, fork_server: bool)
 
     times = sorted(s.first_screen_s for s in sessions if s.first_screen_s is not None)
     failures = [s for s in sessions if s.first_screen_s is None]
+    # what the machine spent (server, launchers, sessions) until 95% of the first screens
+    # were there, per session: the share of the CPU-s per session that the p95 waits for
+    # (sampled every 0.5 s: the first sample after that moment)
+    p95_at = percentile(times, 95) if times else float("inf")
+    after = [cpu for at, cpu in cpu_samples if at >= p95_at]
+    cpu_to_p95 = round((after[0] - cpu_before) / args.sessions, 3) if after else None
     result = {
         "sessions": args.sessions,
         "class": class_name,
@@ -352,6 +363,7 @@ def measure(args: argparse.Namespace, class_name: str | None, fork_server: bool)
         # everything the sessions cost, start to end, server's relaying included: what the
         # machine must find per student whatever else it runs (2 cores give 2 s a second)
         "cpu_s_per_session": round(sessions_cpu / args.sessions, 3),
+        "cpu_s_per_session_to_p95": cpu_to_p95,
         "client_cpu_s": round(time.process_time() - client_cpu, 2),
         "progress_problems": problems,
         "cpus": os.cpu_count(),
@@ -363,7 +375,8 @@ def measure(args: argparse.Namespace, class_name: str | None, fork_server: bool)
           f"p95 {result['p95_first_screen_s']} s; {result['rss_mb_per_session']} MB RSS, "
           f"{result['pss_mb_per_session']} MB PSS per session; load average "
           f"{result['load_average_before']} before, {result['load_average_after']} after; "
-          f"{result['cpu_s_per_session']} CPU-s per session")
+          f"{result['cpu_s_per_session']} CPU-s per session "
+          f"({result['cpu_s_per_session_to_p95']} of them until the p95 first screen)")
     for s in failures[:5]:
         print(f"  {s.student}: {s.error}")
     for p in problems[:5]:
