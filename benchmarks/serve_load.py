@@ -282,6 +282,9 @@ def measure(args: argparse.Namespace, class_name: str | None, fork_server: bool)
     data = Path(tempfile.mkdtemp(prefix="kft-serve-load-"))
     env = {**os.environ, "KUBEFLOW_TUI_DATA_DIR": str(data), "HOME": str(data)}
     env.pop("NO_COLOR", None)
+    if args.profile:
+        Path(args.profile).mkdir(parents=True, exist_ok=True)
+        env["KUBEFLOW_TUI_PROFILE_DIR"] = str(Path(args.profile).resolve())  # (fork_server.PROFILE_ENV)
     if args.no_warm_up:
         env["KUBEFLOW_TUI_FORK_WARM_UP"] = "0"  # (kubeflow_tui.fork_server.WARM_UP_ENV)
     cmd = [sys.executable, "-m", "kubeflow_tui", "serve", "--host", "127.0.0.1", "--port", str(port)]
@@ -396,6 +399,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--plain", action="store_true", help="serve plain mode (serve --plain)")
     ap.add_argument("--no-fork-server", action="store_true",
                     help="serve --no-fork-server: each session a new process (for comparison)")
+    ap.add_argument("--profile", metavar="DIR",
+                    help="each session (a fork server's child) writes its cProfile to "
+                    "DIR/session-PID.prof (python -m pstats reads them); the times grow with it")
     ap.add_argument("--no-warm-up", action="store_true",
                     help="the fork server does not draw a first screen before its first fork "
                     "(for comparison: Textual's caches are then filled by each session)")

@@ -48,6 +48,7 @@ SESSION_SIZE_VARS = ("COLUMNS", "ROWS")  # per session; read when the app starts
 # what the shell between textual-serve and the launcher may add; no module reads them on import
 SHELL_VARS = ("PWD", "OLDPWD", "SHLVL", "_")
 MAX_REQUEST = 1 << 20
+PROFILE_ENV = "KUBEFLOW_TUI_PROFILE_DIR"  # each child writes its cProfile there (serve_load.py --profile)
 WARM_UP_ENV = "KUBEFLOW_TUI_FORK_WARM_UP"  # "0": no warm-up (serve_load.py --no-warm-up compares)
 STOP_GRACE_S = 3.0
 
@@ -351,7 +352,17 @@ class ForkServer:
             sys.argv = ["kubeflow-tui", *args]
             from kubeflow_tui.cli import main
 
-            code = main(args)
+            profile_dir = os.environ.get(PROFILE_ENV)
+            if profile_dir:  # (serve_load.py --profile DIR: where a session's time goes)
+                import cProfile
+
+                profiler = cProfile.Profile()
+                try:
+                    code = profiler.runcall(main, args)
+                finally:
+                    profiler.dump_stats(os.path.join(profile_dir, f"session-{os.getpid()}.prof"))
+            else:
+                code = main(args)
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         except BaseException:  # noqa: BLE001 - report it, never return into the server's loop

@@ -301,3 +301,20 @@ def test_a_fork_server_that_does_not_warm_up_serves_the_same(tmp_path):
         session = Session(running.command(usual("open", "--class", "net101")), session_env())
         session.wait_for(b"Sign in to class net101")
         assert session.quit() == 0
+
+
+def test_a_profiled_session_writes_its_profile(tmp_path):
+    """serve_load.py --profile DIR: each child writes where its time went, for pstats."""
+    import pstats
+
+    out = tmp_path / "profiles"
+    out.mkdir()
+    ENV.update({fork_server.PROFILE_ENV: str(out)})
+    with Running(env=dict(ENV)) as running:
+        session = Session(running.command(usual("open", "--class", "net101")), session_env())
+        session.wait_for(b"Sign in to class net101")
+        (child,) = children(running.proc.pid)
+        assert session.quit() == 0
+        assert gone(child)
+    stats = pstats.Stats(str(out / f"session-{child}.prof"))
+    assert any(name == "run_app" for _file, _line, name in stats.stats)
