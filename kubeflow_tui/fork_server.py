@@ -26,6 +26,14 @@ pre-imported app but ``exec``\\s the usual command instead, so it is never wrong
 (:func:`session_environment`).  If the fork server cannot be reached, the launcher
 ``exec``\\s the usual command itself.
 
+Before its first fork the fork server also draws what every session shows first (a
+class's sign-in form, then lesson 1 with its text) once, headless, in a throwaway class
+in a temporary folder (``kubeflow_tui.tui.preload.warm_up``; ``KUBEFLOW_TUI_FORK_WARM_UP=0``
+leaves it out): what Textual works out once per process and keeps (its caches of parsed
+selectors, styles, colours and text widths) is then every child's from its start.  With
+``KUBEFLOW_TUI_PROFILE_DIR`` set, each child writes its cProfile there
+(``benchmarks/serve_load.py --profile``).
+
 The fork server accepts connections only from its own user (``SO_PEERCRED``; the socket
 lives in a private folder), forks from a single thread, reaps every child (SIGCHLD), ends a
 child whose launcher went away (SIGTERM), and ends with ``serve``: it watches a pipe from
