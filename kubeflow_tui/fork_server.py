@@ -26,6 +26,14 @@ pre-imported app but ``exec``\\s the usual command instead, so it is never wrong
 (:func:`session_environment`).  If the fork server cannot be reached, the launcher
 ``exec``\\s the usual command itself.
 
+Before its first fork the fork server also draws what every session shows first (a
+class's sign-in form, then lesson 1 with its text) once, headless, in a throwaway class
+in a temporary folder (``kubeflow_tui.tui.preload.warm_up``; ``KUBEFLOW_TUI_FORK_WARM_UP=0``
+leaves it out): what Textual works out once per process and keeps (its caches of parsed
+selectors, styles, colours and text widths) is then every child's from its start.  With
+``KUBEFLOW_TUI_PROFILE_DIR`` set, each child writes its cProfile there
+(``benchmarks/serve_load.py --profile``).
+
 The fork server accepts connections only from its own user (``SO_PEERCRED``; the socket
 lives in a private folder), forks from a single thread, reaps every child (SIGCHLD), ends a
 child whose launcher went away (SIGTERM), and ends with ``serve``: it watches a pipe from
@@ -48,6 +56,8 @@ SESSION_SIZE_VARS = ("COLUMNS", "ROWS")  # per session; read when the app starts
 # what the shell between textual-serve and the launcher may add; no module reads them on import
 SHELL_VARS = ("PWD", "OLDPWD", "SHLVL", "_")
 MAX_REQUEST = 1 << 20
+PROFILE_ENV = "KUBEFLOW_TUI_PROFILE_DIR"  # each child writes its cProfile there (serve_load.py --profile)
+WARM_UP_ENV = "KUBEFLOW_TUI_FORK_WARM_UP"  # "0": no warm-up (serve_load.py --no-warm-up compares)
 STOP_GRACE_S = 3.0
 
 
@@ -350,7 +360,17 @@ class ForkServer:
             sys.argv = ["kubeflow-tui", *args]
             from kubeflow_tui.cli import main
 
-            code = main(args)
+            profile_dir = os.environ.get(PROFILE_ENV)
+            if profile_dir:  # (serve_load.py --profile DIR: where a session's time goes)
+                import cProfile
+
+                profiler = cProfile.Profile()
+                try:
+                    code = profiler.runcall(main, args)
+                finally:
+                    profiler.dump_stats(os.path.join(profile_dir, f"session-{os.getpid()}.prof"))
+            else:
+                code = main(args)
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         except BaseException:  # noqa: BLE001 - report it, never return into the server's loop
@@ -372,6 +392,10 @@ def serve(socket_path: str) -> None:
     import gc
 
     preload()
+    if os.environ.get(WARM_UP_ENV, "1") != "0":
+        from kubeflow_tui.tui.preload import warm_up
+
+        warm_up()  # (a first screen drawn once, headless: Textual's caches filled for every child)
     # Everything imported so far lives as long as the server: keep the collector off it,
     # in the server and in every child (whose pages then stay shared with the server).
     gc.collect()

@@ -273,3 +273,48 @@ def test_serve_goes_on_without_a_fork_server_that_cannot_start(monkeypatch):
     assert fork_server.start(said.append) is None
     assert said == ["[yellow]warning:[/] no fork server ([Errno 28] No space left on device): "
                     "each session starts as a new process"]
+
+
+def test_the_warm_up_draws_the_first_screens_and_keeps_nothing(tmp_path, monkeypatch):
+    """Before its first fork the fork server signs in to a throwaway class and opens lesson
+    1, headless: Textual's caches are then every child's.  Nothing of it may remain for a
+    child to inherit but those caches: no file in the data directory, no temporary folder,
+    no thread (forking with a thread running is unsafe)."""
+    import tempfile
+    import threading
+
+    from kubeflow_tui.tui.preload import warm_up
+
+    data = tmp_path / "data"
+    monkeypatch.setenv("KUBEFLOW_TUI_DATA_DIR", str(data))
+    leftovers = set(Path(tempfile.gettempdir()).glob("kubeflow-tui-warm-up-*"))
+    assert warm_up() is True
+    assert not data.exists() or not any(data.rglob("*"))
+    assert set(Path(tempfile.gettempdir()).glob("kubeflow-tui-warm-up-*")) == leftovers
+    assert threading.active_count() == 1
+
+
+def test_a_fork_server_that_does_not_warm_up_serves_the_same(tmp_path):
+    env = {**ENV, fork_server.WARM_UP_ENV: "0"}
+    ENV.update(env)
+    with Running(env=env) as running:
+        session = Session(running.command(usual("open", "--class", "net101")), session_env())
+        session.wait_for(b"Sign in to class net101")
+        assert session.quit() == 0
+
+
+def test_a_profiled_session_writes_its_profile(tmp_path):
+    """serve_load.py --profile DIR: each child writes where its time went, for pstats."""
+    import pstats
+
+    out = tmp_path / "profiles"
+    out.mkdir()
+    ENV.update({fork_server.PROFILE_ENV: str(out)})
+    with Running(env=dict(ENV)) as running:
+        session = Session(running.command(usual("open", "--class", "net101")), session_env())
+        session.wait_for(b"Sign in to class net101")
+        (child,) = children(running.proc.pid)
+        assert session.quit() == 0
+        assert gone(child)
+    stats = pstats.Stats(str(out / f"session-{child}.prof"))
+    assert any(name == "run_app" for _file, _line, name in stats.stats)

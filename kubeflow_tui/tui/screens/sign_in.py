@@ -111,7 +111,12 @@ class SignInScreen(Screen):
             self.dismiss("teacher")
             return
         button.disabled = True
+        self._blink(False)  # nothing is typed while signing in (a blink is a frame to send)
         self._sign_in(name, self.query_one("#passphrase", Input).value)
+
+    def _blink(self, on: bool) -> None:
+        for field in self.query(Input):
+            field.cursor_blink = on
 
     @work(thread=True, exclusive=True)
     def _sign_in(self, name: str, passphrase: str) -> None:
@@ -128,6 +133,7 @@ class SignInScreen(Screen):
     def _failed(self, message: str) -> None:
         self.query_one("#sign-in-error", Static).update(message)
         self.query_one("#sign-in", Button).disabled = False
+        self._blink(True)
         passphrase = self.query_one("#passphrase", Input)
         passphrase.value = ""
         self.set_focus(passphrase)

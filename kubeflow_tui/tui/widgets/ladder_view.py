@@ -94,7 +94,10 @@ class LadderView(VerticalScroll, can_focus=True):
     def _redraw(self) -> None:
         if not self.is_mounted:
             return
-        body = self.query_one(_LadderBody)
+        found = self.query(_LadderBody)
+        if not found:  # (its body is not mounted yet, or already gone with its screen: on_resize redraws)
+            return
+        body = found.first()
         if self.ladder is None:
             body.update(Text("No trace yet.", style="dim"))
             return

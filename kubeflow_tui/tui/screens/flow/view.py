@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any, Callable
 
 from textual import on, work
@@ -27,6 +28,8 @@ PANEL_TITLES = {"lesson": "Lesson", "chain": "Chain", "wire": "Wire", "hooks": "
 #: the pictures (``kubeflow_tui.tui.widgets``): bound to the view's state with ``data_bind``
 PICTURES = ("wire", "hooks", "card", "ladder")
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0)  # steps per second (FlowScreen.speed_i indexes this)
+#: the lesson text's widget: imported in a thread after the first frame, unless already imported
+LESSON_TEXT_MODULE = "kubeflow_tui.tui.widgets.lesson_markdown"
 
 
 class FlowView(Vertical):
@@ -71,6 +74,7 @@ class FlowView(Vertical):
         self._narration = Narration(id="narration")
         self._packet = PacketHeader(id="packet")
         self._tabs: Tabs | None = None
+        self._lesson_rest: str | None = None  # the whole lesson text, while its first screenful shows
         self._container: Container | None = None
 
     @property
@@ -174,11 +178,39 @@ class FlowView(Vertical):
     def on_mount(self) -> None:
         self._show()
         lesson = self._panel_widgets.get("lesson")
-        if lesson is not None:
+        if lesson is None:
+            self._mount_hidden_soon()
+            return
+        # else: once the lesson's text is on screen (what the learner reads first comes first)
+        if LESSON_TEXT_MODULE in sys.modules:
+            # imported already (the fork server of `serve` imports every module): the text
+            # after the first frame, once the panel has the focus (its blocks are then
+            # styled once, not again when the panel takes the focus)
+            self.call_after_refresh(self.post_message, self.LessonTextReady())
+        else:
             lesson.loading = True
             self.call_after_refresh(self._import_lesson_text)  # (the thread starts after the first frame)
+
+    def _mount_hidden_soon(self) -> None:
         # (from the view's own message loop: the pictures bind their data to the view)
         self.call_after_refresh(self.call_later, self.mount_hidden_panels)
+
+    def on_markdown_table_of_contents_updated(self, message: Message) -> None:
+        """The lesson's text has mounted (Markdown.TableOfContentsUpdated ends its update;
+        named, not imported: Markdown is imported after the first frame).  After the
+        first screenful, the whole text; after the whole text, the panels the first frame
+        did not show."""
+        message.stop()
+        if self._lesson_rest is not None:
+            whole, self._lesson_rest = self._lesson_rest, None
+            self.call_after_refresh(self._show_whole_lesson, whole)
+            return
+        self._mount_hidden_soon()
+
+    def _show_whole_lesson(self, text: str) -> None:
+        found = self.query("#lesson-md")
+        if found:
+            found.first().update(text)  # (its blocks replace the first screenful's in one frame)
 
     def mount_hidden_panels(self) -> None:
         """Mount the panels the first frame did not show, each in its place (idempotent)."""
@@ -212,9 +244,12 @@ class FlowView(Vertical):
         panel = self._panel_widgets.get("lesson")
         if panel is None or not panel.is_attached:
             return
-        from kubeflow_tui.tui.widgets.lesson_markdown import LessonMarkdown
+        from kubeflow_tui.tui.widgets.lesson_markdown import LessonMarkdown, first_screenful
 
-        await panel.mount(LessonMarkdown(self.lesson_markdown or "", id="lesson-md"))
+        text = self.lesson_markdown or ""
+        first = first_screenful(text, self.app.size.height)
+        self._lesson_rest = None if first is None else text  # (the whole text, after the first)
+        await panel.mount(LessonMarkdown(text if first is None else first, id="lesson-md"))
         panel.loading = False
         if self.panel == "lesson" and self.screen.focused is None:
             panel.focus()  # (it could not take the focus while loading): ↑↓ pgup pgdn scroll the text
