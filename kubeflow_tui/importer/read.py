@@ -1,16 +1,27 @@
 """Read what ``kubectl get … -o yaml`` / ``-o json`` prints: a ``kind: List``, single
 objects, several YAML documents or concatenated JSON values, from files or stdin.
 
-Reading is fast: YAML objects are built straight from libyaml's events (``yaml.parse`` with
-PyYAML's C parser; the safe loader's typing of plain scalars), not through PyYAML's node graph
-and constructor, which cost fifteen times the parse on a kubectl dump; what kubectl never prints
-(anchors, tags, merge keys) goes to PyYAML's own loader.  JSON is read by ``json``.  Positions
-are worked out only when something is wrong: :func:`locate` composes the document again and
-walks to the object (and the field inside it) to get its ``line:col``.
+Reading is fast, and the objects are always the ones PyYAML's safe loader makes:
+
+- YAML that can mean only one thing (no plain scalar that YAML 1.1 and YAML 1.2 type apart:
+  ``yes``, ``0777``, ``1e3``, timestamps …; no anchors, tags, document markers or Unicode line
+  breaks; :data:`_AMBIGUOUS` finds them in one pass over the text) is parsed by ``yaml-rs``
+  (Rust), four times faster than anything PyYAML has;
+- the rest, and YAML ``yaml-rs`` refuses, by building objects straight from libyaml's events
+  (``yaml.parse`` with PyYAML's C parser; the safe loader's typing of plain scalars), not through
+  PyYAML's node graph and constructor, which cost fifteen times the parse; what kubectl never
+  prints (anchors, tags, merge keys) goes to PyYAML's own loader.  Bad YAML is always reported by
+  PyYAML, with its ``line:col``.
+
+JSON is read by ``json``.  Python's cyclic garbage collector is held off while a dump's millions
+of objects are made.  Positions are worked out only when something is wrong: :func:`locate`
+composes the document again and walks to the object (and the field inside it) to get its
+``line:col``.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -20,6 +31,11 @@ from functools import lru_cache
 from typing import Any, BinaryIO, Union
 
 import yaml
+
+try:
+    import yaml_rs
+except ImportError:  # pragma: no cover - a dependency; without it every YAML dump takes libyaml's path
+    yaml_rs = None
 
 # A kubectl dump is far bigger than a scenario (the scenario loader stops at 5 MiB):
 # `kubectl get pods -o yaml` prints 3-5 KB per pod even without managedFields, so the
@@ -314,7 +330,120 @@ class _NoKey:
 _NOKEY = _NoKey()
 
 
+# Where YAML 1.2 (yaml-rs) and PyYAML's YAML 1.1 could read a text apart.  A node starts at a line's
+# indentation, after `- `, `? `, `: `, a flow collection's `[`, `{` or `,`, or a quoted key's `:`;
+# there, a plain scalar that either of them types (other than the decimal ints and floats both read
+# alike), a timestamp, an anchor, alias, tag or a plain scalar starting with `:`; anywhere, a flow
+# entry such as `[a:, b]`, a complex key (`{a}: b`), and a document marker or directive (the documents of a stream).  Found by
+# comparing the two parsers on every short scalar over these characters in eight kinds of position
+# (tests/test_import_read.py keeps a sample).  Strings that merely contain such text (quoted, or
+# inside a longer plain scalar) only send the text to the slower path.
+_END = r"(?=[ \t\r]*(?:$|#|[,\]}]|:(?:[ \t\r]|$)))"
+_NODE = r"(?:^[ \t]*|[:?\-][ \t]+|[\[{,][ \t]*|[\"']:[ \t]*)"
+_ALIKE = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?" + _END
+_NUMBER = (r"[-+]?(?:0[bB][01_]+|0[oO][0-7_]+|0[xX][0-9a-fA-F_]+"
+           r"|[0-9_][0-9_]*(?::[0-9_]+)*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9_]+)?"
+           r"|\.[0-9_]+(?:[eE][-+]?[0-9_]+)?|\.?(?:inf|Inf|INF|nan|NaN|NAN))")
+_WORD = r"(?:yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|True|TRUE|False|FALSE|Null|NULL|~|<<|=)"
+_AMBIGUOUS = re.compile(
+    _NODE + r"(?:[&*!:]|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}|" + _WORD + _END
+    + r"|(?!" + _ALIKE + r")" + _NUMBER + _END + r")"
+    + r"|:[,\]}]|[\]}]:|^(?:---|\.\.\.)(?:[ \t\r]|$)|^%",
+    re.M)
+# YAML 1.1 breaks lines at the first three, YAML 1.2 does not; the parsers take tabs and a block
+# scalar's lines of spaces apart (kubectl writes neither raw tabs nor trailing white space)
+_ODD_TEXT = ("\u2028", "\u2029", "\x85", "\t", " \n", " \r")
+# a block scalar's header (`|`, `>-`, `|+2` …): a word of its own
+_BLOCK_HEADER = re.compile(r"^[|>][-+1-9]*$", re.M)
+_TOP_LEVEL_LINE = re.compile(r"\n[^ #\r\n]")
+
+
+def _unambiguous(text: str) -> bool:
+    """Whether ``yaml-rs`` reads ``text`` as PyYAML's safe loader does (see :data:`_AMBIGUOUS`).
+
+    A scalar either could type is one word (a timestamp starts with one), so :data:`_AMBIGUOUS`
+    looks at the distinct words of the text, each on a line of its own (as if a node started
+    there): a kubectl dump of 42 MB has ~60,000 of them, checked in a tenth of the time the
+    pattern takes over the text itself."""
+    if any(b in text for b in _ODD_TEXT) or not _printable(text):
+        return False
+    words = "\n".join(_words(text))
+    if _AMBIGUOUS.search(words) is not None:
+        return False
+    headers = _BLOCK_HEADER.findall(words)
+    if headers:
+        # they end a block scalar that ends the text apart: one must be followed by a top-level line
+        if text.lstrip().startswith(("|", ">")):
+            return False
+        last = max(text.rfind(" " + h) for h in headers)
+        if _TOP_LEVEL_LINE.search(text, last) is None:
+            return False
+    return True
+
+
+def _words(text: str, chunk: int = 1 << 20) -> set[str]:
+    """The distinct white-space separated words of ``text``, a megabyte at a time (the words of
+    the whole text at once would be a list of millions of strings)."""
+    out: set[str] = set()
+    start, n = 0, len(text)
+    while start < n:
+        end = text.find("\n", start + chunk)
+        end = n if end < 0 else end
+        out.update(text[start:end].split())
+        start = end
+    return out
+
+
+def _fast_docs(text: str) -> list[Any] | None:
+    """The one document of ``text`` read by ``yaml-rs``, or None where that is not certain to
+    give PyYAML's objects (or ``yaml-rs`` refuses the text: PyYAML then reads it or says why not)."""
+    if yaml_rs is None or not _unambiguous(text):
+        return None
+    try:
+        doc = yaml_rs.loads(text, parse_datetime=False,
+                            duplicate_key_policy=yaml_rs.DuplicateKeyPolicy.LastWins)
+    except (yaml_rs.YAMLDecodeError, RecursionError):
+        return None
+    if _FLOW_MAPPING.search(text) is not None and _collection_key(doc):
+        return None  # `{[a], b: c}`: yaml-rs keys by a tuple where PyYAML refuses the text
+    return [doc]
+
+
+_PRINTABLE_ASCII = b"\t\n\r" + bytes(range(0x20, 0x7F))
+
+
+def _printable(text: str) -> bool:
+    """No character PyYAML refuses to read (its reader's ``NON_PRINTABLE``; a binary file):
+    PyYAML names the first one by line and column."""
+    if text.isascii():  # kubectl's output: a byte-level pass, ten times faster than the pattern
+        return not text.encode("ascii").translate(None, _PRINTABLE_ASCII)
+    return yaml.reader.Reader.NON_PRINTABLE.search(text) is None
+
+
+_FLOW_MAPPING = re.compile(r"\{[^}\n]")
+
+
+def _collection_key(root: Any) -> bool:
+    """Whether a mapping in ``root`` has a sequence or mapping (a tuple, a frozenset) as a key."""
+    stack = [root]
+    while stack:
+        o = stack.pop()
+        if type(o) is dict:
+            if any(type(k) in (tuple, frozenset) for k in o):
+                return True
+            stack.extend(o.values())
+        elif type(o) is list:
+            stack.extend(o)
+    return False
+
+
 def _yaml_docs(text: str, source: str) -> list[Any]:
+    fast = _fast_docs(text)
+    if fast is not None:
+        docs = fast
+        if not any(d is not None for d in docs):
+            raise DumpError(source, "the input is empty", 1, 1)
+        return docs
     try:
         try:
             docs = _event_docs(text)
@@ -347,9 +476,21 @@ def read_inputs(paths: list[str], stdin: BinaryIO | None = None,
     if paths.count("-") > 1:
         raise DumpError("<stdin>", "stdin ('-') can be given only once")
     out: list[Obj] = []
-    for p in paths:
-        source, text = read_source(p, stdin)
-        out.extend(parse_text(text, source))
+    collecting, size = gc.isenabled(), 0
+    gc.disable()  # a dump makes millions of objects: cyclic GC passes over them would cost more than the parse
+    try:
+        for p in paths:
+            source, text = read_source(p, stdin)
+            size += len(text)
+            out.extend(parse_text(text, source))
+        if size > 1_000_000:
+            # what a big dump made lives as long as the import and holds no cycles worth
+            # collecting: out of the collector's sight, later passes (while the scenario is
+            # built) do not walk it again
+            gc.freeze()
+    finally:
+        if collecting:
+            gc.enable()
     return out
 
 
