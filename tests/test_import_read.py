@@ -70,3 +70,88 @@ def test_bad_yaml_is_named_by_line_and_column(text, where, says):
     with pytest.raises(DumpError) as e:
         read_mod._yaml_docs(text, "x.yaml")
     assert str(e.value).startswith(f"{where}: {says}"), str(e.value)
+
+
+# ----------------------------------------------------------------------------- yaml-rs
+
+
+def _kubectl_like(services: int = 20) -> str:
+    """A dump as kubectl prints it (the benchmark's cluster, written by PyYAML's emitter)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
+    try:
+        import bench_import
+    finally:
+        sys.path.pop(0)
+    return yaml.dump(bench_import.cluster(services), Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
+                     default_flow_style=False, sort_keys=True)
+
+
+def test_yaml_rs_is_installed():
+    assert read_mod.yaml_rs is not None
+
+
+@pytest.mark.parametrize("text", [KIND.read_text(), _kubectl_like()], ids=["kind", "bench"])
+def test_a_kubectl_dump_takes_yaml_rs_and_reads_as_the_safe_loader(text):
+    fast = read_mod._fast_docs(text)
+    assert fast is not None
+    assert fast == list(yaml.load_all(text, Loader=Loader))
+    # and in the same order (the scenario keeps labels and ports in the dump's order)
+    assert repr(fast) == repr(list(yaml.load_all(text, Loader=Loader)))
+
+
+# What the two parsers read apart (YAML 1.1 types these plain scalars, YAML 1.2 does not, or
+# the other way round; or one of them refuses the text): each goes to PyYAML.
+AMBIGUOUS = [
+    "a: yes\n", "a: Off\n", "a: 0777\n", "a: 0o17\n", "a: 1e3\n", "a: 7e5_\n", "a: _1\n", "a: 1_000\n",
+    "a: 1:30\n", "a: .inf\n", "a: inf\n", "a: ~\n", "a: NULL\n", "a: 2026-12-01T14:02:11Z\n",
+    "a: 2001-12-14 21:59:43.10 -5\n", "yes: 1\n", "- 0x1F\n", "a: [1, 0777]\n", "a: {b: Yes}\n",
+    "a: &x 1\nb: *x\n", "a: !!str 1\n", "base: &b {x: 1}\nd:\n  <<: *b\n", "? [a, b]\n: 1\n",
+    "{[a]: 1}\n", "{[], b: v}\n", "k: {a:\",{E}}\n", "- :a\n", "k: [a:, b]\n", "--- 5\n--- [1]\n", "%YAML 1.1\n---\na: 1\n",
+    "a: x\u2028y\n", "a:\n\t- 1\n", "k: |\n   \n", "- |\n", "k: |+\n  a\n\n", "a: \"x\x00\"\n",
+    "a: b\n c: d\n", "k: [>, x]\n", "k: [ |, x]\n", "k: {a: |}\n", "k: {a: |\n  x\n}\nz: 1\n",
+    "k: [\n  |\n]\nz: 1\n", "k: | x\nz: 1\n", "a: @x\n", "a: `x\n",
+]
+
+
+@pytest.mark.parametrize("text", AMBIGUOUS)
+def test_what_the_parsers_read_apart_goes_to_pyyaml(text):
+    assert read_mod._fast_docs(text) is None
+    try:
+        want = list(yaml.load_all(text, Loader=Loader))
+    except yaml.YAMLError:
+        with pytest.raises(DumpError):
+            read_mod._yaml_docs(text, "x.yaml")
+        return
+    assert read_mod._yaml_docs(text, "x.yaml") == want
+
+
+def test_a_binary_file_is_still_named_by_pyyaml():
+    with pytest.raises(DumpError) as e:
+        read_mod._yaml_docs("apiVersion: v1\nkind: List\nitems:\n- \x00\x01", "x.yaml")
+    assert str(e.value).startswith("x.yaml:4:3: not YAML text: character 0x00")
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_PLACES = ["k: {}\n", "{}: v\n", "- {}\n", "k: [{}, x]\n", "k: {{a: {}}}\n", "k:\n  {}\n",
+           "{{{}: v}}\n", "k: {{a:{}}}\n", "k: |\n  {}\nz: 1\n", "k: '{}'\n", "k: \"{}\"\n"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(word=st.text(alphabet="0123456789._:+-eExXoObBinfaINFNAtrueTRUElsyYN~=,[]{}\"' #&*!|>?%@`\t\n",
+                    max_size=8),
+       place=st.sampled_from(_PLACES))
+def test_any_short_scalar_anywhere_reads_as_the_safe_loader_does(word, place):
+    """The gate in front of yaml-rs lets nothing through that PyYAML reads otherwise (or refuses)."""
+    text = place.format(word)
+    try:
+        want = list(yaml.load_all(text, Loader=Loader))
+    except yaml.YAMLError:
+        want = None
+    fast = read_mod._fast_docs(text)
+    if fast is not None:  # (a document of nothing is left out: no object, as in parse_text)
+        assert want is not None, text
+        assert repr([d for d in fast if d is not None]) == repr([d for d in want if d is not None]), text

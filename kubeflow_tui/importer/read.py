@@ -330,13 +330,15 @@ class _NoKey:
 _NOKEY = _NoKey()
 
 
-# Where YAML 1.2 (yaml-rs) and PyYAML's YAML 1.1 could read a text apart.  A node starts at a line's
+# Where YAML 1.2 (yaml-rs) and PyYAML's YAML 1.1 could read a text apart (with :data:`_ODD_TEXT`,
+# :data:`_FLOW` and the block scalar checks of :func:`_unambiguous`).  A node starts at a line's
 # indentation, after `- `, `? `, `: `, a flow collection's `[`, `{` or `,`, or a quoted key's `:`;
-# there, a plain scalar that either of them types (other than the decimal ints and floats both read
-# alike), a timestamp, an anchor, alias, tag or a plain scalar starting with `:`; anywhere, a flow
-# entry such as `[a:, b]`, a complex key (`{a}: b`), and a document marker or directive (the documents of a stream).  Found by
-# comparing the two parsers on every short scalar over these characters in eight kinds of position
-# (tests/test_import_read.py keeps a sample).  Strings that merely contain such text (quoted, or
+# there: a plain scalar that either of them types (other than the decimal ints and floats both
+# read alike), a timestamp, an anchor, alias, tag, reserved indicator, or a plain scalar starting
+# with `:` or `?`; anywhere: a flow entry such as `[a:, b]`, a complex key (`{a}: b`), a document
+# marker or directive (the documents of a stream).  Found by comparing the two parsers on short
+# scalars over these characters in a dozen kinds of position (the property test in
+# tests/test_import_read.py goes on doing so).  Strings that merely contain such text (quoted, or
 # inside a longer plain scalar) only send the text to the slower path.
 _END = r"(?=[ \t\r]*(?:$|#|[,\]}]|:(?:[ \t\r]|$)))"
 _NODE = r"(?:^[ \t]*|[:?\-][ \t]+|[\[{,][ \t]*|[\"']:[ \t]*)"
@@ -346,16 +348,22 @@ _NUMBER = (r"[-+]?(?:0[bB][01_]+|0[oO][0-7_]+|0[xX][0-9a-fA-F_]+"
            r"|\.[0-9_]+(?:[eE][-+]?[0-9_]+)?|\.?(?:inf|Inf|INF|nan|NaN|NAN))")
 _WORD = r"(?:yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|True|TRUE|False|FALSE|Null|NULL|~|<<|=)"
 _AMBIGUOUS = re.compile(
-    _NODE + r"(?:[&*!:]|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}|" + _WORD + _END
+    _NODE + r"(?:[&*!:%@`?]|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}|" + _WORD + _END
     + r"|(?!" + _ALIKE + r")" + _NUMBER + _END + r")"
     + r"|:[,\]}]|[\]}]:|^(?:---|\.\.\.)(?:[ \t\r]|$)|^%",
     re.M)
 # YAML 1.1 breaks lines at the first three, YAML 1.2 does not; the parsers take tabs and a block
 # scalar's lines of spaces apart (kubectl writes neither raw tabs nor trailing white space)
 _ODD_TEXT = ("\u2028", "\u2029", "\x85", "\t", " \n", " \r")
-# a block scalar's header (`|`, `>-`, `|+2` …): a word of its own
+# a block scalar's header (`|`, `>-`, `|+2` …) is a word of its own; a word that starts as one and
+# is not (`|,`, `>x`) is something yaml-rs reads and PyYAML refuses
 _BLOCK_HEADER = re.compile(r"^[|>][-+1-9]*$", re.M)
+_NOT_HEADER = re.compile(r"^[|>](?![-+1-9]*$)", re.M)
 _TOP_LEVEL_LINE = re.compile(r"\n[^ #\r\n]")
+# A flow collection with something in it (kubectl prints only `{}` and `[]`): inside one, yaml-rs
+# reads much that PyYAML refuses (`[>]`, `{[a], b}`, `{a: |}`, a key over two lines …), and what
+# only looks like one (`message: '… [api]'`) cannot be told apart without parsing: PyYAML reads it.
+_FLOW = re.compile(r"[\[{][^\]}]")
 
 
 def _unambiguous(text: str) -> bool:
@@ -365,16 +373,27 @@ def _unambiguous(text: str) -> bool:
     looks at the distinct words of the text, each on a line of its own (as if a node started
     there): a kubectl dump of 42 MB has ~60,000 of them, checked in a tenth of the time the
     pattern takes over the text itself."""
-    if any(b in text for b in _ODD_TEXT) or not _printable(text):
+    if any(b in text for b in _ODD_TEXT) or _FLOW.search(text) is not None or not _printable(text):
         return False
     words = "\n".join(_words(text))
     if _AMBIGUOUS.search(words) is not None:
         return False
-    headers = _BLOCK_HEADER.findall(words)
+    if _NOT_HEADER.search(words) is not None:
+        return False
+    headers = set(_BLOCK_HEADER.findall(words))
     if headers:
-        # they end a block scalar that ends the text apart: one must be followed by a top-level line
+        # Block scalars: where text follows a header on its line, PyYAML reads the text; and the
+        # parsers end a block scalar that ends the text apart: the last one must be followed by a
+        # top-level line.
         if text.lstrip().startswith(("|", ">")):
             return False
+        for h in headers:
+            at = text.find(" " + h + " ")
+            while at >= 0:
+                rest = text[at + len(h) + 1: text.find("\n", at) % (len(text) + 1)].strip()
+                if rest and not rest.startswith("#"):
+                    return False
+                at = text.find(" " + h + " ", at + 1)
         last = max(text.rfind(" " + h) for h in headers)
         if _TOP_LEVEL_LINE.search(text, last) is None:
             return False
@@ -404,8 +423,6 @@ def _fast_docs(text: str) -> list[Any] | None:
                             duplicate_key_policy=yaml_rs.DuplicateKeyPolicy.LastWins)
     except (yaml_rs.YAMLDecodeError, RecursionError):
         return None
-    if _FLOW_MAPPING.search(text) is not None and _collection_key(doc):
-        return None  # `{[a], b: c}`: yaml-rs keys by a tuple where PyYAML refuses the text
     return [doc]
 
 
@@ -418,23 +435,6 @@ def _printable(text: str) -> bool:
     if text.isascii():  # kubectl's output: a byte-level pass, ten times faster than the pattern
         return not text.encode("ascii").translate(None, _PRINTABLE_ASCII)
     return yaml.reader.Reader.NON_PRINTABLE.search(text) is None
-
-
-_FLOW_MAPPING = re.compile(r"\{[^}\n]")
-
-
-def _collection_key(root: Any) -> bool:
-    """Whether a mapping in ``root`` has a sequence or mapping (a tuple, a frozenset) as a key."""
-    stack = [root]
-    while stack:
-        o = stack.pop()
-        if type(o) is dict:
-            if any(type(k) in (tuple, frozenset) for k in o):
-                return True
-            stack.extend(o.values())
-        elif type(o) is list:
-            stack.extend(o)
-    return False
 
 
 def _yaml_docs(text: str, source: str) -> list[Any]:
