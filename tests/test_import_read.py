@@ -137,7 +137,8 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 _PLACES = ["k: {}\n", "{}: v\n", "- {}\n", "k: [{}, x]\n", "k: {{a: {}}}\n", "k:\n  {}\n",
-           "{{{}: v}}\n", "k: {{a:{}}}\n", "k: |\n  {}\nz: 1\n", "k: '{}'\n", "k: \"{}\"\n"]
+           "{{{}: v}}\n", "k: {{a:{}}}\n", "k: |\n  {}\nz: 1\n", "k: '{}'\n", "k: \"{}\"\n",
+           "a:\n  b: |-\n    {}\n  c: [1]\n", "- '{}'\n- x\n", "k: \"{}\" {{}}\n"]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -155,3 +156,34 @@ def test_any_short_scalar_anywhere_reads_as_the_safe_loader_does(word, place):
     if fast is not None:  # (a document of nothing is left out: no object, as in parse_text)
         assert want is not None, text
         assert repr([d for d in fast if d is not None]) == repr([d for d in want if d is not None]), text
+
+
+@pytest.mark.parametrize(("text", "flow"), [
+    ("k: {}\nl: []\n", False),
+    ("k: [a]\n", True),
+    ("message: 'containers with unready status: [api]'\n", False),
+    ('message: "x [a]"\n', False),
+    ("k: 'it''s [x]'\n", False),
+    ("'a': [x]\n", True),
+    ("k: 'a' [x]\n", True),
+    ("it's: [a]\n", True),
+    ("a:\n  last: |\n    {\"a\":[1,{\"b\":2}]}\n  x: 1\n", False),  # last-applied-configuration
+    ("a:\n  last: |2\n    {\"a\":[1]}\n", True),
+    ("k: |\n      deep\n  {x: 1}\n", True),
+    ("k:\n  - [a]\n", True),
+])
+def test_brackets_in_strings_are_no_flow_collection(text, flow):
+    assert read_mod._flow_syntax(text) is flow
+
+
+def test_a_dump_with_quoted_brackets_and_last_applied_json_still_takes_yaml_rs():
+    text = _kubectl_like(3).replace(
+        "    conditions:\n",
+        "    message: 'containers with unready status: [api]'\n    conditions:\n", 1).replace(
+        "  metadata:\n    labels:\n", "  metadata:\n    annotations:\n"
+        "      kubectl.kubernetes.io/last-applied-configuration: |\n"
+        "        {\"apiVersion\":\"v1\",\"kind\":\"Service\",\"spec\":{\"ports\":[{\"port\":80}]}}\n"
+        "    labels:\n", 1)
+    assert "unready status: [api]" in text and "last-applied" in text
+    fast = read_mod._fast_docs(text)
+    assert fast is not None and repr(fast) == repr(list(yaml.load_all(text, Loader=Loader)))

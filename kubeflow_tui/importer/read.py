@@ -361,9 +361,70 @@ _BLOCK_HEADER = re.compile(r"^[|>][-+1-9]*$", re.M)
 _NOT_HEADER = re.compile(r"^[|>](?![-+1-9]*$)", re.M)
 _TOP_LEVEL_LINE = re.compile(r"\n[^ #\r\n]")
 # A flow collection with something in it (kubectl prints only `{}` and `[]`): inside one, yaml-rs
-# reads much that PyYAML refuses (`[>]`, `{[a], b}`, `{a: |}`, a key over two lines …), and what
-# only looks like one (`message: '… [api]'`) cannot be told apart without parsing: PyYAML reads it.
+# reads much that PyYAML refuses (`[>]`, `{[a], b}`, `{a: |}`, a key over two lines …): PyYAML
+# reads such a text.  :func:`_flow_syntax` tells them from brackets inside strings.
 _FLOW = re.compile(r"[\[{][^\]}]")
+_HEADER_END = re.compile(r"[ \t][|>][-+]?\r?$")
+_ESCAPE = re.compile(r"\\.")
+
+
+def _flow_syntax(text: str) -> bool:
+    """Whether ``text`` may hold a flow collection with something in it (``[a]``, ``{a: b}``).
+    A ``[`` or ``{`` that kubectl prints is inside a string: a quoted one that starts before it
+    on its line (``message: 'containers with unready status: [api]'``), or a block scalar (a
+    ``last-applied-configuration: |`` annotation's JSON); any other counts as one."""
+    in_block: dict[int, bool] = {}
+    for m in _FLOW.finditer(text):
+        at = m.start()
+        start = text.rfind("\n", 0, at) + 1
+        if _in_quotes(text[start:at]):
+            continue
+        if start not in in_block:
+            in_block[start] = _in_block_scalar(text, start)
+        if not in_block[start]:
+            return True
+    return False
+
+
+def _in_quotes(before: str) -> bool:
+    """``before`` (a line up to a bracket) opens a quoted scalar where a node starts (after the
+    indentation, ``- `` or ``: ``) and leaves it open."""
+    q = min((i for i in (before.find("'"), before.find('"')) if i >= 0), default=-1)
+    if q < 0:
+        return False
+    lead = before[:q]
+    if lead.strip(" ") not in ("", "-") and not lead.endswith((": ", "- ")):
+        return False
+    body = before[q + 1:]
+    if before[q] == "'":
+        return "'" not in body.replace("''", "")
+    return '"' not in _ESCAPE.sub("", body)
+
+
+def _in_block_scalar(text: str, start: int) -> bool:
+    """The line at ``start`` is a block scalar's content: the nearest line above it that is less
+    indented ends with a header (``|``, ``>-`` …; no indentation indicator), and the first line
+    below that header is no more indented than this one."""
+    end = text.find("\n", start)
+    line = text[start:] if end < 0 else text[start:end]
+    indent = len(line) - len(line.lstrip(" "))
+    if indent == 0:
+        return False
+    end, first = start - 1, None
+    for _ in range(1000):
+        if end <= 0:
+            return False
+        s = text.rfind("\n", 0, end) + 1
+        above = text[s:end]
+        end = s - 1
+        if not above.strip():
+            continue
+        lead = len(above) - len(above.lstrip(" "))
+        if lead >= indent:
+            first = lead
+            continue
+        return _HEADER_END.search(above) is not None and (first is None or first <= indent)
+    return False
 
 
 def _unambiguous(text: str) -> bool:
@@ -373,7 +434,7 @@ def _unambiguous(text: str) -> bool:
     looks at the distinct words of the text, each on a line of its own (as if a node started
     there): a kubectl dump of 42 MB has ~60,000 of them, checked in a tenth of the time the
     pattern takes over the text itself."""
-    if any(b in text for b in _ODD_TEXT) or _FLOW.search(text) is not None or not _printable(text):
+    if any(b in text for b in _ODD_TEXT) or not _printable(text) or _flow_syntax(text):
         return False
     words = "\n".join(_words(text))
     if _AMBIGUOUS.search(words) is not None:
