@@ -88,8 +88,17 @@ def _kubectl_like(services: int = 20) -> str:
                      default_flow_style=False, sort_keys=True)
 
 
-def test_yaml_rs_is_installed():
-    assert read_mod.yaml_rs is not None
+def test_yaml_rs_is_installed_and_loaded_only_when_a_dump_is_read():
+    import subprocess
+    import sys
+
+    assert read_mod._load_yaml_rs() is not None
+    # importing it reserves ~1 GB of address space: the app's processes (which import the
+    # importer, e.g. the fork server's preload) must not, or a served session's limit breaks
+    code = ("import sys, kubeflow_tui.importer, kubeflow_tui.cli_import; "
+            "print('yaml_rs' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 @pytest.mark.parametrize("text", [KIND.read_text(), _kubectl_like()], ids=["kind", "bench"])

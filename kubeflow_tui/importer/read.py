@@ -32,11 +32,6 @@ from typing import Any, BinaryIO, Union
 
 import yaml
 
-try:
-    import yaml_rs
-except ImportError:  # pragma: no cover - a dependency; without it every YAML dump takes libyaml's path
-    yaml_rs = None
-
 # A kubectl dump is far bigger than a scenario (the scenario loader stops at 5 MiB):
 # `kubectl get pods -o yaml` prints 3-5 KB per pod even without managedFields, so the
 # benchmark's cluster of 10,000 pods and 2,000 Services is about 60 MB.  256 MiB leaves
@@ -474,10 +469,31 @@ def _words(text: str, chunk: int = 1 << 20) -> set[str]:
     return out
 
 
+_yaml_rs: Any = None  # the module once imported; False where it cannot be
+
+
+def _load_yaml_rs() -> Any:
+    """``yaml_rs``, imported on first use only: the import reserves about 1 GB of address space
+    (its allocator's arena), which a served session's limit (`serve --session-memory`) would
+    not hold; the app's processes, which import this module, never load it."""
+    global _yaml_rs
+    if _yaml_rs is None:
+        try:
+            import yaml_rs
+
+            _yaml_rs = yaml_rs
+        except Exception:  # noqa: BLE001 - not installed, or it does not fit an address-space limit
+            _yaml_rs = False
+    return _yaml_rs or None
+
+
 def _fast_docs(text: str) -> list[Any] | None:
     """The one document of ``text`` read by ``yaml-rs``, or None where that is not certain to
     give PyYAML's objects (or ``yaml-rs`` refuses the text: PyYAML then reads it or says why not)."""
-    if yaml_rs is None or not _unambiguous(text):
+    if not _unambiguous(text):
+        return None
+    yaml_rs = _load_yaml_rs()
+    if yaml_rs is None:  # every YAML dump then takes libyaml's path
         return None
     try:
         doc = yaml_rs.loads(text, parse_datetime=False,
