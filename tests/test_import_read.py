@@ -120,7 +120,7 @@ AMBIGUOUS = [
     "{[a]: 1}\n", "{[], b: v}\n", "k: {a:\",{E}}\n", "- :a\n", "k: [a:, b]\n", "--- 5\n--- [1]\n", "%YAML 1.1\n---\na: 1\n",
     "a: x\u2028y\n", "a:\n\t- 1\n", "k: |\n   \n", "- |\n", "k: |+\n  a\n\n", "a: \"x\x00\"\n",
     "a: b\n c: d\n", "k: [>, x]\n", "k: [ |, x]\n", "k: {a: |}\n", "k: {a: |\n  x\n}\nz: 1\n",
-    "k: [\n  |\n]\nz: 1\n", "k: | x\nz: 1\n", "a: @x\n", "a: `x\n",
+    "k: [\n  |\n]\nz: 1\n", "k: | x\nz: 1\n", "#c\n>\n", "#ca\n    |-\n\\\"\n", "a: @x\n", "a: `x\n",
 ]
 
 
@@ -196,3 +196,24 @@ def test_a_dump_with_quoted_brackets_and_last_applied_json_still_takes_yaml_rs()
     assert "unready status: [api]" in text and "last-applied" in text
     fast = read_mod._fast_docs(text)
     assert fast is not None and repr(fast) == repr(list(yaml.load_all(text, Loader=Loader)))
+
+
+_PIECES = ["k: ", "- ", "'", '"', "[", "]", "{", "}", "a", "b c", ": ", "|", "|-", ">", "\n", "\n  ",
+           "\n    ", ",", "''", '\\"', "x: 1", "#c", " "]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pieces=st.lists(st.sampled_from(_PIECES), min_size=1, max_size=14))
+def test_quotes_brackets_and_block_scalars_in_any_order_read_as_the_safe_loader_does(pieces):
+    """Texts made of quotes, brackets, block headers and line breaks: what yaml-rs is given,
+    PyYAML reads alike (and does not refuse)."""
+    text = "".join(pieces) + "\n"
+    fast = read_mod._fast_docs(text)
+    if fast is None:
+        return
+    try:
+        want = list(yaml.load_all(text, Loader=Loader))
+    except yaml.YAMLError:
+        want = None
+    assert want is not None, text
+    assert repr([d for d in fast if d is not None]) == repr([d for d in want if d is not None]), text

@@ -441,15 +441,21 @@ def _unambiguous(text: str) -> bool:
         # Block scalars: where text follows a header on its line, PyYAML reads the text; and the
         # parsers end a block scalar that ends the text apart: the last one must be followed by a
         # top-level line.
-        if text.lstrip().startswith(("|", ">")):
-            return False
+        if text.lstrip().startswith(("|", ">")) or "\n|" in text or "\n>" in text:
+            return False  # a header at a line's start: the document is a block scalar
         for h in headers:
-            at = text.find(" " + h + " ")
+            at = text.find(" " + h)
             while at >= 0:
-                rest = text[at + len(h) + 1: text.find("\n", at) % (len(text) + 1)].strip()
-                if rest and not rest.startswith("#"):
-                    return False
-                at = text.find(" " + h + " ", at + 1)
+                after = at + 1 + len(h)
+                nxt = text[after:after + 1]
+                if nxt in ("", "\n", "\r", " "):
+                    if not text[text.rfind("\n", 0, at) + 1:at].strip(" "):
+                        return False  # a header alone on its line: the document is a block scalar
+                    end = text.find("\n", after)
+                    rest = text[after:end if end >= 0 else len(text)].strip()
+                    if rest and not rest.startswith("#"):
+                        return False
+                at = text.find(" " + h, at + 1)
         last = max(text.rfind(" " + h) for h in headers)
         if _TOP_LEVEL_LINE.search(text, last) is None:
             return False
