@@ -333,7 +333,7 @@ _NOKEY = _NoKey()
 # with `:` or `?`; anywhere: a flow entry such as `[a:, b]`, a complex key (`{a}: b`), a document
 # marker or directive (the documents of a stream).  Found by comparing the two parsers on short
 # scalars over these characters in fourteen kinds of position (the property tests in
-# tests/test_import_read.py goes on doing so).  Strings that merely contain such text (quoted, or
+# tests/test_import_read.py go on doing so).  Strings that merely contain such text (quoted, or
 # inside a longer plain scalar) only send the text to the slower path.
 _END = r"(?=[ \t\r]*(?:$|#|[,\]}]|:(?:[ \t\r]|$)))"
 _NODE = r"(?:^[ \t]*|[:?\-][ \t]+|[\[{,][ \t]*|[\"']:[ \t]*)"
