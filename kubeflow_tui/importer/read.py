@@ -1,17 +1,11 @@
 """Read what ``kubectl get … -o yaml`` / ``-o json`` prints: a ``kind: List``, single
 objects, several YAML documents or concatenated JSON values, from files or stdin.
 
-Reading is fast, and the objects are always the ones PyYAML's safe loader makes:
-
-- YAML that can mean only one thing (no plain scalar that YAML 1.1 and YAML 1.2 type apart:
-  ``yes``, ``0777``, ``1e3``, timestamps …; no anchors, tags, document markers or Unicode line
-  breaks; :data:`_AMBIGUOUS` finds them in one pass over the text) is parsed by ``yaml-rs``
-  (Rust), four times faster than anything PyYAML has;
-- the rest, and YAML ``yaml-rs`` refuses, by building objects straight from libyaml's events
-  (``yaml.parse`` with PyYAML's C parser; the safe loader's typing of plain scalars), not through
-  PyYAML's node graph and constructor, which cost fifteen times the parse; what kubectl never
-  prints (anchors, tags, merge keys) goes to PyYAML's own loader.  Bad YAML is always reported by
-  PyYAML, with its ``line:col``.
+Reading is fast, and the objects are always the ones PyYAML's safe loader makes: YAML by
+building objects straight from libyaml's events (``yaml.parse`` with PyYAML's C parser; the safe
+loader's typing of plain scalars), not through PyYAML's node graph and constructor, which cost
+fifteen times the parse; what kubectl never prints (anchors, tags, merge keys) goes to PyYAML's
+own loader.  Bad YAML is always reported by PyYAML, with its ``line:col``.
 
 JSON is read by ``json``.  Python's cyclic garbage collector is held off while a dump's millions
 of objects are made.  Positions are worked out only when something is wrong: :func:`locate`
