@@ -46,7 +46,7 @@ def add_parser(sub, common: argparse.ArgumentParser) -> None:
                    help="a node's `nft list ruleset` output (kube-proxy in nftables mode) to compare with "
                    "the table kube-proxy should have written: rules, set and map elements")
     p.add_argument("--node", metavar="NAME", help="the node the dump comes from")
-    p.add_argument("-q", "--quiet", action="store_true", help="do not list the warnings")
+    p.add_argument("-q", "--quiet", action="store_true", help="do not list the warnings and notes")
 
 
 def _cidr(text: str | None, flag: str) -> str | None:
@@ -139,6 +139,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     if not args.quiet:
         for w in result.warnings:
             print(f"{PROG}: warning: {w}", file=sys.stderr)
+        for n in result.notes:
+            print(f"{PROG}: note: {n}", file=sys.stderr)
 
     sources = ", ".join("<stdin>" if f == "-" else Path(f).name for f in args.files)
     comments = [
@@ -192,8 +194,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     s = result.scenario
     summary = (f"imported {len(s.cluster.nodes)} nodes, {len(s.pods)} pods, "
                f"{len(s.services)} Services, {len(s.flows)} flows")
-    if result.warnings:
-        summary += f" ({len(result.warnings)} warnings{', not listed' if args.quiet else ''})"
+    told = [f"{len(x)} {what}" for x, what in ((result.warnings, "warnings"), (result.notes, "notes")) if x]
+    if told:
+        summary += f" ({', '.join(told)}{', not listed' if args.quiet else ''})"
     if args.output:
         summary += f" -> {args.output}"
     elif diff_text is not None:

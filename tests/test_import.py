@@ -113,12 +113,40 @@ def test_warnings_name_what_was_left_out(imported):
         "Pod default/batch-pending: not scheduled",
         "Service default/web-headless: headless",
         "Service default/upstream-db: type ExternalName",
-        "Service default/kubernetes: imported as cluster.systemServices: true, which writes it as "
-        "the cluster has it: 10.96.0.1:443 -> the API server in node kind-control-plane's host "
-        "network (172.18.0.2:6443); kind-control-plane is listed first, as the control plane",
         "skipped objects of kinds a scenario does not use: 1 Secret",
     ):
-        assert needle in err
+        assert f"kubeflow-tui: warning: {needle}" in err
+
+
+def test_what_loses_nothing_is_a_note_not_a_warning(imported):
+    _, err, out = imported
+    lines = err.splitlines()
+    notes = [ln for ln in lines if ln.startswith("kubeflow-tui: note: ")]
+    assert notes == [
+        "kubeflow-tui: note: Pod kube-system/coredns-6f6b679f8f-wz5nc: named wz5nc-coredns-6f6b679f8f in "
+        "the scenario: on node kind-control-plane the interface veth-<pod> (15 characters) must differ "
+        "from its neighbours'",
+        "kubeflow-tui: note: Pod default/web-6d8f7b9c5d-9tq7w: named 9tq7w-web-6d8f7b9c5d in the scenario: "
+        "on node kind-worker the interface veth-<pod> (15 characters) must differ from its neighbours'",
+        "kubeflow-tui: note: Service default/kubernetes: imported as cluster.systemServices: true, which "
+        "writes it as the cluster has it: 10.96.0.1:443 -> the API server in node kind-control-plane's "
+        "host network (172.18.0.2:6443); kind-control-plane is listed first, as the control plane",
+    ]
+    warnings = [ln for ln in lines if ln.startswith("kubeflow-tui: warning: ")]
+    assert not any("systemServices" in w or "named " in w for w in warnings)
+    # the notes are counted apart, and the scenario's header counts the warnings only
+    assert lines[-1].endswith(f"({len(warnings)} warnings, 3 notes) -> {out}")
+    assert f"# {len(warnings)} warning(s): objects or fields" in out.read_text()
+
+
+def test_notes_are_in_the_result_and_quiet_hides_them(tmp_path, capsys):
+    r = build_scenario(read_inputs([str(KIND)]))
+    assert any(n.startswith("Service default/kubernetes: imported as cluster.systemServices") for n in r.notes)
+    assert not any("systemServices" in w for w in r.warnings)
+    rc, _, err = run(capsys, "import", str(KIND), "-o", str(tmp_path / "k.yaml"), "-q")
+    assert rc == 0
+    assert "note:" not in err and "warning:" not in err
+    assert f"({len(r.warnings)} warnings, {len(r.notes)} notes, not listed)" in err
 
 
 def test_the_api_servers_service_becomes_system_services(imported, capsys):

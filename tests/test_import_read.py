@@ -70,3 +70,30 @@ def test_bad_yaml_is_named_by_line_and_column(text, where, says):
     with pytest.raises(DumpError) as e:
         read_mod._yaml_docs(text, "x.yaml")
     assert str(e.value).startswith(f"{where}: {says}"), str(e.value)
+
+
+def _kubectl_like(services: int = 20) -> str:
+    """A dump as kubectl prints it (the benchmark's cluster, written by PyYAML's emitter)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent.parent / "benchmarks"))
+    try:
+        import bench_import
+    finally:
+        sys.path.pop(0)
+    return yaml.dump(bench_import.cluster(services), Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
+                     default_flow_style=False, sort_keys=True)
+
+
+@pytest.mark.parametrize("text", [KIND.read_text(), _kubectl_like()], ids=["kind", "bench"])
+def test_a_kubectl_dump_reads_as_the_safe_loader_in_the_same_order(text):
+    docs = read_mod._yaml_docs(text, "x.yaml")
+    want = list(yaml.load_all(text, Loader=Loader))
+    # the same objects, and in the same order (the scenario keeps labels and ports in the dump's order)
+    assert docs == want and repr(docs) == repr(want)
+
+
+def test_a_binary_file_is_named_by_line_and_column():
+    with pytest.raises(DumpError) as e:
+        read_mod._yaml_docs("apiVersion: v1\nkind: List\nitems:\n- \x00\x01", "x.yaml")
+    assert str(e.value).startswith("x.yaml:4:3: not YAML text: character 0x00")

@@ -21,7 +21,9 @@ What becomes what:
 
 Everything the scenario model does not cover becomes a warning naming the object, and the
 object (or the part) is left out.  Objects of other kinds are skipped without looking at
-their content.
+their content.  What the import decides that loses nothing (``default/kubernetes`` as
+``cluster.systemServices``, a pod or node renamed for the scenario's naming rules) is a note,
+not a warning.
 """
 
 from __future__ import annotations
@@ -56,6 +58,9 @@ class ImportResult:
     left_out: dict[str, str] = field(default_factory=dict)
     renamed: dict[str, str] = field(default_factory=dict)  # "ns/pod" -> scenario name
     counts: dict[str, int] = field(default_factory=dict)  # objects read, per kind
+    # what the import decided that loses nothing (a rename, default/kubernetes as the cluster's
+    # system Service): told, but not warnings
+    notes: list[str] = field(default_factory=list)
 
 
 # ----------------------------------------------------------------------------- fields
@@ -141,12 +146,18 @@ class _Builder:
         self.opt_cluster_cidr = cluster_cidr
         self.opt_service_cidr = service_cidr
         self.warnings: list[str] = []
+        self.notes: list[str] = []
         self.left_out: dict[str, str] = {}
         self.renamed: dict[str, str] = {}
         self.counts: dict[str, int] = {}
 
     def warn(self, who: str, msg: str) -> None:
+        """Something of the cluster the scenario leaves out or holds otherwise."""
         self.warnings.append(f"{who}: {msg}")
+
+    def note(self, who: str, msg: str) -> None:
+        """Something the import decided that loses nothing (not a warning)."""
+        self.notes.append(f"{who}: {msg}")
 
     # -- sorting the objects ------------------------------------------------------------
 
@@ -221,7 +232,7 @@ class _Builder:
             if name in taken:
                 name = _unique(name, taken)
             if name != o.name:
-                self.warn(who, f"named {name} in the scenario (node names there are DNS labels)")
+                self.note(who, f"named {name} in the scenario (node names there are DNS labels)")
             taken.add(name)
             n = {"name": name, "ip": ip, "podCIDR": pod_cidr}
             self.node_list.append(n)
@@ -681,7 +692,7 @@ class _Builder:
         del self.svc_by_key[API_SERVICE]
         cluster["systemServices"] = True
         self.node_list.sort(key=lambda n: n["name"] != node)  # stable: the others keep their order
-        self.warn(svc["_who"], f"imported as cluster.systemServices: true, which writes it as the "
+        self.note(svc["_who"], f"imported as cluster.systemServices: true, which writes it as the "
                   f"cluster has it: {svc['clusterIP']}:443 -> the API server in node {node}'s host "
                   f"network ({self.foreign[API_SERVICE][0].split(' ')[0]}); {node} is listed first, "
                   "as the control plane")
@@ -706,7 +717,7 @@ class _Builder:
             if name != orig:
                 pod["name"] = name
                 self.renamed[key] = name
-                self.warn(pod["_who"], f"named {name} in the scenario: on node {pod['node']} the "
+                self.note(pod["_who"], f"named {name} in the scenario: on node {pod['node']} the "
                           f"interface veth-<pod> (15 characters) must differ from its neighbours'"
                           if orig == _label_name(orig) else
                           f"named {name} in the scenario (pod names there are unique DNS labels)")
@@ -1011,7 +1022,7 @@ def build_scenario(objs: list[Obj], *, name: str = "imported", cluster_cidr: str
             problems = [(tuple(err["loc"]) + tuple((err.get("ctx") or {}).get("at", ())),
                          err["msg"]) for err in e.errors()]
         if not problems:
-            return ImportResult(data, scenario, b.warnings, b.left_out, b.renamed, b.counts)
+            return ImportResult(data, scenario, b.warnings, b.left_out, b.renamed, b.counts, b.notes)
         bad_pods: set[int] = set()
         bad_svcs: set[int] = set()
         for path, msg in problems:

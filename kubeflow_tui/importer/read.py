@@ -1,16 +1,21 @@
 """Read what ``kubectl get … -o yaml`` / ``-o json`` prints: a ``kind: List``, single
 objects, several YAML documents or concatenated JSON values, from files or stdin.
 
-Reading is fast: YAML objects are built straight from libyaml's events (``yaml.parse`` with
-PyYAML's C parser; the safe loader's typing of plain scalars), not through PyYAML's node graph
-and constructor, which cost fifteen times the parse on a kubectl dump; what kubectl never prints
-(anchors, tags, merge keys) goes to PyYAML's own loader.  JSON is read by ``json``.  Positions
-are worked out only when something is wrong: :func:`locate` composes the document again and
-walks to the object (and the field inside it) to get its ``line:col``.
+Reading is fast, and the objects are always the ones PyYAML's safe loader makes: YAML by
+building objects straight from libyaml's events (``yaml.parse`` with PyYAML's C parser; the safe
+loader's typing of plain scalars), not through PyYAML's node graph and constructor, which cost
+fifteen times the parse; what kubectl never prints (anchors, tags, merge keys) goes to PyYAML's
+own loader.  Bad YAML is always reported by PyYAML, with its ``line:col``.
+
+JSON is read by ``json``.  Python's cyclic garbage collector is held off while a dump's millions
+of objects are made.  Positions are worked out only when something is wrong: :func:`locate`
+composes the document again and walks to the object (and the field inside it) to get its
+``line:col``.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -347,9 +352,21 @@ def read_inputs(paths: list[str], stdin: BinaryIO | None = None,
     if paths.count("-") > 1:
         raise DumpError("<stdin>", "stdin ('-') can be given only once")
     out: list[Obj] = []
-    for p in paths:
-        source, text = read_source(p, stdin)
-        out.extend(parse_text(text, source))
+    collecting, size = gc.isenabled(), 0
+    gc.disable()  # a dump makes millions of objects: cyclic GC passes over them would cost more than the parse
+    try:
+        for p in paths:
+            source, text = read_source(p, stdin)
+            size += len(text)
+            out.extend(parse_text(text, source))
+        if size > 1_000_000:
+            # what a big dump made lives as long as the import and holds no cycles worth
+            # collecting: out of the collector's sight, later passes (while the scenario is
+            # built) do not walk it again
+            gc.freeze()
+    finally:
+        if collecting:
+            gc.enable()
     return out
 
 
