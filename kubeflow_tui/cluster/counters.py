@@ -160,9 +160,10 @@ class Counters:
             return 0, 0
         return c[1], c[2]
 
-    def view(self, node: str, rs: Ruleset) -> Ruleset:
+    def view(self, node: str, rs: Ruleset, step_table: Callable[[str], str] = str) -> Ruleset:
         """A copy of ``rs`` whose rules and policies carry the counts (for -L -v, -S -v,
-        iptables-save -c); ``rs`` itself when nothing was counted on this node."""
+        iptables-save -c); ``rs`` itself when nothing was counted on this node.
+        ``step_table`` names a table as its Steps do (the legacy backend's ``legacy-filter``)."""
         if not self.rules and not self.policies:
             return rs
         out = Ruleset()
@@ -173,7 +174,7 @@ class Counters:
                 for r in c.rules:
                     p, b = self.rule(r)
                     rules.append(r._replace(packets=r.packets + p, bytes=r.bytes + b) if p else r)
-                pol = self.policies.get((node, tname, cname), (0, 0))
+                pol = self.policies.get((node, step_table(tname), cname), (0, 0))
                 nt.chains[cname] = Chain(c.name, c.policy, rules, c.packets + pol[0], c.bytes + pol[1])
             out.tables[tname] = nt
         return out

@@ -399,9 +399,7 @@ def _patch_deployment(ctx: ShellContext, name: str, ns: str, patch: Any, kind: s
                            f"sleep.seconds: Invalid value: {seconds!r}: must be a non-negative integer", 1)
     if seconds == template.preStopSleepSeconds:
         return ShellResult(stdout=f"deployment.apps/{name} patched (no change)\n")
-    pods = list(sc.pods)
-    renamed = _roll(sc, pods, name, ns, {"preStopSleepSeconds": seconds})
-    set_scenario(ctx.sim, sc.model_copy(update={"pods": pods, "flows": _follow(sc.flows, renamed)}))
+    _roll_out(ctx, [name], ns, {"preStopSleepSeconds": seconds})
     return ShellResult(stdout=f"deployment.apps/{name} patched\n")
 
 
@@ -445,18 +443,21 @@ def _rollout(ctx: ShellContext, argv: list[str]) -> ShellResult:
                            "(deployments are)", 1)
     if not names:
         raise CommandError("error: resource(s) were provided, but no name was specified", 1)
+    _roll_out(ctx, names, _ns(values), {})
+    return ShellResult(stdout="".join(f"deployment.apps/{name} restarted\n" for name in names))
+
+
+def _roll_out(ctx: ShellContext, names: list[str], ns: str, template: dict) -> None:
+    """Roll each Deployment of ``names`` out with ``template``'s changes (:func:`_roll`) on the
+    shell's cluster; the scenario's flows from a replaced pod start from its successor."""
     sc = ctx.sim.scenario
-    ns = _ns(values)
-    out = ""
     pods = list(sc.pods)
     renamed: dict[str, str] = {}
     for name in names:
         if not any(p.deployment == name and p.namespace == ns for p in pods):
             raise CommandError(f'Error from server (NotFound): deployments.apps "{name}" not found', 1)
-        renamed |= _roll(sc, pods, name, ns, {})
-        out += f"deployment.apps/{name} restarted\n"
+        renamed |= _roll(sc, pods, name, ns, template)
     set_scenario(ctx.sim, sc.model_copy(update={"pods": pods, "flows": _follow(sc.flows, renamed)}))
-    return ShellResult(stdout=out)
 
 
 def _follow(flows: list, renamed: dict[str, str]) -> list:
@@ -558,9 +559,7 @@ def _set(ctx: ShellContext, argv: list[str]) -> ShellResult:
                                "form key=value or key-", 1)
     if env == template.env:
         return ShellResult(stdout=f"deployment.apps/{name} env updated (no change)\n")
-    pods = list(sc.pods)
-    renamed = _roll(sc, pods, name, ns, {"env": env})
-    set_scenario(ctx.sim, sc.model_copy(update={"pods": pods, "flows": _follow(sc.flows, renamed)}))
+    _roll_out(ctx, [name], ns, {"env": env})
     return ShellResult(stdout=f"deployment.apps/{name} env updated\n")
 
 

@@ -47,18 +47,7 @@ class _Counters:
         self._c = counters
 
     def view(self, node: str, rs: Ruleset) -> Ruleset:
-        out = Ruleset()
-        for tname, t in rs.tables.items():
-            nt = Table(tname)
-            for cname, c in t.chains.items():
-                rules = []
-                for r in c.rules:
-                    p, b = self._c.rule(r)
-                    rules.append(r._replace(packets=r.packets + p, bytes=r.bytes + b) if p else r)
-                pol = self._c.policies.get((node, _legacy_name(tname), cname), (0, 0))
-                nt.chains[cname] = Chain(c.name, c.policy, rules, c.packets + pol[0], c.bytes + pol[1])
-            out.tables[tname] = nt
-        return out
+        return self._c.view(node, rs, _legacy_name)
 
     def zero(self, node: str, table: str, chain: Chain) -> None:
         self._c.zero(node, _legacy_name(table), chain)

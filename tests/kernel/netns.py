@@ -45,6 +45,18 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator, Mapping
 
 from kubeflow_tui.scenario.models import Flow, Pod, Scenario
+
+try:
+    # tests/conftest.py: pytest has tests/ on sys.path, and while the kernel tests are collected
+    # `conftest` is still that module (later it may name tests/tui's: look it up now, not in a test)
+    from conftest import kernel_required, require_kernel
+except ImportError:  # a recording script run on its own: no pytest session to skip or fail
+
+    def kernel_required() -> bool:
+        return True
+
+    def require_kernel() -> None:
+        return None
 from kubeflow_tui.scenario.system import node_listeners
 from kubeflow_tui.trace import ConntrackView
 
@@ -123,8 +135,6 @@ def scratch_netns(suffix: str, *tools: str) -> Iterator[str]:
     The test is skipped where kernel tests cannot run, and where one of ``tools`` is not
     installed (with KUBEFLOW_TUI_REQUIRE_KERNEL=1, as in CI, either fails it instead)."""
     import pytest
-
-    from conftest import kernel_required, require_kernel
 
     require_kernel()
     for tool in tools:

@@ -76,3 +76,18 @@ async def fast_press(pilot, keys, every: int = 25) -> None:
         if n % every == 0:
             await pilot.pause()
     await pilot.pause()
+
+
+def flat(text: str) -> str:
+    """``text`` with its wrapping undone: words joined by single spaces."""
+    return " ".join(text.split())
+
+
+async def enter_line(pilot, screen, line: str) -> None:
+    """Put ``line`` in ``screen``'s input and press enter, as a learner who typed it would."""
+    from textual.widgets import Input
+
+    field = screen.query_one(Input)
+    field.focus()
+    field.value = line
+    await press(pilot, "enter")

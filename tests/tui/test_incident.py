@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import yaml
-from helpers import press, screen_text, settle
+from helpers import enter_line, flat, press, screen_text, settle
 
 from conftest import REPO
 from kubeflow_tui.progress import Progress
@@ -11,19 +11,6 @@ from kubeflow_tui.tui.screens.case import CaseScreen
 from kubeflow_tui.tui.screens.quiz import QuestionPanel
 
 CASE_09 = REPO / "cases" / "09-one-client-hangs.yaml"
-
-
-def _flat(text: str) -> str:
-    return " ".join(text.split())
-
-
-async def _type(pilot, screen: CaseScreen, line: str) -> None:
-    from textual.widgets import Input
-
-    field = screen.query_one(Input)
-    field.focus()
-    field.value = line
-    await press(pilot, "enter")
 
 
 async def _open(pilot, path=CASE_09) -> CaseScreen:
@@ -39,14 +26,14 @@ async def test_first_only_the_report_then_hints_cost_points(make_app, data_dir):
         await settle(pilot)
         screen = await _open(pilot)
         m = screen.session.case.model
-        text = _flat(screen_text(app))
-        assert m.title in text and _flat(m.symptom.text)[:40] in text
-        assert _flat(m.summary)[:30] not in text  # not revealed yet
-        assert _flat(m.diagnosis.explanation)[:30] not in text and m.fault not in text
+        text = flat(screen_text(app))
+        assert m.title in text and flat(m.symptom.text)[:40] in text
+        assert flat(m.summary)[:30] not in text  # not revealed yet
+        assert flat(m.diagnosis.explanation)[:30] not in text and m.fault not in text
         assert "Hint -10" in text  # the cost, in the footer
         await press(pilot, "f3")
         assert screen.session.hints_shown == 1
-        assert _flat(m.hints[0])[:30] in _flat(screen_text(app))
+        assert flat(m.hints[0])[:30] in flat(screen_text(app))
 
 
 async def test_give_up_reveals_the_cause(make_app, data_dir):
@@ -57,8 +44,8 @@ async def test_give_up_reveals_the_cause(make_app, data_dir):
         await press(pilot, "f4")
         s = screen.session
         assert s.gave_up and s.revealed
-        text = _flat(screen_text(app))
-        assert "You gave up" in text and _flat(s.case.model.diagnosis.options[0])[:30] in text
+        text = flat(screen_text(app))
+        assert "You gave up" in text and flat(s.case.model.diagnosis.options[0])[:30] in text
         await press(pilot, "escape")
     saved = Progress.load(data_dir).quiz(f"case:{s.case.id}")
     assert saved["right"] == 0 and not saved["solved"] and saved["gave_up"]
@@ -71,7 +58,7 @@ async def test_diagnose_fix_in_the_shell_and_check_solves(make_app, data_dir):
         screen = await _open(pilot)
         s = screen.session
         await press(pilot, "f5")  # not fixed yet
-        assert not s.fixed and "Not yet" in _flat(screen_text(app))
+        assert not s.fixed and "Not yet" in flat(screen_text(app))
         await press(pilot, "f2", str(s.question.answer_index + 1))
         panel = screen.query_one(QuestionPanel)
         assert panel.result is not None and panel.result.correct and s.revealed
@@ -79,11 +66,11 @@ async def test_diagnose_fix_in_the_shell_and_check_solves(make_app, data_dir):
         assert "Now fix the cluster" in screen.query_one("#case-status").render().plain
         fix = yaml.safe_load(CASE_09.read_text())["fix"]["commands"][0]
         if fix["host"] != s.host:
-            await _type(pilot, screen, f"host {fix['host']}")
-        await _type(pilot, screen, fix["command"])
-        await _type(pilot, screen, "check")
+            await enter_line(pilot, screen, f"host {fix['host']}")
+        await enter_line(pilot, screen, fix["command"])
+        await enter_line(pilot, screen, "check")
         assert s.fixed and s.solved
-        assert "case solved" in _flat(screen_text(app))
+        assert "case solved" in flat(screen_text(app))
         await press(pilot, "escape")
     saved = Progress.load(data_dir).quiz(f"case:{s.case.id}")
     assert saved["solved"] and saved["right"] == 2 and saved["score"] == s.score == 100
@@ -130,16 +117,16 @@ async def test_practice_entry_opens_a_generated_incident_with_a_streak(make_app,
         await press(pilot, "p")
         screen = app.screen
         assert isinstance(screen, CaseScreen) and screen.record_key == "practice"
-        seed = int(re.search(r"practice --seed (\d+)", _flat(screen_text(app))).group(1))
+        seed = int(re.search(r"practice --seed (\d+)", flat(screen_text(app))).group(1))
         assert screen.session.case.id == f"practice-{seed}"  # shown, so it can be replayed
         fix = screen.session.case.model.fix
         for c in fix.commands:
-            await _type(pilot, screen, f"host {c.host}")
-            await _type(pilot, screen, c.command)
+            await enter_line(pilot, screen, f"host {c.host}")
+            await enter_line(pilot, screen, c.command)
         await press(pilot, "f5")
-        assert screen.session.fixed and "Now say what was wrong" in _flat(screen_text(app))
+        assert screen.session.fixed and "Now say what was wrong" in flat(screen_text(app))
         await press(pilot, "f2", str(screen.session.question.answer_index + 1))
-        assert screen.session.solved and "case solved" in _flat(screen_text(app))
+        assert screen.session.solved and "case solved" in flat(screen_text(app))
         await press(pilot, "escape")
         assert isinstance(app.screen, HomeScreen)
     saved = Progress.load(data_dir).quiz("practice")
@@ -155,7 +142,7 @@ async def test_practice_replays_a_seed(make_app, data_dir):
         quiz_runner.open_practice(app, seed=12)
         await settle(pilot)
         assert app.screen.session.case.id == "practice-12"
-        assert "practice --seed 12" in _flat(screen_text(app))
+        assert "practice --seed 12" in flat(screen_text(app))
         await press(pilot, "f4", "escape")
     saved = Progress.load(data_dir).quiz("practice")
     assert not saved["solved"] and saved["streak"] == 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers import press, screen_text, settle, step_until
+from helpers import flat, press, screen_text, settle, step_until
 
 from conftest import REPO
 from kubeflow_tui.progress import Progress
@@ -23,14 +23,10 @@ from kubeflow_tui.tui.screens.quiz import QuestionPanel, QuizScreen
 CLUSTERIP = str(REPO / "scenarios" / "clusterip.yaml")
 
 
-def _flat(text: str) -> str:
-    return " ".join(text.split())
-
-
 def _visible(app, text: str, n: int = 24) -> bool:
     """The first words of ``text`` are on the screen (wrapping undone)."""
-    words = _flat(text)[:n].rsplit(" ", 1)[0] if len(_flat(text)) > n else _flat(text)
-    return words in _flat(screen_text(app))
+    words = flat(text)[:n].rsplit(" ", 1)[0] if len(flat(text)) > n else flat(text)
+    return words in flat(screen_text(app))
 
 
 async def test_footer_shows_quit_at_80_columns(make_app):
@@ -93,7 +89,7 @@ async def test_quiz_wrong_answer_is_asked_again_and_the_score_counts_first_answe
         first = quiz.questions[0]
         wrong = (first.answer_index + 1) % len(first.options)
         await press(pilot, str(wrong + 1))
-        assert "comes back later" in _flat(screen_text(app))
+        assert "comes back later" in flat(screen_text(app))
         await press(pilot, "n")
         seen_again = False
         while not quiz.finished:
@@ -104,7 +100,7 @@ async def test_quiz_wrong_answer_is_asked_again_and_the_score_counts_first_answe
             await press(pilot, str(q.answer_index + 1), "n")
         assert seen_again
         assert quiz.run.right == len(quiz.questions) - 1 and quiz.run.total == len(quiz.questions)
-        text = _flat(screen_text(app))
+        text = flat(screen_text(app))
         assert f"Score: {len(quiz.questions) - 1}/{len(quiz.questions)}" in text
         assert "1 right on the second try" in text and "✗ to review" in text
     saved = Progress.load(data_dir).quiz("lesson:01-clusterip")
