@@ -1164,30 +1164,23 @@ def run_dig(ctx: ShellContext, argv: list[str]) -> ShellResult:
         if not upstream:
             lines.append(";; WARNING: recursion requested but not available")
         lines += ["", ";; OPT PSEUDOSECTION:", "; EDNS: version: 0, flags:; udp: 1232"]
+
+    def section(title: str, rows: list[str]) -> None:
+        # dig frames each section with its title and a blank line, unless +nocomments
+        if sections["comments"]:
+            lines.append(f";; {title} SECTION:")
+        lines.extend(rows)
+        if sections["comments"]:
+            lines.append("")
+
     if sections["question"]:
-        if sections["comments"]:
-            lines.append(";; QUESTION SECTION:")
-        lines.append(";" + _dig_field([(qname, 0), ("IN", 32), (qtype, 40)])[0:])
-        if sections["comments"]:
-            lines.append("")
+        section("QUESTION", [";" + _dig_field([(qname, 0), ("IN", 32), (qtype, 40)])])
     if answers and sections["answer"]:
-        if sections["comments"]:
-            lines.append(";; ANSWER SECTION:")
-        lines += [_dig_rr(n, t, d) for n, t, d in answers]
-        if sections["comments"]:
-            lines.append("")
+        section("ANSWER", [_dig_rr(n, t, d) for n, t, d in answers])
     if additional and sections["additional"]:
-        if sections["comments"]:
-            lines.append(";; ADDITIONAL SECTION:")
-        lines += [_dig_rr(n, t, d) for n, t, d in additional]
-        if sections["comments"]:
-            lines.append("")
+        section("ADDITIONAL", [_dig_rr(n, t, d) for n, t, d in additional])
     if not answers and sections["authority"]:
-        if sections["comments"]:
-            lines.append(";; AUTHORITY SECTION:")
-        lines.append(_dig_rr(soa[0], "SOA", soa[1]))
-        if sections["comments"]:
-            lines.append("")
+        section("AUTHORITY", [_dig_rr(soa[0], "SOA", soa[1])])
     if sections["stats"]:
         size = 12 + _wire_len(qname) + 4 + 11
         for n, t, d in answers:
