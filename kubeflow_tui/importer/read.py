@@ -152,10 +152,10 @@ def _looks_json(text: str) -> bool:
 
 def parse_text(text: str, source: str) -> list[Obj]:
     """Every object of one input, Lists unpacked, in order."""
-    docs = _json_docs(text, source) if _looks_json(text) else _yaml_docs(text, source)
+    is_json = _looks_json(text)
+    docs = _json_docs(text, source) if is_json else _yaml_docs(text, source)
     out: list[Obj] = []
     for d, doc in enumerate(docs):
-        is_json = _looks_json(text)
         if doc is None:
             continue
         where = Where(source, text, d, is_json, None)
