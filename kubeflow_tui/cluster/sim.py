@@ -83,6 +83,8 @@ class ClusterSim(NodeDatapath, TimelineMixin):
         self.conntrack_cleanup = True
         #: per node, the conntrack lines the last sync's clean-up deleted
         self.last_cleanup: dict[str, list[str]] = {}
+        #: per syncLag node, the scenario its kube-proxy last synced from (one change behind)
+        self._views: dict[str, Scenario] = {}
         self.sync_rules()
         #: rule, policy and interface counters, moved by every connection run (counters.py)
         self.counters = Counters(self)
@@ -106,7 +108,7 @@ class ClusterSim(NodeDatapath, TimelineMixin):
     def view(self, node: str) -> Scenario:
         """The cluster as kube-proxy on ``node`` last synced it: the scenario, except on a
         node with ``syncLag``, whose kube-proxy applies each change one sync late."""
-        return getattr(self, "_views", {}).get(node, self.scenario)
+        return self._views.get(node, self.scenario)
 
     def nft_table(self, node: str):
         """kube-proxy's ``ip kube-proxy`` table on the node (nftables mode), else None."""
@@ -135,7 +137,7 @@ class ClusterSim(NodeDatapath, TimelineMixin):
         rewrite = set() if full or previous is None else (
             service_chains(previous, changed) | service_chains(self.scenario, changed))
         self._synced_scenario = self.scenario
-        old_views = dict(getattr(self, "_views", {}))
+        old_views = self._views  # (replaced below, never changed in place)
         #: per node, the scenario its kube-proxy syncs from now (one change behind on a
         #: syncLag node: the API server's change has not reached its watch yet)
         self._views = {n.name: previous for n in self.scenario.cluster.nodes
