@@ -921,13 +921,12 @@ def run_nslookup(ctx: ShellContext, argv: list[str]) -> ShellResult:
 
 
 def _nslookup_candidates(ctx: ShellContext, name: str) -> list[str]:
-    """The names the resolver asks, in order (resolv.conf: the search list, ndots:5): a name
-    with a final dot as it is; one with at least 5 dots first as it is, then with each
-    search domain; any other with each search domain first, then as it is."""
-    if name.endswith("."):
-        return [name]
-    searched = [f"{name}.{suffix}." for suffix in search_path(ctx)]
-    return [name + "."] + searched if name.count(".") >= 5 else searched + [name + "."]
+    """The names the resolver asks, in order, fully qualified: glibc's order over the pod's
+    resolv.conf (resolver.candidates: its search list and ndots); without one, the name as it is."""
+    conf = pod_resolv_conf(ctx)
+    if conf is None:
+        return [name if name.endswith(".") else name + "."]
+    return [c + "." for c in candidates(name, conf)]
 
 
 DIG_VERSION = "9.18.49-1~deb12u3-Debian"
