@@ -1114,6 +1114,7 @@ def run_dig(ctx: ShellContext, argv: list[str]) -> ShellResult:
             answers.append((qname, "PTR", owners[0] + "."))
         else:  # no Service's address: "fallthrough in-addr.arpa" hands it to forward
             return _dig_forwarded(ctx, qname, qtype, banner, sections, short)
+        exists = True
     else:
         ip, fq = resolve(ctx, name, search=search)
         qname = (fq if ip else name).rstrip(".") + "."
@@ -1133,8 +1134,8 @@ def run_dig(ctx: ShellContext, argv: list[str]) -> ShellResult:
             for port, target in found or ():
                 answers.append((qname, "SRV", f"0 {100 // len(found)} {port} {target}."))
                 additional.append((target + ".", "A", records[target]))
-    exists = bool(answers) or (not reverse and (resolve(ctx, name, search=search)[0] is not None
-                                                or qname.rstrip(".").lower() in srv_records(ctx)))
+        # the name exists (NOERROR) when it has an address or SRV records, whatever was asked
+        exists = bool(answers) or ip is not None or qname.rstrip(".").lower() in srv
     status = "NOERROR" if exists else "NXDOMAIN"
     if short:
         return ShellResult(stdout="".join(a[2] + "\n" for a in answers))
